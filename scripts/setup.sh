@@ -1,0 +1,1 @@
+echo setup-placeholder

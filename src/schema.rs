@@ -1,0 +1,266 @@
+//! The migration runner: durable-core's own `_dc_*` tables and the user's `static migrations`
+//! go through the same ledger.
+//!
+//! The ledger `_dc_migrations` holds one row per applied migration: scope (`core:<capability>`
+//! for durable-core's tables, `user` for the user's), version (1-based position), the text's
+//! checksum and when it was applied. A wake reads the whole ledger with one statement
+//! ([`read_ledger`]); only when something is pending does anything more run. Each pending
+//! migration is applied by [`apply`] together with its ledger row; the caller runs each call
+//! inside its own transaction, so a failing migration leaves nothing behind.
+//!
+//! This module never decides *when* to migrate: the facade does it once per wake inside
+//! `blockConcurrencyWhile`.
+
+use crate::backend::{SqlBackend, SqlValue};
+use crate::checksum::fingerprint;
+use crate::error::{Error, ErrorCode};
+use thiserror::Error;
+
+/// The scope of the user's `static migrations`.
+pub const USER_SCOPE: &str = "user";
+
+/// durable-core's own tables, by capability. Each list only ever grows at its end: an applied
+/// entry must never change (the ledger would refuse it with `MIGRATION_CHANGED`).
+pub const CORE_MIGRATIONS: &[(&str, &[&str])] = &[(
+    "core:meta",
+    &["CREATE TABLE _dc_meta (key TEXT PRIMARY KEY, value ANY) WITHOUT ROWID, STRICT"],
+)];
+
+const READ_LEDGER: &str = "CREATE TABLE IF NOT EXISTS _dc_migrations (\
+scope TEXT NOT NULL, version INTEGER NOT NULL, name TEXT, checksum TEXT NOT NULL, \
+applied_at INTEGER NOT NULL, PRIMARY KEY (scope, version)) WITHOUT ROWID; \
+SELECT scope, version, checksum FROM _dc_migrations ORDER BY scope, version";
+
+const RECORD: &str =
+    "INSERT INTO _dc_migrations (scope, version, name, checksum, applied_at) VALUES (?, ?, ?, ?, ?)";
+
+/// Why migrations could not run. Until the cause is fixed, the object refuses every call with
+/// this error, and nothing is half-applied.
+#[derive(Debug, Clone, Error, PartialEq)]
+pub enum MigrationError {
+    #[error("migration {version} ({scope}) was edited after it was applied; migrations are append-only: restore its text and add a new migration instead")]
+    Changed { scope: String, version: u32 },
+    #[error("the ledger records {applied} applied migrations ({scope}) but only {declared} are declared; migrations are append-only: restore the missing ones")]
+    Missing { scope: String, applied: u32, declared: u32 },
+    #[error("migration {version} ({scope}) failed and was rolled back: {message}")]
+    Failed { scope: String, version: u32, message: String },
+}
+
+impl ErrorCode for MigrationError {
+    fn code(&self) -> &'static str {
+        match self {
+            MigrationError::Changed { .. } => "MIGRATION_CHANGED",
+            MigrationError::Missing { .. } => "MIGRATION_MISSING",
+            MigrationError::Failed { .. } => "MIGRATION_FAILED",
+        }
+    }
+}
+
+/// One migration: its SQL and an optional name kept in the ledger for people reading it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Migration {
+    pub name: Option<String>,
+    pub sql: String,
+}
+
+impl Migration {
+    pub fn new(sql: impl Into<String>) -> Self {
+        Migration { name: None, sql: sql.into() }
+    }
+
+    pub fn named(name: impl Into<String>, sql: impl Into<String>) -> Self {
+        Migration { name: Some(name.into()), sql: sql.into() }
+    }
+}
+
+/// One applied migration, as recorded.
+#[derive(Debug, Clone, PartialEq)]
+struct Applied {
+    scope: String,
+    version: u32,
+    checksum: String,
+}
+
+/// Every applied migration of the object, read in one statement.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ledger {
+    applied: Vec<Applied>,
+}
+
+/// Reads the ledger (creating its table on the object's first wake) in one statement.
+pub fn read_ledger(db: &dyn SqlBackend) -> Result<Ledger, Error> {
+    let result = db.exec(READ_LEDGER, &[])?;
+    let applied = result
+        .rows
+        .iter()
+        .filter_map(|row| match row.as_slice() {
+            [scope, version, checksum] => Some(Applied {
+                scope: scope.as_str()?.to_owned(),
+                version: u32::try_from(version.as_i64()?).ok()?,
+                checksum: checksum.as_str()?.to_owned(),
+            }),
+            _ => None,
+        })
+        .collect();
+    Ok(Ledger { applied })
+}
+
+impl Ledger {
+    /// The versions of `migrations` (1-based) still to apply in `scope`, in order; or why the
+    /// declared list no longer matches what was applied.
+    pub fn pending(&self, scope: &str, migrations: &[Migration]) -> Result<Vec<u32>, MigrationError> {
+        let applied: Vec<&Applied> = self.applied.iter().filter(|a| a.scope == scope).collect();
+        let declared = u32::try_from(migrations.len()).unwrap_or(u32::MAX);
+        let applied_count = u32::try_from(applied.len()).unwrap_or(u32::MAX);
+        if applied_count > declared {
+            return Err(MigrationError::Missing {
+                scope: scope.to_owned(),
+                applied: applied_count,
+                declared,
+            });
+        }
+        for entry in &applied {
+            let index = usize::try_from(entry.version).unwrap_or(usize::MAX).wrapping_sub(1);
+            let unchanged = migrations
+                .get(index)
+                .is_some_and(|m| fingerprint(&m.sql) == entry.checksum);
+            if !unchanged {
+                return Err(MigrationError::Changed {
+                    scope: scope.to_owned(),
+                    version: entry.version,
+                });
+            }
+        }
+        Ok((applied_count + 1..=declared).collect())
+    }
+
+    /// Notes that `version` of `scope` was applied, so that a later `pending` call on this
+    /// in-memory ledger agrees with the database.
+    pub fn record(&mut self, scope: &str, version: u32, migration: &Migration) {
+        self.applied.push(Applied {
+            scope: scope.to_owned(),
+            version,
+            checksum: fingerprint(&migration.sql),
+        });
+    }
+}
+
+/// Applies one migration and records it in the ledger. Atomic only inside the caller's
+/// transaction: run each call in its own `transactionSync`.
+pub fn apply(
+    db: &dyn SqlBackend,
+    scope: &str,
+    version: u32,
+    migration: &Migration,
+    now_ms: f64,
+) -> Result<(), MigrationError> {
+    let failed = |message: String| MigrationError::Failed {
+        scope: scope.to_owned(),
+        version,
+        message,
+    };
+    db.exec(&migration.sql, &[]).map_err(|e| failed(e.message))?;
+    db.exec(
+        RECORD,
+        &[
+            SqlValue::from(scope),
+            SqlValue::Integer(i64::from(version)),
+            SqlValue::from(migration.name.clone()),
+            SqlValue::from(fingerprint(&migration.sql)),
+            SqlValue::Integer(now_ms as i64),
+        ],
+    )
+    .map_err(|e| failed(e.message))?;
+    Ok(())
+}
+
+/// durable-core's own migrations, as [`Migration`]s of their scope.
+pub fn core_migrations() -> impl Iterator<Item = (&'static str, Vec<Migration>)> {
+    CORE_MIGRATIONS
+        .iter()
+        .map(|(scope, sqls)| (*scope, sqls.iter().map(|sql| Migration::new(*sql)).collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rusqlite_backend::RusqliteBackend;
+
+    fn run_all(db: &RusqliteBackend, scope: &str, migrations: &[Migration]) -> Result<Vec<u32>, MigrationError> {
+        let mut ledger = read_ledger(db).map_err(|e| MigrationError::Failed {
+            scope: scope.into(),
+            version: 0,
+            message: e.to_string(),
+        })?;
+        let pending = ledger.pending(scope, migrations)?;
+        for version in &pending {
+            let migration = &migrations[*version as usize - 1];
+            db.atomically(|| apply(db, scope, *version, migration, 1.0))?;
+            ledger.record(scope, *version, migration);
+        }
+        Ok(pending)
+    }
+
+    fn user(sqls: &[&str]) -> Vec<Migration> {
+        sqls.iter().map(|s| Migration::new(*s)).collect()
+    }
+
+    #[test]
+    fn applies_each_migration_once() {
+        let db = RusqliteBackend::open();
+        let m = user(&["CREATE TABLE a (x)", "INSERT INTO a VALUES (1)"]);
+        assert_eq!(run_all(&db, USER_SCOPE, &m), Ok(vec![1, 2]));
+        assert_eq!(run_all(&db, USER_SCOPE, &m), Ok(vec![]));
+        let rows = db.exec("SELECT count(*) FROM a", &[]).unwrap();
+        assert_eq!(rows.scalar().and_then(SqlValue::as_i64), Some(1));
+    }
+
+    #[test]
+    fn appended_migrations_apply_later() {
+        let db = RusqliteBackend::open();
+        run_all(&db, USER_SCOPE, &user(&["CREATE TABLE a (x)"])).unwrap();
+        let more = user(&["CREATE TABLE a (x)", "CREATE TABLE b (y)"]);
+        assert_eq!(run_all(&db, USER_SCOPE, &more), Ok(vec![2]));
+    }
+
+    #[test]
+    fn an_edited_migration_is_refused() {
+        let db = RusqliteBackend::open();
+        run_all(&db, USER_SCOPE, &user(&["CREATE TABLE a (x)"])).unwrap();
+        let err = run_all(&db, USER_SCOPE, &user(&["CREATE TABLE a (y)"])).unwrap_err();
+        assert_eq!(err.code(), "MIGRATION_CHANGED");
+        assert!(err.to_string().contains("migration 1"));
+    }
+
+    #[test]
+    fn a_removed_migration_is_refused() {
+        let db = RusqliteBackend::open();
+        run_all(&db, USER_SCOPE, &user(&["CREATE TABLE a (x)", "CREATE TABLE b (x)"])).unwrap();
+        let err = run_all(&db, USER_SCOPE, &user(&["CREATE TABLE a (x)"])).unwrap_err();
+        assert_eq!(err.code(), "MIGRATION_MISSING");
+    }
+
+    #[test]
+    fn a_failing_migration_rolls_back_whole() {
+        let db = RusqliteBackend::open();
+        let m = user(&["CREATE TABLE a (x); INSERT INTO a VALUES (1); INSERT INTO nope VALUES (2)"]);
+        let err = run_all(&db, USER_SCOPE, &m).unwrap_err();
+        assert_eq!(err.code(), "MIGRATION_FAILED");
+        assert!(err.to_string().contains("nope"), "{err}");
+        assert!(db.exec("SELECT * FROM a", &[]).is_err(), "table a must not exist");
+        let ledger = db.exec("SELECT count(*) FROM _dc_migrations", &[]).unwrap();
+        assert_eq!(ledger.scalar().and_then(SqlValue::as_i64), Some(0));
+    }
+
+    #[test]
+    fn scopes_are_independent() {
+        let db = RusqliteBackend::open();
+        for (scope, migrations) in core_migrations() {
+            run_all(&db, scope, &migrations).unwrap();
+        }
+        assert_eq!(run_all(&db, USER_SCOPE, &user(&["CREATE TABLE a (x)"])), Ok(vec![1]));
+        for (scope, migrations) in core_migrations() {
+            assert_eq!(run_all(&db, scope, &migrations), Ok(vec![]));
+        }
+    }
+}

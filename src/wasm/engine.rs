@@ -1,0 +1,124 @@
+//! `Engine`: the per-object handle. It owns the object's backend and every capability's
+//! in-memory cache; all of it can be dropped at any moment and rebuilt from SQLite (and, for
+//! sockets, from `ctx.getWebSockets()`).
+//!
+//! Lifetime: the facade frees a handle explicitly (`free()`) when it replaces it, and keeps at
+//! most a fixed number alive per isolate (see `pkg-template/src/engine.ts`); FinalizationRegistry
+//! is off by default in Workers, so nothing here relies on garbage collection.
+
+use super::backend::{JsSqlBackend, SqlStorage};
+use super::interop::{argument_error, error_to_js};
+use crate::error::Error;
+use crate::schema::{self, Ledger, Migration, USER_SCOPE};
+use serde::{Deserialize, Serialize};
+use std::cell::Cell;
+use tsify::{Ts, Tsify};
+use wasm_bindgen::prelude::*;
+
+thread_local! {
+    static LIVE_ENGINES: Cell<u32> = const { Cell::new(0) };
+}
+
+/// A user migration as the facade passes it: `static migrations` entries, normalised.
+#[derive(Debug, Clone, Deserialize, Tsify)]
+pub struct MigrationSource {
+    pub name: Option<String>,
+    pub sql: String,
+}
+
+/// One migration still to apply, in order.
+#[derive(Debug, Clone, Serialize, Tsify)]
+pub struct MigrationStep {
+    pub scope: String,
+    pub version: u32,
+}
+
+/// Every migration still to apply this wake, core scopes first.
+#[derive(Debug, Clone, Serialize, Tsify)]
+pub struct MigrationPlan {
+    pub steps: Vec<MigrationStep>,
+}
+
+/// The per-object handle.
+#[wasm_bindgen]
+pub struct Engine {
+    pub(crate) db: JsSqlBackend,
+    ledger: Ledger,
+    user_migrations: Vec<Migration>,
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// A handle over the object's `ctx.storage.sql`. Reads nothing yet.
+    #[wasm_bindgen(constructor)]
+    pub fn new(sql: SqlStorage) -> Engine {
+        LIVE_ENGINES.with(|n| n.set(n.get().saturating_add(1)));
+        Engine {
+            db: JsSqlBackend::new(sql),
+            ledger: Ledger::default(),
+            user_migrations: Vec::new(),
+        }
+    }
+
+    /// Reads the ledger (one statement) and returns what is still to apply: durable-core's
+    /// own migrations, then the user's. Fails with `MIGRATION_CHANGED`/`MIGRATION_MISSING`
+    /// when the declared user migrations no longer match the ledger.
+    #[wasm_bindgen(js_name = planMigrations)]
+    pub fn plan_migrations(&mut self, user: Vec<Ts<MigrationSource>>) -> Result<Ts<MigrationPlan>, JsValue> {
+        self.user_migrations = user
+            .iter()
+            .map(|m| {
+                let m = m.to_rust().map_err(|e| argument_error("migrations", &e))?;
+                Ok(Migration { name: m.name, sql: m.sql })
+            })
+            .collect::<Result<_, JsValue>>()?;
+        self.ledger = schema::read_ledger(&self.db).map_err(|e| error_to_js(&e))?;
+        let mut steps = Vec::new();
+        for (scope, migrations) in schema::core_migrations() {
+            let pending = self.ledger.pending(scope, &migrations).map_err(|e| error_to_js(&e))?;
+            steps.extend(pending.into_iter().map(|version| MigrationStep { scope: scope.to_owned(), version }));
+        }
+        let pending = self
+            .ledger
+            .pending(USER_SCOPE, &self.user_migrations)
+            .map_err(|e| error_to_js(&e))?;
+        steps.extend(pending.into_iter().map(|version| MigrationStep { scope: USER_SCOPE.to_owned(), version }));
+        Ts::from_rust(&MigrationPlan { steps }).map_err(|e| argument_error("plan", &e))
+    }
+
+    /// Applies one planned migration with its ledger row. Call it inside
+    /// `ctx.storage.transactionSync`, one call per transaction.
+    #[wasm_bindgen(js_name = applyMigration)]
+    pub fn apply_migration(&mut self, scope: &str, version: u32, now_ms: f64) -> Result<(), JsValue> {
+        let migration = self.migration(scope, version).map_err(|e| error_to_js(&e))?;
+        schema::apply(&self.db, scope, version, &migration, now_ms).map_err(|e| error_to_js(&e))?;
+        self.ledger.record(scope, version, &migration);
+        Ok(())
+    }
+
+    /// How many handles are alive in this instance (for the facade's lifetime tests).
+    #[wasm_bindgen(js_name = liveCount)]
+    pub fn live_count() -> u32 {
+        LIVE_ENGINES.with(Cell::get)
+    }
+}
+
+impl Engine {
+    fn migration(&self, scope: &str, version: u32) -> Result<Migration, Error> {
+        let index = usize::try_from(version).unwrap_or(usize::MAX).wrapping_sub(1);
+        let found = if scope == USER_SCOPE {
+            self.user_migrations.get(index).cloned()
+        } else {
+            schema::core_migrations()
+                .find(|(s, _)| *s == scope)
+                .and_then(|(_, migrations)| migrations.get(index).cloned())
+        };
+        found.ok_or_else(|| Error::argument("version", format!("no migration {version} in scope {scope}")))
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        LIVE_ENGINES.with(|n| n.set(n.get().saturating_sub(1)));
+    }
+}

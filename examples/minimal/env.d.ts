@@ -1,0 +1,3 @@
+declare module "cloudflare:workers" {
+  interface ProvidedEnv extends import("./src/index.js").Env {}
+}

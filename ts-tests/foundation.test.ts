@@ -1,0 +1,104 @@
+import { env } from "cloudflare:workers";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { DurableCoreError } from "durable-core";
+import { describe, expect, it } from "vitest";
+
+describe("DurableCore subclass", () => {
+  it("runs its migrations once per object, then onStart once per wake", async () => {
+    const stub = env.BASIC.getByName("migrate-once");
+    expect(await stub.notes()).toEqual(["created by migration 3"]);
+    const ledger = await stub.ledger();
+    const user = ledger.filter((row) => row.scope === "user");
+    expect(user.map((row) => row.version)).toEqual([1, 2, 3]);
+    expect(user[1]!.name).toBe("wake log");
+    expect(ledger.some((row) => row.scope.startsWith("core:"))).toBe(true);
+    expect(await stub.wakes()).toBe(1);
+
+    await evictDurableObject(stub);
+
+    // A second wake re-reads the ledger but applies nothing: the INSERT of migration 3 did
+    // not run again, the ledger rows are the same ones, and onStart ran once more.
+    expect(await stub.notes()).toEqual(["created by migration 3"]);
+    expect(await stub.ledger()).toEqual(ledger);
+    expect(await stub.wakes()).toBe(2);
+  });
+
+  it("migrates each object independently", async () => {
+    const a = env.BASIC.getByName("independent-a");
+    const b = env.BASIC.getByName("independent-b");
+    await a.addNote("only in a");
+    expect(await a.notes()).toEqual(["created by migration 3", "only in a"]);
+    expect(await b.notes()).toEqual(["created by migration 3"]);
+  });
+
+  it("answers 404 with a hint when onRequest is not overridden", async () => {
+    const response = await env.PLAIN.getByName("plain").fetch("https://example.com/some/path");
+    expect(response.status).toBe(404);
+    expect(await response.text()).toContain("override onRequest(request)");
+  });
+});
+
+describe("a failing migration", () => {
+  it("is rolled back whole, and the object refuses calls with MIGRATION_FAILED", async () => {
+    const stub = env.BROKEN_MIGRATION.getByName("broken");
+    await runInDurableObject(stub, async (instance) => {
+      let thrown: unknown;
+      try {
+        instance.tables();
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(DurableCoreError);
+      expect((thrown as DurableCoreError).code).toBe("MIGRATION_FAILED");
+      expect((thrown as DurableCoreError).message).toContain("missing_table");
+      expect((thrown as DurableCoreError).message).toContain("migration 2");
+      // Migration 1 is kept, migration 2 left nothing behind.
+      expect(instance.rawTables()).toEqual(["_dc_meta", "_dc_migrations", "kept"].concat(extraCoreTables(instance.rawTables())).sort());
+      await expect(instance.fetch(new Request("https://example.com/"))).rejects.toMatchObject({ code: "MIGRATION_FAILED" });
+    });
+  });
+});
+
+/** Core tables other capabilities add (`_dc_*` beyond the two this test knows). */
+function extraCoreTables(tables: string[]): string[] {
+  return tables.filter((t) => t.startsWith("_dc_") && t !== "_dc_meta" && t !== "_dc_migrations");
+}
+
+describe("a trap in the wasm core", () => {
+  it("throws ENGINE_RESET, then the object works again with its data", async () => {
+    const stub = env.BASIC.getByName("trap");
+    await stub.addNote("before the trap");
+    await runInDurableObject(stub, (instance) => {
+      const before = instance.stats().generation;
+      let thrown: unknown;
+      try {
+        instance.trap();
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(DurableCoreError);
+      expect((thrown as DurableCoreError).code).toBe("ENGINE_RESET");
+      expect(instance.stats().generation).toBe(before + 1);
+      // The next core call gets a fresh handle in the fresh instance.
+      expect(instance.coreRoundTrip()).toBe(0);
+    });
+    expect(await stub.notes()).toEqual(["created by migration 3", "before the trap"]);
+    // Another object whose handle died with the old instance recovers too.
+    const other = env.BASIC.getByName("trap-bystander");
+    expect(await other.coreRoundTrip()).toBe(0);
+  });
+});
+
+describe("handle lifetime", () => {
+  it("keeps live handles and wasm memory bounded as many objects come and go", async () => {
+    const touch = async (from: number, to: number) => {
+      for (let i = from; i < to; i++) await env.BASIC.getByName(`many-${i}`).coreRoundTrip();
+    };
+    await touch(0, 300);
+    const first = await env.BASIC.getByName("many-0").stats();
+    await touch(300, 600);
+    const second = await env.BASIC.getByName("many-0").stats();
+    expect(second.liveEngines).toBeLessThanOrEqual(256);
+    expect(second.memoryBytes).toBeLessThanOrEqual(first.memoryBytes);
+  });
+});

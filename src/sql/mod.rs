@@ -1,1 +1,19 @@
-//! (being written)
+//! The SQL query layer's core: compiles the facade's tagged templates into checked SQL text and
+//! a binding plan, and checks statements before they reach SQLite.
+//!
+//! It owns the tokenizer ([`tokenizer`]), template compilation with fragment splicing, `IN`-list
+//! expansion and identifier quoting ([`template`]), the statement checks ([`check`]) and the
+//! query errors ([`SqlError`]). It never sees a JavaScript value and never caches: compilation
+//! depends only on a template's strings and hole shapes, so the facade caches the result per
+//! call site and binds values itself. Migrations live in [`crate::schema`].
+
+mod bind;
+mod check;
+mod error;
+mod template;
+pub mod tokenizer;
+
+pub use bind::{bind, run, Arg};
+pub use check::check;
+pub use error::{SqlError, MAX_BOUND_PARAMETERS};
+pub use template::{compile, quote_identifier, BindOp, Compiled, Hole, Template, MAX_IDENTIFIER_BYTES};

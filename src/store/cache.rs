@@ -1,0 +1,200 @@
+//! The store's read cache: one byte budget for every object in the isolate (the binding keeps a
+//! single instance), least recently used entries evicted first.
+//!
+//! What it caches is index point lookups (`index(name).get(key)` → primary keys): those cost a
+//! `sql.exec` select (≈ 3.9 µs) that a hit replaces with a hash lookup inside the call the
+//! facade makes anyway. Primary values are *not* cached here: `ctx.storage.kv.get` (≈ 1.7 µs,
+//! deserialization included) already returns a ready JS value, while a wasm-side copy would
+//! have to be serialized on every put and deserialized on every hit, which leaves no margin.
+//!
+//! Coherence: every index write goes through the core, which [`ReadCache::invalidate`]s the
+//! lookups it touches before writing. Entries are only ever *added* by reads outside a batch
+//! ([`ReadCache::set_filling`]), so a rolled-back transaction can only have removed entries,
+//! never left a stale one. Dropping the cache (or any entry) at any time is always safe:
+//! SQLite stays the source of truth.
+//!
+//! This module never reads storage itself.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// The default isolate-wide budget: 8 MiB of the isolate's 128 MB.
+pub const DEFAULT_BUDGET_BYTES: usize = 8 * 1024 * 1024;
+
+/// Bookkeeping bytes charged per entry on top of its strings (map nodes, vectors).
+const ENTRY_OVERHEAD_BYTES: usize = 96;
+
+/// What a cached entry answers: one index key of one index of one object's store.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CacheKey {
+    pub store: u64,
+    pub index: String,
+    pub index_key: String,
+}
+
+impl CacheKey {
+    pub fn new(store: u64, index: &str, index_key: &str) -> Self {
+        CacheKey { store, index: index.to_owned(), index_key: index_key.to_owned() }
+    }
+
+    fn cost(&self, primary_keys: &[String]) -> usize {
+        ENTRY_OVERHEAD_BYTES
+            + self.index.len()
+            + self.index_key.len()
+            + primary_keys.iter().map(|k| k.len() + 24).sum::<usize>()
+    }
+}
+
+struct Entry {
+    primary_keys: Vec<String>,
+    cost: usize,
+    last_used: u64,
+}
+
+/// A byte-bounded LRU map from index lookups to the primary keys they found.
+pub struct ReadCache {
+    budget_bytes: usize,
+    used_bytes: usize,
+    clock: u64,
+    entries: HashMap<CacheKey, Entry>,
+    by_age: BTreeMap<u64, CacheKey>,
+    not_filling: HashSet<u64>,
+}
+
+impl Default for ReadCache {
+    fn default() -> Self {
+        ReadCache::new(DEFAULT_BUDGET_BYTES)
+    }
+}
+
+impl ReadCache {
+    pub fn new(budget_bytes: usize) -> Self {
+        ReadCache {
+            budget_bytes,
+            used_bytes: 0,
+            clock: 0,
+            entries: HashMap::new(),
+            by_age: BTreeMap::new(),
+            not_filling: HashSet::new(),
+        }
+    }
+
+    pub fn used_bytes(&self) -> usize {
+        self.used_bytes
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The cached primary keys for `key`, marking it recently used.
+    pub fn get(&mut self, key: &CacheKey) -> Option<&[String]> {
+        self.clock += 1;
+        let clock = self.clock;
+        let entry = self.entries.get_mut(key)?;
+        self.by_age.remove(&entry.last_used);
+        entry.last_used = clock;
+        self.by_age.insert(clock, key.clone());
+        Some(&entry.primary_keys)
+    }
+
+    /// Remembers a lookup's answer, unless its store is inside a batch or the entry alone
+    /// exceeds the budget. Evicts least recently used entries to stay within the budget.
+    pub fn fill(&mut self, key: CacheKey, primary_keys: Vec<String>) {
+        if self.not_filling.contains(&key.store) {
+            return;
+        }
+        let cost = key.cost(&primary_keys);
+        if cost > self.budget_bytes {
+            return;
+        }
+        self.invalidate(&key);
+        while self.used_bytes + cost > self.budget_bytes {
+            let Some((_, oldest)) = self.by_age.pop_first() else { break };
+            if let Some(evicted) = self.entries.remove(&oldest) {
+                self.used_bytes -= evicted.cost;
+            }
+        }
+        self.clock += 1;
+        self.by_age.insert(self.clock, key.clone());
+        self.entries.insert(key, Entry { primary_keys, cost, last_used: self.clock });
+        self.used_bytes += cost;
+    }
+
+    /// Forgets one lookup; called before every index write that touches it.
+    pub fn invalidate(&mut self, key: &CacheKey) {
+        if let Some(entry) = self.entries.remove(key) {
+            self.by_age.remove(&entry.last_used);
+            self.used_bytes -= entry.cost;
+        }
+    }
+
+    /// Forgets every lookup of one store, or of one of its indexes (rebuilds, dropped indexes,
+    /// a freed handle).
+    pub fn invalidate_store(&mut self, store: u64, index: Option<&str>) {
+        let doomed: Vec<CacheKey> = self
+            .entries
+            .keys()
+            .filter(|k| k.store == store && index.is_none_or(|name| k.index == name))
+            .cloned()
+            .collect();
+        doomed.iter().for_each(|k| self.invalidate(k));
+    }
+
+    /// Stops (`false`) or resumes (`true`) adding entries for `store`: off while a batch runs,
+    /// since a batch may still roll back what its reads saw.
+    pub fn set_filling(&mut self, store: u64, filling: bool) {
+        if filling {
+            self.not_filling.remove(&store);
+        } else {
+            self.not_filling.insert(store);
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.by_age.clear();
+        self.used_bytes = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(store: u64, index_key: &str) -> CacheKey {
+        CacheKey::new(store, "byEmail", index_key)
+    }
+
+    #[test]
+    fn evicts_least_recently_used_within_the_budget() {
+        let one = key(1, "a").cost(&["p".into()]);
+        let mut cache = ReadCache::new(one * 2);
+        cache.fill(key(1, "a"), vec!["p".into()]);
+        cache.fill(key(1, "b"), vec!["p".into()]);
+        assert!(cache.get(&key(1, "a")).is_some());
+        cache.fill(key(1, "c"), vec!["p".into()]);
+        assert!(cache.get(&key(1, "b")).is_none(), "b was least recently used");
+        assert!(cache.get(&key(1, "a")).is_some());
+        assert!(cache.used_bytes() <= one * 2);
+    }
+
+    #[test]
+    fn no_fills_during_a_batch_and_invalidation_per_store() {
+        let mut cache = ReadCache::default();
+        cache.set_filling(1, false);
+        cache.fill(key(1, "a"), vec![]);
+        assert!(cache.is_empty());
+        cache.set_filling(1, true);
+        cache.fill(key(1, "a"), vec![]);
+        cache.fill(key(2, "a"), vec![]);
+        cache.invalidate_store(1, None);
+        assert_eq!(cache.len(), 1);
+        assert!(cache.get(&key(2, "a")).is_some());
+        cache.clear();
+        assert_eq!(cache.used_bytes(), 0);
+    }
+}

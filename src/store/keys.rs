@@ -1,0 +1,475 @@
+//! The tuple-key codec: typed key parts in, one string out whose UTF-8 byte order is the
+//! documented key order, so that `ctx.storage.kv` (which orders keys by UTF-8 bytes) and
+//! SQLite's `BINARY` collation both sort store keys correctly with no help.
+//!
+//! This module owns the key order and the key limits. It never touches storage.
+//!
+//! # Key order
+//!
+//! A key is a non-empty tuple of parts. Across types: `null` < `false` < `true` < number <
+//! bigint < string < bytes < tuple. Within a type: numbers numerically (`-0` equals `0`),
+//! bigints numerically, strings by Unicode code point, bytes lexicographically, tuples element
+//! by element with a prefix before its extensions. Numbers and bigints never compare equal to
+//! each other: `1` and `1n` are different keys.
+//!
+//! # Encoding
+//!
+//! [`NAMESPACE`] (`U+001F`), then each part, self-delimiting:
+//!
+//! | part | form | example |
+//! |---|---|---|
+//! | null | `0` | `0` |
+//! | false / true | `F` / `T` | `T` |
+//! | number | `f` + 16 hex digits of the order-mapped f64 bits | `42` → `fc045000000000000` |
+//! | bigint | `i0` for zero; `i1` + 4 hex digits of the magnitude's byte length + magnitude hex; `i-` + the same with every digit complemented | `1n` → `i1000101` |
+//! | string | `s` + UTF-8 with `U+0000..U+0002` escaped + `U+0001` | `"ab"` → `sab\u{1}` |
+//! | bytes | `x` + lowercase hex + `.` | `[0xab]` → `xab.` |
+//! | tuple | `{` + parts + `)` | `["a"]` → `{sa\u{1})` |
+//!
+//! Every part's encoding is a prefix code, so the encodings of `["user", 42]` are a string
+//! prefix of exactly the keys that start with `"user", 42` (never `["user", 420]`). Every tag is
+//! above `)` so a tuple sorts before its extensions, and the string terminator `U+0001` is
+//! below every escaped or plain character so a string sorts before its extensions. The output
+//! never contains NUL. Decoding is strict: it accepts exactly the strings `encode` produces.
+
+use thiserror::Error;
+
+/// The first character of every store key in `ctx.storage.kv`. Keys of the user's own raw kv
+/// use that start with `U+001F` would be seen by the store: that one character is reserved.
+pub const NAMESPACE: char = '\u{1f}';
+
+/// The largest encoded key in UTF-8 bytes, namespace included. `ctx.storage` keys are limited
+/// to 2 KiB (2,048 bytes) on key-value backed objects; SQLite-backed objects limit key plus
+/// value to 2 MB. 2 KiB is the limit that holds on both, and keeps index rows small.
+pub const MAX_KEY_BYTES: usize = 2048;
+
+const TAG_NULL: u8 = b'0';
+const TAG_FALSE: u8 = b'F';
+const TAG_TRUE: u8 = b'T';
+const TAG_NUMBER: u8 = b'f';
+const TAG_BIGINT: u8 = b'i';
+const TAG_STRING: u8 = b's';
+const TAG_BYTES: u8 = b'x';
+const TAG_TUPLE: u8 = b'{';
+const TUPLE_END: u8 = b')';
+const STRING_END: u8 = 0x01;
+const STRING_ESCAPE: u8 = 0x02;
+const BYTES_END: u8 = b'.';
+const BIGINT_NEGATIVE: u8 = b'-';
+const BIGINT_ZERO: u8 = b'0';
+const BIGINT_POSITIVE: u8 = b'1';
+/// Hex digits of a bigint's magnitude length: up to 65,535 bytes, far above what fits a key.
+const BIGINT_LENGTH_DIGITS: usize = 4;
+const NUMBER_DIGITS: usize = 16;
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Why a key was refused.
+#[derive(Debug, Clone, Error, PartialEq)]
+pub enum KeyError {
+    /// The caller passed something that is not a key (NaN, infinity, an empty tuple, ...).
+    #[error("invalid key: {0}; a key is a string, finite number, bigint, boolean, null, Uint8Array or a non-empty tuple of them")]
+    Type(String),
+    #[error("key is {bytes} bytes once encoded, above the limit of {limit}; use shorter key parts")]
+    TooLarge { bytes: usize, limit: usize },
+    /// A stored string is not a store key (corrupt storage or a foreign kv key).
+    #[error("not a store key: {0}")]
+    Malformed(String),
+}
+
+impl crate::error::ErrorCode for KeyError {
+    fn code(&self) -> &'static str {
+        match self {
+            KeyError::Type(_) => "KEY_TYPE",
+            KeyError::TooLarge { .. } => "KEY_TOO_LARGE",
+            KeyError::Malformed(_) => "KEY_MALFORMED",
+        }
+    }
+}
+
+/// An arbitrary-size integer: sign and big-endian magnitude without leading zero bytes.
+/// Zero is never negative. Crosses the wasm boundary as signed hex (`n.toString(16)`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BigIntKey {
+    negative: bool,
+    magnitude: Vec<u8>,
+}
+
+impl BigIntKey {
+    /// The integer with this sign and big-endian magnitude (leading zeros are dropped).
+    pub fn new(negative: bool, magnitude: &[u8]) -> Self {
+        let first = magnitude.iter().position(|b| *b != 0).unwrap_or(magnitude.len());
+        let magnitude = magnitude.get(first..).unwrap_or_default().to_vec();
+        BigIntKey { negative: negative && !magnitude.is_empty(), magnitude }
+    }
+
+    pub fn from_i128(value: i128) -> Self {
+        BigIntKey::new(value < 0, &value.unsigned_abs().to_be_bytes())
+    }
+
+    /// Parses JavaScript's `bigint.toString(16)`: optional `-`, then hex digits.
+    pub fn from_hex(text: &str) -> Result<Self, KeyError> {
+        let (negative, digits) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let invalid = || KeyError::Type(format!("bigint hex `{text}` is not a hexadecimal integer"));
+        if digits.is_empty() {
+            return Err(invalid());
+        }
+        let nibbles: Vec<u8> = digits
+            .chars()
+            .map(|c| c.to_digit(16).and_then(|d| u8::try_from(d).ok()).ok_or_else(invalid))
+            .collect::<Result<_, _>>()?;
+        // An odd count gets a leading zero nibble so bytes pair up from the right.
+        let padded: Vec<u8> = std::iter::repeat_n(0, nibbles.len() % 2).chain(nibbles).collect();
+        let bytes: Vec<u8> = padded.chunks(2).map(|pair| pair.iter().fold(0, |acc, n| acc << 4 | n)).collect();
+        Ok(BigIntKey::new(negative, &bytes))
+    }
+
+    /// The signed hex form JavaScript reads back with `BigInt("0x...")` (negated for `-`).
+    pub fn to_hex(&self) -> String {
+        let mut out = String::from(if self.negative { "-" } else { "" });
+        let digits: String = self.magnitude.iter().map(|b| format!("{b:02x}")).collect();
+        let trimmed = digits.trim_start_matches('0');
+        out.push_str(if trimmed.is_empty() { "0" } else { trimmed });
+        out
+    }
+
+    pub fn is_negative(&self) -> bool {
+        self.negative
+    }
+
+    pub fn magnitude(&self) -> &[u8] {
+        &self.magnitude
+    }
+}
+
+/// One element of a key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeyPart {
+    Null,
+    Bool(bool),
+    Number(f64),
+    BigInt(BigIntKey),
+    String(String),
+    Bytes(Vec<u8>),
+    Tuple(Vec<KeyPart>),
+}
+
+/// Encodes a key (a non-empty tuple of parts) into its kv string, namespace included.
+pub fn encode(parts: &[KeyPart]) -> Result<String, KeyError> {
+    if parts.is_empty() {
+        return Err(KeyError::Type("empty tuple".into()));
+    }
+    let mut out = Vec::with_capacity(16);
+    let mut namespace = [0; 4];
+    out.extend_from_slice(NAMESPACE.encode_utf8(&mut namespace).as_bytes());
+    for part in parts {
+        encode_part(part, &mut out)?;
+        if out.len() > MAX_KEY_BYTES {
+            break;
+        }
+    }
+    if out.len() > MAX_KEY_BYTES {
+        return Err(KeyError::TooLarge { bytes: out.len(), limit: MAX_KEY_BYTES });
+    }
+    // Every byte pushed is ASCII or comes from a `str`, escaped only below 0x03, so this never fails.
+    String::from_utf8(out).map_err(|e| KeyError::Malformed(e.to_string()))
+}
+
+fn encode_part(part: &KeyPart, out: &mut Vec<u8>) -> Result<(), KeyError> {
+    match part {
+        KeyPart::Null => out.push(TAG_NULL),
+        KeyPart::Bool(false) => out.push(TAG_FALSE),
+        KeyPart::Bool(true) => out.push(TAG_TRUE),
+        KeyPart::Number(n) => {
+            if !n.is_finite() {
+                return Err(KeyError::Type(format!("{n} is not a finite number")));
+            }
+            out.push(TAG_NUMBER);
+            push_hex_u64(ordered_bits(*n), out);
+        }
+        KeyPart::BigInt(big) => encode_bigint(big, out)?,
+        KeyPart::String(s) => {
+            out.push(TAG_STRING);
+            for byte in s.bytes() {
+                if byte <= STRING_ESCAPE {
+                    out.extend_from_slice(&[STRING_ESCAPE, byte + 3]);
+                } else {
+                    out.push(byte);
+                }
+            }
+            out.push(STRING_END);
+        }
+        KeyPart::Bytes(bytes) => {
+            out.push(TAG_BYTES);
+            bytes.iter().for_each(|b| push_hex_byte(*b, out));
+            out.push(BYTES_END);
+        }
+        KeyPart::Tuple(items) => {
+            if items.is_empty() {
+                return Err(KeyError::Type("empty tuple".into()));
+            }
+            out.push(TAG_TUPLE);
+            for item in items {
+                encode_part(item, out)?;
+                if out.len() > MAX_KEY_BYTES {
+                    return Ok(());
+                }
+            }
+            out.push(TUPLE_END);
+        }
+    }
+    Ok(())
+}
+
+fn encode_bigint(big: &BigIntKey, out: &mut Vec<u8>) -> Result<(), KeyError> {
+    out.push(TAG_BIGINT);
+    if big.magnitude.is_empty() {
+        out.push(BIGINT_ZERO);
+        return Ok(());
+    }
+    let length = u16::try_from(big.magnitude.len())
+        .map_err(|_| KeyError::TooLarge { bytes: big.magnitude.len() * 2, limit: MAX_KEY_BYTES })?;
+    // A negative number's digits are complemented, so a larger magnitude sorts lower.
+    let flip: u8 = if big.negative { 0xff } else { 0 };
+    out.push(if big.negative { BIGINT_NEGATIVE } else { BIGINT_POSITIVE });
+    let [high, low] = length.to_be_bytes();
+    push_hex_byte(high ^ flip, out);
+    push_hex_byte(low ^ flip, out);
+    big.magnitude.iter().for_each(|b| push_hex_byte(b ^ flip, out));
+    Ok(())
+}
+
+/// Maps an f64 to bits whose unsigned order is the numeric order: positives get the sign bit
+/// set, negatives have every bit flipped. `-0` is first made `0` so the two are one key.
+fn ordered_bits(n: f64) -> u64 {
+    let bits = if n == 0.0 { 0 } else { n.to_bits() };
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    }
+}
+
+fn number_from_ordered_bits(ordered: u64) -> f64 {
+    let bits = if ordered >> 63 == 1 { ordered & !(1 << 63) } else { !ordered };
+    f64::from_bits(bits)
+}
+
+fn push_hex_byte(byte: u8, out: &mut Vec<u8>) {
+    for nibble in [byte >> 4, byte & 0xf] {
+        out.push(HEX.get(usize::from(nibble)).copied().unwrap_or(b'0'));
+    }
+}
+
+fn push_hex_u64(value: u64, out: &mut Vec<u8>) {
+    value.to_be_bytes().iter().for_each(|b| push_hex_byte(*b, out));
+}
+
+/// Decodes a kv string produced by [`encode`] back into its parts.
+pub fn decode(key: &str) -> Result<Vec<KeyPart>, KeyError> {
+    let body = key
+        .strip_prefix(NAMESPACE)
+        .ok_or_else(|| KeyError::Malformed("missing the store namespace".into()))?;
+    let mut reader = Reader { bytes: body.as_bytes(), at: 0 };
+    let mut parts = Vec::new();
+    while !reader.is_done() {
+        parts.push(reader.part()?);
+    }
+    if parts.is_empty() {
+        return Err(KeyError::Malformed("empty key".into()));
+    }
+    Ok(parts)
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn is_done(&self) -> bool {
+        self.at >= self.bytes.len()
+    }
+
+    fn malformed(&self, what: &str) -> KeyError {
+        KeyError::Malformed(format!("{what} at byte {}", self.at + NAMESPACE.len_utf8()))
+    }
+
+    fn next(&mut self) -> Result<u8, KeyError> {
+        let byte = self.bytes.get(self.at).copied().ok_or_else(|| self.malformed("unexpected end"))?;
+        self.at += 1;
+        Ok(byte)
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn hex_byte(&mut self) -> Result<u8, KeyError> {
+        let high = self.nibble()?;
+        let low = self.nibble()?;
+        Ok(high << 4 | low)
+    }
+
+    fn nibble(&mut self) -> Result<u8, KeyError> {
+        match self.next()? {
+            digit @ b'0'..=b'9' => Ok(digit - b'0'),
+            letter @ b'a'..=b'f' => Ok(letter - b'a' + 10),
+            _ => Err(self.malformed("expected a lowercase hex digit")),
+        }
+    }
+
+    fn part(&mut self) -> Result<KeyPart, KeyError> {
+        match self.next()? {
+            TAG_NULL => Ok(KeyPart::Null),
+            TAG_FALSE => Ok(KeyPart::Bool(false)),
+            TAG_TRUE => Ok(KeyPart::Bool(true)),
+            TAG_NUMBER => self.number(),
+            TAG_BIGINT => self.bigint(),
+            TAG_STRING => self.string(),
+            TAG_BYTES => self.bytes(),
+            TAG_TUPLE => self.tuple(),
+            _ => Err(self.malformed("unknown type tag")),
+        }
+    }
+
+    fn number(&mut self) -> Result<KeyPart, KeyError> {
+        let mut ordered = 0u64;
+        for _ in 0..NUMBER_DIGITS {
+            ordered = ordered << 4 | u64::from(self.nibble()?);
+        }
+        let n = number_from_ordered_bits(ordered);
+        // Only what `encode` writes: finite, and zero only as +0.
+        if !n.is_finite() || (n == 0.0 && n.is_sign_negative()) {
+            return Err(self.malformed("not a canonical finite number"));
+        }
+        Ok(KeyPart::Number(n))
+    }
+
+    fn bigint(&mut self) -> Result<KeyPart, KeyError> {
+        let flip: u8 = match self.next()? {
+            BIGINT_ZERO => return Ok(KeyPart::BigInt(BigIntKey::from_i128(0))),
+            BIGINT_POSITIVE => 0,
+            BIGINT_NEGATIVE => 0xff,
+            _ => return Err(self.malformed("bad bigint sign")),
+        };
+        let mut length = 0usize;
+        for _ in 0..BIGINT_LENGTH_DIGITS / 2 {
+            length = length << 8 | usize::from(self.hex_byte()? ^ flip);
+        }
+        let magnitude: Vec<u8> = (0..length).map(|_| Ok(self.hex_byte()? ^ flip)).collect::<Result<_, KeyError>>()?;
+        if magnitude.first().is_none_or(|b| *b == 0) {
+            return Err(self.malformed("bigint magnitude is empty or has a leading zero"));
+        }
+        Ok(KeyPart::BigInt(BigIntKey { negative: flip != 0, magnitude }))
+    }
+
+    fn string(&mut self) -> Result<KeyPart, KeyError> {
+        let mut bytes = Vec::new();
+        loop {
+            match self.next()? {
+                STRING_END => break,
+                STRING_ESCAPE => match self.next()? {
+                    escaped @ 3..=5 => bytes.push(escaped - 3),
+                    _ => return Err(self.malformed("bad string escape")),
+                },
+                0 => return Err(self.malformed("unescaped control character in string")),
+                byte => bytes.push(byte),
+            }
+        }
+        String::from_utf8(bytes).map(KeyPart::String).map_err(|_| self.malformed("string is not UTF-8"))
+    }
+
+    fn bytes(&mut self) -> Result<KeyPart, KeyError> {
+        let mut bytes = Vec::new();
+        while self.peek() != Some(BYTES_END) {
+            bytes.push(self.hex_byte()?);
+        }
+        self.at += 1;
+        Ok(KeyPart::Bytes(bytes))
+    }
+
+    fn tuple(&mut self) -> Result<KeyPart, KeyError> {
+        let mut items = Vec::new();
+        while self.peek() != Some(TUPLE_END) {
+            if self.is_done() {
+                return Err(self.malformed("unterminated tuple"));
+            }
+            items.push(self.part()?);
+        }
+        self.at += 1;
+        if items.is_empty() {
+            return Err(self.malformed("empty tuple"));
+        }
+        Ok(KeyPart::Tuple(items))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+
+    fn key(parts: &[KeyPart]) -> String {
+        encode(parts).unwrap()
+    }
+
+    #[test]
+    fn ascii_strings_stay_readable() {
+        let encoded = key(&[KeyPart::String("user".into()), KeyPart::Number(42.0)]);
+        assert_eq!(encoded, "\u{1f}suser\u{1}fc045000000000000");
+    }
+
+    #[test]
+    fn minus_zero_is_zero() {
+        assert_eq!(key(&[KeyPart::Number(-0.0)]), key(&[KeyPart::Number(0.0)]));
+    }
+
+    #[test]
+    fn non_finite_numbers_and_empty_tuples_are_key_type_errors() {
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            assert_eq!(encode(&[KeyPart::Number(bad)]).unwrap_err().code(), "KEY_TYPE");
+        }
+        assert_eq!(encode(&[]).unwrap_err().code(), "KEY_TYPE");
+        assert_eq!(encode(&[KeyPart::Tuple(vec![])]).unwrap_err().code(), "KEY_TYPE");
+    }
+
+    #[test]
+    fn a_key_above_two_kib_is_too_large() {
+        let fits = "a".repeat(MAX_KEY_BYTES - 3);
+        assert!(encode(&[KeyPart::String(fits)]).is_ok());
+        let err = encode(&[KeyPart::String("a".repeat(MAX_KEY_BYTES - 2))]).unwrap_err();
+        assert_eq!(err.code(), "KEY_TOO_LARGE");
+    }
+
+    #[test]
+    fn bigint_hex_round_trips() {
+        for text in ["0", "1", "-1", "ff", "-100", "123456789abcdef0123456789"] {
+            assert_eq!(BigIntKey::from_hex(text).unwrap().to_hex(), text);
+        }
+        assert_eq!(BigIntKey::from_hex("-0").unwrap(), BigIntKey::from_i128(0));
+        assert_eq!(BigIntKey::from_hex("00ff").unwrap().to_hex(), "ff");
+        assert!(BigIntKey::from_hex("").is_err());
+        assert!(BigIntKey::from_hex("12g").is_err());
+    }
+
+    #[test]
+    fn decode_refuses_non_canonical_forms() {
+        for bad in [
+            "",
+            "\u{1f}",
+            "suser\u{1}",
+            "\u{1f}fFFF0000000000000",
+            "\u{1f}f0000000000000000",
+            "\u{1f}fffffffffffffffff",
+            "\u{1f}i1000100",
+            "\u{1f}{)",
+            "\u{1f}sab",
+            "\u{1f}x0",
+        ] {
+            assert_eq!(decode(bad).unwrap_err().code(), "KEY_MALFORMED", "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,512 @@
+//! The alarm queue on a real SQLite (rusqlite): ordering, idempotent ids, coalescing,
+//! claim/ack/fail, dead letters, redelivery after a crash, and alarm bookkeeping.
+
+#[path = "support/rusqlite_backend.rs"]
+mod support;
+
+use durable_core::backend::{SqlBackend, SqlValue};
+use durable_core::scheduler::{
+    AlarmChange, ListAfter, ListQuery, RetryOptions, ScheduleRequest, Scheduler, Task, TaskKind, When,
+};
+use durable_core::schema::{apply, core_migrations, read_ledger};
+use durable_core::ErrorCode;
+use std::collections::HashMap;
+use support::RusqliteBackend;
+
+fn open() -> RusqliteBackend {
+    let db = RusqliteBackend::open();
+    let mut ledger = read_ledger(&db).unwrap();
+    for (scope, migrations) in core_migrations() {
+        for version in ledger.pending(scope, &migrations).unwrap() {
+            let migration = &migrations[version as usize - 1];
+            db.atomically(|| apply(&db, scope, version, migration, 0.0)).unwrap();
+            ledger.record(scope, version, migration);
+        }
+    }
+    db
+}
+
+fn request(id: Option<&str>, method: &str, when: When) -> ScheduleRequest {
+    ScheduleRequest {
+        id: id.map(str::to_owned),
+        method: method.into(),
+        payload: Some(format!("{{\"m\":\"{method}\"}}")),
+        when,
+        retry: RetryOptions::default(),
+    }
+}
+
+fn at(time: i64) -> When {
+    When::At { time: time as f64 }
+}
+
+fn count(db: &RusqliteBackend, table: &str) -> i64 {
+    db.exec(&format!("SELECT count(*) FROM {table}"), &[])
+        .unwrap()
+        .scalar()
+        .and_then(SqlValue::as_i64)
+        .unwrap()
+}
+
+/// Claims, runs and acknowledges everything due at `now`, as the facade's alarm() does;
+/// returns the ids in the order they ran.
+fn run_due(db: &RusqliteBackend, scheduler: &mut Scheduler, now: i64) -> Vec<String> {
+    scheduler.begin_alarm();
+    let mut ran = Vec::new();
+    loop {
+        let claim = db.atomically(|| scheduler.claim_due(db, now, 50)).unwrap();
+        assert!(claim.dead.is_empty());
+        if claim.tasks.is_empty() {
+            break;
+        }
+        for task in claim.tasks {
+            assert!(scheduler.is_current(&task.id, task.attempts));
+            ran.push(task.id.clone());
+            assert!(scheduler.ack(db, &task.id, task.attempts, now).unwrap().value);
+        }
+    }
+    scheduler.end_alarm(db).unwrap();
+    ran
+}
+
+#[test]
+fn tasks_run_in_due_order_ties_by_id() {
+    let db = open();
+    let mut s = Scheduler::new(1);
+    for (id, due) in [("c", 300), ("a", 100), ("d", 100), ("b", 200)] {
+        s.schedule(&db, request(Some(id), "m", at(due)), 0).unwrap();
+    }
+    assert_eq!(run_due(&db, &mut s, 150), ["a", "d"]);
+    assert_eq!(run_due(&db, &mut s, 1_000), ["b", "c"]);
+    assert_eq!(count(&db, "_dc_tasks"), 0);
+}
+
+#[test]
+fn the_same_id_replaces_and_never_duplicates() {
+    let db = open();
+    let mut s = Scheduler::new(1);
+    s.schedule(&db, request(Some("renewal"), "renew", at(5_000)), 0).unwrap();
+    let replaced = s.schedule(&db, request(Some("renewal"), "renew2", at(9_000)), 0).unwrap().value;
+    assert_eq!((replaced.method.as_str(), replaced.due), ("renew2", 9_000));
+    assert_eq!(count(&db, "_dc_tasks"), 1);
+    assert_eq!(s.get(&db, "renewal").unwrap().unwrap().method, "renew2");
+}
+
+#[test]
+fn re_registering_a_recurring_task_on_every_wake_keeps_one_task_and_its_place_in_time() {
+    let db = open();
+    let every = || request(Some("tick"), "tick", When::Every { interval: 60_000.0 });
+    let first = Scheduler::new(1).schedule(&db, every(), 0).unwrap().value;
+    assert_eq!(first.due, 60_000);
+    // Woken every 30 s, the object registers the task again: it must still fire at 60 s.
+    for wake in 1..=5 {
+        let mut s = Scheduler::new(wake);
+        s.wake(&db, Some(60_000)).unwrap();
+        let again = s.schedule(&db, every(), wake as i64 * 30_000 - 29_000).unwrap();
+        assert_eq!(again.value.due, 60_000);
+        assert_eq!(again.alarm, AlarmChange::Unchanged);
+    }
+    assert_eq!(count(&db, "_dc_tasks"), 1);
+    // A changed interval is a new schedule.
+    let changed = Scheduler::new(9)
+        .schedule(&db, request(Some("tick"), "tick", When::Every { interval: 10_000.0 }), 100_000)
+        .unwrap();
+    assert_eq!(changed.value.due, 110_000);
+    let cron = |expr: &str| {
+        request(
+            Some("digest"),
+            "digest",
+            When::Cron { expression: expr.into(), timezone: Some("Europe/Paris".into()) },
+        )
+    };
+    let mut s = Scheduler::new(3);
+    let weekly = s.schedule(&db, cron("0 9 * * MON"), 0).unwrap().value.due;
+    assert_eq!(s.schedule(&db, cron("0 9 * * MON"), 3_600_000).unwrap().value.due, weekly);
+    assert_eq!(count(&db, "_dc_tasks"), 2);
+}
+
+#[test]
+fn generated_ids_come_from_the_seed() {
+    let db = open();
+    let a = Scheduler::new(5).schedule(&db, request(None, "m", at(1)), 0).unwrap().value;
+    let db2 = open();
+    let b = Scheduler::new(5).schedule(&db2, request(None, "m", at(1)), 0).unwrap().value;
+    assert_eq!(a.id, b.id);
+    assert_eq!(a.id.len(), 24);
+    let mut s = Scheduler::new(6);
+    let ids: std::collections::HashSet<String> =
+        (0..100).map(|_| s.schedule(&db, request(None, "m", at(1)), 0).unwrap().value.id).collect();
+    assert_eq!(ids.len(), 100);
+}
+
+#[test]
+fn every_coalesces_runs_missed_while_asleep_and_stays_on_its_grid() {
+    let db = open();
+    let mut s = Scheduler::new(1);
+    s.schedule(&db, request(Some("tick"), "tick", When::Every { interval: 1_000.0 }), 500).unwrap();
+    // Due at 1_500; the object sleeps until 10_700: one run, next at 11_500.
+    assert_eq!(run_due(&db, &mut s, 10_700), ["tick"]);
+    let task = s.get(&db, "tick").unwrap().unwrap();
+    assert_eq!((task.due, task.scheduled_at, task.attempts), (11_500, 11_500, 0));
+}
+
+#[test]
+fn cron_coalesces_to_the_next_occurrence_after_now() {
+    let db = open();
+    let mut s = Scheduler::new(1);
+    let hour = 3_600_000;
+    let task = s
+        .schedule(
+            &db,
+            request(Some("h"), "h", When::Cron { expression: "0 * * * *".into(), timezone: None }),
+            10,
+        )
+        .unwrap()
+        .value;
+    assert_eq!(task.due, hour);
+    assert_eq!(run_due(&db, &mut s, 5 * hour + 17), ["h"]);
+    assert_eq!(s.get(&db, "h").unwrap().unwrap().due, 6 * hour);
+}
+
+#[test]
+fn a_failing_task_is_retried_with_backoff_then_dead_lettered() {
+    let db = open();
+    let mut s = Scheduler::new(1);
+    let mut r = request(Some("pay"), "charge", at(0));
+    r.retry = RetryOptions {
+        attempts: Some(3.0),
+        backoff_ms: Some(100.0),
+        max_backoff_ms: None,
+        jitter: Some(false),
+    };
+    s.schedule(&db, r, 0).unwrap();
+    let mut now = 0;
+    let mut retries = Vec::new();
+    loop {
+        s.begin_alarm();
+        let claim = db.atomically(|| s.claim_due(&db, now, 10)).unwrap();
+        let task = &claim.tasks[0];
+        let failure =
+            db.atomically(|| s.fail(&db, &task.id, task.attempts, "card declined", now, 0.5)).unwrap();
+        s.end_alarm(&db).unwrap();
+        match failure.retry_at {
+            Some(retry_at) => {
+                retries.push(retry_at - now);
+                now = retry_at;
+            }
+            None => {
+                let dead = failure.dead.unwrap();
+                assert_eq!((dead.task.attempts, dead.error.as_str()), (3, "card declined"));
+                break;
+            }
+        }
+    }
+    assert_eq!(retries, [100, 200]);
+    assert_eq!(count(&db, "_dc_tasks"), 0);
+    let failed = s.failed(&db, None).unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(
+        (failed[0].task.id.as_str(), failed[0].task.payload.as_deref()),
+        ("pay", Some("{\"m\":\"charge\"}"))
+    );
+
+    // retryFailed puts it back, due now, attempts reset.
+    let retried = db.atomically(|| s.retry_failed(&db, "pay", 5_000)).unwrap().unwrap();
+    assert_eq!((retried.value.due, retried.value.attempts), (5_000, 0));
+    assert_eq!(retried.alarm, AlarmChange::Set { time: 5_000 });
+    assert!(s.failed(&db, None).unwrap().is_empty());
+    assert_eq!(run_due(&db, &mut s, 5_000), ["pay"]);
+    assert!(db.atomically(|| s.retry_failed(&db, "pay", 6_000)).unwrap().is_none());
+}
+
+#[test]
+fn a_recurring_task_whose_attempts_run_out_leaves_a_dead_letter_and_keeps_recurring() {
+    let db = open();
+    let mut s = Scheduler::new(1);
+    let mut r = request(Some("tick"), "tick", When::Every { interval: 1_000.0 });
+    r.retry.attempts = Some(1.0);
+    s.schedule(&db, r, 0).unwrap();
+    let claim = db.atomically(|| s.claim_due(&db, 1_000, 10)).unwrap();
+    let failure = db.atomically(|| s.fail(&db, "tick", claim.tasks[0].attempts, "boom", 1_000, 0.0)).unwrap();
+    assert_eq!(failure.dead.unwrap().task.kind, TaskKind::Every);
+    let live = s.get(&db, "tick").unwrap().unwrap();
+    assert_eq!((live.due, live.attempts), (2_000, 0));
+    // retryFailed of a live recurring task runs it now and keeps its definition.
+    let retried = db.atomically(|| s.retry_failed(&db, "tick", 1_500)).unwrap().unwrap();
+    assert_eq!(retried.value.due, 1_500);
+    assert_eq!(count(&db, "_dc_tasks"), 1);
+}
+
+#[test]
+fn a_task_claimed_but_never_acknowledged_runs_again_with_a_higher_attempt() {
+    let db = open();
+    let mut first_life = Scheduler::new(1);
+    first_life.schedule(&db, request(Some("a"), "m", at(10)), 0).unwrap();
+    first_life.schedule(&db, request(Some("b"), "m", at(20)), 0).unwrap();
+    first_life.begin_alarm();
+    let claim = db.atomically(|| first_life.claim_due(&db, 100, 10)).unwrap();
+    assert_eq!(claim.tasks.iter().map(|t| t.attempts).collect::<Vec<_>>(), [1, 1]);
+    first_life.ack(&db, "a", 1, 100).unwrap();
+    drop(first_life); // the object dies while running "b"
+
+    let mut second_life = Scheduler::new(2);
+    assert_eq!(second_life.wake(&db, None).unwrap(), AlarmChange::Set { time: 20 });
+    second_life.begin_alarm();
+    let claim = db.atomically(|| second_life.claim_due(&db, 200, 10)).unwrap();
+    assert_eq!(claim.tasks.len(), 1);
+    assert_eq!(
+        (claim.tasks[0].id.as_str(), claim.tasks[0].attempts, claim.tasks[0].scheduled_at),
+        ("b", 2, 20)
+    );
+    assert!(second_life.ack(&db, "b", 2, 200).unwrap().value);
+    assert_eq!(second_life.end_alarm(&db).unwrap(), AlarmChange::Unchanged);
+    assert_eq!(count(&db, "_dc_tasks"), 0);
+}
+
+#[test]
+fn a_task_that_kills_its_object_every_time_ends_in_dead_letters() {
+    let db = open();
+    let mut r = request(Some("poison"), "m", at(0));
+    r.retry.attempts = Some(2.0);
+    Scheduler::new(1).schedule(&db, r, 0).unwrap();
+    for life in 0..2 {
+        let mut s = Scheduler::new(life);
+        let claim = db.atomically(|| s.claim_due(&db, 10, 10)).unwrap();
+        assert_eq!(claim.tasks.len(), 1, "delivery {}", life + 1);
+    }
+    let mut s = Scheduler::new(9);
+    let claim = db.atomically(|| s.claim_due(&db, 10, 10)).unwrap();
+    assert!(claim.tasks.is_empty());
+    assert_eq!(claim.dead.len(), 1);
+    assert_eq!(claim.dead[0].task.attempts, 2);
+    assert!(claim.dead[0].error.contains("without finishing"));
+    assert_eq!((count(&db, "_dc_tasks"), count(&db, "_dc_dead_tasks")), (0, 1));
+}
+
+#[test]
+fn a_handler_that_reschedules_its_own_id_is_not_undone_by_its_ack() {
+    let db = open();
+    let mut s = Scheduler::new(1);
+    s.schedule(&db, request(Some("turn"), "turnTimeout", at(100)), 0).unwrap();
+    s.begin_alarm();
+    let claim = db.atomically(|| s.claim_due(&db, 100, 10)).unwrap();
+    s.schedule(&db, request(Some("turn"), "turnTimeout", at(30_100)), 100).unwrap();
+    assert!(!s.ack(&db, "turn", claim.tasks[0].attempts, 100).unwrap().value);
+    assert_eq!(s.end_alarm(&db).unwrap(), AlarmChange::Set { time: 30_100 });
+    assert_eq!(s.get(&db, "turn").unwrap().unwrap().due, 30_100);
+}
+
+#[test]
+fn a_task_cancelled_during_the_batch_does_not_run() {
+    let db = open();
+    let mut s = Scheduler::new(1);
+    s.schedule(&db, request(Some("a"), "m", at(1)), 0).unwrap();
+    s.schedule(&db, request(Some("b"), "m", at(2)), 0).unwrap();
+    s.begin_alarm();
+    let claim = db.atomically(|| s.claim_due(&db, 10, 10)).unwrap();
+    // a's handler cancels b.
+    assert!(s.cancel(&db, "b").unwrap().value);
+    assert!(s.is_current("a", claim.tasks[0].attempts));
+    assert!(!s.is_current("b", claim.tasks[1].attempts));
+    assert!(!s.cancel(&db, "b").unwrap().value);
+}
+
+#[test]
+fn released_deliveries_are_not_counted_as_attempts() {
+    let db = open();
+    let mut s = Scheduler::new(1);
+    s.schedule(&db, request(Some("a"), "m", at(1)), 0).unwrap();
+    let claim = db.atomically(|| s.claim_due(&db, 10, 10)).unwrap();
+    assert!(s.release(&db, "a", claim.tasks[0].attempts).unwrap());
+    let again = db.atomically(|| s.claim_due(&db, 10, 10)).unwrap();
+    assert_eq!(again.tasks[0].attempts, 1);
+}
+
+#[test]
+fn invalid_requests_persist_nothing_and_say_why() {
+    let db = open();
+    let mut s = Scheduler::new(1);
+    let cases = [
+        (When::At { time: f64::NAN }, "TASK_SCHEDULE"),
+        (When::Every { interval: 0.0 }, "TASK_SCHEDULE"),
+        (When::Every { interval: -1.0 }, "TASK_SCHEDULE"),
+        (When::Cron { expression: "0 9 * * FUNDAY".into(), timezone: None }, "CRON_INVALID"),
+        (
+            When::Cron { expression: "0 9 * * MON".into(), timezone: Some("Nowhere/Atlantis".into()) },
+            "CRON_TIMEZONE",
+        ),
+    ];
+    for (when, code) in cases {
+        let err = s.schedule(&db, request(Some("x"), "m", when), 0).unwrap_err();
+        assert_eq!(err.code(), code, "{err}");
+    }
+    let err = s.schedule(&db, request(Some("x"), "", at(1)), 0).unwrap_err();
+    assert_eq!(err.code(), "TASK_METHOD");
+    assert_eq!(count(&db, "_dc_tasks"), 0);
+}
+
+#[test]
+fn list_filters_pages_and_reports_tasks() {
+    let db = open();
+    let mut s = Scheduler::new(1);
+    for i in 0..10 {
+        let method = if i % 2 == 0 { "even" } else { "odd" };
+        s.schedule(&db, request(Some(&format!("t{i}")), method, at(100 + (i / 3) * 10)), 0).unwrap();
+    }
+    let ids = |tasks: Vec<Task>| tasks.into_iter().map(|t| t.id).collect::<Vec<_>>();
+    let all = s.list(&db, &ListQuery::default()).unwrap();
+    assert_eq!(all.len(), 10);
+    let first_page = s.list(&db, &ListQuery { limit: Some(4), ..Default::default() }).unwrap();
+    let last = first_page.last().unwrap().clone();
+    assert_eq!(ids(first_page), ["t0", "t1", "t2", "t3"]);
+    let next = ListQuery {
+        limit: Some(4),
+        after: Some(ListAfter { due: last.due, id: Some(last.id) }),
+        ..Default::default()
+    };
+    assert_eq!(ids(s.list(&db, &next).unwrap()), ["t4", "t5", "t6", "t7"]);
+    let odd = ListQuery {
+        method: Some("odd".into()),
+        after: Some(ListAfter { due: 110, id: None }),
+        ..Default::default()
+    };
+    assert_eq!(ids(s.list(&db, &odd).unwrap()), ["t7", "t9"]);
+}
+
+#[test]
+fn scheduling_many_tasks_arms_the_alarm_only_when_the_earliest_changes() {
+    let db = open();
+    let mut s = Scheduler::new(1);
+    assert_eq!(s.wake(&db, None).unwrap(), AlarmChange::Unchanged);
+    let mut sets = 0;
+    let mut rng = 12345_u64;
+    for i in 0..2_000 {
+        rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1);
+        let due = 1_000 + (rng >> 40) as i64 % 1_000_000;
+        let change = s.schedule(&db, request(None, "m", at(due)), 0).unwrap().alarm;
+        if let AlarmChange::Set { .. } = change {
+            sets += 1;
+        } else {
+            assert_eq!(change, AlarmChange::Unchanged, "task {i}");
+        }
+    }
+    // Random due times: a new minimum about ln(2000) ≈ 8 times.
+    assert!((1..=20).contains(&sets), "{sets} setAlarm calls");
+    // In due order: exactly one.
+    let db = open();
+    let mut s = Scheduler::new(2);
+    s.wake(&db, None).unwrap();
+    let sets = (0..2_000)
+        .filter(|i| {
+            s.schedule(&db, request(None, "m", at(1_000 + i)), 0).unwrap().alarm != AlarmChange::Unchanged
+        })
+        .count();
+    assert_eq!(sets, 1);
+}
+
+#[test]
+fn the_alarm_follows_the_earliest_task_through_cancel_and_replace() {
+    let db = open();
+    let mut s = Scheduler::new(1);
+    assert_eq!(s.wake(&db, Some(777)).unwrap(), AlarmChange::Delete, "an alarm with an empty queue is stale");
+    assert_eq!(
+        s.schedule(&db, request(Some("a"), "m", at(100)), 0).unwrap().alarm,
+        AlarmChange::Set { time: 100 }
+    );
+    assert_eq!(s.schedule(&db, request(Some("b"), "m", at(200)), 0).unwrap().alarm, AlarmChange::Unchanged);
+    assert_eq!(
+        s.schedule(&db, request(Some("a"), "m", at(300)), 0).unwrap().alarm,
+        AlarmChange::Set { time: 200 }
+    );
+    assert_eq!(s.cancel(&db, "b").unwrap().alarm, AlarmChange::Set { time: 300 });
+    assert_eq!(s.cancel(&db, "zzz").unwrap().alarm, AlarmChange::Unchanged);
+    assert_eq!(s.cancel(&db, "a").unwrap().alarm, AlarmChange::Delete);
+    // After a restart the alarm read from the platform is trusted only if it matches.
+    s.schedule(&db, request(Some("c"), "m", at(500)), 0).unwrap();
+    assert_eq!(Scheduler::new(2).wake(&db, Some(500)).unwrap(), AlarmChange::Unchanged);
+    assert_eq!(Scheduler::new(3).wake(&db, None).unwrap(), AlarmChange::Set { time: 500 });
+}
+
+#[test]
+fn an_alarm_run_settles_the_alarm_once_and_re_arms_at_once_for_leftovers() {
+    let db = open();
+    let mut s = Scheduler::new(1);
+    for i in 0..100 {
+        s.schedule(&db, request(None, "m", at(i)), 0).unwrap();
+    }
+    s.schedule(&db, request(Some("later"), "m", at(10_000)), 0).unwrap();
+    s.begin_alarm();
+    let claim = db.atomically(|| s.claim_due(&db, 1_000, 30)).unwrap();
+    for task in &claim.tasks {
+        assert_eq!(s.ack(&db, &task.id, task.attempts, 1_000).unwrap().alarm, AlarmChange::Unchanged);
+    }
+    // The time budget is spent: 70 due tasks are left, so the alarm is re-armed in the past.
+    assert_eq!(s.end_alarm(&db).unwrap(), AlarmChange::Set { time: 30 });
+    assert_eq!(run_due(&db, &mut s, 1_000).len(), 70);
+    assert_eq!(s.next_due(&db).unwrap(), Some(10_000));
+}
+
+#[test]
+fn a_thousand_mixed_tasks_fire_in_due_order_exactly_once() {
+    let db = open();
+    let mut s = Scheduler::new(42);
+    let mut rng = 99_u64;
+    let mut next = || {
+        rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (rng >> 33) as i64
+    };
+    let mut expected_runs: HashMap<String, usize> = HashMap::new();
+    let horizon = 100_000;
+    for i in 0..1_000 {
+        let id = format!("task-{i:04}");
+        let when = match i % 4 {
+            0 => at(next() % horizon),
+            1 => When::After { delay: (next() % horizon) as f64 },
+            2 => When::Every { interval: 40_000.0 + (next() % 20_000) as f64 },
+            _ => When::Cron { expression: format!("{} * * * * *", next() % 60), timezone: None },
+        };
+        s.schedule(&db, request(Some(&id), "m", when), 0).unwrap();
+        expected_runs.insert(id, 0);
+    }
+    // Re-registering a quarter of them (same ids) must not add runs.
+    for i in (0..1_000).step_by(4) {
+        s.schedule(&db, request(Some(&format!("task-{i:04}")), "m", at(next() % horizon)), 0).unwrap();
+    }
+    let mut fired: Vec<(i64, String)> = Vec::new();
+    let mut now = 0;
+    while now <= horizon {
+        s.begin_alarm();
+        loop {
+            let claim = db.atomically(|| s.claim_due(&db, now, 64)).unwrap();
+            if claim.tasks.is_empty() {
+                break;
+            }
+            for task in claim.tasks {
+                fired.push((task.scheduled_at, task.id.clone()));
+                s.ack(&db, &task.id, task.attempts, now).unwrap();
+            }
+        }
+        now = match s.end_alarm(&db).unwrap() {
+            AlarmChange::Set { time } => time.max(now + 1),
+            _ => break,
+        };
+    }
+    let one_shots = fired.iter().filter(|(_, id)| id[5..].parse::<usize>().unwrap() % 4 < 2).count();
+    assert_eq!(one_shots, 500, "every one-shot fired exactly once");
+    for (_, id) in &fired {
+        *expected_runs.get_mut(id).unwrap() += 1;
+    }
+    for (id, runs) in &expected_runs {
+        let n: usize = id[5..].parse().unwrap();
+        if n % 4 < 2 {
+            assert_eq!(*runs, 1, "{id}");
+        } else {
+            assert!(*runs >= 1, "{id} never fired");
+        }
+    }
+    let order: Vec<(i64, String)> = fired.clone();
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(order, sorted, "fired in due order");
+    assert_eq!(count(&db, "_dc_tasks"), 500, "recurring tasks remain, one-shots are gone");
+}

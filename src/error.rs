@@ -3,7 +3,11 @@
 //! gathers them so that a binding needs one conversion.
 
 use crate::backend::BackendError;
+use crate::fanout::FanoutError;
 use crate::schema::MigrationError;
+use crate::scheduler::ScheduleError;
+use crate::sql::SqlError;
+use crate::store::StoreError;
 use thiserror::Error;
 
 /// An error with a stable, documented code (`SQL_BIND`, `KEY_TYPE`, ...).
@@ -16,6 +20,14 @@ pub trait ErrorCode {
 pub enum Error {
     #[error(transparent)]
     Migration(#[from] MigrationError),
+    #[error(transparent)]
+    Sql(#[from] SqlError),
+    #[error(transparent)]
+    Fanout(#[from] FanoutError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Schedule(#[from] ScheduleError),
     /// SQLite refused a statement the core itself issued.
     #[error("storage error: {0}")]
     Storage(#[from] BackendError),
@@ -28,6 +40,10 @@ impl ErrorCode for Error {
     fn code(&self) -> &'static str {
         match self {
             Error::Migration(e) => e.code(),
+            Error::Sql(e) => e.code(),
+            Error::Fanout(e) => e.code(),
+            Error::Store(e) => e.code(),
+            Error::Schedule(e) => e.code(),
             Error::Storage(_) => "STORAGE",
             Error::Argument { .. } => "ARGUMENT",
         }

@@ -21,10 +21,36 @@ pub const USER_SCOPE: &str = "user";
 
 /// durable-core's own tables, by capability. Each list only ever grows at its end: an applied
 /// entry must never change (the ledger would refuse it with `MIGRATION_CHANGED`).
-pub const CORE_MIGRATIONS: &[(&str, &[&str])] = &[(
-    "core:meta",
-    &["CREATE TABLE _dc_meta (key TEXT PRIMARY KEY, value ANY) WITHOUT ROWID, STRICT"],
-)];
+pub const CORE_MIGRATIONS: &[(&str, &[&str])] = &[
+    (
+        "core:meta",
+        &["CREATE TABLE _dc_meta (key TEXT PRIMARY KEY, value ANY) WITHOUT ROWID, STRICT"],
+    ),
+    (
+        "core:store",
+        &[
+            "CREATE TABLE _dc_store_index (index_name TEXT NOT NULL, index_key TEXT NOT NULL, \
+             primary_key TEXT NOT NULL, PRIMARY KEY (index_name, index_key, primary_key)) WITHOUT ROWID, STRICT; \
+             CREATE INDEX _dc_store_index_by_primary ON _dc_store_index (primary_key, index_name)",
+            "CREATE TABLE _dc_store_indexes (name TEXT PRIMARY KEY, checksum TEXT NOT NULL, \
+             is_unique INTEGER NOT NULL, state TEXT NOT NULL, cursor TEXT, failure TEXT) WITHOUT ROWID, STRICT",
+        ],
+    ),
+    (
+        "core:scheduler",
+        &["CREATE TABLE _dc_tasks (id TEXT PRIMARY KEY, method TEXT NOT NULL, payload TEXT, \
+           kind TEXT NOT NULL, due INTEGER NOT NULL, scheduled_at INTEGER NOT NULL, every_ms INTEGER, \
+           anchor INTEGER, cron TEXT, timezone TEXT, attempts INTEGER NOT NULL, max_attempts INTEGER NOT NULL, \
+           backoff_ms INTEGER NOT NULL, max_backoff_ms INTEGER NOT NULL, jitter INTEGER NOT NULL, \
+           last_error TEXT) WITHOUT ROWID, STRICT; \
+           CREATE INDEX _dc_tasks_by_due ON _dc_tasks (due); \
+           CREATE TABLE _dc_dead_tasks (id TEXT PRIMARY KEY, method TEXT NOT NULL, payload TEXT, \
+           kind TEXT NOT NULL, due INTEGER NOT NULL, scheduled_at INTEGER NOT NULL, every_ms INTEGER, \
+           anchor INTEGER, cron TEXT, timezone TEXT, attempts INTEGER NOT NULL, max_attempts INTEGER NOT NULL, \
+           backoff_ms INTEGER NOT NULL, max_backoff_ms INTEGER NOT NULL, jitter INTEGER NOT NULL, \
+           last_error TEXT, error TEXT NOT NULL, failed_at INTEGER NOT NULL) STRICT"],
+    ),
+];
 
 const READ_LEDGER: &str = "CREATE TABLE IF NOT EXISTS _dc_migrations (\
 scope TEXT NOT NULL, version INTEGER NOT NULL, name TEXT, checksum TEXT NOT NULL, \

@@ -2,8 +2,8 @@
 //! Shared by the unit tests (through `#[path]` in lib.rs) and the integration tests in tests/.
 
 use durable_core::backend::{BackendError, QueryResult, SqlBackend, SqlValue};
-use rusqlite::types::{Value, ValueRef};
 use rusqlite::fallible_iterator::FallibleIterator;
+use rusqlite::types::{Value, ValueRef};
 use rusqlite::Connection;
 
 /// An in-memory SQLite database behind the same trait as `ctx.storage.sql`.
@@ -13,9 +13,7 @@ pub struct RusqliteBackend {
 
 impl RusqliteBackend {
     pub fn open() -> Self {
-        RusqliteBackend {
-            conn: Connection::open_in_memory().expect("open in-memory SQLite"),
-        }
+        RusqliteBackend { conn: Connection::open_in_memory().expect("open in-memory SQLite") }
     }
 
     /// Runs `f` in a transaction that commits when it returns `Ok` and rolls back otherwise,
@@ -23,11 +21,7 @@ impl RusqliteBackend {
     pub fn atomically<T, E>(&self, f: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
         self.conn.execute_batch("SAVEPOINT dc_tx").expect("savepoint");
         let result = f();
-        let end = if result.is_ok() {
-            "RELEASE dc_tx"
-        } else {
-            "ROLLBACK TO dc_tx; RELEASE dc_tx"
-        };
+        let end = if result.is_ok() { "RELEASE dc_tx" } else { "ROLLBACK TO dc_tx; RELEASE dc_tx" };
         self.conn.execute_batch(end).expect("end savepoint");
         result
     }
@@ -72,9 +66,8 @@ impl SqlBackend for RusqliteBackend {
             let bound: &[Value] = if stmt.parameter_count() > 0 { &values } else { &[] };
             let mut rows = Vec::new();
             {
-                let mut cursor = stmt
-                    .query(rusqlite::params_from_iter(bound.iter()))
-                    .map_err(backend_error)?;
+                let mut cursor =
+                    stmt.query(rusqlite::params_from_iter(bound.iter())).map_err(backend_error)?;
                 while let Some(row) = cursor.next().map_err(backend_error)? {
                     let mut out = Vec::with_capacity(columns.len());
                     for i in 0..columns.len() {
@@ -84,12 +77,7 @@ impl SqlBackend for RusqliteBackend {
                 }
             }
             rows_written += self.conn.total_changes() - changes_before;
-            result = QueryResult {
-                columns,
-                rows_read: rows.len() as u64,
-                rows,
-                rows_written: 0,
-            };
+            result = QueryResult { columns, rows_read: rows.len() as u64, rows, rows_written: 0 };
         }
         result.rows_written = rows_written;
         Ok(result)

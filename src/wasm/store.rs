@@ -1,0 +1,359 @@
+//! `this.store` bindings: `Engine.storeXxx` methods, one crossing per operation.
+//!
+//! Keys cross as JS values (a key part or an array of them) and are converted here; encoded
+//! keys cross back as strings, ready for `ctx.storage.kv`. The isolate-wide index-lookup cache
+//! lives here, shared by every handle (DESIGN rule 4); each handle's store has its own id in it.
+
+use super::engine::Engine;
+use super::interop::{argument_error, error_to_js};
+use crate::store::cache::ReadCache;
+use crate::store::{
+    decode, BigIntKey, BuildOutcome, IndexDefinition, IndexEntry, KeyError, KeyPart, KvRange, Lower, Range, Store,
+    StoreError,
+};
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use std::cell::{Cell, RefCell};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// Nested tuples deeper than this are refused: the key limit would stop them anyway, and
+/// recursion must stay shallow.
+const MAX_KEY_DEPTH: usize = 32;
+
+thread_local! {
+    static CACHE: RefCell<ReadCache> = RefCell::new(ReadCache::default());
+    static NEXT_STORE_ID: Cell<u64> = const { Cell::new(1) };
+}
+
+fn with_cache<T>(f: impl FnOnce(&mut ReadCache) -> T) -> T {
+    CACHE.with(|cache| f(&mut cache.borrow_mut()))
+}
+
+fn key_error(e: KeyError) -> JsValue {
+    error_to_js(&StoreError::from(e))
+}
+
+/// A JS key (a part, or an array of parts) as the core's tuple.
+fn key_from_js(key: &JsValue) -> Result<Vec<KeyPart>, JsValue> {
+    match key.dyn_ref::<Array>() {
+        Some(parts) => parts.iter().map(|p| part_from_js(&p, 0)).collect::<Result<_, _>>().map_err(key_error),
+        None => Ok(vec![part_from_js(key, 0).map_err(key_error)?]),
+    }
+}
+
+fn part_from_js(value: &JsValue, depth: usize) -> Result<KeyPart, KeyError> {
+    if let Some(text) = value.as_string() {
+        // The UTF-8 conversion turns a lone surrogate into U+FFFD, which would merge distinct
+        // keys: only a string showing U+FFFD pays for the exact check.
+        if text.contains('\u{fffd}') && !js_sys::JsString::unchecked_from_js_ref(value).is_valid_utf16() {
+            return Err(KeyError::Type("a string with a lone surrogate (not well-formed UTF-16)".into()));
+        }
+        return Ok(KeyPart::String(text));
+    }
+    if let Some(number) = value.as_f64() {
+        return Ok(KeyPart::Number(number));
+    }
+    if value.is_null() {
+        return Ok(KeyPart::Null);
+    }
+    if let Some(flag) = value.as_bool() {
+        return Ok(KeyPart::Bool(flag));
+    }
+    if value.is_bigint() {
+        let hex = js_sys::BigInt::unchecked_from_js_ref(value)
+            .to_string(16)
+            .map_err(|_| KeyError::Type("unreadable bigint".into()))?;
+        return BigIntKey::from_hex(&String::from(hex)).map(KeyPart::BigInt);
+    }
+    if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
+        return Ok(KeyPart::Bytes(bytes.to_vec()));
+    }
+    if let Some(items) = value.dyn_ref::<Array>() {
+        if depth >= MAX_KEY_DEPTH {
+            return Err(KeyError::Type(format!("tuples nested deeper than {MAX_KEY_DEPTH}")));
+        }
+        let parts = items.iter().map(|item| part_from_js(&item, depth + 1)).collect::<Result<Vec<_>, _>>()?;
+        return Ok(KeyPart::Tuple(parts));
+    }
+    let kind = if value.is_undefined() { "undefined".to_owned() } else { value.js_typeof().as_string().unwrap_or_default() };
+    Err(KeyError::Type(format!("a key part cannot be {kind}")))
+}
+
+fn part_to_js(part: &KeyPart) -> JsValue {
+    match part {
+        KeyPart::Null => JsValue::NULL,
+        KeyPart::Bool(flag) => JsValue::from_bool(*flag),
+        KeyPart::Number(number) => JsValue::from_f64(*number),
+        KeyPart::BigInt(big) => {
+            let magnitude = big.to_hex();
+            let digits = magnitude.trim_start_matches('-');
+            let value = js_sys::BigInt::new(&JsValue::from_str(&format!("0x{digits}")))
+                .unwrap_or_else(|_| js_sys::BigInt::from(0u32));
+            if big.is_negative() { (-value).into() } else { value.into() }
+        }
+        KeyPart::String(text) => JsValue::from_str(text),
+        KeyPart::Bytes(bytes) => Uint8Array::from(bytes.as_slice()).into(),
+        KeyPart::Tuple(items) => items.iter().map(part_to_js).collect::<Array>().into(),
+    }
+}
+
+fn optional_key(range: &JsValue, field: &str) -> Result<Option<Vec<KeyPart>>, JsValue> {
+    let value = Reflect::get(range, &JsValue::from_str(field)).unwrap_or(JsValue::UNDEFINED);
+    if value.is_undefined() {
+        Ok(None)
+    } else {
+        key_from_js(&value).map(Some)
+    }
+}
+
+/// A `{ prefix, start, startAfter, end, reverse, limit }` object as a core range.
+fn range_from_js(range: &JsValue) -> Result<Range, JsValue> {
+    if range.is_undefined() || range.is_null() {
+        return Ok(Range::default());
+    }
+    let limit = Reflect::get(range, &JsValue::from_str("limit")).unwrap_or(JsValue::UNDEFINED);
+    let limit = if limit.is_undefined() {
+        None
+    } else {
+        match limit.as_f64() {
+            Some(n) if n >= 0.0 && n.fract() == 0.0 => Some(if n > f64::from(u32::MAX) { u32::MAX } else { n as u32 }),
+            _ => return Err(argument_error("limit", &"must be a whole number ≥ 0")),
+        }
+    };
+    Ok(Range {
+        prefix: optional_key(range, "prefix")?,
+        start: optional_key(range, "start")?,
+        start_after: optional_key(range, "startAfter")?,
+        end: optional_key(range, "end")?,
+        reverse: Reflect::get(range, &JsValue::from_str("reverse")).ok().and_then(|r| r.as_bool()).unwrap_or(false),
+        limit,
+    })
+}
+
+/// A planned range as `ctx.storage.kv.list` options, or `null` when it is empty.
+fn kv_options(plan: &KvRange) -> JsValue {
+    if plan.is_empty() {
+        return JsValue::NULL;
+    }
+    let options = Object::new();
+    let set = |name: &str, value: JsValue| {
+        // Setting a property on a fresh plain object cannot fail.
+        let _ = Reflect::set(&options, &JsValue::from_str(name), &value);
+    };
+    match &plan.lower {
+        Lower::Inclusive(key) => set("start", JsValue::from_str(key)),
+        Lower::Exclusive(key) => set("startAfter", JsValue::from_str(key)),
+    }
+    set("end", JsValue::from_str(&plan.end));
+    if plan.reverse {
+        set("reverse", JsValue::TRUE);
+    }
+    if let Some(limit) = plan.limit {
+        set("limit", JsValue::from_f64(f64::from(limit)));
+    }
+    options.into()
+}
+
+fn definitions_from_js(indexes: &Array) -> Result<Vec<IndexDefinition>, JsValue> {
+    indexes
+        .iter()
+        .map(|def| {
+            let field = |name: &str| Reflect::get(&def, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
+            let name = field("name").as_string().ok_or_else(|| argument_error("indexes", &"each index needs a name"))?;
+            Ok(IndexDefinition {
+                name,
+                unique: field("unique").as_bool().unwrap_or(false),
+                source: field("source").as_string().unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+/// One maintained index's key for a value (`None`: the key function returned undefined).
+type IndexKey = (String, Option<Vec<KeyPart>>);
+
+impl Engine {
+    fn opened_store(&self) -> Result<&Store, JsValue> {
+        self.store
+            .as_ref()
+            .ok_or_else(|| argument_error("store", &"storeOpen must run before any other store call"))
+    }
+
+    /// Index keys aligned with `storeMaintained()` (undefined = the key function skipped it).
+    fn index_keys(&self, keys: &Array) -> Result<Vec<IndexKey>, JsValue> {
+        let store = self.opened_store()?;
+        store
+            .maintained_indexes()
+            .zip(keys.iter().chain(std::iter::repeat(JsValue::UNDEFINED)))
+            .map(|(name, key)| {
+                let key = if key.is_undefined() { None } else { Some(key_from_js(&key)?) };
+                Ok((name.to_owned(), key))
+            })
+            .collect()
+    }
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// Reconciles `static indexes` (`[{ name, unique, source }]`) with the stored definitions.
+    /// Run inside `transactionSync`, once per handle. Returns whether a build is pending.
+    #[wasm_bindgen(js_name = storeOpen)]
+    pub fn store_open(&mut self, indexes: Array) -> Result<bool, JsValue> {
+        let declared = definitions_from_js(&indexes)?;
+        let id = NEXT_STORE_ID.with(|next| {
+            let id = next.get();
+            next.set(id.wrapping_add(1));
+            id
+        });
+        let store = with_cache(|cache| Store::open(&self.db, cache, id, &declared)).map_err(|e| error_to_js(&e))?;
+        let pending = store.build_step().is_some();
+        self.store = Some(store);
+        Ok(pending)
+    }
+
+    /// The names of the indexes whose keys `storePut` expects, in order.
+    #[wasm_bindgen(js_name = storeMaintained)]
+    pub fn store_maintained(&self) -> Result<Vec<String>, JsValue> {
+        Ok(self.opened_store()?.maintained_indexes().map(str::to_owned).collect())
+    }
+
+    /// The kv key of `key` (for get, has, getMany).
+    #[wasm_bindgen(js_name = storeEncode)]
+    pub fn store_encode(key: JsValue) -> Result<String, JsValue> {
+        crate::store::encode(&key_from_js(&key)?).map_err(key_error)
+    }
+
+    /// The key a kv key stands for, as a JS array.
+    #[wasm_bindgen(js_name = storeDecode)]
+    pub fn store_decode(kv_key: &str) -> Result<Array, JsValue> {
+        let parts = decode(kv_key).map_err(key_error)?;
+        Ok(parts.iter().map(part_to_js).collect())
+    }
+
+    /// Validates `key` and the index keys of its new value, checks unique indexes, writes the
+    /// index rows and returns the kv key to put the value under. Run in `transactionSync`
+    /// together with the `kv.put`.
+    #[wasm_bindgen(js_name = storePut)]
+    pub fn store_put(&self, key: JsValue, index_keys: Array) -> Result<String, JsValue> {
+        let key = key_from_js(&key)?;
+        let index_keys = self.index_keys(&index_keys)?;
+        let store = self.opened_store()?;
+        with_cache(|cache| store.put(&self.db, cache, &key, &index_keys)).map_err(|e| error_to_js(&e))
+    }
+
+    /// Removes the index rows of `key` and returns its kv key. Run in `transactionSync` with the
+    /// `kv.delete`.
+    #[wasm_bindgen(js_name = storeDelete)]
+    pub fn store_delete(&self, key: JsValue) -> Result<String, JsValue> {
+        let key = key_from_js(&key)?;
+        let store = self.opened_store()?;
+        with_cache(|cache| store.delete(&self.db, cache, &key)).map_err(|e| error_to_js(&e))
+    }
+
+    /// Removes the index rows of the entries from `first` to `last` (kv keys, inclusive).
+    #[wasm_bindgen(js_name = storeDeleteSpan)]
+    pub fn store_delete_span(&self, first: &str, last: &str) -> Result<(), JsValue> {
+        let store = self.opened_store()?;
+        with_cache(|cache| store.delete_span(&self.db, cache, first, last)).map_err(|e| error_to_js(&e))
+    }
+
+    /// `kv.list` options for a range, or `null` when nothing can match.
+    #[wasm_bindgen(js_name = storeRange)]
+    pub fn store_range(range: JsValue) -> Result<JsValue, JsValue> {
+        let plan = KvRange::plan(&range_from_js(&range)?).map_err(key_error)?;
+        Ok(kv_options(&plan))
+    }
+
+    /// The kv keys of the entries whose `index` key is `key`.
+    #[wasm_bindgen(js_name = storeIndexGet)]
+    pub fn store_index_get(&self, index: &str, key: JsValue) -> Result<Vec<String>, JsValue> {
+        let key = key_from_js(&key)?;
+        let store = self.opened_store()?;
+        with_cache(|cache| store.index_get(&self.db, cache, index, &key)).map_err(|e| error_to_js(&e))
+    }
+
+    /// One page of index entries as a flat array `[indexKey0, primaryKey0, indexKey1, ...]`,
+    /// resuming after the entry `(resumeIndexKey, resumePrimaryKey)` when given.
+    #[wasm_bindgen(js_name = storeIndexList)]
+    pub fn store_index_list(
+        &self,
+        index: &str,
+        range: JsValue,
+        resume_index_key: Option<String>,
+        resume_primary_key: Option<String>,
+    ) -> Result<Vec<String>, JsValue> {
+        let range = range_from_js(&range)?;
+        let resume = match (resume_index_key, resume_primary_key) {
+            (Some(index_key), Some(primary_key)) => Some(IndexEntry { index_key, primary_key }),
+            _ => None,
+        };
+        let entries = self
+            .opened_store()?
+            .index_list(&self.db, index, &range, resume.as_ref())
+            .map_err(|e| error_to_js(&e))?;
+        Ok(entries.into_iter().flat_map(|e| [e.index_key, e.primary_key]).collect())
+    }
+
+    #[wasm_bindgen(js_name = storeIndexCount)]
+    pub fn store_index_count(&self, index: &str, range: JsValue) -> Result<f64, JsValue> {
+        let range = range_from_js(&range)?;
+        let count = self.opened_store()?.index_count(&self.db, index, &range).map_err(|e| error_to_js(&e))?;
+        Ok(count as f64)
+    }
+
+    /// The next rebuild chunk as `{ index, options }` (kv.list options), or `null` when done.
+    #[wasm_bindgen(js_name = storeBuildStep)]
+    pub fn store_build_step(&self) -> Result<JsValue, JsValue> {
+        let Some(step) = self.opened_store()?.build_step() else { return Ok(JsValue::NULL) };
+        let result = Object::new();
+        let _ = Reflect::set(&result, &JsValue::from_str("index"), &JsValue::from_str(&step.index));
+        let _ = Reflect::set(&result, &JsValue::from_str("options"), &kv_options(&step.range));
+        let _ = Reflect::set(&result, &JsValue::from_str("limit"), &JsValue::from_f64(f64::from(step.range.limit.unwrap_or(0))));
+        Ok(result.into())
+    }
+
+    /// Adds one listed chunk (kv keys and the index key of each value, undefined = skipped) to
+    /// a building index. Returns the failure reason when a unique index met a duplicate.
+    #[wasm_bindgen(js_name = storeBuildChunk)]
+    pub fn store_build_chunk(
+        &mut self,
+        index: &str,
+        kv_keys: Vec<String>,
+        keys: Array,
+        complete: bool,
+    ) -> Result<Option<String>, JsValue> {
+        let entries = kv_keys
+            .into_iter()
+            .zip(keys.iter())
+            .map(|(kv_key, key)| {
+                let key = if key.is_undefined() { None } else { Some(key_from_js(&key)?) };
+                Ok((kv_key, key))
+            })
+            .collect::<Result<Vec<_>, JsValue>>()?;
+        let db = &self.db;
+        let store = self
+            .store
+            .as_mut()
+            .ok_or_else(|| argument_error("store", &"storeOpen must run before any other store call"))?;
+        let outcome = with_cache(|cache| store.build_chunk(db, cache, index, &entries, complete)).map_err(|e| error_to_js(&e))?;
+        Ok(match outcome {
+            BuildOutcome::Failed { reason } => Some(reason),
+            BuildOutcome::Progress | BuildOutcome::Ready => None,
+        })
+    }
+
+    /// Stops (`true`) or resumes (`false`) filling the read cache for this store while a batch,
+    /// which may still roll back, is running.
+    #[wasm_bindgen(js_name = storeBatching)]
+    pub fn store_batching(&self, active: bool) -> Result<(), JsValue> {
+        let id = self.opened_store()?.id();
+        with_cache(|cache| cache.set_filling(id, !active));
+        Ok(())
+    }
+
+    /// Bytes the isolate-wide store cache holds now.
+    #[wasm_bindgen(js_name = storeCacheBytes)]
+    pub fn store_cache_bytes() -> f64 {
+        with_cache(|cache| cache.used_bytes() as f64)
+    }
+}

@@ -1,0 +1,395 @@
+/**
+ * `this.scheduler`: many tasks per object on the one native alarm.
+ *
+ * The Rust core owns the queue (`_dc_tasks`, `_dc_dead_tasks`), the due order, cron and
+ * interval math, retries and dead letters. This file validates what only JavaScript can see
+ * (is `method` a function, is the payload JSON), applies the core's alarm decisions (it is the
+ * only caller of `setAlarm`), and runs handlers in `alarm()`.
+ */
+import type { CoreContext } from "./engine.js";
+import { DurableCoreError } from "./errors.js";
+
+/** How a failing task is retried. Defaults: 5 attempts, 1 s backoff doubling to at most 60 s, jitter on. */
+export interface RetryOptions {
+  /** Deliveries per occurrence, the first run included (1 = never retry). Default 5. */
+  attempts?: number;
+  /** Delay before the first retry, doubled for each further one. Default 1000. */
+  backoffMs?: number;
+  /** Upper bound of the delay. Default 60000 (or `backoffMs` if larger). */
+  maxBackoffMs?: number;
+  /** Spread each delay over [delay/2, delay]. Default true. */
+  jitter?: boolean;
+}
+
+export interface ScheduleOptions {
+  /** The same id replaces, never duplicates. Generated when absent. */
+  id?: string;
+  retry?: RetryOptions;
+}
+
+export interface CronOptions extends ScheduleOptions {
+  /** IANA time zone the expression is read in, e.g. "Europe/Paris". Default UTC. */
+  timezone?: string;
+}
+
+export type TaskKind = "at" | "after" | "every" | "cron";
+
+/** A queued task. Times are milliseconds since the epoch. */
+export interface Task<Payload = unknown> {
+  id: string;
+  method: string;
+  payload: Payload;
+  /** When it runs next (a retry's due time includes its backoff). */
+  due: number;
+  kind: TaskKind;
+  /** Deliveries of the current occurrence so far (0 until it first runs). */
+  attempts: number;
+}
+
+/** A task whose attempts ran out, in `failed()`. */
+export interface FailedTask<Payload = unknown> extends Task<Payload> {
+  error: string;
+  failedAt: number;
+}
+
+/** The second argument of every task handler. */
+export interface TaskContext {
+  id: string;
+  /** 1 on the first delivery; higher on a retry or a redelivery after the object died mid-run. */
+  attempt: number;
+  /** The occurrence's due time. */
+  scheduledAt: number;
+  /** When the handler started. */
+  firedAt: number;
+}
+
+export interface ListOptions {
+  method?: string;
+  limit?: number;
+  /** A time: tasks due strictly after it. A task (the last of the previous page): the next page. */
+  after?: number | Date | Pick<Task, "id" | "due">;
+}
+
+/** One handler run, as `runDueTasks` reports it. */
+export interface TaskRun {
+  id: string;
+  method: string;
+  attempt: number;
+  ok: boolean;
+  error?: string;
+  /** Set when this failure used up the attempts (the task is now in `failed()`). */
+  dead?: boolean;
+}
+
+/**
+ * The name of one of the owner's members, for `method` arguments. (Not narrowed to methods:
+ * TypeScript cannot resolve that filter on `this` inside the class, where tasks are scheduled.
+ * A name that is not a method is refused at run time with `TASK_METHOD`.)
+ */
+export type TaskMethod<Owner> = keyof Owner & string;
+
+/** @internal Used by `durable-core/testing` and the base class's `alarm()`. */
+export const runDueTasks = Symbol.for("durable-core.scheduler.runDueTasks");
+/** @internal Alarm writes made so far (for tests of "no redundant setAlarm"). */
+export const alarmWrites = Symbol.for("durable-core.scheduler.alarmWrites");
+/** @internal The earliest due time in the queue (for `runDueTasks`). */
+export const nextDue = Symbol.for("durable-core.scheduler.nextDue");
+
+/** Tasks claimed per core call. */
+const CLAIM_BATCH = 32;
+/** Wall time one `alarm()` spends on handlers before it re-arms at once for the rest. */
+const ALARM_BUDGET_MS = 5_000;
+
+interface CoreTask {
+  id: string;
+  method: string;
+  payload?: string;
+  kind: TaskKind;
+  due: number;
+  scheduledAt: number;
+  attempts: number;
+}
+
+interface CoreDeadTask {
+  task: CoreTask;
+  error: string;
+  failedAt: number;
+}
+
+interface OwnerHooks {
+  onTaskFailed?(task: FailedTask, error: unknown): void | Promise<void>;
+}
+
+function parsePayload(text: string | undefined): unknown {
+  return text === undefined ? undefined : JSON.parse(text);
+}
+
+function toTask(core: CoreTask): Task {
+  return {
+    id: core.id,
+    method: core.method,
+    payload: parsePayload(core.payload),
+    due: core.due,
+    kind: core.kind,
+    attempts: core.attempts,
+  };
+}
+
+function toFailed(dead: CoreDeadTask): FailedTask {
+  return { ...toTask(dead.task), error: dead.error, failedAt: dead.failedAt };
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  try {
+    return String(error);
+  } catch {
+    return "a non-printable value was thrown";
+  }
+}
+
+/**
+ * The alarm queue of one object.
+ *
+ * @example
+ * this.scheduler.after(30_000, "turnTimeout", { gameId });
+ * this.scheduler.cron("0 9 * * MON", "weeklyDigest", undefined, { id: "digest", timezone: "Europe/Paris" });
+ */
+export class Scheduler<Owner extends object = object> {
+  readonly #core: CoreContext;
+  readonly #owner: Owner;
+  #alarmWrites = 0;
+
+  /** @internal Created by `DurableCore`. */
+  constructor(core: CoreContext, owner: Owner) {
+    this.#core = core;
+    this.#owner = owner;
+  }
+
+  /** Runs `method` once at `time` (a past time runs at once). */
+  at(time: Date | number, method: TaskMethod<Owner>, payload?: unknown, opts?: ScheduleOptions): Task {
+    const ms = time instanceof Date ? time.getTime() : time;
+    return this.#schedule("at", ms, undefined, method, payload, opts);
+  }
+
+  /** Runs `method` once, `ms` milliseconds from now. */
+  after(ms: number, method: TaskMethod<Owner>, payload?: unknown, opts?: ScheduleOptions): Task {
+    return this.#schedule("after", ms, undefined, method, payload, opts);
+  }
+
+  /**
+   * Runs `method` every `ms` milliseconds, first one interval from now, at a fixed rate
+   * anchored to that first time (no drift). Runs missed while the object was down are
+   * coalesced into one. Registering the same `id` again with the same interval keeps its place.
+   */
+  every(ms: number, method: TaskMethod<Owner>, payload?: unknown, opts?: ScheduleOptions): Task {
+    return this.#schedule("every", ms, undefined, method, payload, opts);
+  }
+
+  /**
+   * Runs `method` on a cron expression: 5 fields, or 6 with leading seconds; names, ranges,
+   * steps, lists. In `opts.timezone` (IANA) or UTC. Missed runs are coalesced into one.
+   */
+  cron(expression: string, method: TaskMethod<Owner>, payload?: unknown, opts?: CronOptions): Task {
+    if (typeof expression !== "string") {
+      throw new DurableCoreError("CRON_INVALID", `the cron expression must be a string, got ${typeof expression}`);
+    }
+    return this.#schedule("cron", Number.NaN, expression, method, payload, opts);
+  }
+
+  /** Removes a task; true if it existed. */
+  cancel(id: string): boolean {
+    const [existed, alarm] = this.#core.call((engine) => engine.schedulerCancel(id)) as [boolean, number];
+    this.#applyAlarm(alarm);
+    return existed;
+  }
+
+  get(id: string): Task | undefined {
+    const task = this.#core.call((engine) => engine.schedulerGet(id)) as CoreTask | undefined;
+    return task === undefined ? undefined : toTask(task);
+  }
+
+  /** Queued tasks in due order. */
+  list(opts: ListOptions = {}): Task[] {
+    let afterDue: number | undefined;
+    let afterId: string | undefined;
+    const after = opts.after;
+    if (after instanceof Date) afterDue = after.getTime();
+    else if (typeof after === "number") afterDue = after;
+    else if (after !== undefined) {
+      afterDue = after.due;
+      afterId = after.id;
+    }
+    const tasks = this.#core.call((engine) =>
+      engine.schedulerList(opts.method, opts.limit, afterDue, afterId),
+    ) as CoreTask[];
+    return tasks.map(toTask);
+  }
+
+  /** Dead letters: tasks whose attempts ran out, oldest failure first. */
+  failed(): FailedTask[] {
+    const dead = this.#core.call((engine) => engine.schedulerFailed(undefined)) as CoreDeadTask[];
+    return dead.map(toFailed);
+  }
+
+  /** Puts a dead letter back in the queue, due now, attempts reset. */
+  retryFailed(id: string): Task | undefined {
+    const core = this.#core;
+    const [task, alarm] = core.call((engine) =>
+      core.ctx.storage.transactionSync(() => engine.schedulerRetryFailed(id, Date.now())),
+    ) as [CoreTask | undefined, number];
+    this.#applyAlarm(alarm);
+    return task === undefined ? undefined : toTask(task);
+  }
+
+  /** @internal On every wake: re-arms when the queue and the armed alarm disagree. */
+  async wake(): Promise<void> {
+    const armed = await this.#core.ctx.storage.getAlarm();
+    this.#applyAlarm(this.#core.call((engine) => engine.schedulerWake(armed ?? undefined)));
+  }
+
+  /** @internal */
+  [nextDue](): number | undefined {
+    return this.#core.call((engine) => engine.schedulerNextDue());
+  }
+
+  /** @internal */
+  get [alarmWrites](): number {
+    return this.#alarmWrites;
+  }
+
+  /**
+   * @internal Runs due tasks: the body of `alarm()`, and of `runDueTasks` in tests, where
+   * `now` may be in the future to run tasks without waiting.
+   */
+  async [runDueTasks](options: { now?: number; budgetMs?: number } = {}): Promise<TaskRun[]> {
+    const core = this.#core;
+    const clock = () => options.now ?? Date.now();
+    const deadline = Date.now() + (options.budgetMs ?? ALARM_BUDGET_MS);
+    const runs: TaskRun[] = [];
+    core.call((engine) => engine.schedulerBeginAlarm());
+    try {
+      for (;;) {
+        const epoch = core.epoch;
+        const claim = core.call((engine) =>
+          core.ctx.storage.transactionSync(() => engine.schedulerClaim(clock(), CLAIM_BATCH)),
+        ) as { tasks: CoreTask[]; dead: CoreDeadTask[] };
+        for (const dead of claim.dead) await this.#reportFailed(toFailed(dead), new Error(dead.error));
+        if (claim.tasks.length === 0) break;
+        for (let i = 0; i < claim.tasks.length; i++) {
+          const task = claim.tasks[i]!;
+          // After a new handle (trap or eviction of handles) the in-memory claim is gone;
+          // the core then finds deliveries in SQLite instead.
+          const current =
+            core.epoch !== epoch || core.call((engine) => engine.schedulerIsCurrent(task.id, task.attempts));
+          if (!current) continue;
+          if (Date.now() >= deadline) {
+            for (const rest of claim.tasks.slice(i)) {
+              core.call((engine) => engine.schedulerRelease(rest.id, rest.attempts));
+            }
+            return runs;
+          }
+          runs.push(await this.#runOne(task, clock));
+        }
+      }
+      return runs;
+    } finally {
+      this.#applyAlarm(core.call((engine) => engine.schedulerEndAlarm()));
+    }
+  }
+
+  async #runOne(task: CoreTask, clock: () => number): Promise<TaskRun> {
+    const core = this.#core;
+    const run: TaskRun = { id: task.id, method: task.method, attempt: task.attempts, ok: true };
+    try {
+      const handler = (this.#owner as Record<string, unknown>)[task.method];
+      if (typeof handler !== "function") {
+        throw new DurableCoreError(
+          "TASK_METHOD",
+          `task ${task.id}: ${task.method} is not a method of ${this.#owner.constructor.name} (renamed or removed since it was scheduled?)`,
+        );
+      }
+      const context: TaskContext = {
+        id: task.id,
+        attempt: task.attempts,
+        scheduledAt: task.scheduledAt,
+        firedAt: Date.now(),
+      };
+      await handler.call(this.#owner, parsePayload(task.payload), context);
+      core.call((engine) => engine.schedulerAck(task.id, task.attempts, clock()));
+    } catch (error) {
+      run.ok = false;
+      run.error = messageOf(error);
+      const [, dead] = core.call((engine) =>
+        core.ctx.storage.transactionSync(() =>
+          engine.schedulerFail(task.id, task.attempts, run.error!, clock(), Math.random()),
+        ),
+      ) as [number | undefined, CoreDeadTask | undefined, number];
+      if (dead !== undefined) {
+        run.dead = true;
+        await this.#reportFailed(toFailed(dead), error);
+      }
+    }
+    return run;
+  }
+
+  async #reportFailed(task: FailedTask, error: unknown): Promise<void> {
+    const hooks = this.#owner as OwnerHooks;
+    try {
+      await hooks.onTaskFailed?.(task, error);
+    } catch (hookError) {
+      // A failing hook must not make alarm() throw: the platform's retries are for
+      // infrastructure faults, and the task is safely in dead letters already.
+      console.error(`durable-core: onTaskFailed threw for task ${task.id}:`, hookError);
+    }
+  }
+
+  #schedule(
+    kind: TaskKind,
+    when: number,
+    expression: string | undefined,
+    method: string,
+    payload: unknown,
+    opts: CronOptions | undefined,
+  ): Task {
+    if (typeof method !== "string" || typeof (this.#owner as Record<string, unknown>)[method] !== "function") {
+      throw new DurableCoreError(
+        "TASK_METHOD",
+        `${String(method)} is not a method of ${this.#owner.constructor.name}: a task runs this[method](payload, task)`,
+      );
+    }
+    let text: string | undefined;
+    if (payload !== undefined) {
+      try {
+        text = JSON.stringify(payload);
+      } catch (error) {
+        throw new DurableCoreError("TASK_PAYLOAD", `the payload of ${method} is not JSON-serializable: ${messageOf(error)}`, {
+          cause: error,
+        });
+      }
+      if (text === undefined) {
+        throw new DurableCoreError("TASK_PAYLOAD", `the payload of ${method} is not JSON-serializable (${typeof payload})`);
+      }
+    }
+    if (typeof when !== "number" && kind !== "cron") {
+      throw new DurableCoreError("TASK_SCHEDULE", `${kind}() needs a number of milliseconds${kind === "at" ? " or a Date" : ""}, got ${typeof when}`);
+    }
+    const id = opts?.id;
+    const [taskId, due, , attempts, alarm] = this.#core.call((engine) =>
+      engine.schedulerSchedule(kind, when, expression, opts?.timezone, id, method, text, opts?.retry, Date.now()),
+    ) as [string, number, number, number, number];
+    this.#applyAlarm(alarm);
+    return { id: taskId, method, payload, due, kind, attempts };
+  }
+
+  /** The core's alarm decision: NaN = keep, Infinity = delete, else set to that time. */
+  #applyAlarm(code: number): void {
+    if (Number.isNaN(code)) return;
+    const storage = this.#core.ctx.storage;
+    this.#alarmWrites += 1;
+    // Not awaited: scheduling is synchronous, and the platform orders storage writes and holds
+    // outgoing messages until they are durable.
+    const write = code === Number.POSITIVE_INFINITY ? storage.deleteAlarm() : storage.setAlarm(Math.max(code, 0));
+    write.catch((error: unknown) => console.error("durable-core: could not update the alarm:", error));
+  }
+}

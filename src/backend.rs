@@ -94,9 +94,10 @@ impl<T: Into<SqlValue>> From<Option<T>> for SqlValue {
 /// What one statement returned.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct QueryResult {
+    /// The result's column names. Backends may leave it empty when no row came back: reading
+    /// it costs a boundary crossing in a Durable Object, and without rows nobody needs it.
     pub columns: Vec<String>,
     pub rows: Vec<Vec<SqlValue>>,
-    pub rows_read: u64,
     pub rows_written: u64,
 }
 

@@ -185,6 +185,11 @@ pub fn apply(
         version,
         message,
     };
+    // The user's migrations get the same statement checks as their queries: a BEGIN would
+    // break the transaction this runs in, a write to `_dc_*` would corrupt durable-core.
+    if scope == USER_SCOPE {
+        crate::sql::check(&migration.sql).map_err(|e| failed(e.to_string()))?;
+    }
     db.exec(&migration.sql, &[]).map_err(|e| failed(e.message))?;
     db.exec(
         RECORD,
@@ -276,6 +281,17 @@ mod tests {
         assert!(db.exec("SELECT * FROM a", &[]).is_err(), "table a must not exist");
         let ledger = db.exec("SELECT count(*) FROM _dc_migrations", &[]).unwrap();
         assert_eq!(ledger.scalar().and_then(SqlValue::as_i64), Some(0));
+    }
+
+    #[test]
+    fn a_user_migration_that_breaks_the_rules_is_refused_before_it_runs() {
+        let db = RusqliteBackend::open();
+        for text in ["BEGIN; CREATE TABLE a (x); COMMIT", "CREATE TABLE a (x); DELETE FROM _dc_migrations"] {
+            let err = run_all(&db, USER_SCOPE, &user(&[text])).unwrap_err();
+            assert_eq!(err.code(), "MIGRATION_FAILED");
+            assert!(err.to_string().contains("migration 1"), "{err}");
+            assert!(db.exec("SELECT * FROM a", &[]).is_err(), "nothing may run: {text}");
+        }
     }
 
     #[test]

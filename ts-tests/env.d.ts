@@ -3,10 +3,19 @@ interface Env {
   BASIC: DurableObjectNamespace<import("./fixtures/foundation.js").Basic>;
   BROKEN_MIGRATION: DurableObjectNamespace<import("./fixtures/foundation.js").BrokenMigration>;
   PLAIN: DurableObjectNamespace<import("./fixtures/foundation.js").Plain>;
+  SQL_INVENTORY: DurableObjectNamespace<import("./fixtures/sql.js").SqlInventory>;
+  SQL_EDITED: DurableObjectNamespace<import("./fixtures/sql.js").SqlEdited>;
+  TASKS: DurableObjectNamespace<import("./fixtures/scheduler.js").Tasks>;
+  TICKER: DurableObjectNamespace<import("./fixtures/scheduler.js").Ticker>;
+  STORE_BOX: DurableObjectNamespace<import("./fixtures/store.js").StoreBox>;
+  STORE_EVOLVING: DurableObjectNamespace<import("./fixtures/store.js").StoreEvolving>;
+  CHAT_ROOM: DurableObjectNamespace<import("./fixtures/fanout.js").ChatRoom>;
 }
 
-declare module "cloudflare:workers" {
-  interface ProvidedEnv extends Env {}
+// `env` from "cloudflare:workers" is typed `Cloudflare.Env`.
+type FixturesEnv = Env;
+declare namespace Cloudflare {
+  interface Env extends FixturesEnv {}
 }
 
 declare module "durable-core/test-wasm" {

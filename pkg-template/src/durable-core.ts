@@ -1,6 +1,12 @@
 import { DurableObject } from "cloudflare:workers";
 import { CoreContext } from "./engine.js";
 import { DurableCoreError } from "./errors.js";
+import { type FailedTask, Scheduler, runDueTasks } from "./scheduler.js";
+import { Sql } from "./sql.js";
+import { type IndexDefinitions, Store } from "./store.js";
+import type { Connection } from "./connection.js";
+import { SocketHub } from "./socket-hub.js";
+import type { Sockets, SocketsOptions } from "./sockets.js";
 
 /** One entry of `static migrations`: SQL text, or SQL with a name kept in the ledger. */
 export type MigrationEntry = string | { readonly name?: string; readonly sql: string };
@@ -8,6 +14,8 @@ export type MigrationEntry = string | { readonly name?: string; readonly sql: st
 /** What a subclass may declare as class-level settings. */
 export interface DurableCoreStatics {
   readonly migrations?: readonly MigrationEntry[];
+  readonly indexes?: IndexDefinitions;
+  readonly sockets?: SocketsOptions;
 }
 
 /**
@@ -49,6 +57,8 @@ export class DurableCore<Env = unknown> extends DurableObject<Env> {
             : new DurableCoreError("MIGRATION_FAILED", String(error), { cause: error });
         return;
       }
+      await this.scheduler.wake();
+      this.store.wake();
       await this.onStart?.();
     });
   }
@@ -58,6 +68,67 @@ export class DurableCore<Env = unknown> extends DurableObject<Env> {
    * event reaches the object. A good place to register recurring tasks or warm caches.
    */
   onStart?(): void | Promise<void>;
+
+  #sql: Sql | undefined;
+
+  /**
+   * Tagged-template queries (`all`, `one`, `first`, `run`) and `transaction(fn)`.
+   *
+   * @example
+   * const item = this.sql.one<{ stock: number }>`SELECT stock FROM items WHERE id = ${id}`;
+   */
+  get sql(): Sql {
+    // `core` checks readiness on every access: a failed migration refuses every query.
+    const core = this.core;
+    return (this.#sql ??= new Sql(core));
+  }
+
+  /**
+   * Secondary indexes of `this.store`: `{ name: { key: (value) => key | undefined, unique? } }`.
+   * A new or changed index is built on the next wake, in chunks between events.
+   */
+  static indexes: IndexDefinitions = {};
+
+  #store: Store | undefined;
+
+  /**
+   * Ordered storage with typed tuple keys: `put`, `get`, `has`, `delete`, `getMany`, `list`,
+   * `entries`, `count`, `deleteRange`, `batch`, `index(name)`.
+   *
+   * @example
+   * this.store.put(["user", 42, "session", Date.now()], { device: "ios" });
+   */
+  get store(): Store {
+    const core = this.core;
+    return (this.#store ??= new Store(core, (this.constructor as DurableCoreStatics).indexes ?? {}));
+  }
+
+  #scheduler: Scheduler<this> | undefined;
+
+  /**
+   * The alarm queue: `at`, `after`, `every`, `cron`, `cancel`, `get`, `list`, `failed`,
+   * `retryFailed`. A due task calls `this[method](payload, { id, attempt, scheduledAt, firedAt })`.
+   *
+   * @example
+   * this.scheduler.after(30_000, "turnTimeout", { gameId });
+   */
+  get scheduler(): Scheduler<this> {
+    return (this.#scheduler ??= new Scheduler<this>(this.core, this));
+  }
+
+  /**
+   * Called when a task's attempts ran out and it moved to dead letters (`scheduler.failed()`).
+   * A throw here is logged, never rethrown.
+   */
+  onTaskFailed?(task: FailedTask, error: unknown): void | Promise<void>;
+
+  /**
+   * Runs the due tasks. The scheduler owns the object's one alarm: if you override `alarm()`,
+   * call `await super.alarm(alarmInfo)` in it. A task handler's throw never makes it throw.
+   */
+  override async alarm(_alarmInfo?: AlarmInvocationInfo): Promise<void> {
+    await this.scheduler[runDueTasks]();
+  }
 
   /**
    * Handles an HTTP request that is not a WebSocket upgrade. Override it; the default answers
@@ -73,7 +144,60 @@ export class DurableCore<Env = unknown> extends DurableObject<Env> {
 
   override async fetch(request: Request): Promise<Response> {
     this.assertReady();
+    if (request.headers.get("Upgrade")?.toLowerCase() === "websocket") return this.#socketHub().upgrade(request, this);
     return this.onRequest(request);
+  }
+
+  /**
+   * WebSocket settings: `maxMessageBytes` (default 1 MiB; over → close 1009), `rateLimit`
+   * `{ messages, perMs }` per connection (default none; over → close 1008), `autoResponse`
+   * `[request, response]` answered without waking the object, `attachmentBytes` (default 16 KiB).
+   */
+  static sockets: SocketsOptions = {};
+
+  #sockets: SocketHub | undefined;
+
+  #socketHub(): SocketHub {
+    const core = this.core;
+    return (this.#sockets ??= new SocketHub(core, (this.constructor as DurableCoreStatics).sockets ?? {}));
+  }
+
+  /**
+   * The object's WebSocket connections and topics: `publish`, `broadcast`, `connections`,
+   * `count`, `get`, `presence`. Subscriptions, state and presence survive hibernation.
+   *
+   * @example
+   * this.sockets.publish("room/lobby", { from: conn.state?.name, text }, { except: conn });
+   */
+  get sockets(): Sockets {
+    return this.#socketHub().api;
+  }
+
+  /** Before a WebSocket is accepted: return a Response (e.g. 401) to refuse it; nothing is accepted then. */
+  onBeforeConnect?(request: Request): Response | void | undefined | Promise<Response | void | undefined>;
+
+  /** A WebSocket was accepted (hibernatable): set its state and subscribe it here. */
+  onConnect?(connection: Connection<any>, request: Request): void | Promise<void>;
+
+  /** A message from a connection, within `maxMessageBytes` and `rateLimit`. A throw goes to `onError`. */
+  onMessage?(connection: Connection<any>, data: string | ArrayBuffer): void | Promise<void>;
+
+  /** A connection closed; it has already left its topics (presence peers got `leave`). */
+  onClose?(connection: Connection<any>, code: number, reason: string, wasClean: boolean): void | Promise<void>;
+
+  /** A socket error, or a throw from `onMessage`. */
+  onError?(connection: Connection<any>, error: unknown): void | Promise<void>;
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    await this.#socketHub().message(ws, message, this);
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string, wasClean: boolean): Promise<void> {
+    await this.#socketHub().closed(ws, code, reason, wasClean, this);
+  }
+
+  override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
+    await this.#socketHub().errored(ws, error, this);
   }
 
   /** Throws the error that keeps this object from starting, if any. */

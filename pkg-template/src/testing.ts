@@ -3,3 +3,6 @@
  * `@cloudflare/vitest-plugin` (or the older `@cloudflare/vitest-pool-workers`).
  */
 export {};
+export * from "./testing/scheduler.js";
+export * from "./testing/store.js";
+export * from "./testing/fanout.js";

@@ -43,6 +43,10 @@ pub struct MigrationPlan {
 #[wasm_bindgen]
 pub struct Engine {
     pub(crate) db: JsSqlBackend,
+    pub(crate) fanout: crate::fanout::FanoutIndex,
+    pub(crate) scheduler: crate::scheduler::Scheduler,
+    /// `None` until the facade opens the store with its index definitions (`storeOpen`).
+    pub(crate) store: Option<crate::store::Store>,
     ledger: Ledger,
     user_migrations: Vec<Migration>,
 }
@@ -57,6 +61,9 @@ impl Engine {
             db: JsSqlBackend::new(sql),
             ledger: Ledger::default(),
             user_migrations: Vec::new(),
+            fanout: crate::fanout::FanoutIndex::default(),
+            scheduler: crate::scheduler::Scheduler::new(super::scheduler::random_seed()),
+            store: None,
         }
     }
 

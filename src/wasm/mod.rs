@@ -7,7 +7,11 @@
 
 mod backend;
 mod engine;
+mod fanout;
 mod interop;
+mod scheduler;
+mod sql;
+mod store;
 
 use wasm_bindgen::prelude::*;
 

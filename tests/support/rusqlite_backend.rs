@@ -77,7 +77,7 @@ impl SqlBackend for RusqliteBackend {
                 }
             }
             rows_written += self.conn.total_changes() - changes_before;
-            result = QueryResult { columns, rows_read: rows.len() as u64, rows, rows_written: 0 };
+            result = QueryResult { columns, rows, rows_written: 0 };
         }
         result.rows_written = rows_written;
         Ok(result)

@@ -25,6 +25,9 @@ use super::slots::{SeenMarks, SlotSet};
 use super::topic::{is_wildcard, literal_segments, parse_filter, parse_topic, Filter, Pattern};
 use super::{FanoutError, MAX_CONNECTION_ID_BYTES};
 
+/// The `subject_slot` of an event about a connection the index does not hold.
+pub const NO_SLOT: u32 = u32::MAX;
+
 /// One live connection.
 #[derive(Debug)]
 struct Connection {
@@ -153,6 +156,37 @@ impl FanoutIndex {
             self.remove_from_sets(slot, filter);
             if *presence {
                 self.push_event(&mut events, filter, PresenceKind::Leave, slot, &connection.id);
+            }
+        }
+        Ok(events)
+    }
+
+    /// `leave` events for a connection the index does not hold: one whose socket was already
+    /// closing when the index was rebuilt (the platform leaves closing sockets out of
+    /// `getWebSockets()`, so a close that wakes the object finds its socket missing). The
+    /// facade passes the presence topics from the socket's attachment; `subject_slot` is
+    /// [`NO_SLOT`] in the events.
+    pub fn departure(&mut self, id: &str, presence_topics: &[String]) -> Result<Vec<PresenceEvent>, FanoutError> {
+        check_connection_id(id)?;
+        for topic in presence_topics {
+            if let Filter::Wildcard(_) = parse_filter(topic)? {
+                return Err(FanoutError::PresenceOnPattern { pattern: topic.clone() });
+            }
+        }
+        // A live connection with this id is someone else now: only the others must hear it.
+        let except = self.slot_of(id);
+        let mut events = Vec::new();
+        for topic in presence_topics {
+            let segments: Vec<&str> = topic.split('/').collect();
+            let recipients = self.recipients(topic, &segments, except);
+            if !recipients.is_empty() {
+                events.push(PresenceEvent {
+                    topic: topic.clone(),
+                    kind: PresenceKind::Leave,
+                    subject_slot: NO_SLOT,
+                    subject_id: id.to_owned(),
+                    recipients,
+                });
             }
         }
         Ok(events)

@@ -203,6 +203,27 @@ fn presence_leave_on_flag_off_unsubscribe_and_disconnect() {
 }
 
 #[test]
+fn departure_of_a_connection_missing_from_the_index_tells_the_topic() {
+    let mut index = index_with(&["stays", "watcher"]);
+    index.subscribe(0, "room/lobby", true).unwrap();
+    index.subscribe(1, "room/*", false).unwrap();
+    let events = index.departure("gone", &["room/lobby".to_owned(), "room/empty-of-others".to_owned(), "x".to_owned()]).unwrap();
+    let summary = events_summary(&events);
+    assert_eq!(
+        summary,
+        vec![
+            ("room/lobby".to_owned(), "leave", "gone".to_owned(), vec![0, 1]),
+            ("room/empty-of-others".to_owned(), "leave", "gone".to_owned(), vec![1]),
+        ]
+    );
+    assert!(events.iter().all(|event| event.subject_slot == NO_SLOT));
+    assert_eq!(index.departure("gone", &["a/*".to_owned()]).unwrap_err().code(), "PRESENCE_ON_PATTERN");
+    assert_eq!(index.departure("", &[]).unwrap_err().code(), "CONNECTION_ID_INVALID");
+    // Nothing changed in the index.
+    assert_eq!(index.len(), 2);
+}
+
+#[test]
 fn state_change_updates_only_presence_topics() {
     let mut index = index_with(&["subject", "other"]);
     index.subscribe(0, "with", true).unwrap();

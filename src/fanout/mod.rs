@@ -19,7 +19,7 @@ mod slots;
 pub mod topic;
 
 pub use error::FanoutError;
-pub use index::{FanoutIndex, RebuildEntry, RejectedEntry};
+pub use index::{FanoutIndex, RebuildEntry, RejectedEntry, NO_SLOT};
 pub use presence::{PresenceEvent, PresenceKind, PresenceMember};
 pub use rate::RateLimit;
 pub use topic::MAX_TOPIC_BYTES;

@@ -22,9 +22,7 @@ stage "build: published package (pkg/)" bash scripts/build.sh
 stage "build: test package (target/pkg-test/)" bash scripts/build.sh --test
 stage "type-check the workerd suites" tsc -p ts-tests/tsconfig.json
 stage "workerd suites (ts-tests/)" vitest run
-if [ -f scripts/bench.sh ] && grep -q -- "--smoke" scripts/bench.sh; then
-  stage "bench smoke (tiny sizes, same code paths)" bash scripts/bench.sh --smoke
-fi
+stage "bench smoke (tiny sizes, same code paths)" bash scripts/bench.sh --smoke
 stage "examples (packed tarball)" bash scripts/test-examples.sh
 
 trap - ERR

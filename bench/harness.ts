@@ -1,0 +1,147 @@
+// Shared shapes of the benchmark harness. A scenario (one file in scenarios/) lists its
+// metrics and its sides; a side names the Durable Object class it runs in and a function
+// that runs inside that object and returns milliseconds per metric.
+
+export interface Env {
+  RAW: DurableObjectNamespace;
+  RAW_COLD: DurableObjectNamespace;
+  RAW_COLD_SCHEMA: DurableObjectNamespace;
+  AGENTS: DurableObjectNamespace;
+  PARTY: DurableObjectNamespace;
+  ACTORS: DurableObjectNamespace;
+  MIGRATIONS_COLD: DurableObjectNamespace;
+  OURS: DurableObjectNamespace;
+  OURS_COLD: DurableObjectNamespace;
+}
+
+export type Binding = keyof Env;
+
+/** Milliseconds per metric key, measured inside the object (or by the caller for cold starts). */
+export type Timings = Record<string, number>;
+
+/**
+ * What one sample of one side produced. `failure` is a measured outcome of the side under
+ * test (for example a peer that never fires past-due tasks): it is reported in the table as
+ * what it is, never as a time. A thrown error is a harness bug and fails the run.
+ */
+export interface SampleResult {
+  timings: Timings;
+  failure?: string;
+  /** Extra facts worth printing (alarm runs, rows read...). */
+  info?: Record<string, number | string>;
+}
+
+export interface Metric {
+  key: string;
+  label: string;
+}
+
+export interface Side<Obj = any, P = any> {
+  /** Short row label, e.g. "agents Agent.schedule()". */
+  label: string;
+  /** The namespace whose class runs this side. */
+  binding: Binding;
+  /** Metric keys this side produces (default: all of the scenario's). */
+  metrics?: string[];
+  /** Runs inside the object (`obj` is the Durable Object instance). */
+  run?: (obj: Obj, params: P) => Promise<SampleResult> | SampleResult;
+}
+
+export interface TargetCheck {
+  metric: string;
+  /** Side the ratio is taken against. */
+  against: string;
+  /** ours' median time / against's median time must be at most this. */
+  maxTimeRatio?: number;
+  /** ours' median time minus against's must be at most this many ms (per unit reported). */
+  maxExtraMs?: number;
+  text: string;
+}
+
+export interface Scenario<P = any> {
+  id: string;
+  title: string;
+  sizes: { full: P; smoke: P };
+  metrics: Metric[];
+  /** Side every ratio is taken against. */
+  baseline: string;
+  /** Overrides the driver's rounds in a full run, for scenarios whose samples are long (S6). */
+  fullRounds?: { warmup: number; rounds: number };
+  /**
+   * Sides that run all their rounds after the others instead of in turn with them, because
+   * objects they leave behind keep working in the background (agents' many tables and alarms).
+   */
+  isolatedSides?: string[];
+  /**
+   * Run before every other scenario: cold starts slow down by tens of ms while workerd is
+   * still flushing the storage that earlier scenarios wrote.
+   */
+  runFirst?: boolean;
+  /**
+   * Sides in the order they run each round. `ours` is `NOT_YET` until the capability
+   * lands: the row then says "not yet".
+   */
+  sides: Record<string, Side<any, P> | typeof NOT_YET>;
+  targets?: TargetCheck[];
+  /** Notes printed under the scenario in BENCHMARKS.md. */
+  notes?: string[];
+  /**
+   * Runs in the Worker for one sample of one side. Default: call `runSide` on a fresh
+   * object. Scenarios that need the caller's side (WebSocket clients, cold starts) override it.
+   */
+  drive?: (ctx: DriveContext<P>) => Promise<SampleResult>;
+}
+
+export const NOT_YET = "not yet" as const;
+
+export interface DriveContext<P> {
+  env: Env;
+  scenario: Scenario<P>;
+  sideName: string;
+  side: Side<any, P>;
+  params: P;
+  /** A name no earlier sample used. */
+  objectName: string;
+  /** Stub of a fresh object of the side's class (created lazily). */
+  stub: () => Promise<BenchStub>;
+}
+
+/** RPC surface every bench object implements. */
+export interface BenchStub {
+  runSide(scenarioId: string, sideName: string, params: unknown): Promise<SampleResult>;
+  ping(): Promise<string>;
+  fetch(request: Request | string, init?: RequestInit): Promise<Response>;
+}
+
+/** Milliseconds elapsed while running `fn` (performance.now() has 1 ms resolution locally). */
+export async function timed(fn: () => unknown): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+}
+
+/** Deterministic pseudo-random numbers so every side gets the same key sequence. */
+export function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Waits until `done()` holds or `timeoutMs` passes; returns whether it held. */
+export async function waitFor(done: () => boolean, timeoutMs: number, stepMs = 5): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) return false;
+    await sleep(stepMs);
+  }
+  return true;
+}

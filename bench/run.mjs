@@ -1,0 +1,432 @@
+#!/usr/bin/env node
+// Node driver of the benchmarks: starts the bench Worker in workerd (wrangler's test harness),
+// asks it for one sample at a time, and writes the terminal table, bench/results.json and
+// BENCHMARKS.md. See bench/README.md.
+//
+//   node bench/run.mjs [--smoke] [--rounds N] [--warmup N] [--only S1,S3] [--sides ours,raw] [--render]
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import { createTestHarness } from "wrangler";
+
+const benchDir = dirname(fileURLToPath(import.meta.url));
+const root = dirname(benchDir);
+// BENCH_PKG_DIR points the durable-core rows at another build of the package (e.g. a test build).
+const pkgDir = process.env.BENCH_PKG_DIR ? resolve(process.env.BENCH_PKG_DIR) : join(root, "pkg");
+const pkgEntry = join(pkgDir, "dist", "workerd.js");
+/** A sample that takes longer than this is a hang, reported as a harness error. */
+const SAMPLE_TIMEOUT_MS = 120_000;
+
+function parseArgs(argv) {
+  const args = { smoke: false, rounds: undefined, warmup: undefined, only: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--smoke") args.smoke = true;
+    else if (arg === "--rounds") args.rounds = Number(argv[++i]);
+    else if (arg === "--warmup") args.warmup = Number(argv[++i]);
+    else if (arg === "--only") args.only = argv[++i].toUpperCase().split(",");
+    else if (arg === "--render") args.render = true;
+    else if (arg === "--sides") args.sides = argv[++i].split(",");
+    else throw new Error(`unknown argument ${arg} (use --smoke, --rounds N, --warmup N, --only S1,S3, --sides ours,raw, --render)`);
+  }
+  args.explicitRounds = args.rounds !== undefined;
+  args.rounds ??= args.smoke ? 1 : 5;
+  args.warmup ??= args.smoke ? 0 : 1;
+  return args;
+}
+
+/** JSONC: strips // and /* *\/ comments outside strings. */
+function parseJsonc(text) {
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      const start = i;
+      for (i++; text[i] !== '"'; i++) if (text[i] === "\\") i++;
+      out += text.slice(start, i + 1);
+    } else if (c === "/" && text[i + 1] === "/") {
+      while (i < text.length && text[i] !== "\n") i++;
+      out += "\n";
+    } else if (c === "/" && text[i + 1] === "*") {
+      i = text.indexOf("*/", i + 2) + 1;
+    } else out += c;
+  }
+  return JSON.parse(out);
+}
+
+function workerConfig() {
+  const config = parseJsonc(readFileSync(join(benchDir, "wrangler.jsonc"), "utf8"));
+  if (existsSync(pkgEntry)) {
+    config.alias = { ...config.alias, "bench-ours": "./ours.ts", "durable-core": relative(benchDir, pkgEntry) };
+  }
+  return config;
+}
+
+function versionOf(name) {
+  try {
+    return JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")).version;
+  } catch {
+    return "not installed";
+  }
+}
+
+function wasmSizes() {
+  if (!existsSync(pkgDir)) return undefined;
+  const found = [];
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir)) {
+      if (entry === "node_modules") continue;
+      const path = join(dir, entry);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (entry.endsWith(".wasm")) found.push(path);
+    }
+  };
+  walk(pkgDir);
+  return found.map((path) => {
+    const bytes = readFileSync(path);
+    return { file: relative(root, path), raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+  });
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+function summarize(scenario, sideRuns) {
+  const rows = [];
+  for (const metric of scenario.metrics) {
+    const base = sideRuns.find((r) => r.name === scenario.baseline);
+    const baseSamples = base?.samples.map((t) => t[metric.key]).filter((v) => v !== undefined) ?? [];
+    const baseMedian = baseSamples.length && !base.failure ? median(baseSamples) : undefined;
+    for (const run of sideRuns) {
+      const row = { side: run.name, label: run.label ?? run.name, metric: metric.key, state: run.state };
+      if (run.state !== "ready") {
+        rows.push(row);
+        continue;
+      }
+      if (!run.metrics.includes(metric.key)) {
+        rows.push({ ...row, state: "n/a" });
+        continue;
+      }
+      if (run.failure) {
+        rows.push({ ...row, state: "failed", failure: run.failure, info: run.info });
+        continue;
+      }
+      const xs = run.samples.map((t) => t[metric.key]);
+      const m = median(xs);
+      rows.push({
+        ...row,
+        samples: xs,
+        median: m,
+        min: Math.min(...xs),
+        max: Math.max(...xs),
+        ratio: baseMedian ? m / baseMedian : undefined,
+        info: run.info,
+      });
+    }
+  }
+  return rows;
+}
+
+function evaluateTargets(scenario, rows) {
+  return scenario.targets.map((t) => {
+    const ours = rows.find((r) => r.side === "ours" && r.metric === t.metric);
+    const other = rows.find((r) => r.side === t.against && r.metric === t.metric);
+    if (!ours || ours.median === undefined) return { ...t, status: "not yet" };
+    if (!other || other.median === undefined) return { ...t, status: `no ${t.against} figure` };
+    const ratio = ours.median / other.median;
+    const extra = ours.median - other.median;
+    const met = t.maxTimeRatio !== undefined ? ratio <= t.maxTimeRatio : extra <= t.maxExtraMs;
+    const measured = t.maxTimeRatio !== undefined ? `time ratio ${ratio.toFixed(2)}` : `${extra.toFixed(3)} ms more`;
+    return { ...t, status: met ? "met" : "missed", measured };
+  });
+}
+
+const fmt = (ms) => (ms === undefined ? "" : ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
+
+function cell(row) {
+  switch (row.state) {
+    case "not yet":
+      return { median: "not yet", range: "", ratio: "" };
+    case "not built":
+      return { median: "not yet (pkg/ not built)", range: "", ratio: "" };
+    case "n/a":
+      return { median: "n/a", range: "", ratio: "" };
+    case "skipped":
+      return { median: "skipped (--sides)", range: "", ratio: "" };
+    case "failed":
+      return { median: `FAILED: ${row.failure}`, range: "", ratio: "" };
+    default:
+      return {
+        median: fmt(row.median),
+        range: `${fmt(row.min)}–${fmt(row.max)}`,
+        ratio: row.ratio === undefined ? "" : `${row.ratio.toFixed(2)}×`,
+      };
+  }
+}
+
+function printScenario(scenario, rows, targets) {
+  console.log(`\n${scenario.id} — ${scenario.title}   (baseline: ${scenario.baseline})`);
+  for (const metric of scenario.metrics) {
+    console.log(`  ${metric.label}`);
+    for (const row of rows.filter((r) => r.metric === metric.key)) {
+      const c = cell(row);
+      console.log(`    ${row.label.padEnd(50)} ${c.median.padStart(9)}  ${c.range.padEnd(14)} ${c.ratio}`);
+    }
+  }
+  for (const t of targets) console.log(`  target ${t.text}: ${t.status}${t.measured ? ` (${t.measured})` : ""}`);
+}
+
+function markdownScenario(scenario, wasm) {
+  const { rows, targets } = scenario;
+  const lines = [`### ${scenario.id} — ${scenario.title}`, ""];
+  lines.push(
+    `Baseline: \`${scenario.baseline}\`. Sizes: \`${JSON.stringify(scenario.sizes)}\`. Rounds: ${scenario.rounds.warmup} warm-up + ${scenario.rounds.rounds} measured.`,
+    "",
+  );
+  lines.push("| measure | side | median ms | min–max ms | time ratio vs baseline |", "|---|---|---:|---:|---:|");
+  for (const metric of scenario.metrics) {
+    for (const row of rows.filter((r) => r.metric === metric.key)) {
+      const c = cell(row);
+      lines.push(`| ${metric.label} | ${row.label} | ${c.median} | ${c.range} | ${c.ratio} |`);
+    }
+  }
+  lines.push("");
+  if (targets.length) {
+    lines.push("Targets for durable-core: " + targets.map((t) => `${t.text} — **${t.status}**${t.measured ? ` (${t.measured})` : ""}`).join("; ") + ".", "");
+  }
+  for (const note of scenario.notes) lines.push(note, "");
+  if (scenario.id === "S6") {
+    if (!wasm) lines.push("wasm size: not yet (pkg/ not built).", "");
+    else for (const w of wasm) lines.push(`wasm size: \`${w.file}\` ${w.raw.toLocaleString("en-US")} bytes raw, ${w.gzip.toLocaleString("en-US")} bytes gzipped (level 9).`, "");
+  }
+  return lines.join("\n");
+}
+
+function shortCell(row) {
+  const c = cell(row);
+  return row.median === undefined ? c.median : `${c.median} ms (${c.ratio})`;
+}
+
+/** One line per scenario and measure: baseline, durable-core, then everything else. */
+function glance(report) {
+  const lines = [];
+  for (const scenario of report.scenarios) {
+    for (const metric of scenario.metrics) {
+      const rows = scenario.rows.filter((r) => r.metric === metric.key);
+      const base = rows.find((r) => r.side === scenario.baseline);
+      const ours = rows.find((r) => r.side === "ours");
+      const others = rows.filter((r) => r !== base && r !== ours && r.state !== "n/a");
+      const baseText = base ? `${base.label}: ${shortCell(base)}` : "";
+      const othersText = others.map((r) => `${r.label}: ${shortCell(r)}`).join("<br>");
+      lines.push(`| ${scenario.id} | ${metric.label} | ${baseText} | ${ours ? shortCell(ours) : ""} | ${othersText} |`);
+    }
+  }
+  return lines.join("\n");
+}
+
+function markdown(report) {
+  const v = report.versions;
+  const sections = report.scenarios.map((scenario) => markdownScenario(scenario, report.wasm));
+  return `# Benchmarks
+
+Generated by \`npm run bench\` on ${report.date}. Do not edit by hand: rerun the bench.
+
+- Machine: ${report.machine.cores} cores (${report.machine.cpu}), ${report.machine.platform}; Node ${report.machine.node}; load average (1/5/15 min) ${report.machine.loadAverageAtStart.join(" / ")} at the start, ${report.machine.loadAverageAtEnd.join(" / ")} at the end (the machine is shared: other work inflates absolute times and widens min–max).
+- Runtime: workerd ${v.workerd} through wrangler ${v.wrangler} (\`createTestHarness\`), compatibility date ${report.compatibilityDate}.
+- Peers: agents ${v.agents}, partyserver ${v.partyserver}, @cloudflare/actors ${v["@cloudflare/actors"]}, durable-utils ${v["durable-utils"]}.
+- durable-core: ${report.oursAvailable ? "built package from pkg/" : "pkg/ not built: every ours row says \"not yet\""}.
+- Rounds: ${report.warmup} warm-up + ${report.rounds} measured per side unless a scenario says otherwise; sides interleaved in each round; each sample in a fresh object. Run took ${report.durationSeconds} s.
+
+## How to reproduce
+
+\`\`\`sh
+npm install
+npm run build                        # builds pkg/; only the durable-core rows need it
+npm run bench                        # full run: writes this file and bench/results.json (about 5 min)
+bash scripts/bench.sh --smoke        # tiny sizes, same code paths, writes bench/.out/ only (npm test runs it)
+bash scripts/bench.sh --only S3 --rounds 3 --sides ours,raw   # part of a run, writes bench/.out/ only
+bash scripts/bench.sh --render       # rewrite this file from bench/results.json
+\`\`\`
+
+The machine is shared and has few cores: close other work before a full run, and compare
+ratios, not absolute times, across machines.
+
+## How to read it
+
+- Every time is measured inside the Durable Object with \`performance.now()\` (1 ms resolution in
+  local workerd) around the whole operation, so each sample lasts 20 ms or more where it can.
+  S6 is timed by the calling Worker, because a cold start cannot be timed from inside.
+- **median** and **min–max** are over the measured rounds (warm-up excluded), in milliseconds
+  for the whole operation named in the row (for S3, per 20 messages to every connection; for
+  the S5 IN list, per query).
+- **time ratio** = side's median time ÷ the baseline side's median time, for the same measure.
+  Below 1 is faster than the baseline. A throughput ratio is its inverse: "5× agents'
+  throughput" means a time ratio ≤ 0.2 against agents.
+- **FAILED** is what a side did instead of finishing (for example tasks that never fired);
+  it is a result about that library, not a time. **n/a**: the side has no such operation.
+  **not yet**: the durable-core capability has not landed (or pkg/ was not built).
+- Targets (from the capability issues) are checked against the same run.
+
+## At a glance
+
+Median time of each side and its time ratio to the scenario's baseline (below 1× is faster).
+
+| scenario | measure | baseline | durable-core | peers and other sides |
+|---|---|---|---|---|
+${glance(report)}
+
+## Results
+
+${sections.join("\n")}
+`;
+}
+
+/** Runs one sample of one side; returns the number of harness errors it met (0 or 1). */
+async function sampleOnce(server, scenario, run, { mode, round, runId }) {
+  const query = new URLSearchParams({ scenario: scenario.id, side: run.name, mode, name: `${scenario.id}/${run.name}/${runId}/${round}` });
+  let body;
+  try {
+    const response = await server.fetch(`/sample?${query}`, { signal: AbortSignal.timeout(SAMPLE_TIMEOUT_MS) });
+    body = await response.json();
+  } catch (error) {
+    // The runtime crashed or hung: later samples would only time out one by one.
+    for (const log of server.getLogs().slice(-20)) console.error(`  workerd: ${JSON.stringify(log)}`);
+    throw new Error(`${scenario.id}/${run.name}: workerd stopped answering (${error?.message ?? error}); rerun the bench`);
+  }
+  if (!body.ok) {
+    run.failure = `harness error: ${body.error.split("\n")[0]}`;
+    console.error(`\n${scenario.id}/${run.name}: ${body.error}`);
+    for (const log of server.getLogs().slice(-20)) console.error(`  workerd: ${JSON.stringify(log)}`);
+    return 1;
+  }
+  process.stdout.write(".");
+  run.info = body.info;
+  if (body.failure) {
+    run.failure = body.failure;
+    if (run.name === scenario.baseline) {
+      console.error(`\n${scenario.id}: the baseline failed: ${body.failure}`);
+      return 1;
+    }
+  } else if (round >= 0) run.samples.push(body.timings);
+  return 0;
+}
+
+/** Rewrites BENCHMARKS.md from bench/results.json, e.g. after a change to its wording. */
+function render() {
+  const report = JSON.parse(readFileSync(join(benchDir, "results.json"), "utf8"));
+  writeFileSync(join(root, "BENCHMARKS.md"), markdown(report));
+  console.log("rewrote BENCHMARKS.md from bench/results.json");
+}
+
+async function main() {
+  // The bench never reads request.cf: skip miniflare's fetch of it (it fails offline, noisily).
+  process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
+  const args = parseArgs(process.argv.slice(2));
+  if (args.render) return render();
+  const mode = args.smoke ? "smoke" : "full";
+  const config = workerConfig();
+  const started = Date.now();
+  const server = createTestHarness({ root: benchDir, workers: [{ config }] });
+  let harnessErrors = 0;
+  const report = {
+    date: new Date().toISOString(),
+    mode,
+    rounds: args.rounds,
+    warmup: args.warmup,
+    compatibilityDate: config.compatibility_date,
+    machine: {
+      cores: os.cpus().length,
+      cpu: os.cpus()[0]?.model ?? "unknown",
+      platform: `${os.platform()} ${os.arch()}`,
+      node: process.versions.node,
+      loadAverageAtStart: os.loadavg().map((l) => Number(l.toFixed(2))),
+    },
+    versions: Object.fromEntries(
+      ["agents", "partyserver", "@cloudflare/actors", "durable-utils", "wrangler", "miniflare", "workerd"].map((n) => [n, versionOf(n)]),
+    ),
+    scenarios: [],
+  };
+  try {
+    await server.listen();
+    const info = await (await server.fetch("/info")).json();
+    report.oursAvailable = info.oursAvailable;
+    report.wasm = wasmSizes();
+    const runId = started.toString(36);
+    const order = [...info.scenarios.filter((s) => s.runFirst), ...info.scenarios.filter((s) => !s.runFirst)];
+    for (const scenario of order) {
+      if (args.only && !args.only.includes(scenario.id)) continue;
+      scenario.size = scenario.sizes[mode];
+      const runs = scenario.sides.map((s) => ({
+        ...s,
+        state: s.state === "ready" && args.sides && !args.sides.includes(s.name) ? "skipped" : s.state,
+        samples: [],
+        info: undefined,
+        failure: undefined,
+      }));
+      const ready = runs.filter((r) => r.state === "ready");
+      const useScenarioRounds = mode === "full" && scenario.fullRounds && !args.explicitRounds;
+      const { warmup, rounds } = useScenarioRounds ? scenario.fullRounds : args;
+      scenario.rounds = { warmup, rounds };
+      process.stdout.write(`${scenario.id}: `);
+      // Sides run in turn within each round; an isolated side runs all its rounds after the
+      // others, so background work its objects leave behind cannot slow the others' samples.
+      const isolated = scenario.isolatedSides ?? [];
+      const groups = [ready.filter((r) => !isolated.includes(r.name)), ...ready.filter((r) => isolated.includes(r.name)).map((r) => [r])];
+      for (const group of groups) {
+        for (let round = -warmup; round < rounds; round++) {
+          for (const run of group) {
+            if (run.failure) continue;
+            harnessErrors += await sampleOnce(server, scenario, run, { mode, round, runId });
+          }
+        }
+      }
+      process.stdout.write("\n");
+      const rows = summarize(scenario, runs);
+      const targets = evaluateTargets(scenario, rows);
+      printScenario(scenario, rows, targets);
+      report.scenarios.push({
+        id: scenario.id,
+        title: scenario.title,
+        baseline: scenario.baseline,
+        sizes: scenario.size,
+        rounds: scenario.rounds,
+        metrics: scenario.metrics,
+        notes: scenario.notes,
+        rows,
+        targets,
+      });
+    }
+    report.scenarios.sort((a, b) => a.id.localeCompare(b.id));
+    if (report.wasm) for (const w of report.wasm) console.log(`\nwasm ${w.file}: ${w.raw} bytes raw, ${w.gzip} bytes gzipped`);
+    else console.log("\nwasm size: not yet (pkg/ not built)");
+    report.durationSeconds = Math.round((Date.now() - started) / 1000);
+    report.machine.loadAverageAtEnd = os.loadavg().map((l) => Number(l.toFixed(2)));
+    const outDir = join(benchDir, ".out");
+    mkdirSync(outDir, { recursive: true });
+    if (mode === "full" && !args.only && !args.sides) {
+      writeFileSync(join(benchDir, "results.json"), JSON.stringify(report, null, 2) + "\n");
+      writeFileSync(join(root, "BENCHMARKS.md"), markdown(report));
+      console.log(`\nwrote bench/results.json and BENCHMARKS.md in ${report.durationSeconds} s`);
+    } else {
+      writeFileSync(join(outDir, `results.${mode}.json`), JSON.stringify(report, null, 2) + "\n");
+      writeFileSync(join(outDir, `BENCHMARKS.${mode}.md`), markdown(report));
+      console.log(`\nwrote bench/.out/results.${mode}.json in ${report.durationSeconds} s (partial or smoke runs leave BENCHMARKS.md alone)`);
+    }
+  } finally {
+    await server.close();
+  }
+  if (harnessErrors > 0) {
+    console.error(`${harnessErrors} harness error(s)`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});

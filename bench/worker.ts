@@ -1,0 +1,86 @@
+// The bench Worker. The Node driver (run.mjs) asks it for the scenario list (/info) and for
+// one sample at a time (/sample); each sample runs in a fresh object of the side's class.
+import { getAgentByName } from "agents";
+import type { BenchStub, DriveContext, Env, SampleResult, Scenario, Side } from "./harness";
+import { NOT_YET } from "./harness";
+import { OURS_AVAILABLE } from "bench-ours";
+import { SCENARIOS, scenarioById } from "./scenarios/index";
+
+export { ActorsBench } from "./objects/actors";
+export { AgentsBench } from "./objects/agents";
+export { MigrationsCold } from "./objects/durable-utils";
+export { PartyBench } from "./objects/partyserver";
+export { RawBench, RawCold, RawColdSchema } from "./objects/raw";
+export { OursBench, OursCold } from "bench-ours";
+
+/** A stub the way each library expects its objects to be addressed. */
+async function stubFor(env: Env, side: Side, name: string): Promise<BenchStub> {
+  if (side.binding === "AGENTS") return (await getAgentByName(env.AGENTS as never, name)) as unknown as BenchStub;
+  const stub = env[side.binding].getByName(name) as unknown as BenchStub & { setName?(n: string): Promise<void> };
+  if (side.binding === "ACTORS") await (stub as unknown as { setName(n: string): Promise<void> }).setName(name);
+  return stub;
+}
+
+async function defaultDrive(ctx: DriveContext<unknown>): Promise<SampleResult> {
+  const stub = await ctx.stub();
+  await stub.ping();
+  return stub.runSide(ctx.scenario.id, ctx.sideName, ctx.params);
+}
+
+function describe(scenario: Scenario) {
+  return {
+    id: scenario.id,
+    title: scenario.title,
+    sizes: scenario.sizes,
+    metrics: scenario.metrics,
+    baseline: scenario.baseline,
+    fullRounds: scenario.fullRounds,
+    isolatedSides: scenario.isolatedSides,
+    runFirst: scenario.runFirst ?? false,
+    targets: scenario.targets ?? [],
+    notes: scenario.notes ?? [],
+    sides: Object.entries(scenario.sides).map(([name, side]) =>
+      side === NOT_YET
+        ? { name, state: "not yet" }
+        : name === "ours" && !OURS_AVAILABLE
+          ? { name, state: "not built", label: side.label }
+          : { name, state: "ready", label: side.label, metrics: side.metrics ?? scenario.metrics.map((m) => m.key) },
+    ),
+  };
+}
+
+async function sample(env: Env, url: URL): Promise<SampleResult> {
+  const scenario = scenarioById(url.searchParams.get("scenario") ?? "");
+  const sideName = url.searchParams.get("side") ?? "";
+  const side = scenario.sides[sideName];
+  if (side === undefined || side === NOT_YET) throw new Error(`${scenario.id} has no side "${sideName}"`);
+  const mode = url.searchParams.get("mode") === "smoke" ? "smoke" : "full";
+  const objectName = url.searchParams.get("name") ?? crypto.randomUUID();
+  let stub: Promise<BenchStub> | undefined;
+  const ctx: DriveContext<unknown> = {
+    env,
+    scenario,
+    sideName,
+    side,
+    params: scenario.sizes[mode],
+    objectName,
+    stub: () => (stub ??= stubFor(env, side, objectName)),
+  };
+  return (scenario.drive ?? defaultDrive)(ctx);
+}
+
+export default {
+  async fetch(request: Request, env: Env): Promise<Response> {
+    const url = new URL(request.url);
+    try {
+      if (url.pathname === "/info") {
+        return Response.json({ oursAvailable: OURS_AVAILABLE, scenarios: SCENARIOS.map(describe) });
+      }
+      if (url.pathname === "/sample") return Response.json({ ok: true, ...(await sample(env, url)) });
+      return new Response("not found", { status: 404 });
+    } catch (error) {
+      const e = error as Error;
+      return Response.json({ ok: false, error: `${e.name}: ${e.message}\n${e.stack ?? ""}` }, { status: 500 });
+    }
+  },
+} satisfies ExportedHandler<Env>;

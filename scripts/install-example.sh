@@ -15,6 +15,7 @@ echo "packed $tarball ($(wc -c <"$tarball") bytes)"
 cd "$example"
 mkdir -p vendor
 cp "$tarball" vendor/durable-core.tgz
-# A fresh install of the tarball each time: its contents change with every build.
-rm -rf node_modules/durable-core
+# A fresh install of the tarball each time: its contents change with every build, and a lock
+# file would make npm reinstall the previous build's tarball from its cache.
+rm -rf node_modules/durable-core package-lock.json
 npm install --no-audit --no-fund --prefer-offline --loglevel=error

@@ -14,5 +14,7 @@ for example in examples/*/; do
     PATH="$PWD/node_modules/.bin:$PATH"
     vitest run
     wrangler deploy --dry-run --outdir dist
+    # A browser test (headless Chromium, see scripts/install-chromium.sh) where an example has one.
+    if grep -q '"test:browser"' package.json; then npm run test:browser; fi
   )
 done

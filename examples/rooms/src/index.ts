@@ -1,0 +1,34 @@
+import page from "./page.html";
+import { isRoomName } from "./protocol.js";
+import type { Room } from "./room.js";
+
+export { Room } from "./room.js";
+
+export interface Env {
+  ROOMS: DurableObjectNamespace<Room>;
+  /** How long a message is kept, in seconds. */
+  MESSAGE_TTL_SECONDS: string;
+  /** When each room sends itself its digest: a cron expression, in DIGEST_TIMEZONE. */
+  DIGEST_CRON: string;
+  DIGEST_TIMEZONE: string;
+}
+
+/**
+ * `GET /` is the page; `/rooms/<name>/socket` (WebSocket) and `GET /rooms/<name>` (JSON) go to
+ * the room of that name. `getByName` gives the same object for the same name, wherever the
+ * request arrives.
+ */
+export default {
+  fetch(request: Request, env: Env): Response | Promise<Response> {
+    const { pathname } = new URL(request.url);
+    if (pathname === "/") {
+      return new Response(page, { headers: { "content-type": "text/html; charset=utf-8" } });
+    }
+    const [, room] = pathname.match(/^\/rooms\/([^/]+)(?:\/socket)?$/) ?? [];
+    if (room === undefined) return new Response("not found", { status: 404 });
+    if (!isRoomName(room)) {
+      return new Response("a room name is 1 to 32 lowercase letters, digits or dashes", { status: 400 });
+    }
+    return env.ROOMS.getByName(room).fetch(request);
+  },
+} satisfies ExportedHandler<Env>;

@@ -23,10 +23,6 @@ pub const USER_SCOPE: &str = "user";
 /// entry must never change (the ledger would refuse it with `MIGRATION_CHANGED`).
 pub const CORE_MIGRATIONS: &[(&str, &[&str])] = &[
     (
-        "core:meta",
-        &["CREATE TABLE _dc_meta (key TEXT PRIMARY KEY, value ANY) WITHOUT ROWID, STRICT"],
-    ),
-    (
         "core:store",
         &[
             "CREATE TABLE _dc_store_index (index_name TEXT NOT NULL, index_key TEXT NOT NULL, \

@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { CoreContext } from "./engine.js";
+import type { Engine, MigrationStep } from "./wasm/durable_core.js";
 import { DurableCoreError } from "./errors.js";
 import { type FailedTask, Scheduler, runDueTasks } from "./scheduler.js";
 import { Sql } from "./sql.js";
@@ -7,6 +8,11 @@ import { type IndexDefinitions, Store } from "./store.js";
 import type { Connection } from "./connection.js";
 import { SocketHub } from "./socket-hub.js";
 import type { Sockets, SocketsOptions } from "./sockets.js";
+
+/** The ledger scope of the user's `static migrations` (src/schema.rs `USER_SCOPE`). */
+const USER_SCOPE = "user";
+/** The ledger scope of the scheduler's tables (src/schema.rs `CORE_MIGRATIONS`). */
+const SCHEDULER_SCOPE = "core:scheduler";
 
 /** One entry of `static migrations`: SQL text, or SQL with a name kept in the ledger. */
 export type MigrationEntry = string | { readonly name?: string; readonly sql: string };
@@ -46,8 +52,9 @@ export class DurableCore<Env = unknown> extends DurableObject<Env> {
     super(ctx, env);
     this.#core = new CoreContext(ctx);
     void ctx.blockConcurrencyWhile(async () => {
+      let steps: MigrationStep[];
       try {
-        this.#migrate();
+        steps = this.#migrate();
       } catch (error) {
         // Kept rather than thrown: a throw here would reset the object, and every later
         // call would retry the failing migration. The object refuses calls until fixed.
@@ -57,7 +64,10 @@ export class DurableCore<Env = unknown> extends DurableObject<Env> {
             : new DurableCoreError("MIGRATION_FAILED", String(error), { cause: error });
         return;
       }
-      await this.scheduler.wake();
+      // A queue created this very wake is empty and no alarm of it can be armed: skip the
+      // wake-time alarm check (an async getAlarm), the dearest part of a fresh object's start.
+      const freshQueue = steps.some((step) => step.scope === SCHEDULER_SCOPE && step.version === 1);
+      if (!freshQueue) await this.scheduler.wake();
       this.store.wake();
       await this.onStart?.();
     });
@@ -211,17 +221,27 @@ export class DurableCore<Env = unknown> extends DurableObject<Env> {
     return this.#core;
   }
 
-  #migrate(): void {
+  /**
+   * Applies what the ledger says is pending. durable-core's own tables go in one transaction
+   * (one commit instead of one per table: on a fresh object that is most of its first-request
+   * cost); each user migration gets its own, with its ledger row. Returns the planned steps.
+   */
+  #migrate(): MigrationStep[] {
     const statics = this.constructor as DurableCoreStatics;
     const user = (statics.migrations ?? []).map((entry, index) => normalizeMigration(entry, index));
     const core = this.#core;
-    const plan = core.call((engine) => engine.planMigrations(user));
-    for (const step of plan.steps) {
-      core.call((engine) =>
-        this.ctx.storage.transactionSync(() => engine.applyMigration(step.scope, step.version, Date.now())),
-      );
+    const { steps } = core.call((engine) => engine.planMigrations(user));
+    const coreSteps = steps.filter((step) => step.scope !== USER_SCOPE);
+    const apply = (engine: Engine, step: MigrationStep) => engine.applyMigration(step.scope, step.version, Date.now());
+    if (coreSteps.length > 0) {
+      core.call((engine) => this.ctx.storage.transactionSync(() => coreSteps.forEach((step) => apply(engine, step))));
     }
+    for (const step of steps) {
+      if (step.scope === USER_SCOPE) core.call((engine) => this.ctx.storage.transactionSync(() => apply(engine, step)));
+    }
+    return steps;
   }
+
 }
 
 function normalizeMigration(entry: MigrationEntry, index: number): { name: string | undefined; sql: string } {

@@ -9,12 +9,12 @@ export class Counter extends DurableCore<Env> {
   static override migrations = ["CREATE TABLE hits (at INTEGER NOT NULL)"];
 
   hit(): number {
-    this.ctx.storage.sql.exec("INSERT INTO hits (at) VALUES (?)", Date.now());
+    this.sql.run`INSERT INTO hits (at) VALUES (${Date.now()})`;
     return this.count();
   }
 
   count(): number {
-    return this.ctx.storage.sql.exec("SELECT count(*) AS n FROM hits").one().n as number;
+    return this.sql.one<{ n: number }>`SELECT count(*) AS n FROM hits`.n;
   }
 
   override onRequest(request: Request): Response {

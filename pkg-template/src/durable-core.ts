@@ -27,9 +27,9 @@ export interface DurableCoreStatics {
 /**
  * The base class of a durable-core Durable Object.
  *
- * It owns the platform's entry points (`fetch`, and the alarm and WebSocket handlers as the
- * capabilities land); you override small hooks: {@link DurableCore.onStart},
- * {@link DurableCore.onRequest}. Schema setup runs once per wake, in the constructor, inside
+ * It owns the platform's entry points (`fetch`, `alarm`, the WebSocket handlers); you override
+ * small hooks: {@link DurableCore.onStart}, {@link DurableCore.onRequest}, `onConnect`,
+ * `onMessage`, `onClose`, `onError`, `onTaskFailed`. Schema setup runs once per wake, in the constructor, inside
  * `blockConcurrencyWhile`: durable-core's own tables first, then your `static migrations`, then
  * `onStart()`.
  *
@@ -56,13 +56,15 @@ export class DurableCore<Env = unknown> extends DurableObject<Env> {
       try {
         steps = this.#migrate();
       } catch (error) {
-        // Kept rather than thrown: a throw here would reset the object, and every later
-        // call would retry the failing migration. The object refuses calls until fixed.
-        this.#fatal =
-          error instanceof DurableCoreError
-            ? error
-            : new DurableCoreError("MIGRATION_FAILED", String(error), { cause: error });
-        return;
+        // A migration error is kept rather than thrown: a throw here would reset the object,
+        // and every later call would retry the failing migration. The object refuses calls
+        // until the code is fixed. Anything else (an engine reset, a platform fault) is
+        // transient: rethrown, it resets the object and the next event starts it afresh.
+        if (error instanceof DurableCoreError && error.code.startsWith("MIGRATION_")) {
+          this.#fatal = error;
+          return;
+        }
+        throw error;
       }
       // A queue created this very wake is empty and no alarm of it can be armed: skip the
       // wake-time alarm check (an async getAlarm), the dearest part of a fresh object's start.

@@ -6,7 +6,7 @@
  * - each object owns one slot, keyed by its id; a new instance of the same object (after an
  *   eviction) frees its predecessor's handle at once;
  * - at most {@link MAX_LIVE_ENGINES} handles are alive per isolate; creating one more frees
- *   the least recently created, whose owner lazily recreates it on its next call;
+ *   the least recently used, whose owner lazily recreates it on its next call;
  * - a handle only caches what SQLite (and the sockets' attachments) hold, so losing one costs a
  *   rebuild, never data.
  * Wasm memory therefore stays bounded however many objects come and go (tested in
@@ -52,10 +52,14 @@ function resetEngine(): void {
   slotsById.clear();
 }
 
+/** A counter that orders handle uses, for least-recently-used eviction. */
+let useClock = 0;
+
 /** One object's claim on a handle. */
 class EngineSlot {
   engine: Engine | null = null;
   generation = -1;
+  lastUse = 0;
 
   free(): void {
     if (this.engine !== null && this.generation === generation) this.engine.free();
@@ -67,12 +71,18 @@ class EngineSlot {
   }
 }
 
-function evictOldest(): void {
-  const oldest = slotsById.entries().next();
-  if (oldest.done) return;
-  const [id, slot] = oldest.value;
-  slot.free();
-  slotsById.delete(id);
+/**
+ * Frees the least recently used handle. A scan of at most MAX_LIVE_ENGINES slots, paid only
+ * when the pool is full, keeps every call's bookkeeping to one counter increment.
+ */
+function evictLeastRecentlyUsed(): void {
+  let victim: [string, EngineSlot] | undefined;
+  for (const entry of slotsById) {
+    if (victim === undefined || entry[1].lastUse < victim[1].lastUse) victim = entry;
+  }
+  if (victim === undefined) return;
+  victim[1].free();
+  slotsById.delete(victim[0]);
 }
 
 /** Wasm memory and live handles, for tests and diagnostics. */
@@ -108,6 +118,7 @@ export class CoreContext {
   /** This object's handle, created (or recreated after a reset or eviction) on demand. */
   engine(): Engine {
     const slot = this.#slot;
+    slot.lastUse = ++useClock;
     if (slot.engine !== null && slot.generation === generation) return slot.engine;
     return this.#createEngine();
   }
@@ -118,10 +129,11 @@ export class CoreContext {
       previous.free();
       slotsById.delete(this.#id);
     }
-    if (slotsById.size >= MAX_LIVE_ENGINES) evictOldest();
+    if (slotsById.size >= MAX_LIVE_ENGINES) evictLeastRecentlyUsed();
     const slot = new EngineSlot();
     slot.engine = new Engine(this.ctx.storage.sql);
     slot.generation = generation;
+    slot.lastUse = ++useClock;
     slotsById.set(this.#id, slot);
     this.#slot = slot;
     this.epoch += 1;
@@ -134,18 +146,12 @@ export class CoreContext {
    * trap resets the engine and becomes `ENGINE_RESET` (the next call works again).
    */
   call<T>(op: (engine: Engine) => T): T {
-    const engine = this.engine();
     try {
-      return op(engine);
+      // Inside the try: creating a handle (and the onNewEngine work) can trap as well.
+      return op(this.engine());
     } catch (error) {
       throw translate(error);
     }
-  }
-
-  /** Frees this object's handle now (its next call recreates one). */
-  release(): void {
-    if (slotsById.get(this.#id) === this.#slot) slotsById.delete(this.#id);
-    this.#slot.free();
   }
 }
 

@@ -17,17 +17,25 @@ export class DurableCoreError extends Error {
   }
 }
 
-/** An error thrown by the wasm core: a JS `Error` whose `code` the core set. */
-function isCoded(error: unknown): error is Error & { code: string } {
-  return error instanceof Error && typeof (error as { code?: unknown }).code === "string";
+/** The `name` the wasm core gives the errors it throws (src/wasm/interop.rs `coded_error`). */
+const CORE_ERROR_NAME = "DurableCoreEngineError";
+
+/**
+ * An error thrown by the wasm core. Recognised by its name, not by having a `code`: a user's
+ * own coded error thrown from a callback must reach the user unchanged.
+ */
+function isCoreError(error: unknown): error is Error & { code: string } {
+  return (
+    error instanceof Error && error.name === CORE_ERROR_NAME && typeof (error as { code?: unknown }).code === "string"
+  );
 }
 
 /**
- * Turns what a core call threw into what the user sees: coded core errors become
- * `DurableCoreError`; anything else (a platform error, a user callback's throw) passes through.
+ * Turns what a core call threw into what the user sees: core errors become `DurableCoreError`;
+ * anything else (a platform error, a user callback's throw) passes through.
  */
 export function fromCoreError(error: unknown): unknown {
   if (error instanceof DurableCoreError) return error;
-  if (isCoded(error)) return new DurableCoreError(error.code, error.message);
+  if (isCoreError(error)) return new DurableCoreError(error.code, error.message);
   return error;
 }

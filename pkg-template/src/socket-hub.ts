@@ -20,6 +20,9 @@ import { DurableCoreError } from "./errors.js";
 import { Sockets, type SocketMessage, type SocketsOptions } from "./sockets.js";
 import type { PresencePlan } from "./wasm/durable_core.js";
 
+/** `WebSocket.readyState` of an open socket (the WebSocket standard's value). */
+const OPEN = 1;
+
 /** The hooks a DurableCore subclass may implement. @internal */
 export interface SocketHooks {
   onBeforeConnect?(request: Request): Response | void | undefined | Promise<Response | void | undefined>;
@@ -354,7 +357,8 @@ export class SocketHub implements ConnectionHost {
 
   /** Rebuilds the index when the engine handle is not the one it was built in. */
   #ensureIndex(): void {
-    this.#core.engine();
+    // Through `call`, so that a trap while creating the handle resets the engine.
+    this.#core.call(() => undefined);
     if (this.#epoch !== this.#core.epoch) this.#rebuild();
   }
 
@@ -367,8 +371,9 @@ export class SocketHub implements ConnectionHost {
     const filters: string[] = [];
     const flags: number[] = [];
     for (const socket of this.#core.ctx.getWebSockets()) {
-      // `getWebSockets()` already leaves closing sockets out; a close event for one of them
-      // is handled by #leave.
+      // A closing socket gets no slot (a close event for it is handled by #leave); the
+      // platform may still list one here, so check rather than trust the list.
+      if (socket.readyState !== OPEN) continue;
       const known = this.#bySocket.get(socket);
       const attachment = known?.attachment ?? readAttachment(socket);
       if (attachment === null) continue;

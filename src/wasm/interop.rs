@@ -11,9 +11,14 @@ pub fn error_to_js<E: ErrorCode + std::fmt::Display>(error: &E) -> JsValue {
     coded_error(error.code(), &error.to_string())
 }
 
+/// The `name` of every error the core throws: the facade recognises core errors by it
+/// (`pkg-template/src/errors.ts`), so that a user's own coded error passes through untouched.
+const CORE_ERROR_NAME: &str = "DurableCoreEngineError";
+
 /// A JS `Error` with `message` and `code`.
 pub fn coded_error(code: &str, message: &str) -> JsValue {
     let error = js_sys::Error::new(message);
+    error.set_name(CORE_ERROR_NAME);
     // Setting a property on a fresh Error object cannot fail.
     let _ = Reflect::set(&error, &JsValue::from_str("code"), &JsValue::from_str(code));
     error.into()

@@ -41,6 +41,32 @@ describe("queries", () => {
     });
   });
 
+  it("all builds the same row objects as the platform's toArray", async () => {
+    await withItems("row-objects", 3, (obj) => {
+      // all() builds rows from raw() value arrays (faster for many rows): every odd column name
+      // must come out exactly as the platform's own row objects.
+      const queries = [
+        "SELECT id, name, stock FROM items ORDER BY id",
+        "SELECT * FROM items WHERE id < 0",
+        "SELECT 1 AS a, 2 AS a, 'x' AS b",
+        "SELECT 1 AS '0', 2 AS '1', 3 AS b, 4 AS '10'",
+        "SELECT 1 AS constructor, 2 AS toString, 1 + 1",
+        "SELECT 1 AS __proto__, 2 AS b",
+        "SELECT NULL AS __proto__, 2 AS b",
+        "SELECT x'0001ff' AS bytes, NULL AS empty, 1.5 AS fraction, 9007199254740993 AS big",
+      ];
+      const shape = (row: object) => ({
+        keys: Object.getOwnPropertyNames(row),
+        proto: Object.getPrototypeOf(row),
+        values: Object.values(row).map((v) => (v instanceof ArrayBuffer ? [...new Uint8Array(v)] : v)),
+      });
+      for (const text of queries) {
+        const platform = obj.rawSql.exec(text).toArray().map(shape);
+        expect(obj.sql.all`${sql.raw(text)}`.map(shape), text).toEqual(platform);
+      }
+    });
+  });
+
   it("runs the issue's transaction example", async () => {
     const stub = inventory("reserve");
     await stub.addItem(1, "widget", 5);

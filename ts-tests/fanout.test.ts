@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { connect, hibernate, type TestSocket } from "durable-core/testing";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 
 type Presence = { type: "presence"; topic: string; event: "join" | "leave" | "update"; id: string; state: { name: string } & Record<string, unknown> };
 
@@ -194,6 +194,46 @@ describe("limits and failures", () => {
     const stub = room("refused");
     await expect(join(stub, "name=mallory&token=bad")).rejects.toMatchObject({ status: 401 });
     expect(await stub.count()).toBe(0);
+  });
+
+  it("refuses an out-of-range rateLimit at the first use of this.sockets, with SOCKETS_OPTIONS_INVALID", async () => {
+    const stub = room("options");
+    for (const rateLimit of [
+      { messages: 0, perMs: 1000 },
+      { messages: 20, perMs: 0 },
+      { messages: 1.5, perMs: 1000 },
+      { messages: 20, perMs: 2 ** 32 },
+      { messages: -1, perMs: 1000 },
+    ]) {
+      expect(await stub.socketsOptionsError({ rateLimit }), JSON.stringify(rateLimit)).toBe("SOCKETS_OPTIONS_INVALID");
+    }
+    expect(await stub.socketsOptionsError({ rateLimit: { messages: 1, perMs: 2 ** 32 - 1 } })).toBeUndefined();
+    expect(await stub.socketsOptionsError({ autoResponse: ["ping"] })).toBe("SOCKETS_OPTIONS_INVALID");
+  });
+
+  it("refuses a message JSON cannot encode with MESSAGE_INVALID and sends nothing", async () => {
+    const stub = room("unencodable");
+    const member = await join(stub, "name=member&presence=0");
+    expect(await stub.unencodableMessageErrors()).toEqual(["MESSAGE_INVALID", "MESSAGE_INVALID", "MESSAGE_INVALID", "MESSAGE_INVALID"]);
+    // Nothing was sent, and the connection is still open: its next message is the answer.
+    expect((await whoami(member)).state).toEqual({ name: "member" });
+    expect(member.pending()).toEqual([]);
+    expect(await stub.count()).toBe(1);
+  });
+
+  it("skips a closing socket in publish and broadcast", async () => {
+    const stub = room("closing");
+    const stays = await join(stub, "name=stays&presence=0");
+    const leaving = await join(stub, "name=leaving&presence=0");
+    const { id } = await whoami(leaving);
+    // Skipped, not a failed send: the connection stays until its close event removes it.
+    expect(await stub.sendWhileClosing(id, "room/lobby")).toEqual({ published: 1, broadcast: 1, count: 2 });
+    expect(await stays.next()).toBe("published");
+    expect(await stays.next()).toBe("broadcast");
+    expect(await leaving.closed).toMatchObject({ code: 4000 });
+    expect(leaving.pending()).toEqual([]);
+    await vi.waitFor(async () => expect(await stub.closes()).toMatchObject([{ id, code: 4000 }]));
+    expect(await stub.count()).toBe(1);
   });
 
   it("answers the autoResponse pair", async () => {

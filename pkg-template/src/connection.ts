@@ -35,7 +35,9 @@ export interface SubscribeOptions {
 }
 
 /**
- * One client connection. `S` is the type of its state.
+ * One client connection. `S` is the type of its state; without it the state is `any`, so
+ * `onMessage(conn: Connection) { conn.state?.name }` compiles as the platform's untyped
+ * attachments would.
  *
  * @example
  * onConnect(conn: Connection<{ name: string }>) {
@@ -43,7 +45,7 @@ export interface SubscribeOptions {
  *   conn.subscribe("room/lobby", { presence: true });
  * }
  */
-export class Connection<S = unknown> {
+export class Connection<S = any> {
   /** The WebSocket (accepted with the hibernation API). @internal */
   readonly socket: WebSocket;
   /** The slot of this connection in the hub, or -1 once it is gone. @internal */

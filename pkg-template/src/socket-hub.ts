@@ -50,9 +50,26 @@ function stringOver(text: string, limit: number): boolean {
   return utf8Length(text) > limit;
 }
 
+/** The largest `rateLimit` value the core accepts (it counts in 32-bit units). */
+const MAX_RATE_LIMIT_VALUE = 2 ** 32 - 1;
+
+/**
+ * What a send puts on the wire: strings and bytes as they are, anything else as JSON. A value
+ * JSON cannot encode (a cycle, a BigInt, a function) throws `MESSAGE_INVALID` before anything
+ * is sent.
+ */
 function encodeMessage(message: SocketMessage): string | ArrayBuffer | ArrayBufferView {
   if (typeof message === "string" || message instanceof ArrayBuffer || ArrayBuffer.isView(message)) return message;
-  return JSON.stringify(message);
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(message);
+  } catch (error) {
+    throw new DurableCoreError("MESSAGE_INVALID", `a message must be a string, bytes or JSON-serialisable: ${String(error)}`, { cause: error });
+  }
+  if (json === undefined) {
+    throw new DurableCoreError("MESSAGE_INVALID", `a message must be a string, bytes or JSON-serialisable, got ${typeof message}`);
+  }
+  return json;
 }
 
 function readAttachment(socket: WebSocket): Attachment | null {
@@ -101,6 +118,12 @@ function forgetSubscriptions(connection: Connection<any>): void {
   }
 }
 
+/** What the core's `RateLimit` accepts for `messages` and `perMs`. */
+function isRateLimitValue(value: unknown): boolean {
+  return typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= MAX_RATE_LIMIT_VALUE;
+}
+
+/** Checks `static sockets` when the object first uses its sockets, so a bad value never waits for a client. */
 function checkOptions(options: SocketsOptions): Required<Pick<SocketsOptions, "maxMessageBytes" | "attachmentBytes">> {
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const attachmentBytes = options.attachmentBytes ?? DEFAULT_ATTACHMENT_BYTES;
@@ -109,11 +132,12 @@ function checkOptions(options: SocketsOptions): Required<Pick<SocketsOptions, "m
       throw new DurableCoreError("SOCKETS_OPTIONS_INVALID", `static sockets.${name} must be a whole number of bytes >= 1, got ${value}`);
     }
   }
-  const rate = options.rateLimit;
-  if (rate !== undefined && (!Number.isInteger(rate.messages) || !Number.isInteger(rate.perMs))) {
+  const rate: { messages?: unknown; perMs?: unknown } | null | undefined = options.rateLimit;
+  if (rate !== undefined && !(rate !== null && isRateLimitValue(rate.messages) && isRateLimitValue(rate.perMs))) {
+    const shown = rate === null || typeof rate !== "object" ? String(rate) : `{ messages: ${String(rate.messages)}, perMs: ${String(rate.perMs)} }`;
     throw new DurableCoreError(
-      "RATE_LIMIT_INVALID",
-      `static sockets.rateLimit { messages: ${rate.messages}, perMs: ${rate.perMs} }: both must be whole numbers from 1 to 4294967295`,
+      "SOCKETS_OPTIONS_INVALID",
+      `static sockets.rateLimit ${shown}: messages and perMs must both be whole numbers from 1 to ${MAX_RATE_LIMIT_VALUE}`,
     );
   }
   const pair = options.autoResponse;
@@ -206,20 +230,14 @@ export class SocketHub implements ConnectionHost {
   }
 
   async closed(socket: WebSocket, code: number, reason: string, wasClean: boolean, hooks: SocketHooks): Promise<void> {
-    this.#ensureIndex();
-    const connection = this.#find(socket) ?? this.#detached(socket);
-    if (connection !== undefined) this.#leave(connection);
+    const connection = this.#depart(socket);
     // Completes the closing handshake on compatibility dates that do not do it automatically.
     closeQuietly(socket, code, reason);
-    this.#reap();
     if (connection !== undefined) await hooks.onClose?.(connection, code, reason, wasClean);
   }
 
   async errored(socket: WebSocket, error: unknown, hooks: SocketHooks): Promise<void> {
-    this.#ensureIndex();
-    const connection = this.#find(socket) ?? this.#detached(socket);
-    if (connection !== undefined) this.#leave(connection);
-    this.#reap();
+    const connection = this.#depart(socket);
     if (connection !== undefined) await this.#reportError(connection, error, hooks);
   }
 
@@ -227,9 +245,10 @@ export class SocketHub implements ConnectionHost {
 
   publish(topic: string, message: SocketMessage, except: Connection<any> | undefined): number {
     this.#ensureIndex();
+    const payload = encodeMessage(message);
     const exceptSlot = except !== undefined && except.slot >= 0 ? except.slot : undefined;
     const slots = this.#core.call((engine) => engine.fanoutPublish(topic, exceptSlot));
-    const sent = this.#sendTo(slots, encodeMessage(message));
+    const sent = this.#sendTo(slots, payload);
     this.#reap();
     return sent;
   }
@@ -242,7 +261,8 @@ export class SocketHub implements ConnectionHost {
     let sent = 0;
     for (let slot = 0; slot < sockets.length; slot++) {
       const socket = sockets[slot];
-      if (socket === undefined || connections[slot] === except) continue;
+      // A closing socket is skipped; its close event removes it.
+      if (socket === undefined || socket.readyState !== OPEN || connections[slot] === except) continue;
       try {
         socket.send(payload);
         sent += 1;
@@ -292,9 +312,11 @@ export class SocketHub implements ConnectionHost {
   }
 
   send(connection: Connection<any>, data: unknown): boolean {
+    // Encoded first: a bad message is the caller's error, not a dead socket.
+    const payload = encodeMessage(data as SocketMessage);
     if (connection.slot < 0) return false;
     try {
-      connection.socket.send(encodeMessage(data as SocketMessage));
+      connection.socket.send(payload);
       return true;
     } catch {
       this.#ensureIndex();
@@ -328,7 +350,7 @@ export class SocketHub implements ConnectionHost {
     // The core validates the topic and changes nothing when it refuses it.
     const plan = this.#core.call((engine) => engine.fanoutSubscribe(live, topicOrPattern, presence));
     try {
-      this.#store(connection, next);
+      this.#write(connection, next);
     } catch (error) {
       this.#core.call((engine) =>
         previous === undefined
@@ -476,10 +498,21 @@ export class SocketHub implements ConnectionHost {
     return attachment === null ? undefined : this.#byId.get(attachment.id);
   }
 
-  /** A Connection for a socket the index no longer holds (closed by us, or CLOSED at rebuild). */
-  #detached(socket: WebSocket): Connection<any> | undefined {
-    const attachment = readAttachment(socket);
-    return attachment === null ? undefined : new Connection(this, socket, attachment, -1);
+  /**
+   * A socket closed or failed: its connection leaves (see {@link #leave}), and is returned for
+   * the user's hook. A socket the index does not hold (closed by us, or CLOSED at rebuild) gets
+   * a detached Connection made from its attachment, read once.
+   */
+  #depart(socket: WebSocket): Connection<any> | undefined {
+    this.#ensureIndex();
+    let connection = this.#bySocket.get(socket);
+    if (connection === undefined) {
+      const attachment = readAttachment(socket);
+      if (attachment !== null) connection = this.#byId.get(attachment.id) ?? new Connection(this, socket, attachment, -1);
+    }
+    if (connection !== undefined) this.#leave(connection);
+    this.#reap();
+    return connection;
   }
 
   #connectionsAt(slots: ArrayLike<number>): Connection<any>[] {
@@ -497,8 +530,11 @@ export class SocketHub implements ConnectionHost {
     let sent = 0;
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
+      const socket = sockets[slot];
+      // A closing socket is skipped; its close event removes it.
+      if (socket === undefined || socket.readyState !== OPEN) continue;
       try {
-        sockets[slot]!.send(payload);
+        socket.send(payload);
         sent += 1;
       } catch {
         const connection = this.#connections[slot];
@@ -541,6 +577,11 @@ export class SocketHub implements ConnectionHost {
   /** Writes an attachment (checking its size first); on any failure nothing changes. */
   #store(connection: Connection<any>, attachment: Attachment): void {
     this.#checkSize(attachment);
+    this.#write(connection, attachment);
+  }
+
+  /** Writes an attachment already checked by {@link #checkSize}. */
+  #write(connection: Connection<any>, attachment: Attachment): void {
     try {
       connection.socket.serializeAttachment(attachment);
     } catch (error) {

@@ -11,11 +11,15 @@ export interface SocketsOptions {
   readonly maxMessageBytes?: number;
   /**
    * Per-connection rate: a burst of up to `messages`, refilled at `messages` per `perMs`.
-   * Exceeding it closes the connection with 1008 "rate limited". Default: no limit.
+   * Exceeding it closes the connection with 1008 "rate limited". Both are whole numbers from 1
+   * to 4294967295. Default: no limit.
    */
   readonly rateLimit?: { readonly messages: number; readonly perMs: number };
-  /** `[request, response]`: the runtime answers `request` with `response` without waking the object. */
-  readonly autoResponse?: readonly [request: string, response: string];
+  /**
+   * `[request, response]`: the runtime answers `request` with `response` without waking the
+   * object. Exactly two strings; typed as an array so a plain `["ping", "pong"]` literal fits.
+   */
+  readonly autoResponse?: readonly string[];
   /** Limit of a connection's attachment (id, state, subscriptions), in bytes. Default 16 KiB. */
   readonly attachmentBytes?: number;
 }

@@ -510,3 +510,26 @@ fn a_thousand_mixed_tasks_fire_in_due_order_exactly_once() {
     assert_eq!(order, sorted, "fired in due order");
     assert_eq!(count(&db, "_dc_tasks"), 500, "recurring tasks remain, one-shots are gone");
 }
+
+#[test]
+fn a_generated_one_shot_reads_back_whole_from_either_insert() {
+    // Default retry: the narrow 4-value INSERT; a custom policy: the full one.
+    let db = open();
+    let mut scheduler = Scheduler::new(9);
+    for kind in [at(5_000), When::After { delay: 250.0 }] {
+        let plain = scheduler.schedule(&db, request(None, "plain", kind.clone()), 1_000).unwrap().value;
+        let mut custom = request(None, "custom", kind);
+        custom.retry = RetryOptions { attempts: Some(2.0), jitter: Some(false), ..Default::default() };
+        let custom = scheduler.schedule(&db, custom, 1_000).unwrap().value;
+        for task in [&plain, &custom] {
+            let stored = scheduler.get(&db, &task.id).unwrap().unwrap();
+            assert_eq!(&stored, task);
+            assert_eq!((stored.attempts, stored.every_ms, stored.last_error.as_deref()), (0, None, None));
+            assert_eq!(stored.scheduled_at, stored.due);
+        }
+        assert_eq!(plain.retry, durable_core::scheduler::RetryPolicy::default());
+        assert_eq!((custom.retry.attempts, custom.retry.jitter), (2, false));
+        assert_eq!(plain.kind, custom.kind);
+        assert!(matches!(plain.kind, TaskKind::At | TaskKind::After));
+    }
+}

@@ -8,12 +8,12 @@
 //! its own id) changes nothing.
 
 use super::alarm::{AlarmBook, AlarmChange};
-use super::backoff::backoff_delay_ms;
+use super::backoff::{backoff_delay_ms, RetryPolicy};
 use super::cron::CronSchedule;
 use super::ids::IdGenerator;
 use super::recurrence::Recurrence;
 use super::rows::{decode_dead, decode_task, storage_error, task_values, StoredTask, TASK_COLUMNS};
-use super::task::{DeadTask, ListQuery, NewTask, ScheduleRequest, Task};
+use super::task::{DeadTask, ListQuery, NewTask, ScheduleRequest, Task, TaskKind};
 use crate::backend::{QueryResult, SqlBackend, SqlValue};
 use crate::error::Error;
 use serde::Serialize;
@@ -44,6 +44,26 @@ static UPSERT: LazyLock<String> = LazyLock::new(|| {
          kind = excluded.kind, every_ms = excluded.every_ms, cron = excluded.cron, timezone = excluded.timezone \
          RETURNING due, scheduled_at, attempts, last_error"
     )
+});
+/// The common case, a one-shot task with a generated id and the default retry policy, binds
+/// 4 values instead of 16. Each value bound to `sql.exec` costs about 1 µs in workerd, even a
+/// NULL: issued from JS, 2,000 16-value INSERTs took 48 ms against 32 ms for this one (86 vs
+/// 45 ms in a busier run), and S1 went from 1.6-1.9x raw to 1.0-1.3x (same-run comparisons).
+/// The retry columns are written as literals of [`RetryPolicy::default`]; the optional ones
+/// are left NULL. Indexed by [`one_shot_statement`].
+static INSERT_ONE_SHOT: LazyLock<[String; 2]> = LazyLock::new(|| {
+    let defaults = RetryPolicy::default();
+    [TaskKind::At, TaskKind::After].map(|kind| {
+        format!(
+            "INSERT INTO _dc_tasks (id, method, payload, kind, due, scheduled_at, attempts, max_attempts, \
+             backoff_ms, max_backoff_ms, jitter) VALUES (?1, ?2, ?3, '{}', ?4, ?4, 0, {}, {}, {}, {})",
+            kind.as_str(),
+            defaults.attempts,
+            defaults.backoff_ms,
+            defaults.max_backoff_ms,
+            i64::from(defaults.jitter),
+        )
+    })
 });
 static CLAIM: LazyLock<String> = LazyLock::new(|| {
     format!(
@@ -157,6 +177,18 @@ impl Scheduler {
             retry: new.retry,
             last_error: None,
         };
+        if !named {
+            if let Some(statement) = one_shot_statement(&task) {
+                let values = [
+                    SqlValue::from(task.id.as_str()),
+                    SqlValue::from(task.method.as_str()),
+                    SqlValue::from(task.payload.as_deref()),
+                    SqlValue::Integer(task.due),
+                ];
+                db.exec(statement, &values)?;
+                return Ok(task);
+            }
+        }
         let values = task_values(&task, new.anchor);
         if !named {
             // A generated id is new by construction: a plain INSERT (a collision of 96 random
@@ -495,6 +527,19 @@ impl Scheduler {
             self.alarm.forget();
         }
         result
+    }
+}
+
+/// The narrow INSERT of a new `task`, when it is a one-shot with the default retry policy.
+fn one_shot_statement(task: &Task) -> Option<&'static str> {
+    if task.retry != RetryPolicy::default() || task.scheduled_at != task.due {
+        return None;
+    }
+    let [at, after] = &*INSERT_ONE_SHOT;
+    match task.kind {
+        TaskKind::At => Some(at),
+        TaskKind::After => Some(after),
+        TaskKind::Every | TaskKind::Cron => None,
     }
 }
 

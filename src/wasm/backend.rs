@@ -44,10 +44,28 @@ extern "C" {
     fn to_array(this: &RawCursor) -> Result<Array, JsValue>;
 }
 
+/// A statement text as a JS string, and whether it can return rows at all.
+#[derive(Clone)]
+struct Statement {
+    text: JsString,
+    returns_rows: bool,
+}
+
+/// Whether `query` may return rows. Only one `INSERT`/`UPDATE`/`DELETE`/`REPLACE` without
+/// `RETURNING` is known not to; anything else (several statements, `WITH`, a leading comment)
+/// counts as returning rows. `exec` runs such a write to completion before it returns, so
+/// its cursor need not be read (workerd steps a statement once inside `exec`): skipping
+/// `raw().toArray()` saves 2,000 INSERTs issued from the core about 4 ms of 25 (S1 probe).
+fn may_return_rows(query: &str) -> bool {
+    let first = query.trim_start().split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("");
+    let write = ["INSERT", "UPDATE", "DELETE", "REPLACE"].iter().any(|w| first.eq_ignore_ascii_case(w));
+    !write || query.contains(';') || query.to_ascii_uppercase().contains("RETURNING")
+}
+
 /// The object's SQLite database, as the core sees it.
 pub struct JsSqlBackend {
     sql: SqlStorage,
-    statements: RefCell<HashMap<String, JsString>>,
+    statements: RefCell<HashMap<String, Statement>>,
 }
 
 impl JsSqlBackend {
@@ -55,25 +73,26 @@ impl JsSqlBackend {
         JsSqlBackend { sql, statements: RefCell::new(HashMap::new()) }
     }
 
-    fn statement(&self, query: &str) -> JsString {
+    fn statement(&self, query: &str) -> Statement {
         let mut statements = self.statements.borrow_mut();
-        if let Some(text) = statements.get(query) {
-            return text.clone();
+        if let Some(statement) = statements.get(query) {
+            return statement.clone();
         }
-        let text = JsString::from(query);
+        let statement = Statement { text: JsString::from(query), returns_rows: may_return_rows(query) };
         if statements.len() < MAX_CACHED_STATEMENTS {
-            statements.insert(query.to_owned(), text.clone());
+            statements.insert(query.to_owned(), statement.clone());
         }
-        text
+        statement
     }
 }
 
 impl SqlBackend for JsSqlBackend {
     fn exec(&self, query: &str, params: &[SqlValue]) -> Result<QueryResult, BackendError> {
-        let cursor = self
-            .sql
-            .exec(&self.statement(query), &sql_values_to_js(params))
-            .map_err(|e| backend_error(&e))?;
+        let statement = self.statement(query);
+        let cursor = self.sql.exec(&statement.text, &sql_values_to_js(params)).map_err(|e| backend_error(&e))?;
+        if !statement.returns_rows {
+            return Ok(QueryResult { columns: Vec::new(), rows: Vec::new(), rows_written: cursor.rows_written() as u64 });
+        }
         let raw_rows = cursor
             .raw()
             .and_then(|raw| raw.to_array())

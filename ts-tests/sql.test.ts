@@ -201,11 +201,20 @@ describe("binding", () => {
   });
 });
 
+/** An object that contains itself: JSON cannot write it. */
+function cyclic(): object {
+  const value: { self?: object } = {};
+  value.self = value;
+  return value;
+}
+
 describe("errors, each leaving storage unchanged", () => {
   const cases: Array<[string, string, (obj: SqlInventory) => unknown]> = [
     ["SQL_BIND", "undefined", (obj) => obj.sql.run`UPDATE items SET name = ${undefined} WHERE id = 1`],
     ["SQL_BIND", "sql.json", (obj) => obj.sql.run`UPDATE items SET name = ${{ a: 1 }} WHERE id = 1`],
     ["SQL_BIND", "sql.in", (obj) => obj.sql.run`DELETE FROM items WHERE id IN ${[1, 2] as unknown}`],
+    ["SQL_BIND", "cannot be written as JSON", (obj) => obj.sql.run`UPDATE items SET name = ${sql.json(cyclic())} WHERE id = 1`],
+    ["SQL_BIND", "cannot be written as JSON", (obj) => obj.sql.run`UPDATE items SET name = ${sql.json({ n: 1n })} WHERE id = 1`],
     ["SQL_BIND", "2^53", (obj) => obj.sql.run`UPDATE items SET stock = ${2n ** 60n} WHERE id = 1`],
     ["SQL_BIND", "undefined", (obj) => obj.sql.run`DELETE FROM items WHERE id IN ${sql.in([1, undefined])}`],
     ["SQL_BIND", "100", (obj) => obj.sql.run`DELETE FROM bin WHERE k IN ${sql.in(Array.from({ length: 101 }, () => new Uint8Array([1])))}`],

@@ -8,13 +8,17 @@ export { DurableCore } from "./durable-core.js";
 export type { DurableCoreStatics, MigrationEntry } from "./durable-core.js";
 export { DurableCoreError } from "./errors.js";
 export { engineStats } from "./engine.js";
-export { Sql, SqlFragment, sql } from "./sql.js";
+// The capability classes are reached through `this.sql`, `this.store`, `this.scheduler` and
+// `this.sockets`; their constructors are internal, so only their types are exported.
+export { sql } from "./sql.js";
+export type { Sql, SqlFragment } from "./sql.js";
 export type { SqlBindable, SqlHelper, SqlRow, SqlRunResult } from "./sql.js";
-export { Scheduler } from "./scheduler.js";
+export type { Scheduler } from "./scheduler.js";
 export type { CronOptions, FailedTask, ListOptions, RetryOptions, ScheduleOptions, Task, TaskContext, TaskKind, TaskMethod } from "./scheduler.js";
-export { MAX_VALUE_BYTES, Store, StoreIndex } from "./store.js";
+export { MAX_VALUE_BYTES } from "./store.js";
+export type { Store, StoreIndex } from "./store.js";
 export type { Entry, IndexDefinition, IndexDefinitions, Key, KeyPart, Range, StoreTransaction } from "./store.js";
-export { Connection } from "./connection.js";
+export type { Connection } from "./connection.js";
 export type { SubscribeOptions } from "./connection.js";
-export { Sockets } from "./sockets.js";
+export type { Sockets } from "./sockets.js";
 export type { PublishOptions, SocketMessage, SocketsOptions } from "./sockets.js";

@@ -277,6 +277,15 @@ function jsonList(items: readonly unknown[], position: number): string {
   return JSON.stringify(converted ?? items);
 }
 
+/** `JSON.stringify`, with its TypeError (a cycle, a bigint) turned into `SQL_BIND`. */
+function jsonText(value: unknown, position: number): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    throw bindError(`sql.json value ${position} cannot be written as JSON: ${(error as Error).message}`);
+  }
+}
+
 function bindings(compiled: Compiled, args: readonly unknown[]): SqlStorageValue[] {
   const plan = compiled.plan;
   const out: SqlStorageValue[] = [];
@@ -287,7 +296,7 @@ function bindings(compiled: Compiled, args: readonly unknown[]): SqlStorageValue
         out.push(toBinding(arg, i + 1));
         break;
       case 1: {
-        const text = arg === undefined ? undefined : JSON.stringify(arg);
+        const text = arg === undefined ? undefined : jsonText(arg, i + 1);
         if (text === undefined) throw bindError(`sql.json value ${i + 1} has no JSON form (undefined or a function)`);
         out.push(text);
         break;

@@ -10,7 +10,7 @@ use durable_core::error::ErrorCode;
 use durable_core::schema::{apply, core_migrations, read_ledger};
 use durable_core::store::cache::ReadCache;
 use durable_core::store::{
-    encode, BuildOutcome, IndexDefinition, IndexEntry, IndexState, KeyPart, KvRange, Lower, Range, Store, StoreError,
+    encode, BuildOutcome, IndexDefinition, IndexEntry, KeyError, KeyPart, KvRange, Lower, Range, Store, StoreError,
 };
 use proptest::prelude::*;
 use std::collections::BTreeMap;
@@ -131,8 +131,19 @@ impl Object {
         db.atomically(|| op(self))
     }
 
+    /// `index("byEmail").get`, filling the cache on a miss.
     fn email_lookup(&mut self, email: u8) -> Vec<String> {
-        self.store.index_get(&*self.db, &mut self.cache, "byEmail", &email_key(email)).unwrap()
+        self.email_lookup_filling(email, true)
+    }
+
+    /// A lookup as the facade makes it inside a transaction that wrote index rows (`fill` false).
+    fn email_lookup_filling(&mut self, email: u8, fill: bool) -> Vec<String> {
+        self.store.index_get(&*self.db, &mut self.cache, "byEmail", &email_key(email), fill).unwrap()
+    }
+
+    /// The error code queries on `index` report (INDEX_UNKNOWN, INDEX_BUILDING, INDEX_UNIQUE...).
+    fn query_error(&self, index: &str) -> Option<&'static str> {
+        self.store.index_count(&*self.db, index, &Range::default()).err().map(|e| e.code())
     }
 
     fn index_rows(&self) -> Vec<(String, String, String)> {
@@ -172,16 +183,16 @@ impl Object {
                 .collect();
             let complete = entries.len() < size as usize;
             let index = step.index.clone();
-            let outcome = self
-                .in_transaction(|o| {
-                    let (db, cache) = (&*o.db, &mut o.cache);
-                    o.store.build_chunk(db, cache, &index, &entries, complete).map(|_| ())
-                })
-                .map(|_| ());
-            outcome.unwrap();
-            match self.store.index_state(&index).unwrap() {
-                IndexState::Failed { reason } => return BuildOutcome::Failed { reason: reason.clone() },
-                IndexState::Ready if self.store.build_step().is_none() => return BuildOutcome::Ready,
+            let mut outcome = BuildOutcome::Progress;
+            self.in_transaction(|o| {
+                let (db, cache) = (&*o.db, &mut o.cache);
+                outcome = o.store.build_chunk(db, cache, &index, &entries, complete)?;
+                Ok(())
+            })
+            .unwrap();
+            match outcome {
+                BuildOutcome::Failed { .. } => return outcome,
+                BuildOutcome::Ready if self.store.build_step().is_none() => return BuildOutcome::Ready,
                 _ => {}
             }
         }
@@ -291,19 +302,17 @@ proptest! {
                 Op::Batch(inner, throws) => {
                     let mut staged = model.clone();
                     let expected: Result<(), &str> = inner.iter().try_for_each(|o| run_model(&mut staged, o));
-                    object.cache.set_filling(1, false);
                     let result = object.in_transaction(|o| {
                         for inner_op in inner {
                             run_op(o, inner_op)?;
                             // A read inside the batch must not cache what a rollback undoes.
-                            o.email_lookup(0);
+                            o.email_lookup_filling(0, false);
                         }
-                        if *throws { Err(StoreError::Value("user callback threw".into())) } else { Ok(()) }
+                        if *throws { Err(StoreError::Key(KeyError::Type("user callback threw".into()))) } else { Ok(()) }
                     });
-                    object.cache.set_filling(1, true);
                     match expected {
                         Ok(()) if !*throws => { prop_assert!(result.is_ok(), "{:?}", result); model = staged; }
-                        Ok(()) => prop_assert_eq!(result.unwrap_err().code(), "STORE_VALUE"),
+                        Ok(()) => prop_assert_eq!(result.unwrap_err().code(), "KEY_TYPE"),
                         Err(code) => prop_assert_eq!(result.unwrap_err().code(), code),
                     }
                 }
@@ -334,7 +343,7 @@ fn a_unique_violation_writes_nothing() {
 #[test]
 fn unknown_building_and_malformed_index_calls_are_refused() {
     let mut object = Object::new(&[by_email()]);
-    let building = object.store.index_get(&*object.db, &mut object.cache, "byEmail", &email_key(1)).unwrap_err();
+    let building = object.store.index_get(&*object.db, &mut object.cache, "byEmail", &email_key(1), true).unwrap_err();
     assert_eq!(building.code(), "INDEX_BUILDING");
     object.build(10);
     let unknown = object.store.index_count(&*object.db, "nope", &Range::default()).unwrap_err();
@@ -406,7 +415,7 @@ fn a_changed_index_is_rebuilt_and_a_dropped_one_removed() {
     let non_unique_email = IndexDefinition { unique: false, ..by_email() };
     object.reopen(&[non_unique_email]);
     assert!(object.index_rows().is_empty(), "changed byEmail restarts, dropped byAge is gone");
-    assert_eq!(object.store.index_state("byAge").unwrap_err().code(), "INDEX_UNKNOWN");
+    assert_eq!(object.query_error("byAge"), Some("INDEX_UNKNOWN"));
     assert_eq!(object.build(2), BuildOutcome::Ready);
     assert_eq!(object.index_rows().len(), 5);
 }
@@ -421,10 +430,76 @@ fn a_unique_index_over_duplicates_fails_its_build_and_says_why() {
     let BuildOutcome::Failed { reason } = object.build(4) else { panic!("duplicates must fail the build") };
     assert!(reason.contains("@example.com"), "{reason}");
     assert!(object.index_rows().is_empty());
-    let err = object.store.index_get(&*object.db, &mut object.cache, "byEmail", &email_key(0)).unwrap_err();
+    let err = object.store.index_get(&*object.db, &mut object.cache, "byEmail", &email_key(0), true).unwrap_err();
     assert_eq!(err.code(), "INDEX_UNIQUE");
     // A failed index is no longer maintained, so writes need no key for it.
     object.in_transaction(|o| o.put_in_tx(9, User { email: 0, age: None })).unwrap();
     object.reopen(&[by_email()]);
-    assert!(matches!(object.store.index_state("byEmail").unwrap(), IndexState::Failed { .. }));
+    assert_eq!(object.query_error("byEmail"), Some("INDEX_UNIQUE"), "still failed after a reopen");
+}
+
+#[test]
+fn a_lookup_not_allowed_to_fill_leaves_the_cache_alone() {
+    let mut object = Object::new(&[by_email()]);
+    object.build(10);
+    object.in_transaction(|o| o.put_in_tx(1, User { email: 1, age: None })).unwrap();
+    assert_eq!(object.email_lookup_filling(1, false).len(), 1);
+    assert!(object.cache.is_empty(), "no fill while a writing transaction may be open");
+    assert_eq!(object.email_lookup_filling(1, true).len(), 1);
+    assert_eq!(object.cache.len(), 1);
+}
+
+#[test]
+fn a_key_function_that_threw_fails_its_index_and_says_why() {
+    let mut object = Object::new(&[]);
+    for id in 0..4 {
+        object.in_transaction(|o| o.put_in_tx(id, User { email: id, age: Some(id) })).unwrap();
+    }
+    object.reopen(&[by_email(), by_age()]);
+    assert_eq!(object.build(2), BuildOutcome::Ready, "byEmail first, then byAge");
+    let by_age_rows = object.index_rows().iter().filter(|r| r.0 == "byAge").count();
+    assert_eq!(by_age_rows, 4);
+    // The facade met a throw in byAge's key function while rebuilding after a redefinition.
+    let changed_age = IndexDefinition { source: "(u) => u.age.toFixed()".into(), ..by_age() };
+    object.reopen(&[by_email(), changed_age.clone()]);
+    let primary_key = encode(&primary(2)).unwrap();
+    let mut reason = String::new();
+    object
+        .in_transaction(|o| {
+            let (db, cache) = (&*o.db, &mut o.cache);
+            reason = o.store.fail_index(db, cache, "byAge", &primary_key, "TypeError: boom")?;
+            Ok(())
+        })
+        .unwrap();
+    assert!(reason.contains("threw") && reason.contains("TypeError: boom") && reason.contains("user"), "{reason}");
+    assert_eq!(object.query_error("byAge"), Some("INDEX_UNIQUE"));
+    let message = object.store.index_count(&*object.db, "byAge", &Range::default()).unwrap_err().to_string();
+    assert!(message.contains("TypeError: boom"), "{message}");
+    assert!(object.index_rows().iter().all(|r| r.0 == "byEmail"));
+    assert_eq!(object.store.maintained_indexes().collect::<Vec<_>>(), ["byEmail"]);
+    object.reopen(&[by_email(), changed_age]);
+    assert_eq!(object.query_error("byAge"), Some("INDEX_UNIQUE"), "still failed after a reopen");
+    object.reopen(&[by_email(), by_age()]);
+    assert_eq!(object.build(10), BuildOutcome::Ready, "a new definition rebuilds it");
+    assert_eq!(object.query_error("byAge"), None);
+}
+
+#[test]
+fn an_index_key_that_is_not_a_key_fails_the_build_instead_of_refusing_it() {
+    let mut object = Object::new(&[]);
+    object.in_transaction(|o| o.put_in_tx(1, User { email: 1, age: None })).unwrap();
+    object.reopen(&[by_age()]);
+    let step = object.store.build_step().unwrap();
+    let entries = vec![(encode(&primary(1)).unwrap(), Some(vec![KeyPart::Number(f64::NAN)]))];
+    let mut outcome = BuildOutcome::Progress;
+    object
+        .in_transaction(|o| {
+            let (db, cache) = (&*o.db, &mut o.cache);
+            outcome = o.store.build_chunk(db, cache, &step.index, &entries, true)?;
+            Ok(())
+        })
+        .unwrap();
+    let BuildOutcome::Failed { reason } = outcome else { panic!("a NaN index key must fail the build: {outcome:?}") };
+    assert!(reason.contains("not a key"), "{reason}");
+    assert_eq!(object.query_error("byAge"), Some("INDEX_UNIQUE"));
 }

@@ -8,6 +8,22 @@ function box(name: string) {
   return env.STORE_BOX.getByName(name);
 }
 
+/** The `DurableCoreError` `fn` throws (fails the test when it throws nothing). */
+function thrownBy(fn: () => unknown): DurableCoreError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(DurableCoreError);
+    return error as DurableCoreError;
+  }
+  throw new Error("expected a DurableCoreError");
+}
+
+/** Lets the current turn end (its microtasks run), as between two events. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 function codeOf(fn: () => unknown): string | undefined {
   try {
     fn();
@@ -205,6 +221,64 @@ describe("this.store: batch", () => {
       expect(codeOf(() => o.store.batch((async () => undefined) as never))).toBe("ARGUMENT");
     });
   });
+
+  it("refuses an async function before it runs, and rolls back one that returns a thenable (ARGUMENT)", async () => {
+    await runInDurableObject(box("batch-async"), async (o: StoreBox) => {
+      const late = async (tx: { put(key: KeyPart, value: unknown): void }) => {
+        tx.put(["early"], 1);
+        await null;
+        tx.put(["late"], 1);
+      };
+      expect(thrownBy(() => o.store.batch(late as never)).code).toBe("ARGUMENT");
+      expect(
+        codeOf(() =>
+          o.store.batch((tx) => {
+            tx.put(["thenable"], 1);
+            return { then: () => undefined };
+          }),
+        ),
+      ).toBe("ARGUMENT");
+      expect(
+        codeOf(() =>
+          o.store.batch(() => {
+            o.store.batch(late as never);
+          }),
+        ),
+      ).toBe("ARGUMENT");
+      await nextTurn();
+      // Nothing ran after the `await`, so nothing committed outside a transaction.
+      expect(o.store.getMany([["early"], ["late"], ["thenable"]])).toEqual([undefined, undefined, undefined]);
+    });
+  });
+
+  it("survives an engine trap inside the batch: nothing written, the store works on the new instance", async () => {
+    await runInDurableObject(box("batch-trap"), async (o: StoreBox) => {
+      await o.store.ready();
+      o.store.put(["user", 1], { email: "a@example.com" } satisfies User);
+      expect(
+        codeOf(() =>
+          o.store.batch((tx) => {
+            tx.put(["user", 2], { email: "b@example.com" } satisfies User);
+            o.trap();
+          }),
+        ),
+      ).toBe("ENGINE_RESET");
+      expect(o.store.get(["user", 2])).toBeUndefined();
+      // A trap caught inside the batch: the writes after it go to the new instance and commit.
+      o.store.batch((tx) => {
+        expect(codeOf(() => o.trap())).toBe("ENGINE_RESET");
+        tx.put(["user", 3], { email: "c@example.com" } satisfies User);
+      });
+      expect(o.store.index("byEmail").get("c@example.com")?.key).toEqual(["user", 3]);
+      expect(o.store.index("byEmail").get("a@example.com")?.key).toEqual(["user", 1]);
+      expect(o.store.index("byEmail").get("b@example.com")).toBeUndefined();
+      o.store.batch((tx) => {
+        tx.put(["user", 4], { email: "d@example.com" } satisfies User);
+      });
+      expect(o.store.index("byEmail").count()).toBe(3);
+      expect(codeOf(() => o.store.put(["user", 5], { email: "d@example.com" }))).toBe("INDEX_UNIQUE");
+    });
+  });
 });
 
 describe("this.store: indexes", () => {
@@ -314,6 +388,34 @@ describe("this.store: indexes", () => {
     });
   });
 
+  it("the index read cache stays coherent when a sql.transaction or a raw transactionSync rolls back", async () => {
+    await runInDurableObject(box("index-cache-rollback"), async (o: StoreBox) => {
+      await o.store.ready();
+      o.store.put(["user", 1], { email: "old@example.com" } satisfies User);
+      await nextTurn();
+      const byEmail = o.store.index<User>("byEmail");
+      expect(byEmail.get("old@example.com")?.key).toEqual(["user", 1]);
+      const committed = () => {
+        expect(byEmail.get("old@example.com")?.value).toEqual({ email: "old@example.com" });
+        expect(byEmail.get("new@example.com")).toBeUndefined();
+      };
+      const moveThenThrow = () => {
+        o.store.put(["user", 1], { email: "new@example.com" } satisfies User);
+        // Read inside the transaction: these lookups see rows the rollback will undo.
+        expect(byEmail.get("new@example.com")?.key).toEqual(["user", 1]);
+        expect(byEmail.get("old@example.com")).toBeUndefined();
+        throw new Error("roll back");
+      };
+      for (const run of [(fn: () => void) => o.sql.transaction(fn), (fn: () => void) => o.rawTransaction(fn)]) {
+        expect(() => run(moveThenThrow)).toThrow("roll back");
+        committed();
+        await nextTurn();
+        committed(); // fills the cache again
+        committed(); // served from it
+      }
+    });
+  });
+
   it("data and indexes are intact after eviction", async () => {
     const stub = box("index-evict");
     await runInDurableObject(stub, async (o: StoreBox) => {
@@ -354,6 +456,74 @@ describe("this.store: indexes", () => {
     await runInDurableObject(stub, (o: StoreEvolving) => {
       o.store.put(["item", 0], { colour: "green", n: 0 });
       expect(o.rawSql<{ n: number }>("SELECT count(*) AS n FROM _dc_store_index")[0]!.n).toBe(0);
+    });
+  });
+});
+
+describe("this.store: index builds on wake", () => {
+  it("a wake builds at most 4 chunks (2,000 entries); the rest follows in the background", async () => {
+    const stub = env.STORE_EVOLVING.getByName("wake-budget");
+    await runInDurableObject(stub, (o: StoreEvolving) => {
+      o.store.batch(() => {
+        for (let i = 0; i < 6000; i++) o.store.put(["item", i], { n: i });
+      });
+      (o.constructor as typeof StoreEvolving).indexes = { byN: { key: (v: { n: number }) => v.n } };
+    });
+    await evictDurableObject(stub);
+    await runInDurableObject(stub, async (o: StoreEvolving) => {
+      expect(o.indexRowsAtStart).toBe(2000);
+      await o.store.ready();
+      expect(o.store.index("byN").count()).toBe(6000);
+      (o.constructor as typeof StoreEvolving).indexes = {};
+    });
+  });
+
+  it("a key function that throws fails its index (INDEX_UNIQUE, with the reason) without breaking the wake", async () => {
+    type Item = { n: number; colour: string };
+    const stub = env.STORE_EVOLVING.getByName("throwing-key");
+    const Evolving = (o: StoreEvolving) => o.constructor as typeof StoreEvolving;
+    await runInDurableObject(stub, (o: StoreEvolving) => {
+      o.store.batch(() => {
+        for (let i = 0; i < 3000; i++) o.store.put(["item", i], { n: i, colour: i % 2 === 1 ? "odd" : "even" });
+      });
+      Evolving(o).indexes = {
+        // Built first, during the wake.
+        aEarly: {
+          key: (v: Item) => {
+            if (v.n === 7) throw new RangeError("no seven");
+            return v.n;
+          },
+        },
+        byColour: { key: (v: Item) => v.colour },
+        // Built last, in the background after the wake.
+        zLate: {
+          key: (v: Item) => {
+            if (v.n === 2900) throw new Error("no 2900");
+            return v.n;
+          },
+        },
+      };
+    });
+    await evictDurableObject(stub);
+    await runInDurableObject(stub, async (o: StoreEvolving) => {
+      await o.store.ready(); // resolves: the failures are the indexes', not the build's
+      const early = thrownBy(() => o.store.index("aEarly").count());
+      expect(early.code).toBe("INDEX_UNIQUE");
+      expect(early.message).toContain("RangeError: no seven");
+      const late = thrownBy(() => o.store.index("zLate").get(1));
+      expect(late.code).toBe("INDEX_UNIQUE");
+      expect(late.message).toContain("no 2900");
+      expect(o.store.index("byColour").count({ prefix: "odd" })).toBe(1500);
+      // Writes keep maintaining the index still alive, with its own key.
+      o.store.put(["item", 5000], { n: 5000, colour: "green" } satisfies Item);
+      expect(o.store.index("byColour").get("green")?.key).toEqual(["item", 5000]);
+      expect(o.store.index("byColour").count()).toBe(3001);
+    });
+    await evictDurableObject(stub);
+    await runInDurableObject(stub, (o: StoreEvolving) => {
+      expect(codeOf(() => o.store.index("aEarly").count())).toBe("INDEX_UNIQUE");
+      expect(o.store.index("byColour").count()).toBe(3001);
+      Evolving(o).indexes = {};
     });
   });
 });

@@ -12,7 +12,7 @@
  * strings, numbers, booleans and null are encoded in JS by `store-keys.ts`, which matches the
  * Rust codec exactly).
  */
-import type { CoreContext } from "./engine.js";
+import { type CoreContext, translate } from "./engine.js";
 import { DurableCoreError } from "./errors.js";
 import { decodeKey, encodeFlat, encodeKey, prefixDecoder } from "./store-keys.js";
 import { Engine } from "./wasm/durable_core.js";
@@ -63,8 +63,15 @@ export interface StoreTransaction {
 export const MAX_VALUE_BYTES = 2_000_000 - 2048;
 /** Entries read per `kv.list` call by the lazy iterators. */
 const PAGE_SIZE = 256;
-/** Time one wake spends building indexes before the object serves events; the rest runs between events. */
-const WAKE_BUILD_BUDGET_MS = 20;
+/**
+ * Index build chunks (of `BUILD_CHUNK_ENTRIES` = 500 entries, src/store/mod.rs) one wake runs
+ * inside `blockConcurrencyWhile` before the object serves events; the rest runs one chunk per
+ * macrotask afterwards. Counted in chunks, not milliseconds: in production `Date.now()` does not
+ * advance during synchronous code, so a time budget would never run out. 4 chunks = 2,000
+ * entries ≈ 4-12 ms at the measured 2-6 µs per entry (plus the user's key function), so a store
+ * of up to 2,000 entries has its indexes ready when the wake ends.
+ */
+const WAKE_BUILD_CHUNKS = 4;
 
 interface KvListOptions {
   start?: string;
@@ -81,9 +88,91 @@ interface SyncKv {
   list(options: KvListOptions): Iterable<[string, unknown]>;
 }
 
-/** A plain `{ key, value }` (plain, so RPC methods can return it). */
-function entry<V>(core: CoreContext, kvKey: string, value: V): Entry<V> {
-  return { key: core.call(() => decodeKey(kvKey)) as KeyPart[], value };
+/**
+ * Runs a stateless codec call (`Engine.storeEncode/storeDecode/storeRange`, which `encodeKey`
+ * and `decodeKey` may make): core errors become `DurableCoreError` and a trap resets the engine,
+ * as in `core.call`, but no handle is created and no store opened for it.
+ */
+function codec<T>(op: () => T): T {
+  try {
+    return op();
+  } catch (error) {
+    throw translate(error);
+  }
+}
+
+/** One page of a paged read and the position to resume after (its last item's). */
+interface Page<T, C> {
+  items: T[];
+  last: C | undefined;
+}
+
+/**
+ * Reads at most `limit` items (all when undefined) page by page: `read(size, after)` returns up
+ * to `size` items following the position `after` (the first page when undefined).
+ */
+function* paged<T, C>(limit: number | undefined, read: (size: number, after: C | undefined) => Page<T, C>): Generator<T> {
+  let remaining = limit ?? Infinity;
+  let after: C | undefined;
+  while (remaining > 0) {
+    const size = Math.min(PAGE_SIZE, remaining);
+    const page = read(size, after);
+    yield* page.items;
+    remaining -= page.items.length;
+    if (page.items.length < size) return;
+    after = page.last;
+  }
+}
+
+/** The `kv.list` options of one page of `options`: `size` entries following the kv key `after`. */
+function kvPage(options: KvListOptions, size: number, after: string | undefined): KvListOptions {
+  const page: KvListOptions = { ...options, limit: size };
+  if (after !== undefined) {
+    if (options.reverse) {
+      page.end = after;
+    } else {
+      delete page.start;
+      page.startAfter = after;
+    }
+  }
+  return page;
+}
+
+/** The kv keys of one page (see {@link kvPage}). */
+function kvKeysPage(kv: SyncKv, options: KvListOptions, size: number, after: string | undefined): Page<string, string> {
+  const items: string[] = [];
+  for (const [kvKey] of kv.list(kvPage(options, size, after))) items.push(kvKey);
+  return { items, last: items[items.length - 1] };
+}
+
+/** Whether `fn` is an `async function` (refused before it runs: its awaited part would escape the transaction). */
+function isAsyncFunction(fn: unknown): boolean {
+  const name = (fn as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+  return name === "AsyncFunction" || name === "AsyncGeneratorFunction";
+}
+
+function isThenable(value: unknown): boolean {
+  return (
+    value !== null &&
+    (typeof value === "object" || typeof value === "function") &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
+}
+
+function batchMustBeSynchronous(what: string): DurableCoreError {
+  return new DurableCoreError(
+    "ARGUMENT",
+    `store.batch(fn): ${what}; a batch must be synchronous (no await), or its later writes would commit outside the transaction`,
+  );
+}
+
+/** What a {@link StoreIndex} needs of its store. */
+interface IndexHost {
+  /** Runs `op` on the object's handle with the store opened. */
+  call<T>(op: (engine: Engine) => T): T;
+  kv(): SyncKv;
+  /** Whether an index lookup may be added to the read cache now. */
+  mayFill(): boolean;
 }
 
 /**
@@ -188,30 +277,6 @@ function checkedValue(value: unknown): void {
   }
 }
 
-function* listPages(kv: SyncKv, options: KvListOptions | null): Generator<[string, unknown]> {
-  if (options === null) return;
-  let remaining = options.limit ?? Infinity;
-  const page: KvListOptions = { ...options };
-  while (remaining > 0) {
-    page.limit = Math.min(PAGE_SIZE, remaining);
-    let last: string | undefined;
-    let read = 0;
-    for (const pair of kv.list(page)) {
-      last = pair[0];
-      read += 1;
-      yield pair;
-    }
-    remaining -= read;
-    if (last === undefined || read < page.limit) return;
-    if (options.reverse) {
-      page.end = last;
-    } else {
-      delete page.start;
-      page.startAfter = last;
-    }
-  }
-}
-
 /**
  * `this.store`: see the README's "Ordered storage" section.
  *
@@ -224,11 +289,23 @@ export class Store {
   readonly #definitions: IndexDefinitions;
   readonly #declared: { name: string; unique: boolean; source: string }[];
   #openedEpoch = -1;
-  /** Index names whose keys each put computes, in the core's order. */
+  /** Index names whose keys each put computes, in the core's order (refreshed when a build fails one). */
   #maintained: string[] = [];
   #batching = false;
+  /**
+   * True from an index write until the end of its synchronous turn: no index lookup is cached
+   * meanwhile. Any transaction around the write (`batch`, `this.sql.transaction`, a raw
+   * `ctx.storage.transactionSync`) is synchronous, so it has committed or rolled back by the time
+   * the turn's microtasks run; a lookup cached before then could describe rolled-back rows.
+   */
+  #indexWritesThisTurn = false;
   #building: Promise<void> | null = null;
   #kvStorage: SyncKv | undefined;
+  readonly #host: IndexHost = {
+    call: (op) => this.#call(op),
+    kv: () => this.#kv,
+    mayFill: () => !this.#indexWritesThisTurn,
+  };
 
   constructor(core: CoreContext, definitions: IndexDefinitions = {}) {
     this.#core = core;
@@ -246,7 +323,11 @@ export class Store {
     return (this.#kvStorage ??= this.#core.ctx.storage.kv as unknown as SyncKv);
   }
 
-  /** Runs `op` on this object's handle, opening the store on it first if the handle is new. */
+  /**
+   * Runs `op` on this object's handle, opening the store on it first if the handle is new. Only
+   * for operations that need the object's index state (writes, index reads, builds): stateless
+   * codec work goes through {@link codec}.
+   */
   #call<T>(op: (engine: Engine) => T): T {
     const core = this.#core;
     return core.call((engine) => {
@@ -259,8 +340,13 @@ export class Store {
     });
   }
 
-  #indexKeys(value: unknown): (Key | undefined)[] {
-    return this.#maintained.map((name) => this.#definitions[name]!.key(value));
+  /** Called before every write of index rows: see {@link Store.#indexWritesThisTurn}. */
+  #indexWrite(): void {
+    if (this.#indexWritesThisTurn) return;
+    this.#indexWritesThisTurn = true;
+    queueMicrotask(() => {
+      this.#indexWritesThisTurn = false;
+    });
   }
 
   /** Stores `value` under `key`, replacing what was there, and updates every index. */
@@ -278,21 +364,31 @@ export class Store {
         return;
       }
     }
+    const maintained = this.#call(() => this.#maintained);
+    if (maintained.length === 0) {
+      this.#kv.put(encodeFlat(key) ?? codec(() => encodeKey(key)), value);
+      return;
+    }
+    // User code runs outside any engine call, before anything is written: a throw there writes
+    // nothing, and a trap it causes cannot leave this call holding a dead instance's handle.
+    const indexKeys = this.#indexKeys(maintained, value);
     this.#call((engine) => {
-      if (this.#maintained.length === 0) {
-        this.#kv.put(encodeKey(key), value);
-        return;
-      }
-      // User code runs before anything is written; a throw there writes nothing.
-      const indexKeys = this.#indexKeys(value);
-      this.#atomically(() => this.#kv.put(engine.storePut(key, indexKeys), value));
+      // The handle was replaced while the key functions ran (a trap): the store was reopened,
+      // and the keys must follow its list of maintained indexes.
+      const keys = this.#maintained === maintained ? indexKeys : this.#indexKeys(this.#maintained, value);
+      this.#indexWrite();
+      this.#atomically(() => this.#kv.put(engine.storePut(key, keys), value));
     });
+  }
+
+  #indexKeys(maintained: readonly string[], value: unknown): (Key | undefined)[] {
+    return maintained.map((name) => this.#definitions[name]!.key(value));
   }
 
   /** The value under `key`, or `undefined`. */
   get<V = unknown>(key: Key): V | undefined {
     // The common flat key needs no engine call at all.
-    return this.#kv.get(encodeFlat(key) ?? this.#call(() => encodeKey(key))) as V | undefined;
+    return this.#kv.get(encodeFlat(key) ?? codec(() => encodeKey(key))) as V | undefined;
   }
 
   has(key: Key): boolean {
@@ -302,7 +398,7 @@ export class Store {
   /** The values under `keys`, in the same order (`undefined` where absent). */
   getMany<V = unknown>(keys: readonly Key[]): (V | undefined)[] {
     const kv = this.#kv;
-    return this.#call(() => keys.map((key) => kv.get(encodeKey(key)) as V | undefined));
+    return codec(() => keys.map((key) => kv.get(encodeKey(key)) as V | undefined));
   }
 
   /** Deletes `key` and its index entries; true when it existed. */
@@ -310,6 +406,7 @@ export class Store {
     return this.#call((engine) => {
       // With no index declared, `storeOpen` has dropped every index row: nothing to maintain.
       if (this.#declared.length === 0) return this.#kv.delete(encodeKey(key));
+      this.#indexWrite();
       return this.#atomically(() => this.#kv.delete(engine.storeDelete(key)));
     });
   }
@@ -321,7 +418,7 @@ export class Store {
 
   /** The entries in `range`, read at once. */
   list<V = unknown>(range: Range = {}): Entry<V>[] {
-    return this.#call(() => {
+    return codec(() => {
       const options = Engine.storeRange(range) as KvListOptions | null;
       if (options === null) return [];
       const entries: Entry<V>[] = [];
@@ -333,15 +430,30 @@ export class Store {
 
   /** The entries in `range`, read lazily page by page. Do not `await` inside the loop if you need a consistent view. */
   *entries<V = unknown>(range: Range = {}): Generator<Entry<V>> {
-    const options = this.#call(() => Engine.storeRange(range)) as KvListOptions | null;
-    for (const [kvKey, value] of listPages(this.#kv, options)) yield entry(this.#core, kvKey, value as V);
+    const options = codec(() => Engine.storeRange(range)) as KvListOptions | null;
+    if (options === null) return;
+    const kv = this.#kv;
+    const decode = prefixDecoder(range.prefix);
+    yield* paged(options.limit, (size, after: string | undefined) =>
+      codec(() => {
+        const items: Entry<V>[] = [];
+        let last: string | undefined;
+        for (const [kvKey, value] of kv.list(kvPage(options, size, after))) {
+          items.push({ key: decode(kvKey) as KeyPart[], value: value as V });
+          last = kvKey;
+        }
+        return { items, last };
+      }),
+    );
   }
 
   /** How many entries `range` holds (at most `limit`). */
   count(range: Range = {}): number {
-    const options = this.#call(() => Engine.storeRange(range)) as KvListOptions | null;
+    const options = codec(() => Engine.storeRange(range)) as KvListOptions | null;
+    if (options === null) return 0;
+    const kv = this.#kv;
     let count = 0;
-    for (const _ of listPages(this.#kv, options)) count += 1;
+    for (const _ of paged(options.limit, (size, after: string | undefined) => kvKeysPage(kv, options, size, after))) count += 1;
     return count;
   }
 
@@ -350,12 +462,13 @@ export class Store {
     return this.#call((engine) => {
       const options = Engine.storeRange(range) as KvListOptions | null;
       if (options === null) return 0;
+      const indexed = this.#declared.length > 0;
+      if (indexed) this.#indexWrite();
       return this.#atomically(() => {
         const kv = this.#kv;
-        const keys: string[] = [];
-        for (const [kvKey] of listPages(kv, options)) keys.push(kvKey);
+        const keys = [...paged(options.limit, (size, after: string | undefined) => kvKeysPage(kv, options, size, after))];
         for (const kvKey of keys) kv.delete(kvKey);
-        if (keys.length > 0 && this.#declared.length > 0) engine.storeDeleteSpan(keys[0]!, keys[keys.length - 1]!);
+        if (keys.length > 0 && indexed) engine.storeDeleteSpan(keys[0]!, keys[keys.length - 1]!);
         return keys.length;
       });
     });
@@ -363,26 +476,30 @@ export class Store {
 
   /**
    * Runs `fn` atomically: every write inside it commits together, and a throw writes nothing.
-   * `fn` must be synchronous.
+   * `fn` must be synchronous: an `async` function is refused before it runs, and a function that
+   * returns a promise (or any thenable) has its batch rolled back; both throw `ARGUMENT`.
    */
   batch<T>(fn: (tx: StoreTransaction) => T): T {
-    if (this.#batching) return fn(this.#transaction());
-    return this.#call((engine) =>
-      this.#core.ctx.storage.transactionSync(() => {
-        this.#batching = true;
-        engine.storeBatching(true);
-        try {
-          const result = fn(this.#transaction());
-          if (result instanceof Promise) {
-            throw new DurableCoreError("ARGUMENT", "store.batch(fn): fn returned a Promise; a batch must be synchronous (no await)");
-          }
-          return result;
-        } finally {
-          this.#batching = false;
-          engine.storeBatching(false);
-        }
-      }),
-    );
+    if (isAsyncFunction(fn)) throw batchMustBeSynchronous("fn is an async function");
+    if (this.#batching) return this.#runBatch(fn);
+    // Opens the store before the transaction (opening inside it would be undone by a rollback
+    // while this object went on believing it open), but holds no handle across `fn`: user code
+    // may trap the engine, and each write inside resolves the current handle itself.
+    this.#call(() => undefined);
+    return this.#core.ctx.storage.transactionSync(() => {
+      this.#batching = true;
+      try {
+        return this.#runBatch(fn);
+      } finally {
+        this.#batching = false;
+      }
+    });
+  }
+
+  #runBatch<T>(fn: (tx: StoreTransaction) => T): T {
+    const result = fn(this.#transaction());
+    if (isThenable(result)) throw batchMustBeSynchronous("fn returned a promise (the batch was rolled back)");
+    return result;
   }
 
   #transaction(): StoreTransaction {
@@ -402,7 +519,7 @@ export class Store {
         `unknown index \`${name}\`; declared: ${known.length > 0 ? known.join(", ") : "none (add static indexes = { ... })"}`,
       );
     }
-    return new StoreIndex<V>(this.#core, (op) => this.#call(op), name);
+    return new StoreIndex<V>(this.#host, name);
   }
 
   /** Resolves when every declared index is built (immediately when none is pending). */
@@ -412,14 +529,27 @@ export class Store {
     }));
   }
 
-  /** @internal Wake-time work: opens the store and builds pending indexes for a short while, then in the background. */
+  /**
+   * @internal Wake-time work, inside `blockConcurrencyWhile`: opens the store and builds at most
+   * {@link WAKE_BUILD_CHUNKS} index chunks, then leaves the rest to the background. Never throws:
+   * a throw would reset the object, and the next wake would fail the same way. A key function
+   * that throws fails its index (see {@link Store.#buildChunk}); anything else is logged and
+   * retried by the background build.
+   */
   wake(): void {
     if (this.#declared.length === 0) return;
-    const deadline = Date.now() + WAKE_BUILD_BUDGET_MS;
-    while (Date.now() <= deadline) {
-      if (!this.#buildChunk()) return;
+    try {
+      for (let chunk = 0; chunk < WAKE_BUILD_CHUNKS; chunk++) {
+        if (!this.#buildChunk()) return;
+      }
+    } catch (error) {
+      console.error("durable-core: building store indexes during the wake failed; retrying in the background:", error);
     }
-    void this.ready();
+    setTimeout(() => {
+      this.ready().catch((error: unknown) => {
+        console.error("durable-core: building store indexes failed; `this.store.ready()` retries:", error);
+      });
+    }, 0);
   }
 
   async #buildAll(): Promise<void> {
@@ -429,54 +559,85 @@ export class Store {
     }
   }
 
-  /** Builds one chunk; false when nothing is left to build. */
+  /**
+   * Builds one chunk; false when nothing is left to build. The user's key functions run between
+   * two engine calls, never inside one; one that throws fails its index with the reason (queries
+   * then throw `INDEX_UNIQUE` saying so) instead of failing the build forever.
+   */
   #buildChunk(): boolean {
-    return this.#call((engine) => {
-      const step = engine.storeBuildStep() as { index: string; options: KvListOptions | null; limit: number } | null;
-      if (step === null) return false;
-      const definition = this.#definitions[step.index]!;
-      const kvKeys: string[] = [];
-      const keys: (Key | undefined)[] = [];
-      if (step.options !== null) {
-        for (const [kvKey, value] of this.#kv.list(step.options)) {
-          kvKeys.push(kvKey);
-          keys.push(definition.key(value));
+    const core = this.#core;
+    const step = this.#call((engine) => engine.storeBuildStep()) as {
+      index: string;
+      options: KvListOptions | null;
+      limit: number;
+    } | null;
+    if (step === null) return false;
+    const epoch = core.epoch;
+    const keyOf = this.#definitions[step.index]!.key;
+    const kvKeys: string[] = [];
+    const keys: (Key | undefined)[] = [];
+    let thrown: { kvKey: string; error: unknown } | undefined;
+    if (step.options !== null) {
+      for (const [kvKey, value] of this.#kv.list(step.options)) {
+        kvKeys.push(kvKey);
+        try {
+          keys.push(keyOf(value));
+        } catch (error) {
+          thrown = { kvKey, error };
+          break;
         }
       }
-      const failure = this.#core.ctx.storage.transactionSync(() =>
-        engine.storeBuildChunk(step.index, kvKeys, keys, kvKeys.length < step.limit),
+    }
+    // A key function that trapped the engine leaves the step stale: plan it again.
+    if (core.epoch !== epoch) return true;
+    const complete = kvKeys.length < step.limit;
+    const failed = thrown;
+    this.#indexWrite();
+    this.#call((engine) => {
+      const failure = core.ctx.storage.transactionSync(() =>
+        failed === undefined
+          ? engine.storeBuildChunk(step.index, kvKeys, keys, complete)
+          : engine.storeBuildFail(step.index, failed.kvKey, describeError(failed.error)),
       );
       if (failure !== undefined) {
-        console.error(`durable-core: unique index \`${step.index}\` could not be built: ${failure}`);
+        // The failed index is no longer maintained: the keys of later puts follow the new list.
+        this.#maintained = engine.storeMaintained();
+        console.error(`durable-core: index \`${step.index}\` could not be built: ${failure}`);
       }
-      return true;
     });
+    return true;
+  }
+}
+
+/** A user error as one line for an index failure reason. */
+function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  try {
+    return String(error);
+  } catch {
+    return "a value that cannot be shown";
   }
 }
 
 /** A secondary index: reads primary entries by their index key. */
 export class StoreIndex<V = unknown> {
-  readonly #core: CoreContext;
-  readonly #call: <T>(op: (engine: Engine) => T) => T;
+  readonly #host: IndexHost;
   readonly #name: string;
 
   /** @internal */
-  constructor(core: CoreContext, call: <T>(op: (engine: Engine) => T) => T, name: string) {
-    this.#core = core;
-    this.#call = call;
+  constructor(host: IndexHost, name: string) {
+    this.#host = host;
     this.#name = name;
-  }
-
-  get #kv(): SyncKv {
-    return this.#core.ctx.storage.kv as unknown as SyncKv;
   }
 
   /** The first entry (in primary key order) whose index key is `key`, or `undefined`. */
   get(key: Key): Entry<V> | undefined {
-    const primaryKeys = this.#call((engine) => engine.storeIndexGet(this.#name, key));
+    const host = this.#host;
+    const primaryKeys = host.call((engine) => engine.storeIndexGet(this.#name, key, host.mayFill()));
+    const kv = host.kv();
     for (const kvKey of primaryKeys) {
-      const value = this.#kv.get(kvKey);
-      if (value !== undefined) return entry(this.#core, kvKey, value as V);
+      const value = kv.get(kvKey);
+      if (value !== undefined) return { key: codec(() => decodeKey(kvKey)) as KeyPart[], value: value as V };
     }
     return undefined;
   }
@@ -488,26 +649,25 @@ export class StoreIndex<V = unknown> {
 
   /** Like {@link StoreIndex.list}, read lazily page by page. */
   *entries(range: Range = {}): Generator<Entry<V>> {
-    let remaining = range.limit ?? Infinity;
-    let resume: [string, string] | undefined;
-    while (remaining > 0) {
-      const limit = Math.min(PAGE_SIZE, remaining);
-      const page = this.#call((engine) =>
-        engine.storeIndexList(this.#name, { ...range, limit }, resume?.[0], resume?.[1]),
-      );
-      for (let i = 0; i + 1 < page.length; i += 2) {
-        const kvKey = page[i + 1]!;
-        yield entry(this.#core, kvKey, this.#kv.get(kvKey) as V);
-      }
-      const rows = page.length / 2;
-      remaining -= rows;
-      if (rows < limit) return;
-      resume = [page[page.length - 2]!, page[page.length - 1]!];
-    }
+    const host = this.#host;
+    const kv = host.kv();
+    // A page is a flat [indexKey0, primaryKey0, indexKey1, ...]; the next resumes after its last pair.
+    yield* paged(range.limit, (size, after: [string, string] | undefined) => {
+      const page = host.call((engine) => engine.storeIndexList(this.#name, { ...range, limit: size }, after?.[0], after?.[1]));
+      return codec(() => {
+        const items: Entry<V>[] = [];
+        for (let i = 1; i < page.length; i += 2) {
+          const kvKey = page[i]!;
+          items.push({ key: decodeKey(kvKey) as KeyPart[], value: kv.get(kvKey) as V });
+        }
+        const last: [string, string] | undefined = page.length >= 2 ? [page[page.length - 2]!, page[page.length - 1]!] : undefined;
+        return { items, last };
+      });
+    });
   }
 
   /** How many entries have an index key in `range` (at most `limit`). */
   count(range: Range = {}): number {
-    return this.#call((engine) => engine.storeIndexCount(this.#name, range));
+    return this.#host.call((engine) => engine.storeIndexCount(this.#name, range));
   }
 }

@@ -8,14 +8,16 @@
 //! have to be serialized on every put and deserialized on every hit, which leaves no margin.
 //!
 //! Coherence: every index write goes through the core, which [`ReadCache::invalidate`]s the
-//! lookups it touches before writing. Entries are only ever *added* by reads outside a batch
-//! ([`ReadCache::set_filling`]), so a rolled-back transaction can only have removed entries,
-//! never left a stale one. Dropping the cache (or any entry) at any time is always safe:
-//! SQLite stays the source of truth.
+//! lookups it touches before writing. A lookup may only be *added* when no transaction that
+//! wrote index rows can still be open: the caller decides (`fill` of `Store::index_get`; the
+//! facade stops filling for the rest of the synchronous turn of any index write, since every
+//! `transactionSync` around that write ends within the turn). So a rolled-back transaction can
+//! only have removed entries, never left a stale one. Dropping the cache (or any entry) at any
+//! time is always safe: SQLite stays the source of truth.
 //!
 //! This module never reads storage itself.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 /// The default isolate-wide budget: 8 MiB of the isolate's 128 MB.
 pub const DEFAULT_BUDGET_BYTES: usize = 8 * 1024 * 1024;
@@ -57,7 +59,6 @@ pub struct ReadCache {
     clock: u64,
     entries: HashMap<CacheKey, Entry>,
     by_age: BTreeMap<u64, CacheKey>,
-    not_filling: HashSet<u64>,
 }
 
 impl Default for ReadCache {
@@ -74,7 +75,6 @@ impl ReadCache {
             clock: 0,
             entries: HashMap::new(),
             by_age: BTreeMap::new(),
-            not_filling: HashSet::new(),
         }
     }
 
@@ -101,12 +101,9 @@ impl ReadCache {
         Some(&entry.primary_keys)
     }
 
-    /// Remembers a lookup's answer, unless its store is inside a batch or the entry alone
-    /// exceeds the budget. Evicts least recently used entries to stay within the budget.
+    /// Remembers a lookup's answer, unless the entry alone exceeds the budget. Evicts least
+    /// recently used entries to stay within the budget.
     pub fn fill(&mut self, key: CacheKey, primary_keys: Vec<String>) {
-        if self.not_filling.contains(&key.store) {
-            return;
-        }
         let cost = key.cost(&primary_keys);
         if cost > self.budget_bytes {
             return;
@@ -144,16 +141,6 @@ impl ReadCache {
         doomed.iter().for_each(|k| self.invalidate(k));
     }
 
-    /// Stops (`false`) or resumes (`true`) adding entries for `store`: off while a batch runs,
-    /// since a batch may still roll back what its reads saw.
-    pub fn set_filling(&mut self, store: u64, filling: bool) {
-        if filling {
-            self.not_filling.remove(&store);
-        } else {
-            self.not_filling.insert(store);
-        }
-    }
-
     pub fn clear(&mut self) {
         self.entries.clear();
         self.by_age.clear();
@@ -183,12 +170,8 @@ mod tests {
     }
 
     #[test]
-    fn no_fills_during_a_batch_and_invalidation_per_store() {
+    fn invalidation_per_store() {
         let mut cache = ReadCache::default();
-        cache.set_filling(1, false);
-        cache.fill(key(1, "a"), vec![]);
-        assert!(cache.is_empty());
-        cache.set_filling(1, true);
         cache.fill(key(1, "a"), vec![]);
         cache.fill(key(2, "a"), vec![]);
         cache.invalidate_store(1, None);

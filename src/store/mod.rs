@@ -34,29 +34,21 @@ pub use keys::{decode, encode, BigIntKey, KeyError, KeyPart, MAX_KEY_BYTES, NAME
 pub use range::{KvRange, Lower, Range};
 use thiserror::Error;
 
-/// The largest value, in bytes of its serialized form, the facade accepts (`STORE_VALUE_TOO_LARGE`).
-/// SQLite-backed objects limit key plus value to 2 MB (2,000,000 bytes, the stricter reading);
-/// the key may take up to [`MAX_KEY_BYTES`] of that.
-pub const MAX_VALUE_BYTES: usize = 2_000_000 - MAX_KEY_BYTES;
-
 /// Entries per rebuild step: one `kv.list` page plus one core call, about 2 ms of work, so a
 /// rebuild never holds the object for long.
 pub const BUILD_CHUNK_ENTRIES: u32 = 500;
 
-/// Why a store operation was refused. Each one leaves storage unchanged.
+/// Why a store operation was refused. Each one leaves storage unchanged. (Values never reach the
+/// core: `STORE_VALUE` and `STORE_VALUE_TOO_LARGE` are raised by the facade, which also owns the
+/// value size limit.)
 #[derive(Debug, Error)]
 pub enum StoreError {
     #[error(transparent)]
     Key(#[from] KeyError),
-    /// Raised by the facade: the value cannot be stored (undefined, a function, a cycle...).
-    #[error("invalid value: {0}; store JSON-compatible values and Uint8Array")]
-    Value(String),
-    /// Raised by the facade once it has serialized the value.
-    #[error("value is {bytes} bytes, above the limit of {limit}; split it across several keys")]
-    ValueTooLarge { bytes: usize, limit: usize },
     #[error("unique index `{index}` already holds this key for another entry; nothing was written")]
     IndexUnique { index: String },
-    #[error("unique index `{index}` could not be built: {reason}; fix the data or the index definition")]
+    /// The build met duplicates (unique index), a bad index key, or a key function that threw.
+    #[error("index `{index}` could not be built: {reason}; fix the data or the index definition")]
     IndexBuildFailed { index: String, reason: String },
     #[error("unknown index `{0}`; declare it in `static indexes`")]
     IndexUnknown(String),
@@ -72,8 +64,6 @@ impl ErrorCode for StoreError {
     fn code(&self) -> &'static str {
         match self {
             StoreError::Key(e) => e.code(),
-            StoreError::Value(_) => "STORE_VALUE",
-            StoreError::ValueTooLarge { .. } => "STORE_VALUE_TOO_LARGE",
             StoreError::IndexUnique { .. } | StoreError::IndexBuildFailed { .. } => "INDEX_UNIQUE",
             StoreError::IndexUnknown(_) => "INDEX_UNKNOWN",
             StoreError::IndexBuilding(_) => "INDEX_BUILDING",
@@ -104,7 +94,8 @@ pub enum IndexState {
     /// Entries up to `cursor` (an encoded primary key; `None` = none yet) have rows.
     Building { cursor: Option<String> },
     Ready,
-    /// Existing entries violate the unique constraint; not maintained until redefined.
+    /// The build could not finish (duplicates under a unique index, a bad index key, a key
+    /// function that threw); not maintained until redefined.
     Failed { reason: String },
 }
 
@@ -136,7 +127,8 @@ pub enum BuildOutcome {
     /// More chunks to go: call [`Store::build_step`] again (after yielding).
     Progress,
     Ready,
-    /// A unique index met a duplicate; queries on it report `INDEX_UNIQUE` with this reason.
+    /// The index could not be built (a duplicate under a unique index, a bad index key);
+    /// queries on it report `INDEX_UNIQUE` with this reason.
     Failed { reason: String },
 }
 
@@ -214,11 +206,6 @@ impl Store {
 
     pub fn id(&self) -> u64 {
         self.id
-    }
-
-    /// The state of `index`.
-    pub fn index_state(&self, index: &str) -> Result<&IndexState, StoreError> {
-        Ok(&self.index(index)?.state)
     }
 
     /// The names of the indexes a write must give keys for (every one not failed).
@@ -313,13 +300,16 @@ impl Store {
     }
 
     /// The primary kv keys whose `index` key is `key` (at most one for a unique index), from
-    /// the cache when it has them.
+    /// the cache when it has them. A miss is remembered only when `fill`: the caller passes
+    /// `false` whenever a transaction that wrote index rows may still be open (the answer could
+    /// be rolled back; see [`cache`]).
     pub fn index_get(
         &self,
         db: &dyn SqlBackend,
         cache: &mut ReadCache,
         index: &str,
         key: &[KeyPart],
+        fill: bool,
     ) -> Result<Vec<String>, StoreError> {
         self.ready_index(index)?;
         let index_key = encode(key)?;
@@ -328,7 +318,9 @@ impl Store {
             return Ok(hit.to_vec());
         }
         let primary_keys = index::lookup(db, index, &index_key)?;
-        cache.fill(cache_key, primary_keys.clone());
+        if fill {
+            cache.fill(cache_key, primary_keys.clone());
+        }
         Ok(primary_keys)
     }
 
@@ -366,8 +358,10 @@ impl Store {
 
     /// Adds the rows of one listed chunk (`entries`: kv key and the index key of its value, in
     /// list order) to a building index; `complete` when the listing returned fewer than asked,
-    /// which makes the index ready. A unique conflict fails the index: its rows are dropped, and
-    /// queries report the conflict until the definition changes.
+    /// which makes the index ready. A unique conflict or an index key that is not a key
+    /// (`KEY_TYPE`, `KEY_TOO_LARGE`) fails the index: its rows are dropped, and queries report
+    /// why until the definition changes. Failing instead of refusing keeps a bad key function
+    /// from breaking every wake (the build runs inside `blockConcurrencyWhile`).
     pub fn build_chunk(
         &mut self,
         db: &dyn SqlBackend,
@@ -386,7 +380,14 @@ impl Store {
         for (primary_key, key) in entries {
             decode(primary_key)?;
             if let Some(key) = key {
-                rows.push((IndexRow { index: index_name.to_owned(), index_key: encode(key)? }, primary_key.as_str()));
+                let index_key = match encode(key) {
+                    Ok(index_key) => index_key,
+                    Err(e) => {
+                        let reason = format!("the key of entry {} is not a key ({e})", describe(primary_key));
+                        return self.fail_build(db, cache, position, reason);
+                    }
+                };
+                rows.push((IndexRow { index: index_name.to_owned(), index_key }, primary_key.as_str()));
             }
         }
         if unique {
@@ -417,6 +418,26 @@ impl Store {
             index.state = next;
         }
         Ok(outcome)
+    }
+
+    /// Fails a building index because its key function threw for the entry `primary_key` (the
+    /// facade runs user code; the core only records why). Returns the reason queries will report.
+    pub fn fail_index(
+        &mut self,
+        db: &dyn SqlBackend,
+        cache: &mut ReadCache,
+        index_name: &str,
+        primary_key: &str,
+        why: &str,
+    ) -> Result<String, StoreError> {
+        let position = self
+            .indexes
+            .iter()
+            .position(|i| i.name == index_name)
+            .ok_or_else(|| StoreError::IndexUnknown(index_name.to_owned()))?;
+        let reason = format!("its key function threw for entry {}: {why}", describe(primary_key));
+        self.fail_build(db, cache, position, reason.clone())?;
+        Ok(reason)
     }
 
     /// A duplicate among `rows` or against rows already in the table, described for the user.

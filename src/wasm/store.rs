@@ -4,6 +4,7 @@
 //! keys cross back as strings, ready for `ctx.storage.kv`. The isolate-wide index-lookup cache
 //! lives here, shared by every handle (DESIGN rule 4); each handle's store has its own id in it.
 
+use super::backend::JsSqlBackend;
 use super::engine::Engine;
 use super::interop::{argument_error, error_to_js};
 use crate::store::cache::ReadCache;
@@ -27,6 +28,10 @@ thread_local! {
 
 fn with_cache<T>(f: impl FnOnce(&mut ReadCache) -> T) -> T {
     CACHE.with(|cache| f(&mut cache.borrow_mut()))
+}
+
+fn not_opened() -> JsValue {
+    argument_error("store", &"storeOpen must run before any other store call")
 }
 
 fn key_error(e: KeyError) -> JsValue {
@@ -174,9 +179,12 @@ type IndexKey = (String, Option<Vec<KeyPart>>);
 
 impl Engine {
     fn opened_store(&self) -> Result<&Store, JsValue> {
-        self.store
-            .as_ref()
-            .ok_or_else(|| argument_error("store", &"storeOpen must run before any other store call"))
+        self.store.as_ref().ok_or_else(not_opened)
+    }
+
+    /// The backend and the store, borrowed apart for the calls that change the store's state.
+    fn opened_store_mut(&mut self) -> Result<(&JsSqlBackend, &mut Store), JsValue> {
+        Ok((&self.db, self.store.as_mut().ok_or_else(not_opened)?))
     }
 
     /// Index keys aligned with `storeMaintained()` (undefined = the key function skipped it).
@@ -264,12 +272,13 @@ impl Engine {
         Ok(kv_options(&plan))
     }
 
-    /// The kv keys of the entries whose `index` key is `key`.
+    /// The kv keys of the entries whose `index` key is `key`. `fill`: whether a miss may be
+    /// cached (false while a transaction that wrote index rows may still roll back).
     #[wasm_bindgen(js_name = storeIndexGet)]
-    pub fn store_index_get(&self, index: &str, key: JsValue) -> Result<Vec<String>, JsValue> {
+    pub fn store_index_get(&self, index: &str, key: JsValue, fill: bool) -> Result<Vec<String>, JsValue> {
         let key = key_from_js(&key)?;
         let store = self.opened_store()?;
-        with_cache(|cache| store.index_get(&self.db, cache, index, &key)).map_err(|e| error_to_js(&e))
+        with_cache(|cache| store.index_get(&self.db, cache, index, &key, fill)).map_err(|e| error_to_js(&e))
     }
 
     /// One page of index entries as a flat array `[indexKey0, primaryKey0, indexKey1, ...]`,
@@ -313,7 +322,8 @@ impl Engine {
     }
 
     /// Adds one listed chunk (kv keys and the index key of each value, undefined = skipped) to
-    /// a building index. Returns the failure reason when a unique index met a duplicate.
+    /// a building index. Returns the failure reason when the build failed (a duplicate under a
+    /// unique index, an index key that is not a key).
     #[wasm_bindgen(js_name = storeBuildChunk)]
     pub fn store_build_chunk(
         &mut self,
@@ -330,11 +340,7 @@ impl Engine {
                 Ok((kv_key, key))
             })
             .collect::<Result<Vec<_>, JsValue>>()?;
-        let db = &self.db;
-        let store = self
-            .store
-            .as_mut()
-            .ok_or_else(|| argument_error("store", &"storeOpen must run before any other store call"))?;
+        let (db, store) = self.opened_store_mut()?;
         let outcome = with_cache(|cache| store.build_chunk(db, cache, index, &entries, complete)).map_err(|e| error_to_js(&e))?;
         Ok(match outcome {
             BuildOutcome::Failed { reason } => Some(reason),
@@ -342,18 +348,11 @@ impl Engine {
         })
     }
 
-    /// Stops (`true`) or resumes (`false`) filling the read cache for this store while a batch,
-    /// which may still roll back, is running.
-    #[wasm_bindgen(js_name = storeBatching)]
-    pub fn store_batching(&self, active: bool) -> Result<(), JsValue> {
-        let id = self.opened_store()?.id();
-        with_cache(|cache| cache.set_filling(id, !active));
-        Ok(())
-    }
-
-    /// Bytes the isolate-wide store cache holds now.
-    #[wasm_bindgen(js_name = storeCacheBytes)]
-    pub fn store_cache_bytes() -> f64 {
-        with_cache(|cache| cache.used_bytes() as f64)
+    /// Fails a building index whose key function threw (`why`) for the entry `kvKey`; returns
+    /// the reason its queries will report. Run in `transactionSync`.
+    #[wasm_bindgen(js_name = storeBuildFail)]
+    pub fn store_build_fail(&mut self, index: &str, kv_key: &str, why: &str) -> Result<String, JsValue> {
+        let (db, store) = self.opened_store_mut()?;
+        with_cache(|cache| store.fail_index(db, cache, index, kv_key, why)).map_err(|e| error_to_js(&e))
     }
 }

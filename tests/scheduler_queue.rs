@@ -48,7 +48,7 @@ fn count(db: &RusqliteBackend, table: &str) -> i64 {
         .unwrap()
 }
 
-/// Claims, runs and acknowledges everything due at `now`, as the facade's alarm() does;
+/// Claims, starts, runs and acknowledges everything due at `now`, as the facade's alarm() does;
 /// returns the ids in the order they ran.
 fn run_due(db: &RusqliteBackend, scheduler: &mut Scheduler, now: i64) -> Vec<String> {
     scheduler.begin_alarm();
@@ -61,6 +61,7 @@ fn run_due(db: &RusqliteBackend, scheduler: &mut Scheduler, now: i64) -> Vec<Str
         }
         for task in claim.tasks {
             assert!(scheduler.is_current(&task.id, task.attempts));
+            assert!(scheduler.start(db, &task.id, task.attempts).unwrap());
             ran.push(task.id.clone());
             assert!(scheduler.ack(db, &task.id, task.attempts, now).unwrap().value);
         }
@@ -247,6 +248,7 @@ fn a_task_claimed_but_never_acknowledged_runs_again_with_a_higher_attempt() {
     let claim = db.atomically(|| first_life.claim_due(&db, 100, 10)).unwrap();
     assert_eq!(claim.tasks.iter().map(|t| t.attempts).collect::<Vec<_>>(), [1, 1]);
     first_life.ack(&db, "a", 1, 100).unwrap();
+    assert!(first_life.start(&db, "b", 1).unwrap());
     drop(first_life); // the object dies while running "b"
 
     let mut second_life = Scheduler::new(2);
@@ -273,6 +275,7 @@ fn a_task_that_kills_its_object_every_time_ends_in_dead_letters() {
         let mut s = Scheduler::new(life);
         let claim = db.atomically(|| s.claim_due(&db, 10, 10)).unwrap();
         assert_eq!(claim.tasks.len(), 1, "delivery {}", life + 1);
+        assert!(s.start(&db, "poison", claim.tasks[0].attempts).unwrap()); // then the object dies
     }
     let mut s = Scheduler::new(9);
     let claim = db.atomically(|| s.claim_due(&db, 10, 10)).unwrap();
@@ -281,6 +284,114 @@ fn a_task_that_kills_its_object_every_time_ends_in_dead_letters() {
     assert_eq!(claim.dead[0].task.attempts, 2);
     assert!(claim.dead[0].error.contains("without finishing"));
     assert_eq!((count(&db, "_dc_tasks"), count(&db, "_dc_dead_tasks")), (0, 1));
+}
+
+#[test]
+fn a_claim_alone_counts_no_delivery() {
+    // The object dies before any handler of the batch starts: nobody lost an attempt, even
+    // with a single attempt allowed.
+    let db = open();
+    for id in ["a", "b", "c"] {
+        let mut r = request(Some(id), "m", at(1));
+        r.retry.attempts = Some(1.0);
+        Scheduler::new(1).schedule(&db, r, 0).unwrap();
+    }
+    let mut first_life = Scheduler::new(1);
+    first_life.begin_alarm();
+    assert_eq!(db.atomically(|| first_life.claim_due(&db, 10, 32)).unwrap().tasks.len(), 3);
+    drop(first_life);
+    let mut second_life = Scheduler::new(2);
+    second_life.begin_alarm();
+    let claim = db.atomically(|| second_life.claim_due(&db, 10, 32)).unwrap();
+    assert!(claim.dead.is_empty());
+    assert_eq!(claim.tasks.iter().map(|t| (t.id.as_str(), t.attempts)).collect::<Vec<_>>(), [("a", 1), ("b", 1), ("c", 1)]);
+}
+
+#[test]
+fn only_the_started_task_of_a_batch_loses_its_attempt_when_the_object_dies() {
+    let db = open();
+    for id in ["a", "b", "c"] {
+        let mut r = request(Some(id), "m", at(1));
+        r.retry.attempts = Some(1.0);
+        Scheduler::new(1).schedule(&db, r, 0).unwrap();
+    }
+    let mut first_life = Scheduler::new(1);
+    first_life.begin_alarm();
+    let claim = db.atomically(|| first_life.claim_due(&db, 10, 32)).unwrap();
+    assert!(first_life.start(&db, "a", claim.tasks[0].attempts).unwrap());
+    drop(first_life); // dies during a's handler
+
+    let mut second_life = Scheduler::new(2);
+    assert_eq!(run_due_reporting_dead(&db, &mut second_life, 10), (vec!["b".to_owned(), "c".to_owned()], vec!["a".to_owned()]));
+    assert_eq!((count(&db, "_dc_tasks"), count(&db, "_dc_dead_tasks")), (0, 1));
+}
+
+/// Like [`run_due`], and also returns the ids that the claims moved to dead letters.
+fn run_due_reporting_dead(db: &RusqliteBackend, scheduler: &mut Scheduler, now: i64) -> (Vec<String>, Vec<String>) {
+    scheduler.begin_alarm();
+    let (mut ran, mut dead) = (Vec::new(), Vec::new());
+    loop {
+        let claim = db.atomically(|| scheduler.claim_due(db, now, 50)).unwrap();
+        dead.extend(claim.dead.iter().map(|d| d.task.id.clone()));
+        if claim.tasks.is_empty() && claim.dead.is_empty() {
+            break;
+        }
+        for task in claim.tasks {
+            if scheduler.start(db, &task.id, task.attempts).unwrap() {
+                ran.push(task.id.clone());
+                scheduler.ack(db, &task.id, task.attempts, now).unwrap();
+            }
+        }
+    }
+    scheduler.end_alarm(db).unwrap();
+    (ran, dead)
+}
+
+#[test]
+fn a_task_cancelled_or_replaced_after_the_claim_is_not_started() {
+    let db = open();
+    let mut s = Scheduler::new(1);
+    s.schedule(&db, request(Some("a"), "m", at(1)), 0).unwrap();
+    s.schedule(&db, request(Some("b"), "m", at(2)), 0).unwrap();
+    s.schedule(&db, request(Some("c"), "m", at(3)), 0).unwrap();
+    s.begin_alarm();
+    let claim = db.atomically(|| s.claim_due(&db, 10, 10)).unwrap();
+    assert!(s.start(&db, "a", 1).unwrap());
+    s.cancel(&db, "b").unwrap();
+    s.schedule(&db, request(Some("c"), "m", at(5)), 10).unwrap();
+    assert!(!s.start(&db, "b", claim.tasks[1].attempts).unwrap());
+    assert!(!s.start(&db, "c", claim.tasks[2].attempts).unwrap());
+    assert_eq!(s.get(&db, "c").unwrap().unwrap().attempts, 0);
+    // A new handle never started anything of the old batch: it claims again.
+    let mut other = Scheduler::new(2);
+    assert!(!other.start(&db, "c", 1).unwrap());
+}
+
+#[test]
+fn a_task_scheduled_in_a_rolled_back_transaction_does_not_keep_re_arming_the_alarm() {
+    let db = open();
+    let mut s = Scheduler::new(1);
+    s.wake(&db, None).unwrap();
+    s.schedule(&db, request(Some("real"), "m", at(500)), 0).unwrap();
+    let rolled_back: Result<(), ()> = db.atomically(|| {
+        let change = s.schedule(&db, request(Some("ghost"), "m", at(100)), 0).unwrap().alarm;
+        assert_eq!(change, AlarmChange::Set { time: 100 });
+        Err(())
+    });
+    assert!(rolled_back.is_err());
+    // The alarm fires at 100 for the ghost: the run finds nothing and re-arms for the real task.
+    s.begin_alarm();
+    assert!(db.atomically(|| s.claim_due(&db, 100, 32)).unwrap().tasks.is_empty());
+    assert_eq!(s.end_alarm(&db).unwrap(), AlarmChange::Set { time: 500 });
+    // A claim that finds nothing due also forgets the ghost outside of the end of a run.
+    let mut s = Scheduler::new(2);
+    s.wake(&db, Some(500)).unwrap();
+    let _: Result<(), ()> = db.atomically(|| {
+        s.schedule(&db, request(Some("ghost"), "m", at(200)), 0).unwrap();
+        Err(())
+    });
+    assert!(db.atomically(|| s.claim_due(&db, 300, 32)).unwrap().tasks.is_empty());
+    assert_eq!(s.cancel(&db, "nothing").unwrap().alarm, AlarmChange::Set { time: 500 });
 }
 
 #[test]

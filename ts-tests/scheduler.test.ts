@@ -5,6 +5,13 @@ import { alarmWriteCount, runDueTasks } from "durable-core/testing";
 import { describe, expect, it } from "vitest";
 
 const HOUR = 3_600_000;
+/** The scheduler's run loop, as alarm() calls it (internal; `now` and `maxTasks` for tests). */
+const runLoop = Symbol.for("durable-core.scheduler.runDueTasks");
+type RunLoop = (options?: { now?: number; maxTasks?: number }) => Promise<{ id: string; ok: boolean }[]>;
+
+async function waitFor(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 100 && !(await check()); i++) await new Promise((r) => setTimeout(r, 20));
+}
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -48,6 +55,23 @@ describe("scheduling", () => {
       for (let i = 0; i < 5; i++) o.scheduler.after(1000 * (i + 1), "record", { i }, { id: "same" });
       expect(o.count("_dc_tasks")).toBe(1);
       expect(o.scheduler.get("same")?.payload).toEqual({ i: 4 });
+    });
+  });
+
+  it("returns the stored form of the payload from at/after/every/cron, as get and list do", async () => {
+    const stub = env.TASKS.getByName("payload-form");
+    await runInDurableObject(stub, (o) => {
+      const when = new Date(0);
+      const tasks = [
+        o.scheduler.at(Date.now() + HOUR, "record", { when, gone: undefined }),
+        o.scheduler.after(HOUR, "record", { when }),
+        o.scheduler.every(HOUR, "record", { when }),
+        o.scheduler.cron("0 9 * * MON", "record", { when }),
+      ];
+      for (const task of tasks) {
+        expect(task.payload).toEqual({ when: "1970-01-01T00:00:00.000Z" });
+        expect(task.payload).toEqual(o.scheduler.get(task.id)!.payload);
+      }
     });
   });
 
@@ -175,6 +199,92 @@ describe("running", () => {
     for (let i = 0; i < 50 && (await stub.runs()).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect((await stub.runs()).map((r) => r.id)).toEqual(["early"]);
     expect(await stub.alarmTime()).toBe(first);
+  });
+});
+
+describe("review fixes", () => {
+  it("a task scheduled in a rolled-back transaction does not keep re-arming the alarm", async () => {
+    const stub = env.TASKS.getByName("ghost");
+    const due = await runInDurableObject(stub, (o) => {
+      const real = o.scheduler.at(Date.now() + HOUR, "record", {}, { id: "real" });
+      o.scheduleThenRollBack(Date.now() - 1);
+      expect(o.scheduler.get("ghost")).toBeUndefined();
+      return real.due;
+    });
+    await runInDurableObject(stub, (o) => (o.scheduler as unknown as Record<symbol, RunLoop>)[runLoop]!());
+    await waitFor(async () => (await stub.alarmTime()) === due);
+    expect(await stub.alarmTime()).toBe(due);
+  });
+
+  it("re-arms the alarm when the object got a new engine handle during alarm()", async () => {
+    const stub = env.TASKS.getByName("new-handle");
+    const later = await runInDurableObject(stub, (o) => {
+      o.scheduler.at(Date.now() - 1, "trapOnce", {}, { id: "trapper" });
+      return o.scheduler.at(Date.now() + HOUR, "record", {}, { id: "later" }).due;
+    });
+    // The platform fires the past-due alarm on its own; this runs it if it has not yet.
+    await runDurableObjectAlarm(stub);
+    await waitFor(async () => (await stub.runs()).length > 0 && (await stub.alarmTime()) === later);
+    expect((await stub.runs()).map((r) => r.id)).toEqual(["trapper"]);
+    expect(await stub.alarmTime()).toBe(later);
+    expect(await stub.count("_dc_tasks")).toBe(1);
+  });
+
+  it("a handler that succeeded whose ack fails is not a failure: it is delivered again", async () => {
+    const stub = env.TASKS.getByName("ack-fails");
+    const now = Date.now();
+    await runInDurableObject(stub, (o) => {
+      o.scheduler.at(now + HOUR, "blockFirstAck", {}, { id: "blocked" });
+    });
+    const runs = await runDueTasks(stub, { until: now + 2 * HOUR });
+    expect(runs.map((r) => [r.attempt, r.ok])).toEqual([
+      [1, true],
+      [2, true],
+    ]);
+    expect(await stub.deadLog()).toEqual([]);
+    expect(await stub.count("_dc_tasks")).toBe(0);
+  });
+
+  it("one alarm() runs at most 1,000 handlers, then re-arms at once for the rest", async () => {
+    const stub = env.TASKS.getByName("task-cap");
+    const now = Date.now();
+    await runInDurableObject(stub, (o) => {
+      for (let i = 0; i < 1200; i++) o.scheduler.at(now + HOUR + i, "record", { i });
+    });
+    const ran = await runInDurableObject(stub, (o) =>
+      (o.scheduler as unknown as Record<symbol, RunLoop>)[runLoop]!({ now: now + 2 * HOUR }),
+    );
+    expect(ran.length).toBe(1000);
+    expect(await stub.count("_dc_tasks")).toBe(200);
+    expect(await stub.alarmTime()).toBe(now + HOUR + 1000);
+  });
+
+  it("an object killed during the first task of a batch costs the other tasks no attempt", async () => {
+    const stub = env.TASKS.getByName("batch-death");
+    const now = Date.now();
+    await runInDurableObject(stub, (o) => {
+      for (let i = 0; i < 5; i++) {
+        // One due time (ties run by id): the five are claimed in one batch.
+        o.scheduler.at(now + HOUR, i === 0 ? "hangOnce" : "record", { i }, { id: `b-${i}`, retry: { attempts: 1 } });
+      }
+    });
+    const killed = runDueTasks(stub, { until: now + 2 * HOUR }).then(
+      () => "finished",
+      () => "killed",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await abortAllDurableObjects();
+    expect(await killed).toBe("killed");
+    const revived = env.TASKS.getByName("batch-death");
+    await runDueTasks(revived, { until: now + 2 * HOUR });
+    expect((await revived.runs()).map((r) => [r.id, r.attempt])).toEqual([
+      ["b-1", 1],
+      ["b-2", 1],
+      ["b-3", 1],
+      ["b-4", 1],
+    ]);
+    expect((await revived.deadLog()).map((d) => d.id)).toEqual(["b-0"]);
+    expect(await revived.count("_dc_tasks")).toBe(0);
   });
 });
 

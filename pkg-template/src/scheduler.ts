@@ -38,6 +38,11 @@ export type TaskKind = "at" | "after" | "every" | "cron";
 export interface Task<Payload = unknown> {
   id: string;
   method: string;
+  /**
+   * The payload as stored: the JSON round trip of what was scheduled (a `Date` becomes its ISO
+   * string, `undefined` members vanish), the same from `at`/`after`/`every`/`cron`, `get`,
+   * `list` and the handler's argument.
+   */
   payload: Payload;
   /** When it runs next (a retry's due time includes its backoff). */
   due: number;
@@ -97,8 +102,16 @@ export const nextDue = Symbol.for("durable-core.scheduler.nextDue");
 
 /** Tasks claimed per core call. */
 const CLAIM_BATCH = 32;
+/** Values per task in the flat array of a claim (see `schedulerClaim` in src/wasm/scheduler.rs). */
+const CLAIMED_FIELDS = 5;
 /** Wall time one `alarm()` spends on handlers before it re-arms at once for the rest. */
 const ALARM_BUDGET_MS = 5_000;
+/**
+ * Handlers one `alarm()` runs before it re-arms at once for the rest. The time budget alone is
+ * not enough: in production `Date.now()` only advances across I/O, so a run of synchronous
+ * handlers would never see it spent.
+ */
+export const MAX_TASKS_PER_ALARM = 1_000;
 
 interface CoreTask {
   id: string;
@@ -108,6 +121,15 @@ interface CoreTask {
   due: number;
   scheduledAt: number;
   attempts: number;
+}
+
+/** A delivery of a claim, as the flat array of `schedulerClaim` holds it. */
+interface ClaimedTask {
+  id: string;
+  method: string;
+  payload: string | undefined;
+  scheduledAt: number;
+  attempt: number;
 }
 
 interface CoreDeadTask {
@@ -159,11 +181,18 @@ export class Scheduler<Owner extends object = object> {
   readonly #core: CoreContext;
   readonly #owner: Owner;
   #alarmWrites = 0;
+  /** True while `alarm()` (or `runDueTasks`) runs handlers. */
+  #inAlarm = false;
 
   /** @internal Created by `DurableCore`. */
   constructor(core: CoreContext, owner: Owner) {
     this.#core = core;
     this.#owner = owner;
+    // A new handle mid-run (handle pool eviction while a handler awaits, or a trap) starts
+    // outside the run: put it back inside, so its alarm changes wait for the run's end.
+    core.onNewEngine((engine) => {
+      if (this.#inAlarm) engine.schedulerBeginAlarm();
+    });
   }
 
   /** Runs `method` once at `time` (a past time runs at once). */
@@ -260,47 +289,58 @@ export class Scheduler<Owner extends object = object> {
 
   /**
    * @internal Runs due tasks: the body of `alarm()`, and of `runDueTasks` in tests, where
-   * `now` may be in the future to run tasks without waiting.
+   * `now` may be in the future to run tasks without waiting. Stops after `budgetMs` of wall
+   * time or `maxTasks` handlers, whichever comes first; the alarm is then re-armed at once.
    */
-  async [runDueTasks](options: { now?: number; budgetMs?: number } = {}): Promise<TaskRun[]> {
+  async [runDueTasks](options: { now?: number; budgetMs?: number; maxTasks?: number } = {}): Promise<TaskRun[]> {
     const core = this.#core;
     const clock = () => options.now ?? Date.now();
     const deadline = Date.now() + (options.budgetMs ?? ALARM_BUDGET_MS);
+    const maxTasks = options.maxTasks ?? MAX_TASKS_PER_ALARM;
     const runs: TaskRun[] = [];
-    core.call((engine) => engine.schedulerBeginAlarm());
+    this.#inAlarm = true;
     try {
-      for (;;) {
+      core.call((engine) => engine.schedulerBeginAlarm());
+      claiming: for (;;) {
         const epoch = core.epoch;
         const claim = core.call((engine) =>
           core.ctx.storage.transactionSync(() => engine.schedulerClaim(clock(), CLAIM_BATCH)),
-        ) as { tasks: CoreTask[]; dead: CoreDeadTask[] };
-        for (const dead of claim.dead) await this.#reportFailed(toFailed(dead), new Error(dead.error));
-        if (claim.tasks.length === 0) break;
-        for (let i = 0; i < claim.tasks.length; i++) {
-          const task = claim.tasks[i]!;
-          // After a new handle (trap or eviction of handles) the in-memory claim is gone;
-          // the core then finds deliveries in SQLite instead.
-          const current =
-            core.epoch !== epoch || core.call((engine) => engine.schedulerIsCurrent(task.id, task.attempts));
-          if (!current) continue;
-          if (Date.now() >= deadline) {
-            for (const rest of claim.tasks.slice(i)) {
-              core.call((engine) => engine.schedulerRelease(rest.id, rest.attempts));
-            }
-            return runs;
-          }
+        ) as unknown[];
+        const dead = claim[0] as CoreDeadTask[] | undefined;
+        if (dead !== undefined) {
+          for (const task of dead) await this.#reportFailed(toFailed(task), new Error(task.error));
+        }
+        if (claim.length === 1) {
+          if (dead === undefined) break;
+          continue;
+        }
+        for (let i = 1; i < claim.length; i += CLAIMED_FIELDS) {
+          // Nothing to undo for the rest: a delivery is counted only when it starts.
+          if (runs.length >= maxTasks || Date.now() >= deadline) break claiming;
+          // A new handle does not know this batch: claim again (its unstarted tasks lost nothing).
+          if (core.epoch !== epoch) continue claiming;
+          const task: ClaimedTask = {
+            id: claim[i] as string,
+            method: claim[i + 1] as string,
+            payload: claim[i + 2] as string | undefined,
+            scheduledAt: claim[i + 3] as number,
+            attempt: claim[i + 4] as number,
+          };
+          // False: an earlier handler cancelled or replaced it.
+          if (!core.call((engine) => engine.schedulerStart(task.id, task.attempt))) continue;
           runs.push(await this.#runOne(task, clock));
         }
       }
       return runs;
     } finally {
+      this.#inAlarm = false;
       this.#applyAlarm(core.call((engine) => engine.schedulerEndAlarm()));
     }
   }
 
-  async #runOne(task: CoreTask, clock: () => number): Promise<TaskRun> {
+  async #runOne(task: ClaimedTask, clock: () => number): Promise<TaskRun> {
     const core = this.#core;
-    const run: TaskRun = { id: task.id, method: task.method, attempt: task.attempts, ok: true };
+    const run: TaskRun = { id: task.id, method: task.method, attempt: task.attempt, ok: true };
     try {
       const handler = (this.#owner as Record<string, unknown>)[task.method];
       if (typeof handler !== "function") {
@@ -311,26 +351,47 @@ export class Scheduler<Owner extends object = object> {
       }
       const context: TaskContext = {
         id: task.id,
-        attempt: task.attempts,
+        attempt: task.attempt,
         scheduledAt: task.scheduledAt,
         firedAt: Date.now(),
       };
       await handler.call(this.#owner, parsePayload(task.payload), context);
-      core.call((engine) => engine.schedulerAck(task.id, task.attempts, clock()));
     } catch (error) {
       run.ok = false;
       run.error = messageOf(error);
-      const [, dead] = core.call((engine) =>
-        core.ctx.storage.transactionSync(() =>
-          engine.schedulerFail(task.id, task.attempts, run.error!, clock(), Math.random()),
-        ),
-      ) as [number | undefined, CoreDeadTask | undefined, number];
-      if (dead !== undefined) {
-        run.dead = true;
-        await this.#reportFailed(toFailed(dead), error);
-      }
+      await this.#fail(task, run, error, clock);
+      return run;
+    }
+    // Apart from the handler: a handler that succeeded is never counted as failed. If the ack
+    // does not happen, the delivery stays due and runs again (at-least-once).
+    try {
+      this.#applyAlarm(core.call((engine) => engine.schedulerAck(task.id, task.attempt, clock())));
+    } catch (error) {
+      console.error(`durable-core: task ${task.id} succeeded but could not be acknowledged; it will run again:`, error);
     }
     return run;
+  }
+
+  async #fail(task: ClaimedTask, run: TaskRun, error: unknown, clock: () => number): Promise<void> {
+    const core = this.#core;
+    let dead: CoreDeadTask | undefined;
+    try {
+      const [, buried, alarm] = core.call((engine) =>
+        core.ctx.storage.transactionSync(() =>
+          engine.schedulerFail(task.id, task.attempt, run.error!, clock(), Math.random()),
+        ),
+      ) as [number | undefined, CoreDeadTask | undefined, number];
+      this.#applyAlarm(alarm);
+      dead = buried;
+    } catch (failError) {
+      // The delivery was counted and stays due: it is retried (or dead-lettered) on redelivery.
+      console.error(`durable-core: the failure of task ${task.id} could not be recorded; it will run again:`, failError);
+      return;
+    }
+    if (dead !== undefined) {
+      run.dead = true;
+      await this.#reportFailed(toFailed(dead), error);
+    }
   }
 
   async #reportFailed(task: FailedTask, error: unknown): Promise<void> {
@@ -379,7 +440,8 @@ export class Scheduler<Owner extends object = object> {
       engine.schedulerSchedule(kind, when, expression, opts?.timezone, id, method, text, opts?.retry, Date.now()),
     ) as [string, number, number, number, number];
     this.#applyAlarm(alarm);
-    return { id: taskId, method, payload, due, kind, attempts };
+    // The stored form, as get/list/the handler see it, never the caller's own object.
+    return { id: taskId, method, payload: parsePayload(text), due, kind, attempts };
   }
 
   /** The core's alarm decision: NaN = keep, Infinity = delete, else set to that time. */

@@ -87,6 +87,16 @@ impl AlarmBook {
         self.earliest = None;
     }
 
+    /// A claim at `now` found nothing due: a cached head due by then is not in SQLite (it was
+    /// written by a transaction that rolled back), so forget it.
+    pub(crate) fn nothing_due_at(&mut self, now: i64) {
+        if let Some(Some(head)) = &self.earliest {
+            if head.due <= now {
+                self.earliest = None;
+            }
+        }
+    }
+
     /// What the native alarm must become, and records that the facade will make it so.
     pub(crate) fn settle(&mut self, db: &dyn SqlBackend) -> Result<AlarmChange, Error> {
         if self.in_alarm {

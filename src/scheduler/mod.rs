@@ -22,18 +22,22 @@
 //! 2. Loop: [`Scheduler::claim_due`]`(now, batch)` inside `transactionSync`. Call
 //!    `onTaskFailed` for each task in `dead` (tasks delivered `attempts` times that never
 //!    finished: the object died under them). Stop when `tasks` is empty.
-//! 3. For each claimed task, in order: skip it unless [`Scheduler::is_current`] (it was
-//!    cancelled or replaced by an earlier handler of the batch); once the time budget is
-//!    spent, [`Scheduler::release`] the rest and leave the loop. Otherwise run
+//! 3. For each claimed task, in order: stop once the time budget or the task budget of the
+//!    run is spent (unstarted deliveries were never counted: nothing to undo). Otherwise
+//!    [`Scheduler::start`] it, which counts the delivery right before the handler runs and is
+//!    false when an earlier handler of the batch cancelled or replaced it (skip it); then run
 //!    `this[method](payload, { id, attempt: task.attempts, scheduledAt, firedAt })`, then
 //!    [`Scheduler::ack`] on success or [`Scheduler::fail`] (inside `transactionSync`) on a
-//!    throw, calling `onTaskFailed` when it returns a dead letter.
+//!    throw, calling `onTaskFailed` when it returns a dead letter. A failed `ack` leaves the
+//!    delivery for redelivery. If the object got a new handle meanwhile, call
+//!    [`Scheduler::begin_alarm`] on it and claim again.
 //! 4. Always (in `finally`): [`Scheduler::end_alarm`] and apply its change. When work is left
 //!    the change arms the alarm at a time already past, so the platform runs the rest at once
 //!    in a fresh invocation.
 //!
-//! A claim is durable-safe: claiming only counts the delivery (`attempts + 1`), it never
-//! removes anything. A task leaves the queue (or moves to its next occurrence) only when it is
+//! A claim is durable-safe: claiming counts and removes nothing; starting a delivery only
+//! counts it (`attempts + 1`), so if the object dies during one handler, only that task loses
+//! an attempt. A task leaves the queue (or moves to its next occurrence) only when it is
 //! acknowledged, so a task whose object died mid-handler is still due and runs again, with
 //! `attempt` one higher. Delivery is at-least-once.
 

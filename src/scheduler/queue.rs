@@ -1,7 +1,8 @@
 //! The queue itself: every read and write of `_dc_tasks` and `_dc_dead_tasks`.
 //!
 //! One statement per call on the hot paths: `schedule` is one INSERT (an upsert when the caller
-//! names the id), `ack` one DELETE or UPDATE, `claim_due` one UPDATE for the whole batch.
+//! names the id), `claim_due` one SELECT for the whole batch, `start` one UPDATE (the delivery
+//! is counted only when its handler is about to run), `ack` one DELETE or UPDATE.
 //! `claim_due`, `fail` and `retry_failed` may write several statements: the facade runs them
 //! inside `transactionSync`. A delivery is named by `(id, attempt)`, so an `ack` or `fail` that
 //! arrives after its task was cancelled or replaced (even by the handler itself, rescheduling
@@ -65,14 +66,16 @@ static INSERT_ONE_SHOT: LazyLock<[String; 2]> = LazyLock::new(|| {
         )
     })
 });
-static CLAIM: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "UPDATE _dc_tasks SET attempts = attempts + 1 WHERE id IN \
-         (SELECT id FROM _dc_tasks WHERE due <= ?1 ORDER BY due, id LIMIT ?2) RETURNING {TASK_COLUMNS}"
-    )
-});
+/// Selects the batch without counting anything: a delivery is counted by [`START`], right
+/// before its handler runs, so tasks of a batch whose object dies early lose no attempt.
+static CLAIM: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {TASK_COLUMNS} FROM _dc_tasks WHERE due <= ?1 ORDER BY due, id LIMIT ?2"));
+/// Counts a delivery: `?2` is its attempt, so the row must still hold the attempts it was
+/// claimed with (a task cancelled or replaced since does not match).
+const START: &str = "UPDATE _dc_tasks SET attempts = ?2 WHERE id = ?1 AND attempts = ?2 - 1";
 
-/// A claim: the due tasks delivered now, in due order, and the tasks found delivered
+/// A claim: the due tasks to deliver now, in due order, each with the `attempts` its delivery
+/// will have (call [`Scheduler::start`] right before running it), and the tasks found delivered
 /// `attempts` times without ever finishing (moved to dead letters; call `onTaskFailed`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Claim {
@@ -98,13 +101,32 @@ pub struct Outcome<T> {
     pub alarm: AlarmChange,
 }
 
+/// A delivery of the current batch. `stored.task.attempts` is the delivery's attempt; SQLite
+/// holds one less until the delivery is started.
+#[derive(Debug)]
+struct Delivery {
+    stored: StoredTask,
+    started: bool,
+}
+
+impl Delivery {
+    /// The `attempts` column of the task while this delivery is current.
+    fn stored_attempts(&self) -> u32 {
+        if self.started {
+            self.stored.task.attempts
+        } else {
+            self.stored.task.attempts.saturating_sub(1)
+        }
+    }
+}
+
 /// The per-object queue handle. Holds only caches: dropping it loses nothing.
 #[derive(Debug)]
 pub struct Scheduler {
     ids: IdGenerator,
     alarm: AlarmBook,
     /// Deliveries claimed and not yet acknowledged, failed or released, by task id.
-    in_flight: HashMap<String, StoredTask>,
+    in_flight: HashMap<String, Delivery>,
 }
 
 impl Scheduler {
@@ -128,9 +150,12 @@ impl Scheduler {
     }
 
     /// `alarm()` is ending: the one alarm change of the whole run. Unacknowledged claims are
-    /// forgotten here (they stay due in SQLite and are delivered again).
+    /// forgotten here (they stay due in SQLite and are delivered again). The earliest due time
+    /// is re-read from SQLite (one indexed SELECT per run), so a cache left wrong by a rolled-back
+    /// transaction cannot keep re-arming the alarm for a task that does not exist.
     pub fn end_alarm(&mut self, db: &dyn SqlBackend) -> Result<AlarmChange, Error> {
         self.alarm.end_alarm();
+        self.alarm.forget();
         self.in_flight.clear();
         let change = self.alarm.settle(db);
         self.forget_on_error(change)
@@ -209,7 +234,7 @@ impl Scheduler {
         // A claimed delivery of the replaced task must not run; one of an unchanged recurring
         // task is still the same delivery.
         let same_delivery = self.in_flight.get(&task.id).is_some_and(|claimed| {
-            claimed.task.attempts == task.attempts && claimed.task.scheduled_at == task.scheduled_at
+            claimed.stored_attempts() == task.attempts && claimed.stored.task.scheduled_at == task.scheduled_at
         });
         if !same_delivery {
             self.in_flight.remove(&task.id);
@@ -321,10 +346,10 @@ impl Scheduler {
         Ok(Some(task))
     }
 
-    /// Delivers up to `limit` tasks due at `now_ms`, in due order: counts the delivery
-    /// (`attempts + 1`, the handler's `attempt`) and removes nothing. Several statements when
-    /// a task turns out to have been delivered `attempts` times without finishing: run inside
-    /// `transactionSync`.
+    /// Selects up to `limit` tasks due at `now_ms`, in due order, to deliver now. Counts
+    /// nothing and removes nothing: [`Scheduler::start`] counts each delivery right before its
+    /// handler runs. Several statements when a task turns out to have been delivered `attempts`
+    /// times without finishing: run inside `transactionSync`.
     pub fn claim_due(&mut self, db: &dyn SqlBackend, now_ms: i64, limit: u32) -> Result<Claim, Error> {
         let claimed = self.claim(db, now_ms, limit);
         self.forget_on_error(claimed)
@@ -332,31 +357,53 @@ impl Scheduler {
 
     fn claim(&mut self, db: &dyn SqlBackend, now_ms: i64, limit: u32) -> Result<Claim, Error> {
         let result = db.exec(&CLAIM, &[SqlValue::Integer(now_ms), SqlValue::Integer(i64::from(limit))])?;
-        let mut delivered = result.rows.iter().map(|row| decode_task(row)).collect::<Result<Vec<_>, _>>()?;
-        // RETURNING comes in no promised order.
-        delivered.sort_by(|a, b| (a.task.due, &a.task.id).cmp(&(b.task.due, &b.task.id)));
+        if result.rows.is_empty() {
+            // A cached head that is due but not in SQLite was written by a rolled-back transaction.
+            self.alarm.nothing_due_at(now_ms);
+        }
         let mut claim = Claim::default();
-        for stored in delivered {
-            if stored.task.attempts > stored.task.retry.attempts {
-                // This claim delivered nothing: the dead letter counts the deliveries made.
-                let deliveries = stored.task.attempts.saturating_sub(1);
+        for row in &result.rows {
+            let mut stored = decode_task(row)?;
+            let deliveries = stored.task.attempts;
+            if deliveries >= stored.task.retry.attempts {
                 let error = format!(
                     "delivered {deliveries} times without finishing: the object stopped during the handler \
                      (eviction, crash, deploy or an exceeded limit)"
                 );
                 claim.dead.push(self.bury(db, &stored, deliveries, &error, now_ms)?);
             } else {
+                stored.task.attempts = deliveries.saturating_add(1);
                 claim.tasks.push(stored.task.clone());
-                self.in_flight.insert(stored.task.id.clone(), stored);
+                self.in_flight.insert(stored.task.id.clone(), Delivery { stored, started: false });
             }
         }
         Ok(claim)
     }
 
+    /// The handler of the claimed delivery `(id, attempt)` is about to run: counts the delivery
+    /// (the task's `attempts` becomes `attempt`). False when it must not run: cancelled or
+    /// replaced since the claim, or not claimed by this handle (after a new handle, claim again).
+    pub fn start(&mut self, db: &dyn SqlBackend, id: &str, attempt: u32) -> Result<bool, Error> {
+        let Some(delivery) = self.in_flight.get_mut(id) else { return Ok(false) };
+        if delivery.stored.task.attempts != attempt {
+            return Ok(false);
+        }
+        if delivery.started {
+            return Ok(true);
+        }
+        let result = db.exec(START, &[SqlValue::from(id), SqlValue::Integer(i64::from(attempt))])?;
+        if result.rows_written == 0 {
+            self.in_flight.remove(id);
+            return Ok(false);
+        }
+        delivery.started = true;
+        Ok(true)
+    }
+
     /// Whether the delivery `(id, attempt)` of the current batch should still run: false once
     /// its task was cancelled or replaced by an earlier handler.
     pub fn is_current(&self, id: &str, attempt: u32) -> bool {
-        self.in_flight.get(id).is_some_and(|claimed| claimed.task.attempts == attempt)
+        self.in_flight.get(id).is_some_and(|claimed| claimed.stored.task.attempts == attempt)
     }
 
     /// The handler of `(id, attempt)` succeeded: a one-shot is removed, a recurring task moves
@@ -386,10 +433,15 @@ impl Scheduler {
         self.advance_or_remove(db, &delivery, now_ms)
     }
 
-    /// A delivery claimed but not run (the time budget ran out first): it was never
-    /// attempted, so its count is taken back. It stays due.
+    /// A delivery claimed but not run: it was never attempted. Not started, nothing was counted;
+    /// started, its count is taken back. It stays due. (The facade needs it no longer: it
+    /// simply does not start what it will not run.)
     pub fn release(&mut self, db: &dyn SqlBackend, id: &str, attempt: u32) -> Result<bool, Error> {
-        self.in_flight.remove(id);
+        if let Some(claimed) = self.in_flight.remove(id) {
+            if claimed.stored.task.attempts == attempt && !claimed.started {
+                return Ok(true);
+            }
+        }
         let result = db.exec(
             "UPDATE _dc_tasks SET attempts = attempts - 1 WHERE id = ?1 AND attempts = ?2",
             &[SqlValue::from(id), SqlValue::Integer(i64::from(attempt))],
@@ -444,7 +496,8 @@ impl Scheduler {
     }
 
     /// The claimed delivery `(id, attempt)`, from memory or, after the handle was rebuilt
-    /// mid-batch, from SQLite; `None` when the task is gone or was replaced since.
+    /// mid-batch, from SQLite; `None` when the task is gone or was replaced since. A delivery
+    /// acknowledged or failed without [`Scheduler::start`] is counted now: it was delivered.
     fn take_delivery(
         &mut self,
         db: &dyn SqlBackend,
@@ -452,8 +505,14 @@ impl Scheduler {
         attempt: u32,
     ) -> Result<Option<StoredTask>, Error> {
         if let Some(claimed) = self.in_flight.remove(id) {
-            if claimed.task.attempts == attempt {
-                return Ok(Some(claimed));
+            if claimed.stored.task.attempts == attempt {
+                if !claimed.started {
+                    let counted = db.exec(START, &[SqlValue::from(id), SqlValue::Integer(i64::from(attempt))])?;
+                    if counted.rows_written == 0 {
+                        return Ok(None);
+                    }
+                }
+                return Ok(Some(claimed.stored));
             }
         }
         let result = db.exec(

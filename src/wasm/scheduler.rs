@@ -14,6 +14,9 @@ use js_sys::Array;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+/// Values per task in the array `schedulerClaim` returns.
+const CLAIMED_FIELDS: u32 = 5;
+
 /// One number for an [`AlarmChange`].
 fn alarm_code(change: AlarmChange) -> f64 {
     match change {
@@ -144,12 +147,35 @@ impl Engine {
         self.scheduler.begin_alarm();
     }
 
-    /// `{ tasks, dead }`. Call inside `transactionSync`.
+    /// One flat array, since a claim is on the hot path of `alarm()`: element 0 is the dead
+    /// letters (an array of dead tasks, or undefined when none), then
+    /// [`CLAIMED_FIELDS`] values per task to run: `id, method, payload (JSON text or undefined),
+    /// scheduledAt, attempt`. Call inside `transactionSync`.
     #[wasm_bindgen(js_name = schedulerClaim)]
-    pub fn scheduler_claim(&mut self, now: f64, limit: u32) -> Result<JsValue, JsValue> {
+    pub fn scheduler_claim(&mut self, now: f64, limit: u32) -> Result<Array, JsValue> {
         let now = now_ms(now)?;
         let claim = self.scheduler.claim_due(&self.db, now, limit).map_err(|e| error_to_js(&e))?;
-        to_js(&claim)
+        let out = Array::new_with_length(1 + CLAIMED_FIELDS * claim.tasks.len() as u32);
+        if !claim.dead.is_empty() {
+            out.set(0, to_js(&claim.dead)?);
+        }
+        let mut i = 1;
+        for task in &claim.tasks {
+            out.set(i, JsValue::from_str(&task.id));
+            out.set(i + 1, JsValue::from_str(&task.method));
+            out.set(i + 2, task.payload.as_deref().map_or(JsValue::UNDEFINED, JsValue::from_str));
+            out.set(i + 3, JsValue::from_f64(task.scheduled_at as f64));
+            out.set(i + 4, JsValue::from_f64(f64::from(task.attempts)));
+            i += CLAIMED_FIELDS;
+        }
+        Ok(out)
+    }
+
+    /// Counts the delivery right before its handler runs; false: skip it (cancelled or
+    /// replaced since the claim, or claimed by another handle).
+    #[wasm_bindgen(js_name = schedulerStart)]
+    pub fn scheduler_start(&mut self, id: &str, attempt: u32) -> Result<bool, JsValue> {
+        self.scheduler.start(&self.db, id, attempt).map_err(|e| error_to_js(&e))
     }
 
     #[wasm_bindgen(js_name = schedulerIsCurrent)]

@@ -50,6 +50,16 @@ function encodeNumber(n: number): string {
   );
 }
 
+/** Matches a character that `escapeString` rewrites; one object (a literal in the hot path is a new RegExp per call). */
+const ESCAPED = /[\u0000-\u0002]/;
+
+/** Whether `s` holds a character below U+0003: a char-code loop for short strings (most key parts), the regex for long ones. */
+function needsEscape(s: string): boolean {
+  if (s.length > 32) return ESCAPED.test(s);
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) < 3) return true;
+  return false;
+}
+
 function escapeString(s: string): string {
   return s.replace(/[\u0000-\u0002]/g, (c) => "\u0002" + String.fromCharCode(c.charCodeAt(0) + 3));
 }
@@ -65,7 +75,7 @@ export function encodeFlat(key: unknown): string | undefined {
       case "string":
         if (!(part as WellFormedCheck).isWellFormed()) return undefined;
         units += part.length;
-        out += "s" + (/[\u0000-\u0002]/.test(part) ? escapeString(part) : part) + STRING_END;
+        out += "s" + (needsEscape(part) ? escapeString(part) : part) + STRING_END;
         break;
       case "number":
         if (!Number.isFinite(part)) return undefined;

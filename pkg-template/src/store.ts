@@ -101,6 +101,11 @@ function codec<T>(op: () => T): T {
   }
 }
 
+/** The kv key of `key` outside any engine call (see {@link codec}). */
+function encodeKeyOutside(key: Key): string {
+  return codec(() => encodeKey(key));
+}
+
 /** One page of a paged read and the position to resume after (its last item's). */
 interface Page<T, C> {
   items: T[];
@@ -364,9 +369,17 @@ export class Store {
         return;
       }
     }
+    this.#putSlow(key, value);
+  }
+
+  /**
+   * The rest of {@link Store.put}, apart so that `put` itself captures nothing in a closure: a
+   * captured parameter makes V8 allocate a context on every call, fast path included.
+   */
+  #putSlow(key: Key, value: unknown): void {
     const maintained = this.#call(() => this.#maintained);
     if (maintained.length === 0) {
-      this.#kv.put(encodeFlat(key) ?? codec(() => encodeKey(key)), value);
+      this.#kv.put(encodeFlat(key) ?? encodeKeyOutside(key), value);
       return;
     }
     // User code runs outside any engine call, before anything is written: a throw there writes
@@ -388,7 +401,8 @@ export class Store {
   /** The value under `key`, or `undefined`. */
   get<V = unknown>(key: Key): V | undefined {
     // The common flat key needs no engine call at all.
-    return this.#kv.get(encodeFlat(key) ?? codec(() => encodeKey(key))) as V | undefined;
+    // `encodeKeyOutside` keeps `key` out of a closure here (see {@link Store.#putSlow}).
+    return this.#kv.get(encodeFlat(key) ?? encodeKeyOutside(key)) as V | undefined;
   }
 
   has(key: Key): boolean {

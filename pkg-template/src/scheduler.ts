@@ -100,8 +100,8 @@ export const alarmWrites = Symbol.for("durable-core.scheduler.alarmWrites");
 /** @internal The earliest due time in the queue (for `runDueTasks`). */
 export const nextDue = Symbol.for("durable-core.scheduler.nextDue");
 
-/** Tasks claimed per core call. */
-const CLAIM_BATCH = 32;
+/** Tasks claimed per core call. A claim counts nothing and reads 7 columns a task, so a larger batch only saves calls. */
+const CLAIM_BATCH = 128;
 /** Values per task in the flat array of a claim (see `schedulerClaim` in src/wasm/scheduler.rs). */
 const CLAIMED_FIELDS = 5;
 /** Wall time one `alarm()` spends on handlers before it re-arms at once for the rest. */

@@ -68,8 +68,14 @@ static INSERT_ONE_SHOT: LazyLock<[String; 2]> = LazyLock::new(|| {
 });
 /// Selects the batch without counting anything: a delivery is counted by [`START`], right
 /// before its handler runs, so tasks of a batch whose object dies early lose no attempt.
-static CLAIM: LazyLock<String> =
-    LazyLock::new(|| format!("SELECT {TASK_COLUMNS} FROM _dc_tasks WHERE due <= ?1 ORDER BY due, id LIMIT ?2"));
+/// Only the columns a delivery needs to run and to be acknowledged as a one-shot (7 of 16:
+/// each value crosses from JS and is converted on its own); `fail`, the `ack` of a recurring
+/// task and a poison task read the whole row again ([`FULL_DELIVERY`]).
+const CLAIM: &str = "SELECT id, method, payload, kind, scheduled_at, attempts, max_attempts FROM _dc_tasks \
+WHERE due <= ?1 ORDER BY due, id LIMIT ?2";
+/// The whole row of the delivery `(id, attempts)`.
+static FULL_DELIVERY: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {TASK_COLUMNS} FROM _dc_tasks WHERE id = ?1 AND attempts = ?2"));
 /// Counts a delivery: `?2` is its attempt, so the row must still hold the attempts it was
 /// claimed with (a task cancelled or replaced since does not match).
 const START: &str = "UPDATE _dc_tasks SET attempts = ?2 WHERE id = ?1 AND attempts = ?2 - 1";
@@ -79,8 +85,19 @@ const START: &str = "UPDATE _dc_tasks SET attempts = ?2 WHERE id = ?1 AND attemp
 /// `attempts` times without ever finishing (moved to dead letters; call `onTaskFailed`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Claim {
-    pub tasks: Vec<Task>,
+    pub tasks: Vec<ClaimedTask>,
     pub dead: Vec<DeadTask>,
+}
+
+/// A task of a claim: what its handler needs. `attempts` is the delivery's attempt.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimedTask {
+    pub id: String,
+    pub method: String,
+    pub payload: Option<String>,
+    pub scheduled_at: i64,
+    pub attempts: u32,
 }
 
 /// What became of a failed delivery.
@@ -101,11 +118,13 @@ pub struct Outcome<T> {
     pub alarm: AlarmChange,
 }
 
-/// A delivery of the current batch. `stored.task.attempts` is the delivery's attempt; SQLite
-/// holds one less until the delivery is started.
+/// A delivery of the current batch. `attempt` is the delivery's attempt; SQLite holds one
+/// less until the delivery is started.
 #[derive(Debug)]
 struct Delivery {
-    stored: StoredTask,
+    attempt: u32,
+    scheduled_at: i64,
+    recurring: bool,
     started: bool,
 }
 
@@ -113,11 +132,19 @@ impl Delivery {
     /// The `attempts` column of the task while this delivery is current.
     fn stored_attempts(&self) -> u32 {
         if self.started {
-            self.stored.task.attempts
+            self.attempt
         } else {
-            self.stored.task.attempts.saturating_sub(1)
+            self.attempt.saturating_sub(1)
         }
     }
+}
+
+/// A delivery taken out of the batch to be acknowledged or failed (already counted).
+enum Taken {
+    /// A one-shot: its row is not needed to end it.
+    OneShot,
+    /// The whole row, read again.
+    Full(Box<StoredTask>),
 }
 
 /// The per-object queue handle. Holds only caches: dropping it loses nothing.
@@ -234,7 +261,7 @@ impl Scheduler {
         // A claimed delivery of the replaced task must not run; one of an unchanged recurring
         // task is still the same delivery.
         let same_delivery = self.in_flight.get(&task.id).is_some_and(|claimed| {
-            claimed.stored_attempts() == task.attempts && claimed.stored.task.scheduled_at == task.scheduled_at
+            claimed.stored_attempts() == task.attempts && claimed.scheduled_at == task.scheduled_at
         });
         if !same_delivery {
             self.in_flight.remove(&task.id);
@@ -356,26 +383,51 @@ impl Scheduler {
     }
 
     fn claim(&mut self, db: &dyn SqlBackend, now_ms: i64, limit: u32) -> Result<Claim, Error> {
-        let result = db.exec(&CLAIM, &[SqlValue::Integer(now_ms), SqlValue::Integer(i64::from(limit))])?;
+        let result = db.exec(CLAIM, &[SqlValue::Integer(now_ms), SqlValue::Integer(i64::from(limit))])?;
         if result.rows.is_empty() {
             // A cached head that is due but not in SQLite was written by a rolled-back transaction.
             self.alarm.nothing_due_at(now_ms);
         }
-        let mut claim = Claim::default();
-        for row in &result.rows {
-            let mut stored = decode_task(row)?;
-            let deliveries = stored.task.attempts;
-            if deliveries >= stored.task.retry.attempts {
+        let mut claim = Claim { tasks: Vec::with_capacity(result.rows.len()), dead: Vec::new() };
+        for row in result.rows {
+            let Ok::<[SqlValue; 7], _>([id, method, payload, kind, scheduled_at, attempts, max_attempts]) = row.try_into()
+            else {
+                return Err(storage_error("a claimed row has unexpected columns"));
+            };
+            let id = into_text(id, "id")?;
+            let deliveries = count(&attempts, "attempts")?;
+            if deliveries >= count(&max_attempts, "max_attempts")? {
                 let error = format!(
                     "delivered {deliveries} times without finishing: the object stopped during the handler \
                      (eviction, crash, deploy or an exceeded limit)"
                 );
+                let full = db.exec(&FULL_DELIVERY, &[SqlValue::from(id.as_str()), attempts])?;
+                let stored = full
+                    .first_row()
+                    .map(decode_task)
+                    .transpose()?
+                    .ok_or_else(|| storage_error("a claimed task vanished"))?;
                 claim.dead.push(self.bury(db, &stored, deliveries, &error, now_ms)?);
-            } else {
-                stored.task.attempts = deliveries.saturating_add(1);
-                claim.tasks.push(stored.task.clone());
-                self.in_flight.insert(stored.task.id.clone(), Delivery { stored, started: false });
+                continue;
             }
+            let kind = kind.as_str().and_then(TaskKind::parse).ok_or_else(|| storage_error("unknown task kind"))?;
+            let scheduled_at =
+                scheduled_at.as_i64().ok_or_else(|| storage_error("column scheduled_at is not an integer"))?;
+            let attempt = deliveries.saturating_add(1);
+            self.in_flight.insert(
+                id.clone(),
+                Delivery { attempt, scheduled_at, recurring: kind.is_recurring(), started: false },
+            );
+            claim.tasks.push(ClaimedTask {
+                id,
+                method: into_text(method, "method")?,
+                payload: match payload {
+                    SqlValue::Null => None,
+                    other => Some(into_text(other, "payload")?),
+                },
+                scheduled_at,
+                attempts: attempt,
+            });
         }
         Ok(claim)
     }
@@ -385,7 +437,7 @@ impl Scheduler {
     /// replaced since the claim, or not claimed by this handle (after a new handle, claim again).
     pub fn start(&mut self, db: &dyn SqlBackend, id: &str, attempt: u32) -> Result<bool, Error> {
         let Some(delivery) = self.in_flight.get_mut(id) else { return Ok(false) };
-        if delivery.stored.task.attempts != attempt {
+        if delivery.attempt != attempt {
             return Ok(false);
         }
         if delivery.started {
@@ -403,7 +455,7 @@ impl Scheduler {
     /// Whether the delivery `(id, attempt)` of the current batch should still run: false once
     /// its task was cancelled or replaced by an earlier handler.
     pub fn is_current(&self, id: &str, attempt: u32) -> bool {
-        self.in_flight.get(id).is_some_and(|claimed| claimed.stored.task.attempts == attempt)
+        self.in_flight.get(id).is_some_and(|claimed| claimed.attempt == attempt)
     }
 
     /// The handler of `(id, attempt)` succeeded: a one-shot is removed, a recurring task moves
@@ -429,8 +481,16 @@ impl Scheduler {
         attempt: u32,
         now_ms: i64,
     ) -> Result<bool, Error> {
-        let Some(delivery) = self.take_delivery(db, id, attempt)? else { return Ok(false) };
-        self.advance_or_remove(db, &delivery, now_ms)
+        match self.take_delivery(db, id, attempt, false)? {
+            None => Ok(false),
+            Some(Taken::Full(delivery)) => self.advance_or_remove(db, &delivery, now_ms),
+            Some(Taken::OneShot) => {
+                let key = [SqlValue::from(id), SqlValue::Integer(i64::from(attempt))];
+                let removed = db.exec("DELETE FROM _dc_tasks WHERE id = ?1 AND attempts = ?2", &key)?;
+                self.alarm.note_removed(id);
+                Ok(removed.rows_written > 0)
+            }
+        }
     }
 
     /// A delivery claimed but not run: it was never attempted. Not started, nothing was counted;
@@ -438,7 +498,7 @@ impl Scheduler {
     /// simply does not start what it will not run.)
     pub fn release(&mut self, db: &dyn SqlBackend, id: &str, attempt: u32) -> Result<bool, Error> {
         if let Some(claimed) = self.in_flight.remove(id) {
-            if claimed.stored.task.attempts == attempt && !claimed.started {
+            if claimed.attempt == attempt && !claimed.started {
                 return Ok(true);
             }
         }
@@ -476,7 +536,7 @@ impl Scheduler {
         now_ms: i64,
         random: f64,
     ) -> Result<(Option<i64>, Option<DeadTask>), Error> {
-        let Some(delivery) = self.take_delivery(db, id, attempt)? else { return Ok((None, None)) };
+        let Some(Taken::Full(delivery)) = self.take_delivery(db, id, attempt, true)? else { return Ok((None, None)) };
         if attempt >= delivery.task.retry.attempts {
             return Ok((None, Some(self.bury(db, &delivery, attempt, error, now_ms)?)));
         }
@@ -495,31 +555,32 @@ impl Scheduler {
         Ok((Some(retry_at), None))
     }
 
-    /// The claimed delivery `(id, attempt)`, from memory or, after the handle was rebuilt
-    /// mid-batch, from SQLite; `None` when the task is gone or was replaced since. A delivery
+    /// The claimed delivery `(id, attempt)`: a one-shot of this batch is ended from memory
+    /// (unless `full`), anything else, or a delivery unknown to this handle (rebuilt mid-batch),
+    /// is read again from SQLite; `None` when the task is gone or was replaced since. A delivery
     /// acknowledged or failed without [`Scheduler::start`] is counted now: it was delivered.
     fn take_delivery(
         &mut self,
         db: &dyn SqlBackend,
         id: &str,
         attempt: u32,
-    ) -> Result<Option<StoredTask>, Error> {
+        full: bool,
+    ) -> Result<Option<Taken>, Error> {
         if let Some(claimed) = self.in_flight.remove(id) {
-            if claimed.stored.task.attempts == attempt {
+            if claimed.attempt == attempt {
                 if !claimed.started {
                     let counted = db.exec(START, &[SqlValue::from(id), SqlValue::Integer(i64::from(attempt))])?;
                     if counted.rows_written == 0 {
                         return Ok(None);
                     }
                 }
-                return Ok(Some(claimed.stored));
+                if !full && !claimed.recurring {
+                    return Ok(Some(Taken::OneShot));
+                }
             }
         }
-        let result = db.exec(
-            &format!("SELECT {TASK_COLUMNS} FROM _dc_tasks WHERE id = ?1 AND attempts = ?2"),
-            &[SqlValue::from(id), SqlValue::Integer(i64::from(attempt))],
-        )?;
-        result.first_row().map(decode_task).transpose()
+        let result = db.exec(&FULL_DELIVERY, &[SqlValue::from(id), SqlValue::Integer(i64::from(attempt))])?;
+        Ok(result.first_row().map(decode_task).transpose()?.map(|stored| Taken::Full(Box::new(stored))))
     }
 
     /// Writes the dead letter of `delivery` (after `deliveries` attempts), then retires its
@@ -617,4 +678,16 @@ fn recurrence(delivery: &StoredTask) -> Result<Option<Recurrence>, Error> {
         .ok_or_else(|| storage_error("a recurring task has neither interval nor cron"))?;
     let schedule = CronSchedule::parse(expression, task.timezone.as_deref()).map_err(Error::from)?;
     Ok(Some(Recurrence::Cron(Box::new(schedule))))
+}
+
+fn into_text(value: SqlValue, name: &str) -> Result<String, Error> {
+    match value {
+        SqlValue::Text(text) => Ok(text),
+        _ => Err(storage_error(&format!("column {name} is not text"))),
+    }
+}
+
+fn count(value: &SqlValue, name: &str) -> Result<u32, Error> {
+    let value = value.as_i64().ok_or_else(|| storage_error(&format!("column {name} is not an integer")))?;
+    Ok(u32::try_from(value.max(0)).unwrap_or(u32::MAX))
 }

@@ -101,12 +101,6 @@ impl Engine {
         self.fanout.publish(topic, except).map_err(|e| error_to_js(&e))
     }
 
-    /// Every live slot, without `except`.
-    #[wasm_bindgen(js_name = fanoutBroadcast)]
-    pub fn fanout_broadcast(&self, except: Option<u32>) -> Vec<u32> {
-        self.fanout.broadcast(except)
-    }
-
     /// All slots, the recipients of a topic, or the possible recipients of a pattern.
     #[wasm_bindgen(js_name = fanoutConnections)]
     pub fn fanout_connections(&mut self, filter: Option<String>) -> Result<Vec<u32>, JsValue> {
@@ -137,11 +131,6 @@ impl Engine {
     #[wasm_bindgen(js_name = fanoutDeparture)]
     pub fn fanout_departure(&mut self, id: &str, presence_topics: Vec<String>) -> Result<Ts<PresencePlan>, JsValue> {
         presence_plan(self.fanout.departure(id, &presence_topics).map_err(|e| error_to_js(&e))?)
-    }
-
-    #[wasm_bindgen(js_name = fanoutSlotOf)]
-    pub fn fanout_slot_of(&self, id: &str) -> Option<u32> {
-        self.fanout.slot_of(id)
     }
 
     /// Replaces the index after a wake. Entry `i` (slot `i`) is `ids[i]` with the next

@@ -49,9 +49,3 @@ pub fn sql_compile(template: SqlTemplateJs) -> Result<CompiledSqlJs, JsValue> {
         .map_err(|e| argument_error("result", &super::interop::thrown_message(&e)))?;
     Ok(result.unchecked_into())
 }
-
-/// Runs the statement checks alone on SQL text (`SQL_FORBIDDEN` when refused).
-#[wasm_bindgen(js_name = sqlCheck)]
-pub fn sql_check(text: &str) -> Result<(), JsValue> {
-    sql::check(text).map_err(|e| error_to_js(&e))
-}

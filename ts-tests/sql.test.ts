@@ -104,6 +104,20 @@ describe("queries", () => {
     });
   });
 
+  it("refuses an async transaction function before it runs, so nothing after an await escapes", async () => {
+    await withItems("async-tx-await", 1, async (obj) => {
+      const error = thrown(() =>
+        obj.sql.transaction(async () => {
+          await null;
+          obj.sql.run`DELETE FROM items`;
+        }),
+      );
+      expect(error.code).toBe("SQL_FORBIDDEN");
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(obj.stock(1)).toBe(1);
+    });
+  });
+
   it("splices fragments, joins, identifiers and raw text", async () => {
     await withItems("fragments", 10, (obj) => {
       const minStock = sql`stock >= ${4}`;

@@ -7,6 +7,7 @@
  * caches that per `TemplateStringsArray`, converts values and calls `ctx.storage.sql.exec`
  * directly. A query whose values are all plain therefore makes no wasm call after its first run.
  */
+import { isAsyncFunction } from "./is-async-function.js";
 import type { CoreContext } from "./engine.js";
 import { DurableCoreError } from "./errors.js";
 import { sqlCompile, type CompiledSql, type SqlHole, type SqlTemplate } from "./wasm/durable_core.js";
@@ -207,6 +208,13 @@ function flatten(values: readonly unknown[], args: unknown[], holes?: SqlHole[])
 // ---------------------------------------------------------------------------------------------
 // Binding
 
+function asyncTransaction(): DurableCoreError {
+  return new DurableCoreError(
+    "SQL_FORBIDDEN",
+    "this.sql.transaction(fn) takes a synchronous function: an awaited part would run outside the transaction (nothing was written)",
+  );
+}
+
 function bindError(message: string): DurableCoreError {
   return new DurableCoreError("SQL_BIND", message);
 }
@@ -396,14 +404,10 @@ export class Sql {
    * because its awaited part would run outside the transaction.
    */
   transaction<T>(fn: () => T): T {
+    if (isAsyncFunction(fn)) throw asyncTransaction();
     return this.#core.ctx.storage.transactionSync(() => {
       const result = fn();
-      if (result !== null && typeof (result as { then?: unknown })?.then === "function") {
-        throw new DurableCoreError(
-          "SQL_FORBIDDEN",
-          "this.sql.transaction(fn) takes a synchronous function: an awaited part would run outside the transaction (the transaction was rolled back)",
-        );
-      }
+      if (result !== null && typeof (result as { then?: unknown })?.then === "function") throw asyncTransaction();
       return result;
     });
   }

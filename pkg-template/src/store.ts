@@ -12,6 +12,7 @@
  * strings, numbers, booleans and null are encoded in JS by `store-keys.ts`, which matches the
  * Rust codec exactly).
  */
+import { isAsyncFunction } from "./is-async-function.js";
 import { type CoreContext, translate } from "./engine.js";
 import { DurableCoreError } from "./errors.js";
 import { decodeKey, encodeFlat, encodeKey, prefixDecoder } from "./store-keys.js";
@@ -150,11 +151,6 @@ function kvKeysPage(kv: SyncKv, options: KvListOptions, size: number, after: str
   return { items, last: items[items.length - 1] };
 }
 
-/** Whether `fn` is an `async function` (refused before it runs: its awaited part would escape the transaction). */
-function isAsyncFunction(fn: unknown): boolean {
-  const name = (fn as { constructor?: { name?: unknown } } | null)?.constructor?.name;
-  return name === "AsyncFunction" || name === "AsyncGeneratorFunction";
-}
 
 function isThenable(value: unknown): boolean {
   return (

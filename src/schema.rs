@@ -30,6 +30,8 @@ pub const CORE_MIGRATIONS: &[(&str, &[&str])] = &[
              CREATE INDEX _dc_store_index_by_primary ON _dc_store_index (primary_key, index_name)",
             "CREATE TABLE _dc_store_indexes (name TEXT PRIMARY KEY, checksum TEXT NOT NULL, \
              is_unique INTEGER NOT NULL, state TEXT NOT NULL, cursor TEXT, failure TEXT) WITHOUT ROWID, STRICT",
+            // The code a failed build reports (INDEX_UNIQUE, INDEX_KEY_FUNCTION, KEY_TYPE, ...).
+            "ALTER TABLE _dc_store_indexes ADD COLUMN failure_code TEXT",
         ],
     ),
     (

@@ -24,11 +24,11 @@ struct User {
 }
 
 fn by_email() -> IndexDefinition {
-    IndexDefinition { name: "byEmail".into(), unique: true, source: "(u) => u.email".into() }
+    IndexDefinition { name: "byEmail".into(), unique: true, source: "(u) => u.email".into(), ..Default::default() }
 }
 
 fn by_age() -> IndexDefinition {
-    IndexDefinition { name: "byAge".into(), unique: false, source: "(u) => u.age".into() }
+    IndexDefinition { name: "byAge".into(), unique: false, source: "(u) => u.age".into(), ..Default::default() }
 }
 
 fn primary(id: u8) -> Vec<KeyPart> {
@@ -471,14 +471,18 @@ fn a_key_function_that_threw_fails_its_index_and_says_why() {
             Ok(())
         })
         .unwrap();
-    assert!(reason.contains("threw") && reason.contains("TypeError: boom") && reason.contains("user"), "{reason}");
-    assert_eq!(object.query_error("byAge"), Some("INDEX_UNIQUE"));
+    assert!(reason.contains("threw") && reason.contains("TypeError: boom"), "{reason}");
+    assert!(reason.contains(r#"entry ["user", 2]"#), "keys print as JavaScript literals: {reason}");
+    assert_eq!(object.query_error("byAge"), Some("INDEX_KEY_FUNCTION"), "a throw is not a uniqueness problem");
+    let failure = object.store.first_failure().expect("store.ready() rejects with the build's error");
+    assert_eq!(failure.code(), "INDEX_KEY_FUNCTION");
+    assert!(failure.to_string().contains("index `byAge`"), "{failure}");
     let message = object.store.index_count(&*object.db, "byAge", &Range::default()).unwrap_err().to_string();
     assert!(message.contains("TypeError: boom"), "{message}");
     assert!(object.index_rows().iter().all(|r| r.0 == "byEmail"));
     assert_eq!(object.store.maintained_indexes().collect::<Vec<_>>(), ["byEmail"]);
     object.reopen(&[by_email(), changed_age]);
-    assert_eq!(object.query_error("byAge"), Some("INDEX_UNIQUE"), "still failed after a reopen");
+    assert_eq!(object.query_error("byAge"), Some("INDEX_KEY_FUNCTION"), "still failed after a reopen, with its code");
     object.reopen(&[by_email(), by_age()]);
     assert_eq!(object.build(10), BuildOutcome::Ready, "a new definition rebuilds it");
     assert_eq!(object.query_error("byAge"), None);
@@ -501,5 +505,123 @@ fn an_index_key_that_is_not_a_key_fails_the_build_instead_of_refusing_it() {
         .unwrap();
     let BuildOutcome::Failed { reason } = outcome else { panic!("a NaN index key must fail the build: {outcome:?}") };
     assert!(reason.contains("not a key"), "{reason}");
-    assert_eq!(object.query_error("byAge"), Some("INDEX_UNIQUE"));
+    assert_eq!(object.query_error("byAge"), Some("KEY_TYPE"));
+    assert_eq!(object.store.first_failure().map(|e| e.code()), Some("KEY_TYPE"));
+}
+
+fn scoped_age(prefix: &str) -> IndexDefinition {
+    IndexDefinition { prefix: Some(vec![KeyPart::String(prefix.into())]), ..by_age() }
+}
+
+fn key_at(kind: &str, id: u8) -> Vec<KeyPart> {
+    vec![KeyPart::String(kind.into()), KeyPart::Number(f64::from(id))]
+}
+
+impl Object {
+    /// A put under any key, with the keys of every maintained index given (as a careless
+    /// facade would): the core itself keeps entries outside an index's prefix out of it.
+    fn put_at(&mut self, key: &[KeyPart], user: User) -> Result<(), StoreError> {
+        let keys = index_keys(&self.store, &user);
+        let db = Rc::clone(&self.db);
+        db.atomically(|| {
+            let kv_key = self.store.put(&*self.db, &mut self.cache, key, &keys)?;
+            self.db.exec(
+                "INSERT OR REPLACE INTO kv VALUES (?, ?, ?)",
+                &[kv_key.into(), SqlValue::Integer(user.email.into()), user.age.map(i64::from).into()],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn indexed_primary_keys(&self) -> Vec<String> {
+        self.index_rows().into_iter().map(|(_, _, primary)| primary).collect()
+    }
+}
+
+#[test]
+fn a_prefix_scoped_index_holds_only_the_entries_under_its_prefix() {
+    let mut object = Object::new(&[]);
+    let age = |age| User { email: age, age: Some(age) };
+    object.put_at(&key_at("user", 1), age(10)).unwrap();
+    object.put_at(&key_at("admin", 2), age(10)).unwrap();
+    object.put_at(&key_at("user", 3), age(20)).unwrap();
+    object.put_at(&[KeyPart::String("users".into())], age(10)).unwrap();
+
+    // Built from existing entries: the build only lists the prefix.
+    object.reopen(&[scoped_age("user")]);
+    assert_eq!(object.build(1), BuildOutcome::Ready);
+    let user = |id| encode(&key_at("user", id)).unwrap();
+    assert_eq!(object.indexed_primary_keys(), [user(1), user(3)]);
+
+    // Maintained on put and delete: an entry elsewhere never gets a row, even if keys are given.
+    object.put_at(&key_at("admin", 4), age(10)).unwrap();
+    object.put_at(&key_at("user", 5), age(10)).unwrap();
+    let lookup = object.store.index_get(&*object.db, &mut object.cache, "byAge", &age_key(10), false).unwrap();
+    assert_eq!(lookup, [user(1), user(5)]);
+    object.in_transaction(|o| o.store.delete(&*o.db, &mut o.cache, &key_at("user", 1)).map(|_| ())).unwrap();
+    assert_eq!(object.indexed_primary_keys(), [user(5), user(3)]);
+
+    // A changed prefix is a changed index: rebuilt over the new prefix only.
+    object.reopen(&[scoped_age("admin")]);
+    assert_eq!(object.query_error("byAge"), Some("INDEX_BUILDING"));
+    assert_eq!(object.build(10), BuildOutcome::Ready);
+    let admin = |id| encode(&key_at("admin", id)).unwrap();
+    assert_eq!(object.indexed_primary_keys(), [admin(2), admin(4)]);
+}
+
+#[test]
+fn a_prefix_that_is_not_a_key_is_refused_when_the_store_opens() {
+    let mut object = Object::new(&[]);
+    let bad = IndexDefinition { prefix: Some(vec![KeyPart::Number(f64::NAN)]), ..by_age() };
+    let cache = &mut object.cache;
+    let err = object.db.atomically(|| Store::open(&*object.db, cache, 1, &[bad])).unwrap_err();
+    assert_eq!(err.code(), "INDEX_DEFINITION");
+    assert!(err.to_string().contains("byAge"), "{err}");
+}
+
+#[test]
+fn a_changed_version_rebuilds_and_an_unversioned_index_keeps_its_checksum() {
+    let mut object = Object::new(&[by_age()]);
+    object.put_at(&key_at("user", 1), User { email: 1, age: Some(7) }).unwrap();
+    assert_eq!(object.build(10), BuildOutcome::Ready);
+    let stored = |o: &Object| {
+        o.db.exec("SELECT checksum FROM _dc_store_indexes WHERE name = 'byAge'", &[]).unwrap().rows[0][0]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    // The fingerprint of an index declared without `version` or `prefix` is what it was before
+    // either existed: upgrading durable-core rebuilds nothing.
+    assert_eq!(stored(&object), durable_core::checksum::fingerprint("false\n(u) => u.age"));
+
+    // Same text, new version (a closure's captured field changed, say): rebuilt.
+    let v2 = IndexDefinition { version: Some("2".into()), ..by_age() };
+    object.reopen(std::slice::from_ref(&v2));
+    assert_eq!(object.query_error("byAge"), Some("INDEX_BUILDING"));
+    assert_eq!(object.build(10), BuildOutcome::Ready);
+    let checksum = stored(&object);
+    // The same version again: kept as it is.
+    object.reopen(&[v2]);
+    assert!(object.store.build_step().is_none());
+    assert_eq!(stored(&object), checksum);
+}
+
+#[test]
+fn a_unique_violation_names_the_index_key_and_both_entries() {
+    let mut object = Object::new(&[by_email()]);
+    object.put_at(&key_at("user", 1), User { email: 5, age: None }).unwrap();
+    let err = object.put_at(&key_at("user", 2), User { email: 5, age: None }).unwrap_err();
+    assert_eq!(err.code(), "INDEX_UNIQUE");
+    let message = err.to_string();
+    assert!(message.contains(r#"["5@example.com"]"#) && message.contains(r#"["user", 1]"#) && message.contains(r#"["user", 2]"#), "{message}");
+}
+
+#[test]
+fn an_index_key_that_is_not_a_key_on_put_names_the_index_and_the_entry() {
+    let mut object = Object::new(&[by_age()]);
+    let keys = vec![("byAge".to_owned(), Some(vec![KeyPart::Number(f64::INFINITY)]))];
+    let err = object.store.put(&*object.db, &mut object.cache, &key_at("user", 3), &keys).unwrap_err();
+    assert_eq!(err.code(), "KEY_TYPE");
+    let message = err.to_string();
+    assert!(message.contains("index `byAge`") && message.contains(r#"["user", 3]"#), "{message}");
 }

@@ -16,4 +16,4 @@ pub mod tokenizer;
 pub use bind::{bind, run, Arg};
 pub use check::check;
 pub use error::{SqlError, MAX_BOUND_PARAMETERS};
-pub use template::{compile, quote_identifier, BindOp, Compiled, Hole, Template, MAX_IDENTIFIER_BYTES};
+pub use template::{compile, quote_identifier, BindOp, Compiled, Hole, Template, MAX_FRAGMENT_DEPTH, MAX_IDENTIFIER_BYTES};

@@ -81,6 +81,13 @@ impl Compiled {
 /// likely a bug (a value passed by mistake) than a real name.
 pub const MAX_IDENTIFIER_BYTES: usize = 255;
 
+/// How deeply `sql` fragments and `sql.join` parts may nest. A query built in a loop
+/// (``where = sql`${where} AND ...` ``) nests one level per turn; past the platform's own
+/// expression depth of 100 SQLite would refuse the statement anyway, and compilation recurses
+/// once per level, so the limit keeps that recursion shallow (the facade checks it before
+/// anything crosses into the engine).
+pub const MAX_FRAGMENT_DEPTH: usize = 100;
+
 /// Compiles `template`: splices fragments, identifiers and raw text, puts a placeholder for
 /// each value, proves every placeholder sits where SQLite will read it as a parameter, and runs
 /// the statement checks on the result.
@@ -121,11 +128,16 @@ struct Builder {
     plan: Vec<BindOp>,
     placeholders: Vec<Placeholder>,
     identifiers: Vec<Splice>,
+    /// Fragments and join parts open around the template being appended (0 at top level).
+    depth: usize,
 }
 
 impl Builder {
     /// Appends `template`; `path` is the position of the hole it fills (empty at top level).
     fn template(&mut self, template: &Template, path: &mut Vec<usize>) -> Result<(), SqlError> {
+        if self.depth > MAX_FRAGMENT_DEPTH {
+            return Err(too_deep());
+        }
         if template.strings.len() != template.holes.len() + 1 {
             return Err(SqlError::template(format!(
                 "a template needs exactly one more string than holes, got {} strings and {} holes{}",
@@ -189,14 +201,21 @@ impl Builder {
                 self.identifiers.push(Splice { start, end: self.sql.len(), hole: path.clone() });
             }
             Hole::Raw { text } => self.sql.push_str(text),
-            Hole::Fragment(fragment) => self.template(fragment, path)?,
+            Hole::Fragment(fragment) => {
+                self.depth += 1;
+                let appended = self.template(fragment, path);
+                self.depth -= 1;
+                appended?;
+            }
             Hole::Join { parts, separator } => {
                 for (index, part) in parts.iter().enumerate() {
                     if index > 0 {
                         self.sql.push_str(separator);
                     }
                     path.push(index + 1);
+                    self.depth += 1;
                     let appended = self.template(part, path);
+                    self.depth -= 1;
                     path.pop();
                     appended?;
                 }
@@ -254,6 +273,14 @@ impl Builder {
         }
         Ok(())
     }
+}
+
+/// The error for fragments nested deeper than [`MAX_FRAGMENT_DEPTH`] (the facade raises the same).
+fn too_deep() -> SqlError {
+    SqlError::template(format!(
+        "sql fragments are nested more than {MAX_FRAGMENT_DEPTH} deep; build long conditions with \
+         sql.join(parts, sql` AND `) instead of wrapping the previous fragment in a new one each time"
+    ))
 }
 
 fn misplaced(hole: &[usize], token: &Token, sql: &str) -> SqlError {

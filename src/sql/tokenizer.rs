@@ -25,7 +25,8 @@ pub enum TokenKind {
     Word,
     /// A numeric literal.
     Number,
-    /// A bound parameter: `?`, `?NNN`, `:name`, `@name`, `$name`.
+    /// A bound parameter: `?`, `?NNN`, `:name`, `@name`, `$name`, `#name` (the last three with
+    /// SQLite's Tcl-style `::` and `(...)` suffixes).
     Parameter,
     /// `;`, the statement separator.
     Semicolon,
@@ -182,9 +183,7 @@ fn scan(bytes: &[u8], start: usize) -> Option<(TokenKind, usize, bool)> {
         }
         b';' => (Semicolon, start + 1, true),
         b'?' => (Parameter, skip_while(bytes, start + 1, |b| b.is_ascii_digit()), true),
-        b':' | b'@' | b'$' if second.is_some_and(is_identifier_char) => {
-            (Parameter, skip_while(bytes, start + 1, is_identifier_char), true)
-        }
+        b':' | b'@' | b'$' | b'#' if second.is_some_and(is_identifier_char) => (Parameter, named_parameter_end(bytes, start), true),
         b'.' if second.is_some_and(|b| b.is_ascii_digit()) => {
             (Number, skip_while(bytes, start + 1, is_number_char), true)
         }
@@ -193,6 +192,23 @@ fn scan(bytes: &[u8], start: usize) -> Option<(TokenKind, usize, bool)> {
         _ => (Punct, start + 1, true),
     };
     Some(scanned)
+}
+
+/// The end of a named parameter starting at `start`, as SQLite's tokenizer reads it: identifier
+/// characters, `::` inside the name, and one trailing `(...)` (up to a space or the `)`).
+fn named_parameter_end(bytes: &[u8], start: usize) -> usize {
+    let mut at = start + 1;
+    loop {
+        match bytes.get(at).copied() {
+            Some(b) if is_identifier_char(b) => at += 1,
+            Some(b':') if bytes.get(at + 1) == Some(&b':') => at += 2,
+            Some(b'(') => {
+                let close = skip_while(bytes, at + 1, |b| !is_space(b) && b != b')');
+                return if bytes.get(close) == Some(&b')') { close + 1 } else { close };
+            }
+            _ => return at,
+        }
+    }
 }
 
 /// Digits, hex digits, `.`, `_` separators and exponent letters; an exponent's sign becomes
@@ -299,15 +315,22 @@ mod tests {
     #[test]
     fn every_parameter_style_is_recognised() {
         assert_eq!(
-            kinds("?1 ?23 :a @b $c_d : 1"),
+            kinds("?1 ?23 :a @b $c_d #e : 1 # $a::b $f(x y) @g(h)"),
             vec![
                 (Parameter, "?1"),
                 (Parameter, "?23"),
                 (Parameter, ":a"),
                 (Parameter, "@b"),
                 (Parameter, "$c_d"),
+                (Parameter, "#e"),
                 (Punct, ":"),
                 (Number, "1"),
+                (Punct, "#"),
+                (Parameter, "$a::b"),
+                (Parameter, "$f(x"),
+                (Word, "y"),
+                (Punct, ")"),
+                (Parameter, "@g(h)"),
             ]
         );
     }

@@ -43,6 +43,10 @@ pub const NAMESPACE: char = '\u{1f}';
 /// value to 2 MB. 2 KiB is the limit that holds on both, and keeps index rows small.
 pub const MAX_KEY_BYTES: usize = 2048;
 
+/// Nested tuples deeper than this are refused (`KEY_TYPE` on the way in, `KEY_MALFORMED` on the
+/// way out): the byte limit would stop them soon after, and recursion must stay shallow.
+pub const MAX_KEY_DEPTH: usize = 32;
+
 const TAG_NULL: u8 = b'0';
 const TAG_FALSE: u8 = b'F';
 const TAG_TRUE: u8 = b'T';
@@ -165,7 +169,7 @@ pub fn encode(parts: &[KeyPart]) -> Result<String, KeyError> {
     let mut namespace = [0; 4];
     out.extend_from_slice(NAMESPACE.encode_utf8(&mut namespace).as_bytes());
     for part in parts {
-        encode_part(part, &mut out)?;
+        encode_part(part, &mut out, 0)?;
         if out.len() > MAX_KEY_BYTES {
             break;
         }
@@ -177,7 +181,8 @@ pub fn encode(parts: &[KeyPart]) -> Result<String, KeyError> {
     String::from_utf8(out).map_err(|e| KeyError::Malformed(e.to_string()))
 }
 
-fn encode_part(part: &KeyPart, out: &mut Vec<u8>) -> Result<(), KeyError> {
+/// Appends one part; `depth` counts the tuples around it.
+fn encode_part(part: &KeyPart, out: &mut Vec<u8>, depth: usize) -> Result<(), KeyError> {
     match part {
         KeyPart::Null => out.push(TAG_NULL),
         KeyPart::Bool(false) => out.push(TAG_FALSE),
@@ -210,9 +215,12 @@ fn encode_part(part: &KeyPart, out: &mut Vec<u8>) -> Result<(), KeyError> {
             if items.is_empty() {
                 return Err(KeyError::Type("empty tuple".into()));
             }
+            if depth >= MAX_KEY_DEPTH {
+                return Err(KeyError::Type(format!("tuples nested deeper than {MAX_KEY_DEPTH}")));
+            }
             out.push(TAG_TUPLE);
             for item in items {
-                encode_part(item, out)?;
+                encode_part(item, out, depth + 1)?;
                 if out.len() > MAX_KEY_BYTES {
                     return Ok(());
                 }
@@ -267,12 +275,106 @@ fn push_hex_u64(value: u64, out: &mut Vec<u8>) {
     value.to_be_bytes().iter().for_each(|b| push_hex_byte(*b, out));
 }
 
+/// A key as a JavaScript literal, the way a user writes it: `["sub", "s1"]`, `[1, 2n, null]`,
+/// `[new Uint8Array([1, 2])]`. Used in error messages, which users read next to their code.
+pub fn js_literal(parts: &[KeyPart]) -> String {
+    let mut out = String::new();
+    push_tuple_literal(parts, &mut out);
+    out
+}
+
+fn push_tuple_literal(parts: &[KeyPart], out: &mut String) {
+    out.push('[');
+    for (index, part) in parts.iter().enumerate() {
+        if index > 0 {
+            out.push_str(", ");
+        }
+        push_part_literal(part, out);
+    }
+    out.push(']');
+}
+
+fn push_part_literal(part: &KeyPart, out: &mut String) {
+    use std::fmt::Write as _;
+    match part {
+        KeyPart::Null => out.push_str("null"),
+        KeyPart::Bool(flag) => out.push_str(if *flag { "true" } else { "false" }),
+        KeyPart::Number(n) => push_number_literal(*n, out),
+        KeyPart::BigInt(big) => {
+            if big.negative {
+                out.push('-');
+            }
+            out.push_str(&decimal(&big.magnitude));
+            out.push('n');
+        }
+        KeyPart::String(text) => push_string_literal(text, out),
+        KeyPart::Bytes(bytes) => {
+            out.push_str("new Uint8Array([");
+            for (index, byte) in bytes.iter().enumerate() {
+                if index > 0 {
+                    out.push_str(", ");
+                }
+                let _ = write!(out, "{byte}");
+            }
+            out.push_str("])");
+        }
+        KeyPart::Tuple(items) => push_tuple_literal(items, out),
+    }
+}
+
+/// A big-endian magnitude in decimal, by repeated division (keys hold at most ~1 KB of it).
+fn decimal(magnitude: &[u8]) -> String {
+    let mut digits = Vec::new();
+    let mut rest: Vec<u8> = magnitude.to_vec();
+    while rest.iter().any(|b| *b != 0) {
+        let mut remainder = 0u32;
+        for byte in rest.iter_mut() {
+            let value = remainder << 8 | u32::from(*byte);
+            *byte = u8::try_from(value / 10).unwrap_or(0);
+            remainder = value % 10;
+        }
+        digits.push(char::from_digit(remainder, 10).unwrap_or('0'));
+    }
+    if digits.is_empty() {
+        return "0".to_owned();
+    }
+    digits.iter().rev().collect()
+}
+
+/// A finite number as JavaScript prints it for the common cases (integers without `.0`).
+fn push_number_literal(n: f64, out: &mut String) {
+    use std::fmt::Write as _;
+    if n.fract() == 0.0 && n.abs() < 1e21 {
+        let _ = write!(out, "{n:.0}");
+    } else {
+        let _ = write!(out, "{n}");
+    }
+}
+
+/// A JSON-style double-quoted string (a valid JavaScript literal), control characters escaped.
+fn push_string_literal(text: &str, out: &mut String) {
+    use std::fmt::Write as _;
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if u32::from(c) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
 /// Decodes a kv string produced by [`encode`] back into its parts.
 pub fn decode(key: &str) -> Result<Vec<KeyPart>, KeyError> {
     let body = key
         .strip_prefix(NAMESPACE)
         .ok_or_else(|| KeyError::Malformed("missing the store namespace".into()))?;
-    let mut reader = Reader { bytes: body.as_bytes(), at: 0 };
+    let mut reader = Reader { bytes: body.as_bytes(), at: 0, depth: 0 };
     let mut parts = Vec::new();
     while !reader.is_done() {
         parts.push(reader.part()?);
@@ -286,6 +388,8 @@ pub fn decode(key: &str) -> Result<Vec<KeyPart>, KeyError> {
 struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
+    /// Tuples open around the current part.
+    depth: usize,
 }
 
 impl Reader<'_> {
@@ -392,6 +496,16 @@ impl Reader<'_> {
     }
 
     fn tuple(&mut self) -> Result<KeyPart, KeyError> {
+        if self.depth >= MAX_KEY_DEPTH {
+            return Err(self.malformed("tuples nested too deep"));
+        }
+        self.depth += 1;
+        let items = self.tuple_items();
+        self.depth -= 1;
+        items
+    }
+
+    fn tuple_items(&mut self) -> Result<KeyPart, KeyError> {
         let mut items = Vec::new();
         while self.peek() != Some(TUPLE_END) {
             if self.is_done() {
@@ -442,6 +556,35 @@ mod tests {
         assert!(encode(&[KeyPart::String(fits)]).is_ok());
         let err = encode(&[KeyPart::String("a".repeat(MAX_KEY_BYTES - 2))]).unwrap_err();
         assert_eq!(err.code(), "KEY_TOO_LARGE");
+    }
+
+    #[test]
+    fn keys_print_as_javascript_literals() {
+        let parts = [
+            KeyPart::String("sub".into()),
+            KeyPart::String("s\"1\n".into()),
+            KeyPart::Number(42.0),
+            KeyPart::Number(-1.5),
+            KeyPart::Null,
+            KeyPart::Bool(true),
+            KeyPart::BigInt(BigIntKey::from_i128(-255)),
+            KeyPart::BigInt(BigIntKey::from_i128(1 << 64)),
+            KeyPart::BigInt(BigIntKey::from_i128(0)),
+            KeyPart::Bytes(vec![1, 255]),
+            KeyPart::Tuple(vec![KeyPart::Number(0.0)]),
+        ];
+        assert_eq!(
+            js_literal(&parts),
+            r#"["sub", "s\"1\n", 42, -1.5, null, true, -255n, 18446744073709551616n, 0n, new Uint8Array([1, 255]), [0]]"#
+        );
+    }
+
+    #[test]
+    fn decode_refuses_tuples_nested_too_deep() {
+        let deep = format!("\u{1f}{}0{}", "{".repeat(MAX_KEY_DEPTH + 1), ")".repeat(MAX_KEY_DEPTH + 1));
+        assert_eq!(decode(&deep).unwrap_err().code(), "KEY_MALFORMED");
+        let fits = format!("\u{1f}{}0{}", "{".repeat(MAX_KEY_DEPTH), ")".repeat(MAX_KEY_DEPTH));
+        assert!(decode(&fits).is_ok());
     }
 
     #[test]

@@ -30,7 +30,7 @@ use crate::checksum::fingerprint;
 use crate::error::ErrorCode;
 use cache::{CacheKey, ReadCache};
 pub use index::{IndexChange, IndexEntry, IndexRow};
-pub use keys::{decode, encode, BigIntKey, KeyError, KeyPart, MAX_KEY_BYTES, NAMESPACE};
+pub use keys::{decode, encode, js_literal, BigIntKey, KeyError, KeyPart, MAX_KEY_BYTES, MAX_KEY_DEPTH, NAMESPACE};
 pub use range::{KvRange, Lower, Range};
 use thiserror::Error;
 
@@ -45,15 +45,21 @@ pub const BUILD_CHUNK_ENTRIES: u32 = 500;
 pub enum StoreError {
     #[error(transparent)]
     Key(#[from] KeyError),
-    #[error("unique index `{index}` already holds this key for another entry; nothing was written")]
-    IndexUnique { index: String },
-    /// The build met duplicates (unique index), a bad index key, or a key function that threw.
-    #[error("index `{index}` could not be built: {reason}; fix the data or the index definition")]
-    IndexBuildFailed { index: String, reason: String },
+    #[error("unique index `{index}` already holds the key {index_key} for entry {holder}; entry {entry} was not written")]
+    IndexUnique { index: String, index_key: String, holder: String, entry: String },
+    /// A key function returned something that is not a key for a write (nothing was written).
+    #[error("index `{index}`: the key its key function gave entry {entry} is not a key ({source}); nothing was written")]
+    IndexKey { index: String, entry: String, source: KeyError },
+    /// The build met duplicates (unique index), a bad index key, or a key function that threw;
+    /// `code` says which (`INDEX_UNIQUE`, `KEY_TYPE`/`KEY_TOO_LARGE`, `INDEX_KEY_FUNCTION`).
+    #[error("index `{index}` could not be built: {reason}; fix the data or the key function, then change the index's `version` (or its key function) to build it again")]
+    IndexBuildFailed { index: String, code: &'static str, reason: String },
     #[error("unknown index `{0}`; declare it in `static indexes`")]
     IndexUnknown(String),
     #[error("index `{0}` is still being built; it is ready once `store.ready()` resolves")]
     IndexBuilding(String),
+    #[error("static indexes.{index}: {reason}")]
+    IndexDefinition { index: String, reason: String },
     #[error("index keys must name every declared index exactly once: {0}")]
     IndexKeys(String),
     #[error("storage error: {0}")]
@@ -64,27 +70,62 @@ impl ErrorCode for StoreError {
     fn code(&self) -> &'static str {
         match self {
             StoreError::Key(e) => e.code(),
-            StoreError::IndexUnique { .. } | StoreError::IndexBuildFailed { .. } => "INDEX_UNIQUE",
+            StoreError::IndexUnique { .. } => "INDEX_UNIQUE",
+            StoreError::IndexKey { source, .. } => source.code(),
+            StoreError::IndexBuildFailed { code, .. } => code,
             StoreError::IndexUnknown(_) => "INDEX_UNKNOWN",
             StoreError::IndexBuilding(_) => "INDEX_BUILDING",
             StoreError::IndexKeys(_) => "ARGUMENT",
+            StoreError::IndexDefinition { .. } => "INDEX_DEFINITION",
             StoreError::Storage(_) => "STORAGE",
         }
     }
 }
 
+/// The code of a build failed because a key function threw (the facade runs user code; the
+/// core records the failure with this code).
+pub const INDEX_KEY_FUNCTION: &str = "INDEX_KEY_FUNCTION";
+
 /// An index as `static indexes` declares it. `source` is the key function's text
-/// (`fn.toString()`): a changed text or `unique` flag means a changed index, rebuilt.
-#[derive(Debug, Clone, PartialEq)]
+/// (`fn.toString()`), `version` the user's own label and `prefix` the key prefix the index covers
+/// (`None`: the whole store): a change to any of them, or to `unique`, means a changed index,
+/// rebuilt. The text cannot see what a closure captured or a helper does; `version` can.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct IndexDefinition {
     pub name: String,
     pub unique: bool,
     pub source: String,
+    pub version: Option<String>,
+    pub prefix: Option<Vec<KeyPart>>,
 }
 
 impl IndexDefinition {
-    fn checksum(&self) -> String {
-        fingerprint(&format!("{}\n{}", self.unique, self.source))
+    /// Validates the definition: the prefix must be a key.
+    fn encoded_prefix(&self) -> Result<Option<String>, StoreError> {
+        self.prefix
+            .as_deref()
+            .map(|prefix| {
+                encode(prefix).map_err(|e| StoreError::IndexDefinition {
+                    index: self.name.clone(),
+                    reason: format!("its prefix is not a key ({e})"),
+                })
+            })
+            .transpose()
+    }
+
+    /// The definition's fingerprint. An index declared without `version` or `prefix` keeps the
+    /// fingerprint it had before either existed, so upgrading never rebuilds it.
+    fn checksum(&self, encoded_prefix: Option<&str>) -> String {
+        let mut text = format!("{}\n{}", self.unique, self.source);
+        if let Some(version) = &self.version {
+            text.push_str("\nversion:");
+            text.push_str(version);
+        }
+        if let Some(prefix) = encoded_prefix {
+            text.push_str("\nprefix:");
+            text.push_str(prefix);
+        }
+        fingerprint(&text)
     }
 }
 
@@ -95,15 +136,36 @@ pub enum IndexState {
     Building { cursor: Option<String> },
     Ready,
     /// The build could not finish (duplicates under a unique index, a bad index key, a key
-    /// function that threw); not maintained until redefined.
-    Failed { reason: String },
+    /// function that threw); not maintained until redefined. `code` is the failure's error code.
+    Failed { code: &'static str, reason: String },
 }
 
 #[derive(Debug, Clone, PartialEq)]
 struct Index {
     name: String,
     unique: bool,
+    /// The encoded key prefix the index covers, `None` for the whole store.
+    prefix: Option<String>,
     state: IndexState,
+}
+
+impl Index {
+    /// Whether the entry under the kv key `primary_key` belongs in this index at all.
+    fn covers(&self, primary_key: &str) -> bool {
+        self.prefix.as_deref().is_none_or(|prefix| primary_key.starts_with(prefix))
+    }
+}
+
+/// The failure codes a build can record; what `_dc_store_indexes.failure_code` holds, read back
+/// as the `&'static str` every error code is (a row from before the column existed reads as the
+/// code such failures had then).
+fn failure_code(stored: Option<&str>) -> &'static str {
+    match stored {
+        Some("INDEX_KEY_FUNCTION") => INDEX_KEY_FUNCTION,
+        Some("KEY_TYPE") => "KEY_TYPE",
+        Some("KEY_TOO_LARGE") => "KEY_TOO_LARGE",
+        _ => "INDEX_UNIQUE",
+    }
 }
 
 impl Index {
@@ -142,10 +204,12 @@ pub struct Store {
     indexes: Vec<Index>,
 }
 
-const READ_DEFINITIONS: &str = "SELECT name, checksum, is_unique, state, cursor, failure FROM _dc_store_indexes";
+const READ_DEFINITIONS: &str =
+    "SELECT name, checksum, is_unique, state, cursor, failure, failure_code FROM _dc_store_indexes";
 const WRITE_DEFINITION: &str = "INSERT OR REPLACE INTO _dc_store_indexes \
-(name, checksum, is_unique, state, cursor, failure) VALUES (?, ?, ?, ?, ?, ?)";
-const SET_STATE: &str = "UPDATE _dc_store_indexes SET state = ?, cursor = ?, failure = ? WHERE name = ?";
+(name, checksum, is_unique, state, cursor, failure, failure_code) VALUES (?, ?, ?, ?, ?, ?, NULL)";
+const SET_STATE: &str =
+    "UPDATE _dc_store_indexes SET state = ?, cursor = ?, failure = ?, failure_code = ? WHERE name = ?";
 
 impl Store {
     /// Reconciles the declared indexes with the stored ones, once per wake (inside the
@@ -158,15 +222,18 @@ impl Store {
         id: u64,
         declared: &[IndexDefinition],
     ) -> Result<Store, StoreError> {
+        let prefixes = declared.iter().map(IndexDefinition::encoded_prefix).collect::<Result<Vec<_>, _>>()?;
+        let checksums: Vec<String> =
+            declared.iter().zip(&prefixes).map(|(d, prefix)| d.checksum(prefix.as_deref())).collect();
         let stored = db.exec(READ_DEFINITIONS, &[])?;
         let mut indexes = Vec::new();
         for row in &stored.rows {
-            let [name, checksum, _, state, cursor, failure] = row.as_slice() else { continue };
+            let [name, checksum, _, state, cursor, failure, code] = row.as_slice() else { continue };
             let Some(name) = name.as_str() else { continue };
-            let still_declared = declared
-                .iter()
-                .find(|d| d.name == name)
-                .is_some_and(|d| checksum.as_str() == Some(d.checksum().as_str()));
+            let position = declared.iter().position(|d| d.name == name);
+            let still_declared = position
+                .and_then(|at| checksums.get(at))
+                .is_some_and(|expected| checksum.as_str() == Some(expected.as_str()));
             if !still_declared {
                 index::delete_index(db, cache, id, name)?;
                 db.exec("DELETE FROM _dc_store_indexes WHERE name = ?", &[name.into()])?;
@@ -174,13 +241,17 @@ impl Store {
             }
             let state = match state.as_str() {
                 Some("ready") => IndexState::Ready,
-                Some("failed") => IndexState::Failed { reason: failure.as_str().unwrap_or_default().to_owned() },
+                Some("failed") => IndexState::Failed {
+                    code: failure_code(code.as_str()),
+                    reason: failure.as_str().unwrap_or_default().to_owned(),
+                },
                 _ => IndexState::Building { cursor: cursor.as_str().map(str::to_owned) },
             };
             let unique = declared.iter().any(|d| d.name == name && d.unique);
-            indexes.push(Index { name: name.to_owned(), unique, state });
+            let prefix = position.and_then(|at| prefixes.get(at).cloned().flatten());
+            indexes.push(Index { name: name.to_owned(), unique, prefix, state });
         }
-        for definition in declared {
+        for ((definition, prefix), checksum) in declared.iter().zip(prefixes).zip(checksums) {
             if indexes.iter().any(|i| i.name == definition.name) {
                 continue;
             }
@@ -188,7 +259,7 @@ impl Store {
                 WRITE_DEFINITION,
                 &[
                     definition.name.as_str().into(),
-                    definition.checksum().into(),
+                    checksum.into(),
                     SqlValue::Integer(i64::from(definition.unique)),
                     "building".into(),
                     SqlValue::Null,
@@ -198,6 +269,7 @@ impl Store {
             indexes.push(Index {
                 name: definition.name.clone(),
                 unique: definition.unique,
+                prefix,
                 state: IndexState::Building { cursor: None },
             });
         }
@@ -225,23 +297,49 @@ impl Store {
         match &index.state {
             IndexState::Ready => Ok(index),
             IndexState::Building { .. } => Err(StoreError::IndexBuilding(name.to_owned())),
-            IndexState::Failed { reason } => {
-                Err(StoreError::IndexBuildFailed { index: name.to_owned(), reason: reason.clone() })
+            IndexState::Failed { code, reason } => {
+                Err(StoreError::IndexBuildFailed { index: name.to_owned(), code, reason: reason.clone() })
             }
         }
     }
 
-    /// Validates and encodes each index key; every maintained index must appear exactly once.
-    fn encode_index_keys(&self, index_keys: &IndexKeys) -> Result<Vec<(String, Option<String>)>, StoreError> {
+    /// The error of the first index whose build failed, if any: what `store.ready()` rejects
+    /// with (a building index is not an error: `ready()` waits for it).
+    pub fn first_failure(&self) -> Option<StoreError> {
+        self.indexes.iter().find_map(|index| match &index.state {
+            IndexState::Failed { code, reason } => {
+                Some(StoreError::IndexBuildFailed { index: index.name.clone(), code, reason: reason.clone() })
+            }
+            _ => None,
+        })
+    }
+
+    /// Validates and encodes each index key of the entry `primary_key`; every maintained index
+    /// must appear exactly once. An index whose prefix does not cover the entry gets no row,
+    /// whatever key was given for it.
+    fn encode_index_keys(
+        &self,
+        primary_key: &str,
+        index_keys: &IndexKeys,
+    ) -> Result<Vec<(String, Option<String>)>, StoreError> {
         let mut encoded = Vec::with_capacity(index_keys.len());
         for (name, key) in index_keys {
             let index = self.index(name)?;
             if encoded.iter().any(|(seen, _): &(String, _)| seen == name) {
                 return Err(StoreError::IndexKeys(format!("`{name}` appears twice")));
             }
-            if index.is_maintained() {
-                encoded.push((name.clone(), key.as_deref().map(encode).transpose()?));
+            if !index.is_maintained() {
+                continue;
             }
+            let key = match key.as_deref() {
+                Some(key) if index.covers(primary_key) => Some(encode(key).map_err(|source| StoreError::IndexKey {
+                    index: name.clone(),
+                    entry: describe(primary_key),
+                    source,
+                })?),
+                _ => None,
+            };
+            encoded.push((name.clone(), key));
         }
         if let Some(missing) = self.maintained_indexes().find(|m| !encoded.iter().any(|(n, _)| n == m)) {
             return Err(StoreError::IndexKeys(format!("no key given for `{missing}`")));
@@ -259,7 +357,7 @@ impl Store {
         index_keys: &IndexKeys,
     ) -> Result<String, StoreError> {
         let primary_key = encode(key)?;
-        let wanted = self.encode_index_keys(index_keys)?;
+        let wanted = self.encode_index_keys(&primary_key, index_keys)?;
         if wanted.is_empty() {
             return Ok(primary_key);
         }
@@ -267,8 +365,16 @@ impl Store {
         let change = IndexChange::plan(&current, &wanted);
         for row in &change.insert {
             let unique = self.index(&row.index).is_ok_and(|i| i.unique);
-            if unique && index::other_holder(db, row, &primary_key)?.is_some() {
-                return Err(StoreError::IndexUnique { index: row.index.clone() });
+            if !unique {
+                continue;
+            }
+            if let Some(holder) = index::other_holder(db, row, &primary_key)? {
+                return Err(StoreError::IndexUnique {
+                    index: row.index.clone(),
+                    index_key: describe(&row.index_key),
+                    holder: describe(&holder),
+                    entry: describe(&primary_key),
+                });
             }
         }
         index::apply(db, cache, self.id, &primary_key, &change)?;
@@ -345,7 +451,10 @@ impl Store {
     pub fn build_step(&self) -> Option<BuildStep> {
         self.indexes.iter().find_map(|index| match &index.state {
             IndexState::Building { cursor } => {
-                let mut range = KvRange::plan(&Range::default()).ok()?;
+                let mut range = match &index.prefix {
+                    Some(prefix) => KvRange::within(prefix),
+                    None => KvRange::plan(&Range::default()).ok()?,
+                };
                 if let Some(cursor) = cursor {
                     range.lower = Lower::Exclusive(cursor.clone());
                 }
@@ -376,15 +485,19 @@ impl Store {
             .position(|i| i.name == index_name)
             .ok_or_else(|| StoreError::IndexUnknown(index_name.to_owned()))?;
         let unique = self.indexes.get(position).is_some_and(|i| i.unique);
+        let covers = |primary_key: &str| self.indexes.get(position).is_some_and(|i| i.covers(primary_key));
         let mut rows = Vec::with_capacity(entries.len());
         for (primary_key, key) in entries {
             decode(primary_key)?;
+            if !covers(primary_key) {
+                continue;
+            }
             if let Some(key) = key {
                 let index_key = match encode(key) {
                     Ok(index_key) => index_key,
                     Err(e) => {
-                        let reason = format!("the key of entry {} is not a key ({e})", describe(primary_key));
-                        return self.fail_build(db, cache, position, reason);
+                        let reason = format!("the key its key function gave entry {} is not a key ({e})", describe(primary_key));
+                        return self.fail_build(db, cache, position, e.code(), reason);
                     }
                 };
                 rows.push((IndexRow { index: index_name.to_owned(), index_key }, primary_key.as_str()));
@@ -392,7 +505,7 @@ impl Store {
         }
         if unique {
             if let Some(reason) = self.first_conflict(db, &rows)? {
-                return self.fail_build(db, cache, position, reason);
+                return self.fail_build(db, cache, position, "INDEX_UNIQUE", reason);
             }
         }
         let borrowed: Vec<(&IndexRow, &str)> = rows.iter().map(|(row, pk)| (row, *pk)).collect();
@@ -412,7 +525,7 @@ impl Store {
             IndexState::Building { cursor } => SqlValue::from(cursor.clone()),
             _ => SqlValue::Null,
         };
-        db.exec(SET_STATE, &[state.into(), cursor_value, SqlValue::Null, index_name.into()])?;
+        db.exec(SET_STATE, &[state.into(), cursor_value, SqlValue::Null, SqlValue::Null, index_name.into()])?;
         let outcome = if next == IndexState::Ready { BuildOutcome::Ready } else { BuildOutcome::Progress };
         if let Some(index) = self.indexes.get_mut(position) {
             index.state = next;
@@ -436,7 +549,7 @@ impl Store {
             .position(|i| i.name == index_name)
             .ok_or_else(|| StoreError::IndexUnknown(index_name.to_owned()))?;
         let reason = format!("its key function threw for entry {}: {why}", describe(primary_key));
-        self.fail_build(db, cache, position, reason.clone())?;
+        self.fail_build(db, cache, position, INDEX_KEY_FUNCTION, reason.clone())?;
         Ok(reason)
     }
 
@@ -465,17 +578,21 @@ impl Store {
         db: &dyn SqlBackend,
         cache: &mut ReadCache,
         position: usize,
+        code: &'static str,
         reason: String,
     ) -> Result<BuildOutcome, StoreError> {
         let Some(index) = self.indexes.get_mut(position) else { return Ok(BuildOutcome::Progress) };
         index::delete_index(db, cache, self.id, &index.name)?;
-        db.exec(SET_STATE, &["failed".into(), SqlValue::Null, reason.as_str().into(), index.name.as_str().into()])?;
-        index.state = IndexState::Failed { reason: reason.clone() };
+        db.exec(
+            SET_STATE,
+            &["failed".into(), SqlValue::Null, reason.as_str().into(), code.into(), index.name.as_str().into()],
+        )?;
+        index.state = IndexState::Failed { code, reason: reason.clone() };
         Ok(BuildOutcome::Failed { reason })
     }
 }
 
-/// A stored key as the user would write it, for error messages.
+/// A stored key as the user would write it (a JavaScript literal), for error messages.
 fn describe(encoded: &str) -> String {
-    decode(encoded).map_or_else(|_| format!("{encoded:?}"), |parts| format!("{parts:?}"))
+    decode(encoded).map_or_else(|_| format!("{encoded:?}"), |parts| js_literal(&parts))
 }

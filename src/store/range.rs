@@ -71,6 +71,11 @@ impl KvRange {
         Ok(KvRange { lower, end, reverse: range.reverse, limit: range.limit })
     }
 
+    /// Every key under the encoded `prefix` (the prefix key itself included), unlimited.
+    pub fn within(prefix: &str) -> KvRange {
+        KvRange { lower: Lower::Inclusive(prefix.to_owned()), end: successor(prefix), reverse: false, limit: None }
+    }
+
     /// True when no key can be in the range (bounds crossed, or `limit: 0`).
     pub fn is_empty(&self) -> bool {
         self.limit == Some(0) || self.lower.key() >= self.end.as_str()

@@ -9,17 +9,13 @@ use super::engine::Engine;
 use super::interop::{argument_error, error_to_js};
 use crate::store::cache::ReadCache;
 use crate::store::{
-    decode, BigIntKey, BuildOutcome, IndexDefinition, IndexEntry, KeyError, KeyPart, KvRange, Lower, Range, Store,
+    decode, BigIntKey, BuildOutcome, MAX_KEY_DEPTH, IndexDefinition, IndexEntry, KeyError, KeyPart, KvRange, Lower, Range, Store,
     StoreError,
 };
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use std::cell::{Cell, RefCell};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-
-/// Nested tuples deeper than this are refused: the key limit would stop them anyway, and
-/// recursion must stay shallow.
-const MAX_KEY_DEPTH: usize = 32;
 
 thread_local! {
     static CACHE: RefCell<ReadCache> = RefCell::new(ReadCache::default());
@@ -165,10 +161,13 @@ fn definitions_from_js(indexes: &Array) -> Result<Vec<IndexDefinition>, JsValue>
         .map(|def| {
             let field = |name: &str| Reflect::get(&def, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
             let name = field("name").as_string().ok_or_else(|| argument_error("indexes", &"each index needs a name"))?;
+            let prefix = field("prefix");
             Ok(IndexDefinition {
                 name,
                 unique: field("unique").as_bool().unwrap_or(false),
                 source: field("source").as_string().unwrap_or_default(),
+                version: field("version").as_string(),
+                prefix: if prefix.is_undefined() { None } else { Some(key_from_js(&prefix)?) },
             })
         })
         .collect()
@@ -217,6 +216,16 @@ impl Engine {
         let pending = store.build_step().is_some();
         self.store = Some(store);
         Ok(pending)
+    }
+
+    /// Throws the error of the first index whose build failed (what `store.ready()` rejects
+    /// with); returns when every index is ready or still building.
+    #[wasm_bindgen(js_name = storeFailure)]
+    pub fn store_failure(&self) -> Result<(), JsValue> {
+        match self.opened_store()?.first_failure() {
+            Some(failure) => Err(error_to_js(&failure)),
+            None => Ok(()),
+        }
     }
 
     /// The names of the indexes whose keys `storePut` expects, in order.

@@ -145,3 +145,14 @@ proptest! {
         let _ = compile(&Template { strings: vec![String::new(), String::new()], holes: vec![Hole::Fragment(Template { strings, holes })] });
     }
 }
+
+#[test]
+fn a_date_binds_as_an_integer() {
+    let compiled = compile(&template(&["SELECT typeof(", ")"], vec![Hole::Date])).unwrap();
+    assert_eq!(compiled.sql, "SELECT typeof(CAST(? AS INTEGER))");
+    assert_eq!(compiled.params, 1);
+    let db = rusqlite::Connection::open_in_memory().unwrap();
+    // The platform binds every number as a double: so does this oracle.
+    let kind: String = db.query_row(&compiled.sql, [1_733_000_000_000f64], |row| row.get(0)).unwrap();
+    assert_eq!(kind, "integer");
+}

@@ -467,7 +467,7 @@ fn a_key_function_that_threw_fails_its_index_and_says_why() {
     object
         .in_transaction(|o| {
             let (db, cache) = (&*o.db, &mut o.cache);
-            reason = o.store.fail_index(db, cache, "byAge", &primary_key, "TypeError: boom")?;
+            reason = o.store.fail_index(db, cache, "byAge", &primary_key, "TypeError: boom", "INDEX_KEY_FUNCTION")?;
             Ok(())
         })
         .unwrap();

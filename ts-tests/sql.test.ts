@@ -99,7 +99,7 @@ describe("queries", () => {
           obj.sql.run`DELETE FROM items`;
         }),
       );
-      expect(error.code).toBe("SQL_FORBIDDEN");
+      expect(error.code).toBe("TRANSACTION_ASYNC");
       expect(obj.stock(1)).toBe(1);
     });
   });
@@ -112,7 +112,7 @@ describe("queries", () => {
           obj.sql.run`DELETE FROM items`;
         }),
       );
-      expect(error.code).toBe("SQL_FORBIDDEN");
+      expect(error.code).toBe("TRANSACTION_ASYNC");
       await new Promise((resolve) => setTimeout(resolve, 10));
       expect(obj.stock(1)).toBe(1);
     });

@@ -218,7 +218,7 @@ describe("this.store: batch", () => {
         tx.delete(["b"]);
       });
       expect(o.store.list().map((e) => e.key)).toEqual([["a"]]);
-      expect(codeOf(() => o.store.batch((async () => undefined) as never))).toBe("ARGUMENT");
+      expect(codeOf(() => o.store.batch((async () => undefined) as never))).toBe("TRANSACTION_ASYNC");
     });
   });
 
@@ -229,7 +229,7 @@ describe("this.store: batch", () => {
         await null;
         tx.put(["late"], 1);
       };
-      expect(thrownBy(() => o.store.batch(late as never)).code).toBe("ARGUMENT");
+      expect(thrownBy(() => o.store.batch(late as never)).code).toBe("TRANSACTION_ASYNC");
       expect(
         codeOf(() =>
           o.store.batch((tx) => {
@@ -237,14 +237,14 @@ describe("this.store: batch", () => {
             return { then: () => undefined };
           }),
         ),
-      ).toBe("ARGUMENT");
+      ).toBe("TRANSACTION_ASYNC");
       expect(
         codeOf(() =>
           o.store.batch(() => {
             o.store.batch(late as never);
           }),
         ),
-      ).toBe("ARGUMENT");
+      ).toBe("TRANSACTION_ASYNC");
       await nextTurn();
       // Nothing ran after the `await`, so nothing committed outside a transaction.
       expect(o.store.getMany([["early"], ["late"], ["thenable"]])).toEqual([undefined, undefined, undefined]);
@@ -371,7 +371,7 @@ describe("this.store: indexes", () => {
                 if (op.del) tx.delete(["u", op.id]);
                 else tx.put(["u", op.id], op.u);
               }
-              if (throws) throw new DurableCoreError("TEST_ABORT", "abort");
+              if (throws) throw new DurableCoreError("TEST_ABORT" as never, "abort");
             }),
           );
           if (!ok) expect(code).toBe("INDEX_UNIQUE");
@@ -478,7 +478,7 @@ describe("this.store: index builds on wake", () => {
     });
   });
 
-  it("a key function that throws fails its index (INDEX_UNIQUE, with the reason) without breaking the wake", async () => {
+  it("a key function that throws fails its index (INDEX_KEY_FUNCTION, naming the entry) without breaking the wake; ready() rejects", async () => {
     type Item = { n: number; colour: string };
     const stub = env.STORE_EVOLVING.getByName("throwing-key");
     const Evolving = (o: StoreEvolving) => o.constructor as typeof StoreEvolving;
@@ -506,12 +506,14 @@ describe("this.store: index builds on wake", () => {
     });
     await evictDurableObject(stub);
     await runInDurableObject(stub, async (o: StoreEvolving) => {
-      await o.store.ready(); // resolves: the failures are the indexes', not the build's
+      // The build's own error, not a uniqueness problem, and the entry as the user writes keys.
+      await expect(o.store.ready()).rejects.toMatchObject({ code: "INDEX_KEY_FUNCTION", message: expect.stringContaining("index `aEarly`") });
       const early = thrownBy(() => o.store.index("aEarly").count());
-      expect(early.code).toBe("INDEX_UNIQUE");
+      expect(early.code).toBe("INDEX_KEY_FUNCTION");
       expect(early.message).toContain("RangeError: no seven");
+      expect(early.message).toContain('entry ["item", 7]');
       const late = thrownBy(() => o.store.index("zLate").get(1));
-      expect(late.code).toBe("INDEX_UNIQUE");
+      expect(late.code).toBe("INDEX_KEY_FUNCTION");
       expect(late.message).toContain("no 2900");
       expect(o.store.index("byColour").count({ prefix: "odd" })).toBe(1500);
       // Writes keep maintaining the index still alive, with its own key.

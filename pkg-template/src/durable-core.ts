@@ -55,12 +55,14 @@ export class DurableCore<Env = unknown> extends DurableObject<Env> {
       let steps: MigrationStep[];
       try {
         steps = this.#migrate();
+        // Checks `static indexes` (INDEX_DEFINITION) before anything uses them.
+        void this.store;
       } catch (error) {
-        // A migration error is kept rather than thrown: a throw here would reset the object,
-        // and every later call would retry the failing migration. The object refuses calls
-        // until the code is fixed. Anything else (an engine reset, a platform fault) is
-        // transient: rethrown, it resets the object and the next event starts it afresh.
-        if (error instanceof DurableCoreError && error.code.startsWith("MIGRATION_")) {
+        // A migration or index definition error is kept rather than thrown: a throw here would
+        // reset the object, and every later call would retry the failing migration. The object
+        // refuses calls until the code is fixed. Anything else (an engine reset, a platform
+        // fault) is transient: rethrown, it resets the object and the next event starts it afresh.
+        if (error instanceof DurableCoreError && (error.code.startsWith("MIGRATION_") || error.code === "INDEX_DEFINITION")) {
           this.#fatal = error;
           return;
         }

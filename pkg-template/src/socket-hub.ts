@@ -19,6 +19,7 @@ import type { CoreContext } from "./engine.js";
 import { DurableCoreError } from "./errors.js";
 import { Sockets, type SocketMessage, type SocketsOptions } from "./sockets.js";
 import type { PresencePlan } from "./wasm/durable_core.js";
+import { checkTopic } from "./topic-limit.js";
 
 /** `WebSocket.readyState` of an open socket (the WebSocket standard's value). */
 const OPEN = 1;
@@ -244,6 +245,7 @@ export class SocketHub implements ConnectionHost {
   // ---- this.sockets ----
 
   publish(topic: string, message: SocketMessage, except: Connection<any> | undefined): number {
+    checkTopic(topic);
     this.#ensureIndex();
     const payload = encodeMessage(message);
     const exceptSlot = except !== undefined && except.slot >= 0 ? except.slot : undefined;
@@ -277,6 +279,7 @@ export class SocketHub implements ConnectionHost {
   connections(topicOrPattern: string | undefined): Connection<any>[] {
     this.#ensureIndex();
     if (topicOrPattern === undefined) return [...this.#byId.values()];
+    checkTopic(topicOrPattern);
     const slots = this.#core.call((engine) => engine.fanoutConnections(topicOrPattern));
     return this.#connectionsAt(slots);
   }
@@ -284,6 +287,7 @@ export class SocketHub implements ConnectionHost {
   count(topicOrPattern: string | undefined): number {
     this.#ensureIndex();
     if (topicOrPattern === undefined) return this.#byId.size;
+    checkTopic(topicOrPattern);
     return this.#core.call((engine) => engine.fanoutCount(topicOrPattern));
   }
 
@@ -293,6 +297,7 @@ export class SocketHub implements ConnectionHost {
   }
 
   presence(topic: string): { id: string; state: unknown }[] {
+    checkTopic(topic);
     this.#ensureIndex();
     const slots = this.#core.call((engine) => engine.fanoutPresence(topic));
     return this.#connectionsAt(slots).map((connection) => ({ id: connection.id, state: connection.state }));
@@ -335,6 +340,7 @@ export class SocketHub implements ConnectionHost {
   }
 
   subscribe(connection: Connection<any>, topicOrPattern: string, presence: boolean): void {
+    checkTopic(topicOrPattern);
     this.#ensureIndex();
     const live = this.#liveSlot(connection);
     const subs = connection.attachment.subs;
@@ -364,6 +370,7 @@ export class SocketHub implements ConnectionHost {
   }
 
   unsubscribe(connection: Connection<any>, topicOrPattern: string): void {
+    checkTopic(topicOrPattern);
     this.#ensureIndex();
     const live = this.#liveSlot(connection);
     const subs = connection.attachment.subs;

@@ -74,6 +74,27 @@ class SqlJoin extends SqlPart {
 /** The strings of a one-value fragment, shared so that its identity (and cache key) is stable. */
 const VALUE_STRINGS: readonly string[] = Object.freeze(["", ""]);
 
+/** How deeply fragments and join parts may nest (`MAX_FRAGMENT_DEPTH` in src/sql/template.rs). */
+const MAX_FRAGMENT_DEPTH = 100;
+/** The longest `sql.id` name in UTF-8 bytes (`MAX_IDENTIFIER_BYTES` in src/sql/template.rs). */
+const MAX_IDENTIFIER_BYTES = 255;
+/**
+ * The platform's limit on a statement's text, 100 KB. A template whose text (strings, `sql.raw`
+ * texts, join separators, identifiers) is longer in UTF-16 units is longer in bytes too: it is
+ * refused here, before it would be copied into the shared engine to be compiled.
+ */
+const MAX_STATEMENT_CHARS = 100_000;
+
+function templateError(message: string): DurableCoreError {
+  return new DurableCoreError("SQL_TEMPLATE", message);
+}
+
+function tooDeep(): DurableCoreError {
+  return templateError(
+    `sql fragments are nested more than ${MAX_FRAGMENT_DEPTH} deep; build long conditions with sql.join(parts, sql\` AND \`) instead of wrapping the previous fragment in a new one each time`,
+  );
+}
+
 export interface SqlHelper {
   /** A fragment to interpolate into another query: `` sql`AND stock > ${n}` ``. */
   (strings: TemplateStringsArray, ...values: unknown[]): SqlFragment;
@@ -90,10 +111,11 @@ export interface SqlHelper {
   /** A value stored as JSON text: `` sql`INSERT INTO docs (body) VALUES (${sql.json(doc)})` ``. */
   json(value: unknown): SqlPart;
   /**
-   * Fragments (or plain values) separated by `separator` (default `", "`):
-   * `` sql`UPDATE t SET ${sql.join(cols.map((c) => sql`${sql.id(c)} = ${row[c]}`))} WHERE id = ${id}` ``.
+   * Fragments (or plain values) separated by `separator` (default `", "`), text or a fragment:
+   * `` sql`UPDATE t SET ${sql.join(cols.map((c) => sql`${sql.id(c)} = ${row[c]}`))} WHERE id = ${id}` ``,
+   * `` sql`SELECT * FROM t WHERE ${sql.join(conditions, sql` OR `)}` ``. Any other separator is `SQL_BIND`.
    */
-  join(parts: readonly unknown[], separator?: string): SqlPart;
+  join(parts: readonly unknown[], separator?: string | SqlFragment): SqlPart;
   /**
    * **Unsafe**: `text` is spliced into the statement as is, with no quoting or validation.
    * Never pass user input; prefer `sql.id` for names and plain values for data.
@@ -111,15 +133,30 @@ export const sql: SqlHelper = Object.assign(
     },
     id: (name: string): SqlPart => {
       if (typeof name !== "string") throw new DurableCoreError("SQL_IDENTIFIER", `sql.id takes a string, got ${describe(name)}`);
+      // Each UTF-16 unit is at least one UTF-8 byte: a longer name is refused before any copy.
+      if (name.length > MAX_IDENTIFIER_BYTES) {
+        throw new DurableCoreError(
+          "SQL_IDENTIFIER",
+          `sql.id: the name is ${name.length} characters long, more than the ${MAX_IDENTIFIER_BYTES} bytes allowed`,
+        );
+      }
       return new SqlId(name);
     },
     json: (value: unknown): SqlPart => new SqlJson(value),
-    join: (parts: readonly unknown[], separator = ", "): SqlPart => {
+    join: (parts: readonly unknown[], separator: string | SqlFragment = ", "): SqlPart => {
       if (!Array.isArray(parts)) throw bindError(`sql.join takes an array, got ${describe(parts)}`);
-      return new SqlJoin(
-        parts.map((p) => (p instanceof SqlFragment ? p : new SqlFragment(VALUE_STRINGS, [p]))),
-        String(separator),
-      );
+      const fragments = parts.map((p) => (p instanceof SqlFragment ? p : new SqlFragment(VALUE_STRINGS, [p])));
+      if (typeof separator === "string") return new SqlJoin(fragments, separator);
+      if (!(separator instanceof SqlFragment)) {
+        throw bindError(`sql.join's separator is text or a sql\`...\` fragment, got ${describe(separator)}`);
+      }
+      // A fragment separator (its values bound at each occurrence) is one more part between parts.
+      const interleaved: SqlFragment[] = [];
+      fragments.forEach((fragment, index) => {
+        if (index > 0) interleaved.push(separator);
+        interleaved.push(fragment);
+      });
+      return new SqlJoin(interleaved, "");
     },
     raw: (text: string): SqlPart => new SqlRaw(String(text)),
   },
@@ -158,15 +195,22 @@ function fromCore(compiled: CompiledSql): Compiled {
 
 /**
  * Flattens `values` (depth first) into `args`, one per value-carrying hole, and returns the
- * shape key; `holes`, when given, receives the wire shapes for the core.
+ * shape key; `holes`, when given, receives the wire shapes for the core. `depth` counts the
+ * fragments and join parts around `values`: past {@link MAX_FRAGMENT_DEPTH} it throws
+ * `SQL_TEMPLATE`, so neither this recursion nor the core's ever goes deep.
  */
-function flatten(values: readonly unknown[], args: unknown[], holes?: SqlHole[]): string {
+function flatten(values: readonly unknown[], args: unknown[], holes?: SqlHole[], depth = 0): string {
   let key = "";
   for (const value of values) {
     if (!(value instanceof SqlPart)) {
       args.push(value);
-      holes?.push({ kind: "value" });
-      key += "v";
+      if (value instanceof Date) {
+        holes?.push({ kind: "date" });
+        key += "D";
+      } else {
+        holes?.push({ kind: "value" });
+        key += "v";
+      }
     } else if (value instanceof SqlIn) {
       args.push(value.items);
       if (value.items.some(isBlob)) {
@@ -187,15 +231,17 @@ function flatten(values: readonly unknown[], args: unknown[], holes?: SqlHole[])
       holes?.push({ kind: "raw", text: value.text });
       key += `r${value.text.length}:${value.text}`;
     } else if (value instanceof SqlFragment) {
+      if (depth >= MAX_FRAGMENT_DEPTH) throw tooDeep();
       const inner: SqlHole[] | undefined = holes && [];
-      key += `f${stringsId(value.strings)}(${flatten(value.values, args, inner)})`;
+      key += `f${stringsId(value.strings)}(${flatten(value.values, args, inner, depth + 1)})`;
       if (holes && inner) holes.push({ kind: "fragment", strings: [...value.strings], holes: inner });
     } else if (value instanceof SqlJoin) {
+      if (depth >= MAX_FRAGMENT_DEPTH) throw tooDeep();
       key += `J${value.separator.length}:${value.separator}${value.parts.length}(`;
       const parts: SqlTemplate[] = [];
       for (const part of value.parts) {
         const inner: SqlHole[] | undefined = holes && [];
-        key += `${stringsId(part.strings)}(${flatten(part.values, args, inner)})`;
+        key += `${stringsId(part.strings)}(${flatten(part.values, args, inner, depth + 1)})`;
         if (inner) parts.push({ strings: [...part.strings], holes: inner });
       }
       holes?.push({ kind: "join", parts, separator: value.separator });
@@ -208,10 +254,10 @@ function flatten(values: readonly unknown[], args: unknown[], holes?: SqlHole[])
 // ---------------------------------------------------------------------------------------------
 // Binding
 
-function asyncTransaction(): DurableCoreError {
+function asyncTransaction(what: string): DurableCoreError {
   return new DurableCoreError(
-    "SQL_FORBIDDEN",
-    "this.sql.transaction(fn) takes a synchronous function: an awaited part would run outside the transaction (nothing was written)",
+    "TRANSACTION_ASYNC",
+    `this.sql.transaction(fn): ${what}; fn must be synchronous (no await), or its awaited part would run outside the transaction`,
   );
 }
 
@@ -400,14 +446,17 @@ export class Sql {
 
   /**
    * Runs `fn` in one transaction (`ctx.storage.transactionSync`): a throw rolls everything back
-   * and is rethrown. `fn` must be synchronous; an async function is refused (`SQL_FORBIDDEN`),
+   * and is rethrown. `fn` must be synchronous; an async function is refused before it runs, and
+   * one that returns a promise is rolled back (`TRANSACTION_ASYNC` both, as in `store.batch`),
    * because its awaited part would run outside the transaction.
    */
   transaction<T>(fn: () => T): T {
-    if (isAsyncFunction(fn)) throw asyncTransaction();
+    if (isAsyncFunction(fn)) throw asyncTransaction("fn is an async function (nothing ran)");
     return this.#core.ctx.storage.transactionSync(() => {
       const result = fn();
-      if (result !== null && typeof (result as { then?: unknown })?.then === "function") throw asyncTransaction();
+      if (result !== null && typeof (result as { then?: unknown })?.then === "function") {
+        throw asyncTransaction("fn returned a promise (the transaction was rolled back)");
+      }
       return result;
     });
   }
@@ -421,7 +470,10 @@ export class Sql {
     const bindings: SqlStorageValue[] = new Array(values.length);
     for (let i = 0; i < values.length; i++) {
       const value = values[i];
-      if (typeof value === "object" && value instanceof SqlPart) return this.#prepareShaped(strings, values);
+      // A Date compiles to `CAST(? AS INTEGER)`: the platform binds every number as REAL.
+      if (typeof value === "object" && (value instanceof SqlPart || value instanceof Date)) {
+        return this.#prepareShaped(strings, values);
+      }
       bindings[i] = toBinding(value, i + 1);
     }
     let compiled = plainCache.get(strings);
@@ -450,8 +502,34 @@ export class Sql {
   }
 
   #compile(template: SqlTemplate): Compiled {
+    const chars = templateChars(template);
+    if (chars > MAX_STATEMENT_CHARS) {
+      throw templateError(
+        `the statement's text is ${chars} characters long, more than the platform's ${MAX_STATEMENT_CHARS / 1000} KB: bind long values with \${value} instead of splicing them with sql.raw`,
+      );
+    }
     return fromCore(this.#core.call(() => sqlCompile(template)));
   }
+}
+
+/** The length of every text of `template` that the compiled statement would hold, in UTF-16 units. */
+function templateChars(template: SqlTemplate): number {
+  let chars = 0;
+  // Iterative: nesting is bounded by flatten already, but a walk needs no stack at all.
+  const pending: SqlTemplate[] = [template];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    for (const text of next.strings) chars += text.length;
+    for (const hole of next.holes) {
+      if (hole.kind === "id") chars += hole.name.length + 2;
+      else if (hole.kind === "raw") chars += hole.text.length;
+      else if (hole.kind === "fragment") pending.push(hole);
+      else if (hole.kind === "join") {
+        chars += hole.separator.length * Math.max(hole.parts.length - 1, 0);
+        for (const part of hole.parts) pending.push(part);
+      } else if (hole.kind === "inItems") chars += hole.len * 3;
+    }
+  }
+  return chars;
 }
 
 /**

@@ -8,6 +8,7 @@
  * about as much as the `kv.get` it prepares (each part is several JS↔wasm calls), while this
  * runs in a fraction of a microsecond. `ts-tests/store-keys.test.ts` checks both paths agree.
  */
+import { DurableCoreError } from "./errors.js";
 import { Engine } from "./wasm/durable_core.js";
 
 export type FlatPart = null | boolean | number | string;
@@ -93,9 +94,114 @@ export function encodeFlat(key: unknown): string | undefined {
   return out.length + 2 * units <= MAX_KEY_BYTES ? out : undefined;
 }
 
+/** Tuples nested deeper than this are refused by the Rust codec (`MAX_KEY_DEPTH` in src/store/keys.rs). */
+const MAX_KEY_DEPTH = 32;
+/** Bigints of this magnitude or more need more than 1,024 bytes, so more than 2,048 hex digits. */
+const BIGINT_TOO_LARGE = 1n << 8192n;
+
+/**
+ * A lower bound of `part`'s encoded size in bytes, added to `bytes`; stops counting once past
+ * the limit, so a key of 30 million parts costs no more than one of 2,049. Every part encodes to
+ * at least one byte, a string to at least one byte per UTF-16 unit, bytes to two hex digits each.
+ * What the bound cannot judge (a wrong type, a deep tuple) is left to the Rust codec, which
+ * refuses it as soon as it meets it.
+ */
+function encodedAtLeast(part: unknown, bytes: number, depth: number): number {
+  switch (typeof part) {
+    case "string":
+      return bytes + part.length + 2;
+    case "number":
+      return bytes + 17;
+    case "bigint":
+      return bytes + (part >= BIGINT_TOO_LARGE || part <= -BIGINT_TOO_LARGE ? MAX_KEY_BYTES + 1 : 2);
+    case "object":
+      if (part instanceof Uint8Array) return bytes + 2 * part.byteLength + 2;
+      if (Array.isArray(part) && depth <= MAX_KEY_DEPTH) {
+        bytes += 2;
+        for (let i = 0; i < part.length && bytes <= MAX_KEY_BYTES; i++) bytes = encodedAtLeast(part[i], bytes, depth + 1);
+        return bytes;
+      }
+      return bytes + 1;
+    default:
+      return bytes + 1;
+  }
+}
+
+/**
+ * Throws `KEY_TOO_LARGE` for a key that certainly encodes to more than the limit, before it is
+ * copied into the shared engine (a 30 MB string copied there would grow its memory for good).
+ * `what` names the key in the message ("key", "index `byEmail`'s key for entry [...]", ...).
+ */
+export function guardKey(key: unknown, what = "key"): void {
+  const bytes = Array.isArray(key) ? encodedAtLeast(key, -1, 0) : encodedAtLeast(key, 1, 0);
+  if (bytes > MAX_KEY_BYTES) {
+    throw new DurableCoreError(
+      "KEY_TOO_LARGE",
+      `${what} is more than ${MAX_KEY_BYTES} bytes once encoded, the limit; use shorter key parts`,
+    );
+  }
+}
+
 /** The kv key of `key` (throws `KEY_TYPE`/`KEY_TOO_LARGE` through the Rust codec). Call inside `core.call`. */
 export function encodeKey(key: unknown): string {
-  return encodeFlat(key) ?? Engine.storeEncode(key);
+  const flat = encodeFlat(key);
+  if (flat !== undefined) return flat;
+  guardKey(key);
+  return Engine.storeEncode(key);
+}
+
+/** The parts of `key` (a bare part is the one-element tuple). */
+function partsOf(key: unknown): readonly unknown[] {
+  return Array.isArray(key) ? key : [key];
+}
+
+/** Whether two key parts are the same part (the codec's equality: `0` is `-0`, `1` is not `1n`). */
+function samePart(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a instanceof Uint8Array && b instanceof Uint8Array) {
+    return a.byteLength === b.byteLength && a.every((byte, i) => byte === b[i]);
+  }
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((part, i) => samePart(part, b[i]));
+  return false;
+}
+
+/** Whether `key` starts with the parts of `prefix` (the prefix key itself included), as a `prefix` range means. */
+export function keyHasPrefix(key: unknown, prefix: unknown): boolean {
+  const parts = partsOf(key);
+  const head = partsOf(prefix);
+  return head.length <= parts.length && head.every((part, i) => samePart(parts[i], part));
+}
+
+/** `key` as a JavaScript literal for messages (`["sub", "s1"]`), cut short when long. */
+export function keyLiteral(key: unknown): string {
+  const text = literal(Array.isArray(key) ? key : [key], 0);
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+function literal(value: unknown, depth: number): string {
+  switch (typeof value) {
+    case "string":
+      return JSON.stringify(value.length > 200 ? value.slice(0, 200) : value);
+    case "bigint":
+      return `${value}n`;
+    case "number":
+      return Object.is(value, -0) ? "-0" : String(value);
+    case "boolean":
+      return String(value);
+    case "undefined":
+      return "undefined";
+    case "object":
+      if (value === null) return "null";
+      if (value instanceof Uint8Array) return `new Uint8Array([${Array.from(value.subarray(0, 32)).join(", ")}${value.length > 32 ? ", …" : ""}])`;
+      if (Array.isArray(value)) {
+        if (depth > 4) return "[…]";
+        const shown = value.slice(0, 10).map((item) => literal(item, depth + 1));
+        return `[${shown.join(", ")}${value.length > 10 ? ", …" : ""}]`;
+      }
+      return `a ${value.constructor?.name ?? "object"}`;
+    default:
+      return `a ${typeof value}`;
+  }
 }
 
 /** The value of each lowercase hex digit by char code; -1 for every other ASCII character. */

@@ -15,7 +15,7 @@
 import { isAsyncFunction } from "./is-async-function.js";
 import { type CoreContext, translate } from "./engine.js";
 import { DurableCoreError } from "./errors.js";
-import { decodeKey, encodeFlat, encodeKey, prefixDecoder } from "./store-keys.js";
+import { decodeKey, encodeFlat, encodeKey, guardKey, keyHasPrefix, keyLiteral, prefixDecoder } from "./store-keys.js";
 import { Engine } from "./wasm/durable_core.js";
 
 /** One element of a key. Order across types: null < false < true < number < bigint < string < Uint8Array < tuple. */
@@ -48,6 +48,17 @@ export interface IndexDefinition<V = any> {
   key: (value: V) => Key | undefined;
   /** At most one entry per index key; a put that would break it throws `INDEX_UNIQUE`. */
   unique?: boolean;
+  /**
+   * Only entries whose key starts with these parts are in the index (and `key` only ever sees
+   * their values): `{ prefix: ["sub"], key: (s) => s.email }`. Changing it rebuilds the index.
+   */
+  prefix?: Key;
+  /**
+   * Your label for the key function's behaviour: change it to rebuild the index when what the
+   * function does changed but its text did not (a captured variable, a helper it calls).
+   * Without it, the function's text (`key.toString()`) and `unique`/`prefix` are the only signals.
+   */
+  version?: string | number;
 }
 
 /** `static indexes` of a `DurableCore` subclass. */
@@ -160,9 +171,73 @@ function isThenable(value: unknown): boolean {
   );
 }
 
+/** Throws `ARGUMENT` unless `range` is a range object (or absent), and guards its keys' size. */
+function checkRange(range: unknown): void {
+  if (range === undefined) return;
+  if (range === null || typeof range !== "object" || Array.isArray(range)) {
+    throw new DurableCoreError(
+      "ARGUMENT",
+      `a range is an object { prefix?, start?, startAfter?, end?, reverse?, limit? }, got ${range === null ? "null" : Array.isArray(range) ? "an array" : typeof range}`,
+    );
+  }
+  const { prefix, start, startAfter, end } = range as Range;
+  if (prefix !== undefined) guardKey(prefix, "range.prefix");
+  if (start !== undefined) guardKey(start, "range.start");
+  if (startAfter !== undefined) guardKey(startAfter, "range.startAfter");
+  if (end !== undefined) guardKey(end, "range.end");
+}
+
+/** A key function's throw, as the error of the write (or build) it stopped. */
+function keyFunctionError(index: string, key: unknown, error: unknown): DurableCoreError {
+  return new DurableCoreError(
+    "INDEX_KEY_FUNCTION",
+    `index \`${index}\`'s key function threw for entry ${keyLiteral(key)}: ${describeError(error)}; nothing was written`,
+    { cause: error },
+  );
+}
+
+/** One declared index as the core reads it. */
+interface DeclaredIndex {
+  name: string;
+  unique: boolean;
+  source: string;
+  version?: string;
+  prefix?: Key;
+}
+
+function definitionError(name: string, message: string): DurableCoreError {
+  return new DurableCoreError("INDEX_DEFINITION", `static indexes.${name}: ${message}`);
+}
+
+/** Validates one `static indexes` entry (nothing of it has crossed into the engine yet). */
+function declare(name: string, definition: IndexDefinition | undefined): DeclaredIndex {
+  if (definition === null || typeof definition !== "object") {
+    throw definitionError(name, "an index is { key: (value) => key, unique?, prefix?, version? }");
+  }
+  const { key, unique, prefix, version } = definition;
+  if (typeof key !== "function") throw definitionError(name, "needs a key function: { key: (value) => ... }");
+  if (unique !== undefined && typeof unique !== "boolean") throw definitionError(name, "unique must be a boolean");
+  if (version !== undefined && typeof version !== "string" && !(typeof version === "number" && Number.isFinite(version))) {
+    throw definitionError(name, "version must be a string or a finite number");
+  }
+  if (typeof version === "string" && version.length > 256) throw definitionError(name, "version must be at most 256 characters");
+  const declared: DeclaredIndex = { name, unique: unique === true, source: key.toString() };
+  if (version !== undefined) declared.version = String(version);
+  if (prefix !== undefined) {
+    try {
+      guardKey(prefix, "the prefix");
+      codec(() => encodeKey(prefix));
+    } catch (error) {
+      throw definitionError(name, `prefix is not a key (${(error as Error).message})`);
+    }
+    declared.prefix = prefix;
+  }
+  return declared;
+}
+
 function batchMustBeSynchronous(what: string): DurableCoreError {
   return new DurableCoreError(
-    "ARGUMENT",
+    "TRANSACTION_ASYNC",
     `store.batch(fn): ${what}; a batch must be synchronous (no await), or its later writes would commit outside the transaction`,
   );
 }
@@ -288,7 +363,7 @@ function checkedValue(value: unknown): void {
 export class Store {
   readonly #core: CoreContext;
   readonly #definitions: IndexDefinitions;
-  readonly #declared: { name: string; unique: boolean; source: string }[];
+  readonly #declared: DeclaredIndex[];
   #openedEpoch = -1;
   /** Index names whose keys each put computes, in the core's order (refreshed when a build fails one). */
   #maintained: string[] = [];
@@ -311,12 +386,10 @@ export class Store {
   constructor(core: CoreContext, definitions: IndexDefinitions = {}) {
     this.#core = core;
     this.#definitions = definitions;
-    this.#declared = Object.entries(definitions).map(([name, definition]) => {
-      if (typeof definition?.key !== "function") {
-        throw new DurableCoreError("ARGUMENT", `static indexes.${name} needs a key function: { key: (value) => ... }`);
-      }
-      return { name, unique: definition.unique === true, source: definition.key.toString() };
-    });
+    if (definitions === null || typeof definitions !== "object") {
+      throw new DurableCoreError("INDEX_DEFINITION", "static indexes is an object { name: { key, unique?, prefix?, version? } }");
+    }
+    this.#declared = Object.entries(definitions).map(([name, definition]) => declare(name, definition));
   }
 
   /** `ctx.storage.kv`, read once: the platform getter is a runtime call on every hot-path operation. */
@@ -378,20 +451,36 @@ export class Store {
       this.#kv.put(encodeFlat(key) ?? encodeKeyOutside(key), value);
       return;
     }
+    guardKey(key);
     // User code runs outside any engine call, before anything is written: a throw there writes
     // nothing, and a trap it causes cannot leave this call holding a dead instance's handle.
-    const indexKeys = this.#indexKeys(maintained, value);
+    const indexKeys = this.#indexKeys(maintained, key, value);
     this.#call((engine) => {
       // The handle was replaced while the key functions ran (a trap): the store was reopened,
       // and the keys must follow its list of maintained indexes.
-      const keys = this.#maintained === maintained ? indexKeys : this.#indexKeys(this.#maintained, value);
+      const keys = this.#maintained === maintained ? indexKeys : this.#indexKeys(this.#maintained, key, value);
       this.#indexWrite();
       this.#atomically(() => this.#kv.put(engine.storePut(key, keys), value));
     });
   }
 
-  #indexKeys(maintained: readonly string[], value: unknown): (Key | undefined)[] {
-    return maintained.map((name) => this.#definitions[name]!.key(value));
+  /**
+   * Each maintained index's key for the entry `key`: `undefined` for an index whose prefix does
+   * not cover it (its key function never sees the value). A throw becomes `INDEX_KEY_FUNCTION`.
+   */
+  #indexKeys(maintained: readonly string[], key: Key, value: unknown): (Key | undefined)[] {
+    return maintained.map((name) => {
+      const definition = this.#definitions[name]!;
+      if (definition.prefix !== undefined && !keyHasPrefix(key, definition.prefix)) return undefined;
+      let indexKey: Key | undefined;
+      try {
+        indexKey = definition.key(value);
+      } catch (error) {
+        throw keyFunctionError(name, key, error);
+      }
+      if (indexKey !== undefined) guardKey(indexKey, `index \`${name}\`'s key for entry ${keyLiteral(key)}`);
+      return indexKey;
+    });
   }
 
   /** The value under `key`, or `undefined`. */
@@ -407,12 +496,14 @@ export class Store {
 
   /** The values under `keys`, in the same order (`undefined` where absent). */
   getMany<V = unknown>(keys: readonly Key[]): (V | undefined)[] {
+    if (!Array.isArray(keys)) throw new DurableCoreError("KEY_TYPE", `getMany takes an array of keys, got ${keyLiteral(keys)}`);
     const kv = this.#kv;
     return codec(() => keys.map((key) => kv.get(encodeKey(key)) as V | undefined));
   }
 
   /** Deletes `key` and its index entries; true when it existed. */
   delete(key: Key): boolean {
+    guardKey(key);
     return this.#call((engine) => {
       // With no index declared, `storeOpen` has dropped every index row: nothing to maintain.
       if (this.#declared.length === 0) return this.#kv.delete(encodeKey(key));
@@ -428,6 +519,7 @@ export class Store {
 
   /** The entries in `range`, read at once. */
   list<V = unknown>(range: Range = {}): Entry<V>[] {
+    checkRange(range);
     return codec(() => {
       const options = Engine.storeRange(range) as KvListOptions | null;
       if (options === null) return [];
@@ -440,6 +532,7 @@ export class Store {
 
   /** The entries in `range`, read lazily page by page. Do not `await` inside the loop if you need a consistent view. */
   *entries<V = unknown>(range: Range = {}): Generator<Entry<V>> {
+    checkRange(range);
     const options = codec(() => Engine.storeRange(range)) as KvListOptions | null;
     if (options === null) return;
     const kv = this.#kv;
@@ -459,6 +552,7 @@ export class Store {
 
   /** How many entries `range` holds (at most `limit`). */
   count(range: Range = {}): number {
+    checkRange(range);
     const options = codec(() => Engine.storeRange(range)) as KvListOptions | null;
     if (options === null) return 0;
     const kv = this.#kv;
@@ -469,6 +563,7 @@ export class Store {
 
   /** Deletes every entry in `range` (at most `limit`) with their index entries, atomically; returns how many. */
   deleteRange(range: Range = {}): number {
+    checkRange(range);
     return this.#call((engine) => {
       const options = Engine.storeRange(range) as KvListOptions | null;
       if (options === null) return 0;
@@ -487,9 +582,11 @@ export class Store {
   /**
    * Runs `fn` atomically: every write inside it commits together, and a throw writes nothing.
    * `fn` must be synchronous: an `async` function is refused before it runs, and a function that
-   * returns a promise (or any thenable) has its batch rolled back; both throw `ARGUMENT`.
+   * returns a promise (or any thenable) has its batch rolled back; both throw `TRANSACTION_ASYNC`
+   * (as `this.sql.transaction` does).
    */
   batch<T>(fn: (tx: StoreTransaction) => T): T {
+    if (typeof fn !== "function") throw new DurableCoreError("ARGUMENT", `store.batch takes a function, got ${typeof fn}`);
     if (isAsyncFunction(fn)) throw batchMustBeSynchronous("fn is an async function");
     if (this.#batching) return this.#runBatch(fn);
     // Opens the store before the transaction (opening inside it would be undone by a rollback
@@ -522,7 +619,7 @@ export class Store {
 
   /** A secondary index declared in `static indexes`. Throws `INDEX_UNKNOWN` for any other name. */
   index<V = unknown>(name: string): StoreIndex<V> {
-    if (!Object.hasOwn(this.#definitions, name)) {
+    if (typeof name !== "string" || !Object.hasOwn(this.#definitions, name)) {
       const known = Object.keys(this.#definitions);
       throw new DurableCoreError(
         "INDEX_UNKNOWN",
@@ -532,7 +629,12 @@ export class Store {
     return new StoreIndex<V>(this.#host, name);
   }
 
-  /** Resolves when every declared index is built (immediately when none is pending). */
+  /**
+   * Resolves when every declared index is built (immediately when none is pending); rejects with
+   * the build's error when an index could not be built (`INDEX_UNIQUE` for duplicates under a
+   * unique index, `INDEX_KEY_FUNCTION` for a key function that threw, `KEY_TYPE` or
+   * `KEY_TOO_LARGE` for an index key that is not one).
+   */
   ready(): Promise<void> {
     return (this.#building ??= this.#buildAll().finally(() => {
       this.#building = null;
@@ -557,7 +659,7 @@ export class Store {
     }
     setTimeout(() => {
       this.ready().catch((error: unknown) => {
-        console.error("durable-core: building store indexes failed; `this.store.ready()` retries:", error);
+        console.error("durable-core: a store index is not usable; its queries and `this.store.ready()` throw:", error);
       });
     }, 0);
   }
@@ -567,6 +669,7 @@ export class Store {
       // Let other events in between chunks: a long build never holds the object.
       await new Promise((resolve) => setTimeout(resolve, 0));
     }
+    if (this.#declared.length > 0) this.#call((engine) => engine.storeFailure());
   }
 
   /**
@@ -586,16 +689,24 @@ export class Store {
     const keyOf = this.#definitions[step.index]!.key;
     const kvKeys: string[] = [];
     const keys: (Key | undefined)[] = [];
-    let thrown: { kvKey: string; error: unknown } | undefined;
+    let thrown: { kvKey: string; error: unknown; code: "INDEX_KEY_FUNCTION" | "KEY_TOO_LARGE" } | undefined;
     if (step.options !== null) {
       for (const [kvKey, value] of this.#kv.list(step.options)) {
         kvKeys.push(kvKey);
+        let indexKey: Key | undefined;
         try {
-          keys.push(keyOf(value));
+          indexKey = keyOf(value);
         } catch (error) {
-          thrown = { kvKey, error };
+          thrown = { kvKey, error, code: "INDEX_KEY_FUNCTION" };
           break;
         }
+        try {
+          if (indexKey !== undefined) guardKey(indexKey, "the key its key function gave");
+        } catch (error) {
+          thrown = { kvKey, error, code: "KEY_TOO_LARGE" };
+          break;
+        }
+        keys.push(indexKey);
       }
     }
     // A key function that trapped the engine leaves the step stale: plan it again.
@@ -607,7 +718,7 @@ export class Store {
       const failure = core.ctx.storage.transactionSync(() =>
         failed === undefined
           ? engine.storeBuildChunk(step.index, kvKeys, keys, complete)
-          : engine.storeBuildFail(step.index, failed.kvKey, describeError(failed.error)),
+          : engine.storeBuildFail(step.index, failed.kvKey, describeError(failed.error), failed.code),
       );
       if (failure !== undefined) {
         // The failed index is no longer maintained: the keys of later puts follow the new list.
@@ -619,14 +730,15 @@ export class Store {
   }
 }
 
-/** A user error as one line for an index failure reason. */
+/** A user error as one line for an index failure reason, cut short: it is kept in the engine and in SQLite. */
 function describeError(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  let text: string;
   try {
-    return String(error);
+    text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   } catch {
-    return "a value that cannot be shown";
+    text = "a value that cannot be shown";
   }
+  return text.length > 500 ? `${text.slice(0, 500)}…` : text;
 }
 
 /** A secondary index: reads primary entries by their index key. */
@@ -642,6 +754,7 @@ export class StoreIndex<V = unknown> {
 
   /** The first entry (in primary key order) whose index key is `key`, or `undefined`. */
   get(key: Key): Entry<V> | undefined {
+    guardKey(key);
     const host = this.#host;
     const primaryKeys = host.call((engine) => engine.storeIndexGet(this.#name, key, host.mayFill()));
     const kv = host.kv();
@@ -659,6 +772,7 @@ export class StoreIndex<V = unknown> {
 
   /** Like {@link StoreIndex.list}, read lazily page by page. */
   *entries(range: Range = {}): Generator<Entry<V>> {
+    checkRange(range);
     const host = this.#host;
     const kv = host.kv();
     // A page is a flat [indexKey0, primaryKey0, indexKey1, ...]; the next resumes after its last pair.
@@ -678,6 +792,7 @@ export class StoreIndex<V = unknown> {
 
   /** How many entries have an index key in `range` (at most `limit`). */
   count(range: Range = {}): number {
+    checkRange(range);
     return this.#host.call((engine) => engine.storeIndexCount(this.#name, range));
   }
 }

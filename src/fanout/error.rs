@@ -37,7 +37,8 @@ impl ErrorCode for FanoutError {
             FanoutError::UnknownConnection { .. } => "CONNECTION_UNKNOWN",
             FanoutError::DuplicateConnection { .. } => "CONNECTION_DUPLICATE",
             FanoutError::InvalidConnectionId { .. } => "CONNECTION_ID_INVALID",
-            FanoutError::RateLimitInvalid { .. } => "RATE_LIMIT_INVALID",
+            // The facade raises the same code for every `static sockets` option it checks first.
+            FanoutError::RateLimitInvalid { .. } => "SOCKETS_OPTIONS_INVALID",
         }
     }
 }

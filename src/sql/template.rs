@@ -23,6 +23,9 @@ pub struct Template {
 pub enum Hole {
     /// A plain value: one parameter.
     Value,
+    /// A `Date`: one parameter, the epoch milliseconds, read as an INTEGER (`CAST(? AS
+    /// INTEGER)`): the platform binds every JavaScript number as REAL.
+    Date,
     /// `sql.json(value)`: one parameter holding JSON text, wrapped in `json(?)`.
     Json,
     /// `sql.in(list)` of numbers, strings, null: one parameter holding the list as a JSON
@@ -161,6 +164,12 @@ impl Builder {
         match hole {
             Hole::Value => {
                 self.placeholder(path)?;
+                self.plan.push(BindOp::Value);
+            }
+            Hole::Date => {
+                self.sql.push_str("CAST(");
+                self.placeholder(path)?;
+                self.sql.push_str(" AS INTEGER)");
                 self.plan.push(BindOp::Value);
             }
             Hole::Json => {

@@ -533,8 +533,9 @@ impl Store {
         Ok(outcome)
     }
 
-    /// Fails a building index because its key function threw for the entry `primary_key` (the
-    /// facade runs user code; the core only records why). Returns the reason queries will report.
+    /// Fails a building index because its key function threw for the entry `primary_key` (`code`
+    /// `INDEX_KEY_FUNCTION`), or gave a key the facade refused before it crossed (`KEY_TOO_LARGE`):
+    /// the facade runs user code, the core only records why. Returns the reason queries report.
     pub fn fail_index(
         &mut self,
         db: &dyn SqlBackend,
@@ -542,14 +543,20 @@ impl Store {
         index_name: &str,
         primary_key: &str,
         why: &str,
+        code: &str,
     ) -> Result<String, StoreError> {
         let position = self
             .indexes
             .iter()
             .position(|i| i.name == index_name)
             .ok_or_else(|| StoreError::IndexUnknown(index_name.to_owned()))?;
-        let reason = format!("its key function threw for entry {}: {why}", describe(primary_key));
-        self.fail_build(db, cache, position, INDEX_KEY_FUNCTION, reason.clone())?;
+        let code = failure_code(Some(code));
+        let reason = if code == INDEX_KEY_FUNCTION {
+            format!("its key function threw for entry {}: {why}", describe(primary_key))
+        } else {
+            format!("for entry {}: {why}", describe(primary_key))
+        };
+        self.fail_build(db, cache, position, code, reason.clone())?;
         Ok(reason)
     }
 

@@ -14,6 +14,7 @@ export interface SqlTemplate { strings: readonly string[]; holes: SqlHole[] }
 /** The shape of one `${...}`; values never cross. */
 export type SqlHole =
   | { kind: "value" }
+  | { kind: "date" }
   | { kind: "json" }
   | { kind: "in" }
   | { kind: "inItems"; len: number }

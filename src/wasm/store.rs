@@ -357,11 +357,12 @@ impl Engine {
         })
     }
 
-    /// Fails a building index whose key function threw (`why`) for the entry `kvKey`; returns
-    /// the reason its queries will report. Run in `transactionSync`.
+    /// Fails a building index whose key function threw (`why`, `code` `INDEX_KEY_FUNCTION`) or
+    /// gave a key too large to cross (`KEY_TOO_LARGE`) for the entry `kvKey`; returns the reason
+    /// its queries will report. Run in `transactionSync`.
     #[wasm_bindgen(js_name = storeBuildFail)]
-    pub fn store_build_fail(&mut self, index: &str, kv_key: &str, why: &str) -> Result<String, JsValue> {
+    pub fn store_build_fail(&mut self, index: &str, kv_key: &str, why: &str, code: &str) -> Result<String, JsValue> {
         let (db, store) = self.opened_store_mut()?;
-        with_cache(|cache| store.fail_index(db, cache, index, kv_key, why)).map_err(|e| error_to_js(&e))
+        with_cache(|cache| store.fail_index(db, cache, index, kv_key, why, code)).map_err(|e| error_to_js(&e))
     }
 }

@@ -1,0 +1,23 @@
+/**
+ * The topic length check every `this.sockets` and `Connection` entry point makes before a topic
+ * is copied into the shared engine: a 30 MB topic would grow the engine's memory for good even
+ * though the core refuses it. The core still validates everything else (segments, wildcards).
+ */
+import { DurableCoreError } from "./errors.js";
+
+/** The longest topic or pattern in UTF-8 bytes (`MAX_TOPIC_BYTES` in src/fanout/topic.rs). */
+const MAX_TOPIC_BYTES = 256;
+
+/** Throws `TOPIC_INVALID` for a topic that is not a string or is certainly over the limit. */
+export function checkTopic(topic: unknown): asserts topic is string {
+  if (typeof topic !== "string") {
+    throw new DurableCoreError("TOPIC_INVALID", `a topic is a string, got ${topic === null ? "null" : typeof topic}`);
+  }
+  // Each UTF-16 unit is at least one UTF-8 byte.
+  if (topic.length > MAX_TOPIC_BYTES) {
+    throw new DurableCoreError(
+      "TOPIC_INVALID",
+      `a topic must be at most ${MAX_TOPIC_BYTES} bytes; this one has ${topic.length} characters`,
+    );
+  }
+}

@@ -10,6 +10,9 @@ interface Env {
   STORE_BOX: DurableObjectNamespace<import("./fixtures/store.js").StoreBox>;
   STORE_EVOLVING: DurableObjectNamespace<import("./fixtures/store.js").StoreEvolving>;
   CHAT_ROOM: DurableObjectNamespace<import("./fixtures/fanout.js").ChatRoom>;
+  CORPUS_BOX: DurableObjectNamespace<import("./fixtures/corpus.js").CorpusBox>;
+  CORPUS_STATICS: DurableObjectNamespace<import("./fixtures/corpus.js").CorpusStatics>;
+  INDEX_EVOLVING: DurableObjectNamespace<import("./fixtures/corpus.js").IndexEvolving>;
 }
 
 // `env` from "cloudflare:workers" is typed `Cloudflare.Env`.

@@ -91,7 +91,7 @@ function templateError(message: string): DurableCoreError {
 
 function tooDeep(): DurableCoreError {
   return templateError(
-    `sql fragments are nested more than ${MAX_FRAGMENT_DEPTH} deep; build long conditions with sql.join(parts, sql\` AND \`) instead of wrapping the previous fragment in a new one each time`,
+    `sql fragments are nested more than ${MAX_FRAGMENT_DEPTH} deep; build long conditions with sql.join(parts, sql\` AND \`) instead of wrapping the previous fragment in a new one each time (SQLite itself nests expressions at most 100 deep: for long lists of values use sql.in)`,
   );
 }
 

@@ -288,7 +288,8 @@ impl Builder {
 fn too_deep() -> SqlError {
     SqlError::template(format!(
         "sql fragments are nested more than {MAX_FRAGMENT_DEPTH} deep; build long conditions with \
-         sql.join(parts, sql` AND `) instead of wrapping the previous fragment in a new one each time"
+         sql.join(parts, sql` AND `) instead of wrapping the previous fragment in a new one each time (SQLite itself nests \
+         expressions at most 100 deep: for long lists of values use sql.in)"
     ))
 }
 

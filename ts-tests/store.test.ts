@@ -523,7 +523,7 @@ describe("this.store: index builds on wake", () => {
     });
     await evictDurableObject(stub);
     await runInDurableObject(stub, (o: StoreEvolving) => {
-      expect(codeOf(() => o.store.index("aEarly").count())).toBe("INDEX_UNIQUE");
+      expect(codeOf(() => o.store.index("aEarly").count())).toBe("INDEX_KEY_FUNCTION");
       expect(o.store.index("byColour").count()).toBe(3001);
       Evolving(o).indexes = {};
     });

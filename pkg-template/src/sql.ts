@@ -478,6 +478,7 @@ export class Sql {
     }
     let compiled = plainCache.get(strings);
     if (compiled === undefined) {
+      checkStrings(strings);
       compiled = this.#compile({ strings: [...strings], holes: values.map(() => ({ kind: "value" })) });
       plainCache.set(strings, compiled);
     }
@@ -491,6 +492,7 @@ export class Sql {
     let shapes = shapeCache.get(strings);
     let compiled = shapes?.get(key);
     if (compiled === undefined) {
+      checkStrings(strings);
       const holes: SqlHole[] = [];
       flatten(values, [], holes);
       compiled = this.#compile({ strings: [...strings], holes });
@@ -509,6 +511,18 @@ export class Sql {
       );
     }
     return fromCore(this.#core.call(() => sqlCompile(template)));
+  }
+}
+
+/**
+ * Throws `SQL_TEMPLATE` unless `strings` is a template's strings: `this.sql.all("SELECT 1")` (a
+ * call instead of a tag) must not be spread into characters or used as a cache key.
+ */
+function checkStrings(strings: unknown): void {
+  if (!Array.isArray(strings) || !strings.every((text) => typeof text === "string")) {
+    throw templateError(
+      `this.sql.all/one/first/run are template tags: write this.sql.all\`SELECT ...\` (or pass a sql\`...\` fragment), not ${strings === null ? "null" : typeof strings}`,
+    );
   }
 }
 

@@ -180,7 +180,11 @@ function checkRange(range: unknown): void {
       `a range is an object { prefix?, start?, startAfter?, end?, reverse?, limit? }, got ${range === null ? "null" : Array.isArray(range) ? "an array" : typeof range}`,
     );
   }
-  const { prefix, start, startAfter, end } = range as Range;
+  const { prefix, start, startAfter, end, limit } = range as Range;
+  // Checked here as well as in the core: index listings page by their own limits.
+  if (limit !== undefined && !(typeof limit === "number" && Number.isInteger(limit) && limit >= 0)) {
+    throw new DurableCoreError("ARGUMENT", `invalid argument \`limit\`: must be a whole number ≥ 0, got ${String(limit)}`);
+  }
   if (prefix !== undefined) guardKey(prefix, "range.prefix");
   if (start !== undefined) guardKey(start, "range.start");
   if (startAfter !== undefined) guardKey(startAfter, "range.startAfter");

@@ -33,7 +33,7 @@ export async function expectCode(
 ): Promise<ExpectedError> {
   let result: unknown;
   try {
-    result = await (typeof call === "function" ? call() : call);
+    result = await (isThenable(call) ? call : call());
   } catch (error) {
     const got = codeOf(error);
     if (got === code) return { code: got, message: messageOf(error), error };
@@ -44,15 +44,23 @@ export async function expectCode(
 }
 
 /**
- * The code of a durable-core error. In the object it is `error.code`; across RPC the runtime
- * rebuilds the error and keeps its message, which durable-core starts with the code.
+ * The code of a durable-core error. Across RPC the runtime rebuilds the error as a plain
+ * `Error` that keeps its `name` and own properties (`code`), not its class.
  */
 function codeOf(error: unknown): string | undefined {
   if (error instanceof DurableCoreError) return error.code;
   if (error === null || typeof error !== "object") return undefined;
-  const own = (error as { code?: unknown }).code;
-  if (typeof own === "string") return own;
-  return undefined;
+  // Only durable-core's errors: another library's `code` (a Node-style error) is not one.
+  const { name, code } = error as { name?: unknown; code?: unknown };
+  return name === "DurableCoreError" && typeof code === "string" ? code : undefined;
+}
+
+/**
+ * Thenables first: an RPC call's promise is also callable (`typeof` says "function"), and
+ * calling it would pipeline a second call and leave the first rejection unobserved.
+ */
+function isThenable(call: PromiseLike<unknown> | (() => unknown)): call is PromiseLike<unknown> {
+  return typeof (call as { then?: unknown }).then === "function";
 }
 
 function messageOf(error: unknown): string {

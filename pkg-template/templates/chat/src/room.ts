@@ -1,5 +1,4 @@
 import { type Connection, DurableCore, type SocketsOptions } from "durable-core";
-import type { Env } from "./index.js";
 import {
   type ChatMessage,
   type Person,

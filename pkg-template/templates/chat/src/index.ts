@@ -1,17 +1,7 @@
 import page from "./page.html";
 import { isRoomName } from "./protocol.js";
-import type { Room } from "./room.js";
 
 export { Room } from "./room.js";
-
-export interface Env {
-  ROOMS: DurableObjectNamespace<Room>;
-  /** How long a message is kept, in seconds. */
-  MESSAGE_TTL_SECONDS: string;
-  /** When each room sends itself its digest: a cron expression, in DIGEST_TIMEZONE. */
-  DIGEST_CRON: string;
-  DIGEST_TIMEZONE: string;
-}
 
 /**
  * `GET /` is the page; `/rooms/<name>/socket` (WebSocket) and `GET /rooms/<name>` (JSON) go to
@@ -19,7 +9,7 @@ export interface Env {
  * request arrives.
  */
 export default {
-  fetch(request: Request, env: Env): Response | Promise<Response> {
+  fetch(request, env) {
     const { pathname } = new URL(request.url);
     if (pathname === "/") {
       return new Response(page, { headers: { "content-type": "text/html; charset=utf-8" } });

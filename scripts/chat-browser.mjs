@@ -1,13 +1,15 @@
-// The rooms demo in a real browser: `wrangler dev` serves it, headless Chromium (Debian's
-// /usr/bin/chromium, driven by playwright-core) uses it as people would.
+// The chat demo in a real browser: `wrangler dev` serves a project generated from the `chat`
+// template, headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core) uses it as
+// people would.   usage: node scripts/chat-browser.mjs <generated chat project>
 //
 //   two people join the same room, see each other, see "is typing", exchange messages;
 //   one reloads and gets the history back; someone in another room sees none of it.
 //
 // Saves a screenshot to docs/rooms.png (SCREENSHOT=path to put it elsewhere), stops wrangler,
-// and exits non-zero on any failure. Every wait is bounded; the whole run is capped too.
+// and exits non-zero on any failure. Every wait is bounded, so a hung step fails instead of
+// hanging the run. Playwright gives each launch a fresh temporary profile (--user-data-dir).
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -15,9 +17,20 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const example = resolve(here, "..");
-const screenshotPath = resolve(process.env.SCREENSHOT ?? join(example, "../../docs/rooms.png"));
+if (process.argv[2] === undefined) {
+  console.error("usage: node scripts/chat-browser.mjs <directory of a project generated from the chat template>");
+  process.exit(2);
+}
+const example = resolve(process.argv[2]);
+const screenshotPath = resolve(process.env.SCREENSHOT ?? join(here, "../docs/rooms.png"));
 const chromiumPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+if (!existsSync(chromiumPath)) {
+  console.error(
+    `not ok - no Chromium at ${chromiumPath}: \`npm install\` installs Debian's chromium when it runs as root ` +
+      "(scripts/install-chromium.sh); otherwise run `sudo apt-get install chromium`, or set CHROMIUM to a Chromium binary",
+  );
+  process.exit(1);
+}
 const STEP_MS = 15_000;
 const WRANGLER_READY_MS = 90_000;
 const WHOLE_RUN_MS = 240_000;
@@ -47,9 +60,9 @@ async function main() {
       "--headless",
       "--no-sandbox",
       "--disable-gpu",
-      "--disable-quic",
       "--no-first-run",
       "--disable-background-networking",
+      "--disable-quic",
       "--disable-component-update",
       "--disable-sync",
     ],

@@ -61,7 +61,7 @@ test_example() {
   (
     cd "$example"
     PATH="$PWD/node_modules/.bin:$PATH"
-    tsc
+    npm run typecheck
     vitest run
     wrangler deploy --dry-run --outdir dist
   )

@@ -119,9 +119,15 @@ export async function calls(env: Env) {
   await expectCode(stub.schedule(), "TASK_METHOD");
 }
 
-export function internals(obj: Obj, conn: Connection) {
-  // @ts-expect-error @internal: not in the published types
-  void obj.core;
+// Inside a subclass, where a protected member would be reachable: `core` must not exist at all.
+export class Sub extends DurableCore<Env> {
+  probe() {
+    // @ts-expect-error @internal: not in the published types
+    void this.core;
+  }
+}
+
+export function internals(conn: Connection) {
   // @ts-expect-error @internal: not in the published types
   void conn.slot;
   // @ts-expect-error @internal: not in the published types

@@ -47,6 +47,8 @@ cp pkg-template/package.json "$out/package.json"
 # The command line (`npx durable-core init`, `check`) and the templates init writes from.
 cp -R pkg-template/cli "$out/cli"
 cp -R pkg-template/templates "$out/templates"
+# What running a template in place would leave behind is never part of what init writes.
+rm -rf "$out"/templates/*/{node_modules,.wrangler,dist,worker-configuration.d.ts,package-lock.json}
 # The README's links point at files that ship with it.
 cp README.md BENCHMARKS.md "$out/"
 mkdir -p "$out/docs" && cp docs/rooms.png "$out/docs/rooms.png"

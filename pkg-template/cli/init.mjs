@@ -1,7 +1,7 @@
 // `durable-core init <dir> [--template <name>]`: writes a new Worker project from one of the
 // templates shipped in this package (templates/<name>/). The project depends on the exact
 // version of durable-core that runs this command, or on `--package <spec>`.
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -78,10 +78,9 @@ export async function main(args) {
   const name = projectName(target);
   const dependency = dependencySpec(options.packageSpec);
   const needsNode = Number(process.versions.node.split(".")[0]) < MIN_NODE_MAJOR;
-  const written = copyTemplate(template.dir, target, (path, text) => {
-    if (path === "package.json") return packageJson(text, name, dependency, needsNode);
-    if (path === "wrangler.jsonc") return text.replaceAll("{{name}}", name);
-    return text;
+  const written = copyTemplate(template.dir, target, {
+    "package.json": (text) => packageJson(text, name, dependency, needsNode),
+    "wrangler.jsonc": (text) => text.replaceAll("{{name}}", name),
   });
 
   const shown = relative(process.cwd(), target) || ".";
@@ -182,8 +181,11 @@ function sortKeys(object) {
   return Object.fromEntries(Object.entries(object).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-/** Copies `from` into `to`, passing each text file through `transform`; returns the file count. */
-function copyTemplate(from, to, transform, prefix = "") {
+/**
+ * Copies `from` into `to`, byte for byte except the files named in `edits` (by path in the
+ * template), which are rewritten as text; returns the file count.
+ */
+function copyTemplate(from, to, edits, prefix = "") {
   mkdirSync(to, { recursive: true });
   let count = 0;
   for (const entry of readdirSync(from, { withFileTypes: true })) {
@@ -191,9 +193,11 @@ function copyTemplate(from, to, transform, prefix = "") {
     const path = prefix + entry.name;
     const destination = join(to, RENAMED[path] ?? entry.name);
     if (entry.isDirectory()) {
-      count += copyTemplate(source, destination, transform, `${path}/`);
+      count += copyTemplate(source, destination, edits, `${path}/`);
     } else {
-      writeFileSync(destination, transform(path, readFileSync(source, "utf8")));
+      const edit = Object.hasOwn(edits, path) ? edits[path] : undefined;
+      if (edit === undefined) copyFileSync(source, destination);
+      else writeFileSync(destination, edit(readFileSync(source, "utf8")));
       count += 1;
     }
   }

@@ -11,9 +11,13 @@ cd "$ROOT"
 GZIP_BUDGET_BYTES=$((400 * 1024))
 features=()
 out="${DC_PKG:-$ROOT/pkg}"
+# The published types leave out members marked @internal; the test build keeps them for the
+# suites' fixtures (which reach the core to trap it).
+tsc_flags=(--stripInternal)
 if [ "${1:-}" = "--test" ]; then
   features=(--features trap)
   out="${DC_PKG:-$ROOT/target/pkg-test}"
+  tsc_flags=()
 fi
 
 step "Compiling the core to wasm (release${features:+, ${features[*]}})"
@@ -32,11 +36,22 @@ wasm-bindgen --target web --experimental-reset-state-function \
 step "Compiling the TypeScript facade"
 cp -R pkg-template/src/. "$staging/src/"
 cp pkg-template/tsconfig.json "$staging/tsconfig.json"
-tsc -p "$staging/tsconfig.json" --outDir "$out/dist"
+tsc -p "$staging/tsconfig.json" --outDir "$out/dist" "${tsc_flags[@]}"
 cp "$staging"/src/wasm/durable_core.js "$staging"/src/wasm/durable_core.d.ts \
   "$staging"/src/wasm/durable_core_bg.wasm "$out/dist/wasm/"
+# wasm-bindgen declares `[Symbol.dispose]()` on each class, which needs lib "esnext" (or
+# esnext.disposable) in every project that reads the types without skipLibCheck. Nothing in the
+# facade's public API hands out an engine object, so the declaration goes; the method stays.
+sed -i '/\[Symbol\.dispose\]()/d' "$out/dist/wasm/durable_core.d.ts"
 cp pkg-template/package.json "$out/package.json"
-cp README.md "$out/README.md"
+# The command line (`npx durable-core init`, `check`) and the templates init writes from.
+cp -R pkg-template/cli "$out/cli"
+cp -R pkg-template/templates "$out/templates"
+# What running a template in place would leave behind is never part of what init writes.
+rm -rf "$out"/templates/*/{node_modules,.wrangler,dist,worker-configuration.d.ts,package-lock.json}
+# The README's links point at files that ship with it.
+cp README.md BENCHMARKS.md "$out/"
+mkdir -p "$out/docs" && cp docs/rooms.png "$out/docs/rooms.png"
 
 wasm="$out/dist/wasm/durable_core_bg.wasm"
 raw=$(wc -c <"$wasm")

@@ -1,16 +1,12 @@
 #!/usr/bin/env bash
-# Packs pkg/ (`npm pack`) and installs the tarball into the example folder given, exactly as a
-# user's `npm install durable-core` would.   usage: scripts/install-example.sh examples/minimal
+# Installs the packed package into the example folder given, exactly as a user's
+# `npm install durable-core` would.   usage: scripts/install-example.sh examples/<name> [tarball]
+# Without a tarball, packs pkg/ first (scripts/pack.sh).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 example="$(cd "$1" && pwd)"
 cd "$ROOT"
-
-[ -f pkg/package.json ] || bash scripts/build.sh
-pack_dir="$ROOT/target/pack"
-rm -rf "$pack_dir" && mkdir -p "$pack_dir"
-tarball="$pack_dir/$(cd pkg && npm pack --silent --pack-destination "$pack_dir")"
-echo "packed $tarball ($(wc -c <"$tarball") bytes)"
+tarball="${2:-$(bash scripts/pack.sh)}"
 
 cd "$example"
 mkdir -p vendor

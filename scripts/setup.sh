@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the build needs beyond npm packages: the wasm32 target and the pinned
-# wasm-bindgen CLI. Runs as `npm install`'s postinstall; safe to run again (it checks first).
+# Installs what the build and the tests need beyond npm packages: the wasm32 target, the pinned
+# wasm-bindgen CLI and Debian's Chromium for the browser test. Runs as `npm install`'s
+# postinstall; safe to run again (each step checks first).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -19,5 +20,7 @@ if [ "$installed" != "$WASM_BINDGEN_VERSION" ]; then
   step "Installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (first run: about 2 minutes)"
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
+
+bash "$ROOT/scripts/install-chromium.sh"
 
 echo "setup: wasm32 target and wasm-bindgen $WASM_BINDGEN_VERSION ready"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `npm test`: every check, in the order a failure is cheapest to find.
 #   clippy (native and wasm, warnings denied) -> cargo test -> build (published + test builds)
-#   -> type-check and run the workerd suites -> bench smoke -> examples from the packed tarball
+#   -> the published types under a strict user tsconfig -> init's CLI -> the packaged README
+#   -> type-check and run the workerd suites -> bench smoke
+#   -> every init template and example from the packed tarball (scripts/test-examples.sh)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -20,10 +22,13 @@ stage "clippy (wasm bindings)" cargo clippy --lib --target wasm32-unknown-unknow
 stage "cargo test" cargo test --quiet
 stage "build: published package (pkg/)" bash scripts/build.sh
 stage "build: test package (target/pkg-test/)" bash scripts/build.sh --test
+stage "published types: RPC results, strict lib, no @internal (ts-types/)" tsc -p ts-types
+stage "durable-core init: options and refusals" node --test scripts/init-cli.test.mjs
+stage "packaged README: links resolve inside the package" node scripts/check-package-readme.mjs pkg
 stage "type-check the workerd suites" tsc -p ts-tests/tsconfig.json
 stage "workerd suites (ts-tests/)" vitest run
 stage "bench smoke (tiny sizes, same code paths)" bash scripts/bench.sh --smoke
-stage "examples (packed tarball)" bash scripts/test-examples.sh
+stage "init templates and examples (packed tarball)" bash scripts/test-examples.sh
 
 trap - ERR
 echo

@@ -6,6 +6,7 @@
  * (is `method` a function, is the payload JSON), applies the core's alarm decisions (it is the
  * only caller of `setAlarm`), and runs handlers in `alarm()`.
  */
+import type { Json } from "./values.js";
 import type { CoreContext } from "./engine.js";
 import { DurableCoreError } from "./errors.js";
 
@@ -35,7 +36,7 @@ export interface CronOptions extends ScheduleOptions {
 export type TaskKind = "at" | "after" | "every" | "cron";
 
 /** A queued task. Times are milliseconds since the epoch. */
-export interface Task<Payload = unknown> {
+export interface Task<Payload = Json | undefined> {
   id: string;
   method: string;
   /**
@@ -52,7 +53,7 @@ export interface Task<Payload = unknown> {
 }
 
 /** A task whose attempts ran out, in `failed()`. */
-export interface FailedTask<Payload = unknown> extends Task<Payload> {
+export interface FailedTask<Payload = Json | undefined> extends Task<Payload> {
   error: string;
   failedAt: number;
 }
@@ -142,7 +143,7 @@ interface OwnerHooks {
   onTaskFailed?(task: FailedTask, error: unknown): void | Promise<void>;
 }
 
-function parsePayload(text: string | undefined): unknown {
+function parsePayload(text: string | undefined): Json | undefined {
   return text === undefined ? undefined : JSON.parse(text);
 }
 

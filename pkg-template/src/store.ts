@@ -17,9 +17,12 @@ import { type CoreContext, translate } from "./engine.js";
 import { DurableCoreError } from "./errors.js";
 import { decodeKey, encodeFlat, encodeKey, guardKey, keyHasPrefix, keyLiteral, prefixDecoder } from "./store-keys.js";
 import { Engine } from "./wasm/durable_core.js";
+import type { StoreValue } from "./values.js";
 
 /** One element of a key. Order across types: null < false < true < number < bigint < string < Uint8Array < tuple. */
-export type KeyPart = null | boolean | number | bigint | string | Uint8Array | readonly KeyPart[];
+export type KeyPart = null | boolean | number | bigint | string | Uint8Array | KeyTuple;
+/** A tuple of key parts (an interface, so that RPC result types walk it without TS2589). */
+export interface KeyTuple extends ReadonlyArray<KeyPart> {}
 
 /** A key: one part, or a tuple of parts (`"a"` and `["a"]` are the same key). */
 export type Key = KeyPart;
@@ -38,7 +41,7 @@ export interface Range {
 }
 
 /** A stored entry (a plain object, so RPC methods can return it). `key` is always a tuple (an array). */
-export interface Entry<V = unknown> {
+export interface Entry<V = StoreValue> {
   readonly key: KeyPart[];
   readonly value: V;
 }
@@ -68,7 +71,7 @@ export type IndexDefinitions = Record<string, IndexDefinition>;
 export interface StoreTransaction {
   put(key: Key, value: unknown): void;
   delete(key: Key): boolean;
-  get<V = unknown>(key: Key): V | undefined;
+  get<V = StoreValue>(key: Key): V | undefined;
 }
 
 /** Largest value, in bytes of its serialized form: the platform's 2 MB key+value limit less a 2 KiB key. */
@@ -488,7 +491,7 @@ export class Store {
   }
 
   /** The value under `key`, or `undefined`. */
-  get<V = unknown>(key: Key): V | undefined {
+  get<V = StoreValue>(key: Key): V | undefined {
     // The common flat key needs no engine call at all.
     // `encodeKeyOutside` keeps `key` out of a closure here (see {@link Store.#putSlow}).
     return this.#kv.get(encodeFlat(key) ?? encodeKeyOutside(key)) as V | undefined;
@@ -499,7 +502,7 @@ export class Store {
   }
 
   /** The values under `keys`, in the same order (`undefined` where absent). */
-  getMany<V = unknown>(keys: readonly Key[]): (V | undefined)[] {
+  getMany<V = StoreValue>(keys: readonly Key[]): (V | undefined)[] {
     if (!Array.isArray(keys)) throw new DurableCoreError("KEY_TYPE", `getMany takes an array of keys, got ${keyLiteral(keys)}`);
     const kv = this.#kv;
     return codec(() => keys.map((key) => kv.get(encodeKey(key)) as V | undefined));
@@ -522,7 +525,7 @@ export class Store {
   }
 
   /** The entries in `range`, read at once. */
-  list<V = unknown>(range: Range = {}): Entry<V>[] {
+  list<V = StoreValue>(range: Range = {}): Entry<V>[] {
     checkRange(range);
     return codec(() => {
       const options = Engine.storeRange(range) as KvListOptions | null;
@@ -535,7 +538,7 @@ export class Store {
   }
 
   /** The entries in `range`, read lazily page by page. Do not `await` inside the loop if you need a consistent view. */
-  *entries<V = unknown>(range: Range = {}): Generator<Entry<V>> {
+  *entries<V = StoreValue>(range: Range = {}): Generator<Entry<V>> {
     checkRange(range);
     const options = codec(() => Engine.storeRange(range)) as KvListOptions | null;
     if (options === null) return;
@@ -622,7 +625,7 @@ export class Store {
   }
 
   /** A secondary index declared in `static indexes`. Throws `INDEX_UNKNOWN` for any other name. */
-  index<V = unknown>(name: string): StoreIndex<V> {
+  index<V = StoreValue>(name: string): StoreIndex<V> {
     if (typeof name !== "string" || !Object.hasOwn(this.#definitions, name)) {
       const known = Object.keys(this.#definitions);
       throw new DurableCoreError(
@@ -746,7 +749,7 @@ function describeError(error: unknown): string {
 }
 
 /** A secondary index: reads primary entries by their index key. */
-export class StoreIndex<V = unknown> {
+export class StoreIndex<V = StoreValue> {
   readonly #host: IndexHost;
   readonly #name: string;
 

@@ -1,3 +1,0 @@
-declare module "cloudflare:workers" {
-  interface ProvidedEnv extends import("./src/index.js").Env {}
-}

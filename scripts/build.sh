@@ -35,6 +35,14 @@ cp pkg-template/tsconfig.json "$staging/tsconfig.json"
 tsc -p "$staging/tsconfig.json" --outDir "$out/dist"
 cp "$staging"/src/wasm/durable_core.js "$staging"/src/wasm/durable_core.d.ts \
   "$staging"/src/wasm/durable_core_bg.wasm "$out/dist/wasm/"
+step "Compiling the checker to wasm (profile checker)"
+cargo build -p durable-core-check --lib --target wasm32-unknown-unknown --profile checker
+mkdir -p "$out/cli/wasm"
+cp -R pkg-template/cli/. "$out/cli/"
+wasm-bindgen --target web --out-dir "$out/cli/wasm" --out-name durable_core_check \
+  "$TARGET_DIR/wasm32-unknown-unknown/checker/durable_core_check.wasm"
+rm -f "$out/cli/wasm/durable_core_check.d.ts" "$out/cli/wasm/durable_core_check_bg.wasm.d.ts"
+if [ -d pkg-template/templates ]; then cp -R pkg-template/templates "$out/templates"; fi
 cp pkg-template/package.json "$out/package.json"
 cp README.md "$out/README.md"
 
@@ -46,5 +54,8 @@ if [ "$gz" -gt "$GZIP_BUDGET_BYTES" ]; then
   echo "error: the wasm is over its size budget" >&2
   exit 1
 fi
+check_wasm="$out/cli/wasm/durable_core_check_bg.wasm"
+printf 'checker wasm (cli only, never in a Worker bundle): %s bytes raw, %s bytes gzipped\n' \
+  "$(wc -c <"$check_wasm")" "$(gzip -9 -c "$check_wasm" | wc -c)"
 rm -rf "$staging"
 echo "built $out"

@@ -13,13 +13,16 @@ mod bcw_outside_constructor;
 mod class_not_exported;
 mod delete_all_alarm;
 mod floating_rpc;
-mod invalid_cron;
+pub(crate) mod invalid_cron;
 mod invalid_topic;
 mod kv_backed_class;
+mod migration_shape;
 mod missing_migration;
 mod set_alarm_overwrite;
 mod sql_forbidden;
 mod sql_interpolation;
+mod sql_template;
+mod task_method_unknown;
 mod timer_in_object;
 mod untyped_namespace;
 mod ws_close_unanswered;
@@ -87,8 +90,11 @@ pub const RULES: &[&RuleMeta] = &[
     &ws_close_unanswered::META,
     &timer_in_object::META,
     &delete_all_alarm::META,
+    &task_method_unknown::META,
     &invalid_cron::META,
     &invalid_topic::META,
+    &sql_template::META,
+    &migration_shape::META,
     &alarm_without_super::META,
     &SYNTAX_ERROR,
     &UNUSED_SUPPRESSION,
@@ -155,8 +161,11 @@ pub fn check_file(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
     ws_close_unanswered::check(ctx, out);
     timer_in_object::check(ctx, out);
     delete_all_alarm::check(ctx, out);
+    task_method_unknown::check(ctx, out);
     invalid_cron::check(ctx, out);
     invalid_topic::check(ctx, out);
+    sql_template::check(ctx, out);
+    migration_shape::check(ctx, out);
     alarm_without_super::check(ctx, out);
 }
 

@@ -501,3 +501,51 @@ pub fn call_name_span(call: &oxc_ast::ast::CallExpression) -> Span {
         other => Span::new(other.span().start, call.span.end),
     }
 }
+
+/// What kind of I/O an awaited expression is, when it is I/O outside the object's own storage:
+/// `fetch`, a call on a Durable Object stub, a call on a configured binding (KV, R2, D1, a
+/// service, a queue), or a timer promise. `None` for everything else (storage calls, plain
+/// values, functions of the user's own whose effect is unknown).
+impl<'a> FileCtx<'_, 'a> {
+    pub fn io_kind(&self, expr: &Expression<'a>) -> Option<String> {
+        let expr = expr.without_parentheses();
+        if let Expression::NewExpression(new) = expr {
+            let text = new.span.source_text(self.text);
+            if matches!(&new.callee, Expression::Identifier(id) if id.name == "Promise")
+                && (text.contains("setTimeout") || text.contains("setInterval"))
+            {
+                return Some("a timer".into());
+            }
+            return None;
+        }
+        let Expression::CallExpression(call) = expr else { return None };
+        if self.is_global_call(&call.callee, "fetch") {
+            return Some("fetch()".into());
+        }
+        let member = call.callee.without_parentheses().get_member_expr()?;
+        if member.static_property_name() == Some("wait")
+            && matches!(member.object(), Expression::Identifier(id) if id.name == "scheduler")
+        {
+            return Some("a timer (scheduler.wait)".into());
+        }
+        // Descend a call chain (`env.DB.prepare(q).bind(x).all()`) to its first receiver.
+        let mut receiver = member.object();
+        loop {
+            if self.is_stub(receiver) {
+                return Some("an RPC call to another Durable Object".into());
+            }
+            match receiver.without_parentheses() {
+                Expression::CallExpression(inner) => match inner.callee.without_parentheses().get_member_expr() {
+                    Some(m) => receiver = m.object(),
+                    None => return None,
+                },
+                _ => break,
+            }
+        }
+        let (name, kind) = self.binding_of(receiver)?;
+        if kind == crate::config::BindingKind::DurableObject {
+            return None;
+        }
+        Some(format!("{} (`{name}`)", kind.describe()))
+    }
+}

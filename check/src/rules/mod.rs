@@ -9,6 +9,8 @@ use crate::diagnostic::{RawFinding, Severity};
 use crate::source::FileFacts;
 
 mod alarm_without_super;
+mod await_between_writes;
+mod bcw_io;
 mod bcw_outside_constructor;
 mod class_not_exported;
 mod delete_all_alarm;
@@ -18,6 +20,7 @@ mod invalid_topic;
 mod kv_backed_class;
 mod migration_shape;
 mod missing_migration;
+mod random_object_name;
 mod set_alarm_overwrite;
 mod sql_forbidden;
 mod sql_interpolation;
@@ -82,6 +85,8 @@ pub const RULES: &[&RuleMeta] = &[
     &class_not_exported::META,
     &untyped_namespace::META,
     &bcw_outside_constructor::META,
+    &bcw_io::META,
+    &await_between_writes::META,
     &set_alarm_overwrite::META,
     &floating_rpc::META,
     &sql_interpolation::META,
@@ -89,6 +94,7 @@ pub const RULES: &[&RuleMeta] = &[
     &ws_not_hibernatable::META,
     &ws_close_unanswered::META,
     &timer_in_object::META,
+    &random_object_name::META,
     &delete_all_alarm::META,
     &task_method_unknown::META,
     &invalid_cron::META,
@@ -153,6 +159,8 @@ impl Project<'_> {
 pub fn check_file(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
     untyped_namespace::check(ctx, out);
     bcw_outside_constructor::check(ctx, out);
+    bcw_io::check(ctx, out);
+    await_between_writes::check(ctx, out);
     set_alarm_overwrite::check(ctx, out);
     floating_rpc::check(ctx, out);
     sql_interpolation::check(ctx, out);
@@ -160,6 +168,7 @@ pub fn check_file(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
     ws_not_hibernatable::check(ctx, out);
     ws_close_unanswered::check(ctx, out);
     timer_in_object::check(ctx, out);
+    random_object_name::check(ctx, out);
     delete_all_alarm::check(ctx, out);
     task_method_unknown::check(ctx, out);
     invalid_cron::check(ctx, out);

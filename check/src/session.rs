@@ -149,10 +149,11 @@ fn check_source(path: &str, text: &str, config: &Config) -> FileRecord {
             suppress::parse(content, line, c.span.start, c.span.end)
         })
         .collect();
-    let built = SemanticBuilder::new().with_build_nodes(true).with_check_syntax_error(true).build(&parsed.program);
+    let built = SemanticBuilder::new().with_build_nodes(true).build(&parsed.program);
     let errors: Vec<_> = parsed.diagnostics.iter().chain(built.diagnostics.iter()).collect();
     if parsed.panicked || !errors.is_empty() {
-        for error in errors {
+        // The first error only: the ones after it are usually its consequences.
+        for error in errors.into_iter().take(1) {
             let (start, end) = error
                 .labels
                 .first()

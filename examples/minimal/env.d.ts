@@ -1,3 +1,4 @@
 declare module "cloudflare:workers" {
-  interface ProvidedEnv extends import("./src/index.js").Env {}
+  type MinimalEnv = import("./src/index.js").Env;
+  interface ProvidedEnv extends MinimalEnv {}
 }

@@ -87,16 +87,18 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
                     ));
                 }
             }
-            "newUniqueId" if ctx.binding_of(call.receiver_expr).is_some() || call.receiver.as_deref().is_some_and(|p| p.iter().any(|s| s == "env")) => {
-                if id_is_dropped(ctx, call.node_id) {
-                    let span = call_name_span(call.call);
-                    out.push(RawFinding::new(
-                        META.id,
-                        span.start,
-                        span.end,
-                        "the id from newUniqueId() is never kept, so the object it creates cannot be reached again: store `id.toString()` (and use `idFromString` later), or use `getByName` with a meaningful name",
-                    ));
-                }
+            "newUniqueId"
+                if (ctx.binding_of(call.receiver_expr).is_some()
+                    || call.receiver.as_deref().is_some_and(|p| p.iter().any(|s| s == "env")))
+                    && id_is_dropped(ctx, call.node_id) =>
+            {
+                let span = call_name_span(call.call);
+                out.push(RawFinding::new(
+                    META.id,
+                    span.start,
+                    span.end,
+                    "the id from newUniqueId() is never kept, so the object it creates cannot be reached again: store `id.toString()` (and use `idFromString` later), or use `getByName` with a meaningful name",
+                ));
             }
             _ => {}
         }

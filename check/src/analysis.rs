@@ -43,6 +43,8 @@ pub struct FileCtx<'s, 'a> {
     pub semantic: &'s Semantic<'a>,
     pub config: &'s Config,
     pub classes: Vec<ClassInfo>,
+    /// Every `<receiver>.<method>(...)` call of the file, read once for all rules.
+    calls: Vec<MethodCall<'a>>,
 }
 
 /// A class member (method or arrow-function field) that encloses a node.
@@ -58,8 +60,9 @@ pub struct Member {
 
 impl<'s, 'a> FileCtx<'s, 'a> {
     pub fn new(path: &'s str, text: &'a str, semantic: &'s Semantic<'a>, config: &'s Config) -> Self {
-        let mut ctx = FileCtx { path, text, semantic, config, classes: Vec::new() };
+        let mut ctx = FileCtx { path, text, semantic, config, classes: Vec::new(), calls: Vec::new() };
         ctx.classes = ctx.find_classes();
+        ctx.calls = ctx.collect_calls();
         ctx
     }
 
@@ -368,7 +371,11 @@ impl<'s, 'a> FileCtx<'s, 'a> {
     }
 
     /// Calls in the file whose callee is `<receiver>.<method>(...)`, with the receiver's path.
-    pub fn method_calls(&self) -> impl Iterator<Item = MethodCall<'a>> + '_ {
+    pub fn method_calls(&self) -> impl Iterator<Item = &MethodCall<'a>> + '_ {
+        self.calls.iter()
+    }
+
+    fn collect_calls(&self) -> Vec<MethodCall<'a>> {
         self.semantic.nodes().iter().filter_map(|node| {
             let AstKind::CallExpression(call) = node.kind() else { return None };
             let member = call.callee.without_parentheses().get_member_expr()?;
@@ -381,16 +388,17 @@ impl<'s, 'a> FileCtx<'s, 'a> {
                 receiver_expr: member.object(),
             })
         })
+        .collect()
     }
 
     /// Calls of `storage.<method>(...)` (the object's `ctx.storage`, through any alias).
-    pub fn storage_calls(&self) -> impl Iterator<Item = MethodCall<'a>> + '_ {
+    pub fn storage_calls(&self) -> impl Iterator<Item = &MethodCall<'a>> + '_ {
         self.method_calls()
             .filter(|c| c.receiver.as_deref().and_then(storage_rest).is_some_and(|r| r.is_empty()))
     }
 
     /// Calls of `storage.sql.exec(...)`.
-    pub fn sql_exec_calls(&self) -> impl Iterator<Item = MethodCall<'a>> + '_ {
+    pub fn sql_exec_calls(&self) -> impl Iterator<Item = &MethodCall<'a>> + '_ {
         self.method_calls().filter(|c| {
             c.method == "exec"
                 && c.receiver

@@ -18,6 +18,7 @@ mod floating_rpc;
 pub(crate) mod invalid_cron;
 mod invalid_topic;
 mod kv_backed_class;
+mod memory_only_state;
 mod migration_shape;
 mod missing_migration;
 mod random_object_name;
@@ -94,6 +95,7 @@ pub const RULES: &[&RuleMeta] = &[
     &ws_not_hibernatable::META,
     &ws_close_unanswered::META,
     &timer_in_object::META,
+    &memory_only_state::META,
     &random_object_name::META,
     &delete_all_alarm::META,
     &task_method_unknown::META,
@@ -168,6 +170,7 @@ pub fn check_file(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
     ws_not_hibernatable::check(ctx, out);
     ws_close_unanswered::check(ctx, out);
     timer_in_object::check(ctx, out);
+    memory_only_state::check(ctx, out);
     random_object_name::check(ctx, out);
     delete_all_alarm::check(ctx, out);
     task_method_unknown::check(ctx, out);

@@ -2,7 +2,8 @@
 // `oxlint` with its default rules on the same files, in the same run. Both run as a user runs
 // them (a process each, wall time, peak resident memory from GNU time). Node-side: no workerd.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 
@@ -122,7 +123,8 @@ const median = (xs) => {
 /** Runs S8 and returns the scenario in run.mjs's report shape. */
 export function runS8({ root, pkgDir, mode, rounds, warmup }) {
   const size = S8.sizes[mode];
-  const dir = join(root, "bench", ".out", "s8-project");
+  // Outside the repository: oxlint honours .gitignore, which ignores bench/.out/.
+  const dir = join(tmpdir(), "durable-core-bench-s8");
   const made = generate(dir, size);
   const cli = join(pkgDir, "cli", "durable-core.mjs");
   const oxlint = join(root, "node_modules", ".bin", "oxlint");
@@ -141,9 +143,14 @@ export function runS8({ root, pkgDir, mode, rounds, warmup }) {
       if (side.name === "ours" && !ready) continue;
       const r = side.run();
       process.stdout.write(".");
+      if (side.name === "oxlint") {
+        const linted = /on (\d+) files/.exec(r.stdout)?.[1];
+        if (Number(linted) !== made.files) throw new Error(`oxlint linted ${linted} files, not ${made.files}: ${r.stdout.slice(-300)}`);
+      }
       if (side.name === "ours") {
         if (r.status !== 0 && r.status !== 1) throw new Error(`durable-core check exited ${r.status}`);
         ourFindings = JSON.parse(r.stdout);
+        if (ourFindings.files.length !== made.files + 1) throw new Error(`durable-core check read ${ourFindings.files.length} files, not ${made.files} and the configuration`);
       }
       if (round < 0) continue;
       samples[side.name].push(r.ms);
@@ -195,4 +202,3 @@ function oxlintVersion(root) {
   }
 }
 
-export const s8ProjectSize = (dir) => (existsSync(dir) ? statSync(dir).size : 0);

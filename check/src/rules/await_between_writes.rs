@@ -45,28 +45,23 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
             _ => None,
         })
         .collect();
-    let index = LineIndex::new(ctx.text);
     writes.sort_by_key(|w| w.1);
-    let mut reported = Vec::new();
+    let mut index = None;
     for (i, (function, second)) in writes.iter().enumerate() {
-        let earlier = writes.iter().take(i).filter(|(f, _)| f == function);
-        for (_, first) in earlier {
-            let between = awaits.iter().find(|(f, at, _)| f == function && at > first && at < second);
-            if let Some((_, at, kind)) = between {
-                if reported.contains(second) {
-                    continue;
-                }
-                reported.push(*second);
-                let first_line = index.position(ctx.text, *first).line;
-                let await_line = index.position(ctx.text, *at).line;
-                out.push(RawFinding::new(
-                    META.id,
-                    *second,
-                    *second + 1,
-                    format!("this write and the one on line {first_line} are split by awaiting {kind} (line {await_line}), so they do not commit together: make both writes before the await, or wrap them in ctx.storage.transactionSync"),
-                ));
-            }
-        }
+        // Some earlier write of the function with an await after it and before this one exists
+        // exactly when the function's first write has one: only that one is compared.
+        let Some((_, first)) = writes.iter().take(i).find(|(f, _)| f == function) else { continue };
+        let between = awaits.iter().find(|(f, at, _)| f == function && at > first && at < second);
+        let Some((_, at, kind)) = between else { continue };
+        let index = index.get_or_insert_with(|| LineIndex::new(ctx.text));
+        let first_line = index.position(ctx.text, *first).line;
+        let await_line = index.position(ctx.text, *at).line;
+        out.push(RawFinding::new(
+            META.id,
+            *second,
+            *second + 1,
+            format!("this write and the one on line {first_line} are split by awaiting {kind} (line {await_line}), so they do not commit together: make both writes before the await, or wrap them in ctx.storage.transactionSync"),
+        ));
     }
 }
 

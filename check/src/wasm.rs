@@ -37,11 +37,13 @@ impl Checker {
         Ok(session.entry())
     }
 
-    /// Checks one file; returns the module specifiers it imports.
+    /// Checks one file, given as its UTF-8 bytes (copied in one block, where a JS string
+    /// would be converted character by character); returns the module specifiers it imports.
+    /// Bytes that are not UTF-8 read as U+FFFD.
     #[wasm_bindgen(js_name = addFile)]
-    pub fn add_file(&mut self, path: &str, text: &str) -> Result<Vec<String>, JsError> {
+    pub fn add_file(&mut self, path: &str, bytes: &[u8]) -> Result<Vec<String>, JsError> {
         let session = self.session.as_mut().ok_or_else(|| error("the check has finished"))?;
-        Ok(session.add_file(path, text))
+        Ok(session.add_file(path, &String::from_utf8_lossy(bytes)))
     }
 
     /// The report, as JSON text. The checker cannot be used afterwards.

@@ -183,7 +183,7 @@ export async function review(options) {
   }
   for (let i = 0; i < queue.length; i++) {
     const path = queue[i];
-    const imports = checker.addFile(path, readFileSync(join(root, path), "utf8"));
+    const imports = checker.addFile(path, readFileSync(join(root, path)));
     for (const specifier of imports) {
       const target = resolveImport(root, path, specifier);
       if (target !== undefined) enqueue(target);

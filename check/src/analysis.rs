@@ -45,6 +45,9 @@ pub struct FileCtx<'s, 'a> {
     pub classes: Vec<ClassInfo>,
     /// Every `<receiver>.<method>(...)` call of the file, read once for all rules.
     calls: Vec<MethodCall<'a>>,
+    /// `this.<field> = <value>` in an object's constructor, for fields assigned nowhere else:
+    /// `this.storage = state.storage` makes `this.storage.put(...)` a storage write.
+    field_aliases: Vec<(NodeId, String, &'a Expression<'a>)>,
 }
 
 /// A class member (method or arrow-function field) that encloses a node.
@@ -60,8 +63,10 @@ pub struct Member {
 
 impl<'s, 'a> FileCtx<'s, 'a> {
     pub fn new(path: &'s str, text: &'a str, semantic: &'s Semantic<'a>, config: &'s Config) -> Self {
-        let mut ctx = FileCtx { path, text, semantic, config, classes: Vec::new(), calls: Vec::new() };
+        let mut ctx = FileCtx { path, text, semantic, config, classes: Vec::new(), calls: Vec::new(), field_aliases: Vec::new() };
         ctx.classes = ctx.find_classes();
+        ctx.field_aliases = ctx.find_field_aliases();
+        ctx.mark_sql_classes();
         ctx.calls = ctx.collect_calls();
         ctx
     }
@@ -80,7 +85,34 @@ impl<'s, 'a> FileCtx<'s, 'a> {
             info.uses_sql = kind == ObjectKind::DurableCore;
             classes.push(info);
         }
-        // A second pass: `ctx.storage.sql` anywhere inside the class.
+        classes
+    }
+
+    fn find_field_aliases(&self) -> Vec<(NodeId, String, &'a Expression<'a>)> {
+        let mut assigned: Vec<(NodeId, String)> = Vec::new();
+        let mut in_constructor = Vec::new();
+        for node in self.semantic.nodes().iter() {
+            let AstKind::AssignmentExpression(assign) = node.kind() else { continue };
+            let oxc_ast::ast::AssignmentTarget::StaticMemberExpression(target) = &assign.left else { continue };
+            if !matches!(target.object, Expression::ThisExpression(_)) {
+                continue;
+            }
+            let Some(class) = self.class_of_node(node.id()) else { continue };
+            let field = target.property.name.to_string();
+            assigned.push((class, field.clone()));
+            let top_level = matches!(self.semantic.nodes().parent_kind(node.id()), AstKind::ExpressionStatement(_))
+                && self.member_of(node.id()).is_some_and(|m| m.is_constructor && self.function_of(node.id()) == m.function);
+            if top_level && assign.operator == oxc_syntax::operator::AssignmentOperator::Assign && self.class_info(class).is_some_and(ClassInfo::is_object) {
+                in_constructor.push((class, field, &assign.right));
+            }
+        }
+        in_constructor.retain(|(class, field, _)| assigned.iter().filter(|(c, f)| c == class && f == field).count() == 1);
+        in_constructor
+    }
+
+    fn mark_sql_classes(&mut self) {
+        let mut classes = std::mem::take(&mut self.classes);
+        // `ctx.storage.sql` anywhere inside the class.
         for node in self.semantic.nodes().iter() {
             let AstKind::StaticMemberExpression(member) = node.kind() else { continue };
             if member.property.name != "sql" {
@@ -95,7 +127,7 @@ impl<'s, 'a> FileCtx<'s, 'a> {
                 }
             }
         }
-        classes
+        self.classes = classes;
     }
 
     fn class_kind(&self, class: &Class<'a>, name: Option<&str>) -> ObjectKind {
@@ -214,6 +246,11 @@ impl<'s, 'a> FileCtx<'s, 'a> {
         match expr.without_parentheses() {
             Expression::ThisExpression(_) => Some(vec!["this".into()]),
             Expression::StaticMemberExpression(m) => {
+                if matches!(m.object, Expression::ThisExpression(_)) {
+                    if let Some(value) = self.field_alias(m.node_id.get(), m.property.name.as_str()) {
+                        return self.path_at_depth(value, depth + 1);
+                    }
+                }
                 let mut path = self.path_at_depth(&m.object, depth + 1)?;
                 path.push(m.property.name.to_string());
                 Some(path)
@@ -277,6 +314,14 @@ impl<'s, 'a> FileCtx<'s, 'a> {
             }
         }
         vec![name.to_owned()]
+    }
+
+    fn field_alias(&self, at: NodeId, field: &str) -> Option<&'a Expression<'a>> {
+        if self.field_aliases.is_empty() {
+            return None;
+        }
+        let class = self.class_of_node(at)?;
+        self.field_aliases.iter().find(|(c, f, _)| *c == class && f == field).map(|(_, _, v)| *v)
     }
 
     /// The configured binding an expression reads (`this.env.KV`, `env.KV`, an alias of them).

@@ -53,12 +53,16 @@ mod tests {
             wrap("const sql = this.ctx.storage.sql; sql.exec(`INSERT INTO t VALUES (1); COMMIT`);"),
             wrap("const { sql } = this.ctx.storage; sql.exec('SAVEPOINT a');"),
             wrap("this.ctx.storage.sql.exec('PRAGMA user_version = 2');"),
+            // An old-style object (no base class, bound in the configuration) keeping `storage` in a field.
+            "export class Room { constructor(state, env) { this.storage = state.storage; } run() { this.storage.sql.exec('COMMIT'); } }".to_owned(),
         ];
         let pass = [
             wrap("this.ctx.storage.sql.exec('SELECT * FROM t WHERE note = ?', 'BEGIN');"),
             wrap("this.ctx.storage.sql.exec('-- BEGIN\\nSELECT 1');"),
             wrap("this.ctx.storage.transactionSync(() => this.ctx.storage.sql.exec('INSERT INTO t VALUES (1)'));"),
             wrap("this.ctx.storage.sql.exec('PRAGMA table_info(t)');"),
+            // Assigned twice: no longer known to be the storage.
+            "export class Room { constructor(state, env) { this.storage = state.storage; } swap(other) { this.storage = other; this.storage.sql.exec('COMMIT'); } }".to_owned(),
         ];
         assert_cases(
             "sql-forbidden",

@@ -91,6 +91,14 @@ export function generate(dir, { files, linesPerFile }) {
     entry.push(`export { Object${i} } from "./object-${i}.js";`);
     bindings.push({ name: `OBJECT_${i}`, class_name: `Object${i}` });
   }
+  // An odd count leaves one file over: a module of constants the entry re-exports.
+  const extra = files - 1 - objects * 2;
+  for (let i = 0; i < extra; i++) {
+    const text = utilFile(`shared${i}`, linesPerFile);
+    writeFileSync(join(dir, "src", `shared-${i}.ts`), text);
+    lines += text.split("\n").length;
+    entry.push(`export * from "./shared-${i}.js";`);
+  }
   entry.push("", "export default {", "  async fetch(request: Request, env: Env): Promise<Response> {", "    return env.OBJECT_0.getByName(new URL(request.url).pathname).fetch(request);", "  },", "} satisfies ExportedHandler<Env>;", "");
   writeFileSync(join(dir, "src", "index.ts"), entry.join("\n"));
   lines += entry.length;
@@ -102,7 +110,7 @@ export function generate(dir, { files, linesPerFile }) {
     migrations: [{ tag: "v1", new_sqlite_classes: bindings.map((b) => b.class_name) }],
   };
   writeFileSync(join(dir, "wrangler.jsonc"), JSON.stringify(config, null, 2));
-  return { files: objects * 2 + 1, lines };
+  return { files: objects * 2 + 1 + extra, lines };
 }
 
 /** Runs `command` once under GNU time: wall milliseconds and peak resident memory in MB. */

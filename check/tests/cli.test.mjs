@@ -243,3 +243,20 @@ test("npx durable-core check works in a fresh project installed from the packed 
   assert.equal(bad.status, 1, bad.stdout + bad.stderr);
   rmSync(work, { recursive: true, force: true });
 });
+
+test("a suppression in the wrangler configuration silences a configuration finding", () => {
+  const config = `{
+  "main": "src/index.ts",
+  "compatibility_date": "2026-10-01",
+  "durable_objects": { "bindings": [{ "name": "ROOM", "class_name": "Room" }] },
+  "migrations": [{ "tag": "v1", "new_classes": [
+    // durable-core-disable-next-line kv-backed-class -- deployed before SQLite classes existed
+    "Room"
+  ] }]
+}`;
+  const plain = CLEAN.replace('this.ctx.storage.sql.exec("SELECT 1 AS n").one().n', "this.ctx.storage.get('n')");
+  assert.deepEqual(json(project({ "wrangler.jsonc": config, "src/index.ts": plain })).report.findings, []);
+  const unsuppressed = config.replace(/\n\s*\/\/ durable-core-disable-next-line.*\n/, "\n");
+  const { report } = json(project({ "wrangler.jsonc": unsuppressed, "src/index.ts": plain }));
+  assert.deepEqual(report.findings.map((f) => [f.rule, f.file, f.severity]), [["kv-backed-class", "wrangler.jsonc", "warning"]]);
+});

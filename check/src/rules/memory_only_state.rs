@@ -42,6 +42,29 @@ fn is_memory_value(expr: &Expression) -> bool {
     }
 }
 
+const SHRINKERS: &[&str] = &["delete", "clear", "splice", "pop", "shift"];
+
+/// True when a write removes from the field or resets it (`delete`, `--`, `-=`, `= 0`, ...).
+fn shrinks(kind: AstKind) -> bool {
+    match kind {
+        AstKind::CallExpression(call) => call
+            .callee
+            .get_member_expr()
+            .and_then(|m| m.static_property_name())
+            .is_some_and(|m| SHRINKERS.contains(&m)),
+        AstKind::UpdateExpression(update) => update.operator == oxc_syntax::operator::UpdateOperator::Decrement,
+        AstKind::AssignmentExpression(assign) => match assign.operator {
+            oxc_syntax::operator::AssignmentOperator::Subtraction => true,
+            oxc_syntax::operator::AssignmentOperator::Assign => {
+                is_memory_value(&assign.right)
+                    || matches!(&assign.right, Expression::CallExpression(c) if c.callee.get_member_expr().and_then(|m| m.static_property_name()) == Some("max"))
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 /// The field a node writes, if it writes one: a mutating method call, `++`/`--`, an assignment
 /// to the field or to one of its properties or elements.
 fn written_field(kind: AstKind) -> Option<String> {
@@ -110,29 +133,37 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
             continue;
         }
         // Every write of a candidate, with the member it is in.
-        let mut writes: Vec<(String, Member, NodeId)> = Vec::new();
+        let mut writes: Vec<(String, Member, NodeId, bool)> = Vec::new();
         for node in ctx.semantic.nodes().iter() {
             let Some(field) = written_field(node.kind()) else { continue };
             if !fields.iter().any(|(f, _, _)| *f == field) || ctx.class_of_node(node.id()) != Some(class.node_id) {
                 continue;
             }
             let Some(member) = ctx.member_of(node.id()) else { continue };
-            writes.push((field, member, node.id()));
+            writes.push((field, member, node.id(), shrinks(node.kind())));
         }
         for (field, start, end) in &fields {
-            let sites: Vec<&(String, Member, NodeId)> = writes.iter().filter(|(f, _, _)| f == field).collect();
-            let in_handlers: Vec<&&(String, Member, NodeId)> = sites.iter().filter(|(_, m, _)| !m.is_constructor).collect();
+            let sites: Vec<&(String, Member, NodeId, bool)> = writes.iter().filter(|(f, ..)| f == field).collect();
+            let in_handlers: Vec<&&(String, Member, NodeId, bool)> = sites.iter().filter(|(_, m, ..)| !m.is_constructor).collect();
             if in_handlers.is_empty() {
                 continue;
             }
+            // Bookkeeping of work in flight (added, then removed by the same member: a set of
+            // running tasks, a reference count) dies with the work it tracks: not state.
+            let in_flight = in_handlers.iter().filter(|(.., shrink)| !*shrink).all(|(_, grower, ..)| {
+                in_handlers.iter().any(|(_, m, _, shrink)| *shrink && m.node_id == grower.node_id)
+            });
+            if in_flight {
+                continue;
+            }
             // A write in code that reads durable state rebuilds it, or fills a cache from storage.
-            let rebuilt = sites.iter().any(|(_, m, id)| {
+            let rebuilt = sites.iter().any(|(_, m, id, _)| {
                 touches_durable(ctx, m) || (m.is_constructor && ctx.function_of(*id) != m.function)
-            }) || sites.iter().any(|(_, m, _)| m.name == "onStart");
+            }) || sites.iter().any(|(_, m, ..)| m.name == "onStart");
             if rebuilt {
                 continue;
             }
-            let Some((_, handler, _)) = in_handlers.first().map(|s| **s) else { continue };
+            let Some((_, handler, ..)) = in_handlers.iter().find(|(.., shrink)| !*shrink).map(|s| **s) else { continue };
             out.push(RawFinding::new(
                 META.id,
                 *start,
@@ -154,6 +185,7 @@ mod tests {
             wrap("#count = 0; async fetch() { this.#count++; return new Response(String(this.#count)); }"),
             wrap("sessions = new Map(); async webSocketMessage(ws, m) { this.sessions.set(ws, m); }"),
             wrap("constructor(ctx, env) { super(ctx, env); this.queue = []; } enqueue(x) { this.queue.push(x); }"),
+            wrap("sessions = new Map(); async fetch(r) { this.sessions.set(r.url, 1); return new Response(); } async webSocketClose(ws) { this.sessions.delete(ws); }"),
         ];
         let pass = [
             wrap("#count = 0; async fetch() { this.#count++; await this.ctx.storage.put('count', this.#count); return new Response(); }"),
@@ -161,6 +193,8 @@ mod tests {
             wrap("#count = 0; constructor(ctx, env) { super(ctx, env); ctx.blockConcurrencyWhile(async () => { this.#count = (await ctx.storage.get('count')) ?? 0; }); } hit() { this.#count++; }"),
             wrap("names = new Set(); webSocketMessage(ws, m) { this.names.add(m); ws.serializeAttachment({ name: m }); }"),
             "export class Plain { #n = 0; hit() { this.#n++; } }".to_owned(),
+            wrap("#running = new Set(); async run(id) { this.#running.add(id); try { await this.work(id); } finally { this.#running.delete(id); } } async work() {}"),
+            wrap("#refs = 0; keepAlive() { this.#refs++; return () => { this.#refs = Math.max(0, this.#refs - 1); }; }"),
         ];
         assert_cases(
             "memory-only-state",

@@ -43,6 +43,7 @@ wasm-bindgen --target web --out-dir "$out/cli/wasm" --out-name durable_core_chec
   "$TARGET_DIR/wasm32-unknown-unknown/checker/durable_core_check.wasm"
 rm -f "$out/cli/wasm/durable_core_check.d.ts" "$out/cli/wasm/durable_core_check_bg.wasm.d.ts"
 if [ -d pkg-template/templates ]; then cp -R pkg-template/templates "$out/templates"; fi
+mkdir -p "$out/docs" && cp -R docs/rules "$out/docs/rules"
 cp pkg-template/package.json "$out/package.json"
 cp README.md "$out/README.md"
 

@@ -103,6 +103,8 @@ test("sarif output is SARIF 2.1.0 with every rule and one result per finding", (
   const [result] = runEntry.results;
   assert.equal(result.ruleId, "sql-forbidden");
   assert.equal(ids[result.ruleIndex], "sql-forbidden");
+  const rule = runEntry.tool.driver.rules[result.ruleIndex];
+  assert.ok(existsSync(fileURLToPath(rule.helpUri)), rule.helpUri);
   assert.equal(result.level, "error");
   assert.deepEqual(result.locations[0].physicalLocation.region, { startLine: 4, startColumn: 38, endLine: 4, endColumn: 45 });
 });

@@ -4,14 +4,15 @@
 // follows imports and prints the report.
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import v8 from "node:v8";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const CONFIG_NAMES = ["wrangler.jsonc", "wrangler.json", "wrangler.toml"];
 const SOURCE = /\.(?:[cm]?[jt]s|[jt]sx)$/;
 const SKIPPED_DIRS = new Set(["node_modules", ".git", ".wrangler", "dist", "coverage"]);
-const DOCS = "https://github.com/durable-core/durable-core/blob/main/docs/rules";
+// Each rule's page ships in the package (docs/rules/<id>.md, next to cli/).
+const DOCS = join(HERE, "..", "docs", "rules");
 
 const HELP = `usage: durable-core check [dir] [options]
 
@@ -263,11 +264,10 @@ export function formatSarif(report, rules) {
           tool: {
             driver: {
               name: "durable-core check",
-              informationUri: DOCS,
               rules: listed.map((r) => ({
                 id: r.id,
                 shortDescription: { text: r.summary },
-                helpUri: `${DOCS}/${r.id}.md`,
+                ...(existsSync(join(DOCS, `${r.id}.md`)) ? { helpUri: pathToFileURL(join(DOCS, `${r.id}.md`)).href } : {}),
                 defaultConfiguration: { level: r.severity },
                 properties: { category: r.category },
               })),

@@ -211,3 +211,68 @@ mod tests {
         }
     }
 }
+
+/// The Bad and Good examples of every rule's page, run as projects: a page never shows an
+/// example that the rule does not judge as it says.
+#[cfg(test)]
+mod page_examples {
+    use super::RULES;
+    use crate::rules::testing::findings_of;
+
+    const OBJECT: &str = "import { DurableObject } from \"cloudflare:workers\";\nexport class Room extends DurableObject {\n";
+    const CORE: &str = "import { DurableCore } from \"durable-core\";\nexport class Room extends DurableCore {\n";
+    const CONFIG: &str = r#"{"main":"src/index.ts","compatibility_date":"2026-10-01",
+      "durable_objects":{"bindings":[{"name":"ROOM","class_name":"Room"},{"name":"LEDGER","class_name":"Ledger"}]},
+      "migrations":[{"tag":"v1","new_sqlite_classes":["Room","Ledger"]}],
+      "kv_namespaces":[{"binding":"FLAGS","id":"f"},{"binding":"INDEX","id":"i"}]}"#;
+
+    /// The first fenced block after `heading`.
+    fn block(page: &str, heading: &str) -> String {
+        let after = page.split(heading).nth(1).unwrap_or_else(|| panic!("no {heading}"));
+        let body = after.split("```").nth(1).expect("a code block");
+        body.split_once('\n').map(|(_, code)| code.to_owned()).unwrap_or_default()
+    }
+
+    /// The project an example stands for: (configuration, src/index.ts).
+    fn project(rule: &str, example: &str) -> (String, String) {
+        let config = CONFIG.to_owned();
+        let in_class = |head: &str| format!("{head}{example}\n}}\n");
+        match rule {
+            "missing-migration" | "kv-backed-class" => (example.to_owned(), "export class Room {}".into()),
+            "class-not-exported" => (
+                r#"{"main":"src/index.ts","durable_objects":{"bindings":[{"name":"ROOM","class_name":"Room"}]},"migrations":[{"tag":"v1","new_sqlite_classes":["Room"]}]}"#.into(),
+                example.to_owned(),
+            ),
+            "untyped-namespace" | "floating-rpc" | "syntax-error" => (config, example.to_owned()),
+            "memory-only-state" => (config, format!("import {{ DurableObject }} from \"cloudflare:workers\";\n{example}")),
+            "alarm-without-super" => (config, format!("import {{ DurableCore }} from \"durable-core\";\n{}", example.replacen("class Room", "export class Room", 1))),
+            "sql-interpolation" | "sql-forbidden" => (config, in_class(&format!("{OBJECT}run(name) {{\n")).replacen("\n}\n", "\n}\n}\n", 1)),
+            "delete-all-alarm" => (config.replace("2026-10-01", "2025-06-01"), in_class(OBJECT)),
+            "ws-close-unanswered" => (config.replace("2026-10-01", "2026-01-10"), in_class(OBJECT)),
+            "invalid-cron" => (config, format!("{CORE}onStart() {{\n{example}\n}}\ndigest() {{}}\n}}\n")),
+            "invalid-topic" => (config, format!("{CORE}onConnect(conn) {{\n{example}\n}}\n}}\n")),
+            "sql-template" => (config, format!("{CORE}save(id, body) {{\n{example}\n}}\n}}\n")),
+            "task-method-unknown" | "migration-shape" => (config, in_class(CORE)),
+            "random-object-name" => (config, format!("export default {{ async fetch(request, env) {{\nconst roomId = 'a';\n{example}\nreturn new Response(); }} }};\n")),
+            "unused-suppression" => (config, format!("{OBJECT}flush() {{}}\nhit() {{\n{example}\n}}\n}}\n")),
+            _ => (config, in_class(OBJECT)),
+        }
+    }
+
+    #[test]
+    fn bad_fires_and_good_does_not() {
+        let docs = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/rules");
+        for rule in RULES {
+            let page = std::fs::read_to_string(format!("{docs}/{}.md", rule.id)).expect("page");
+            let (config, bad) = project(rule.id, &block(&page, "## Bad"));
+            let (good_config, good) = project(rule.id, &block(&page, "## Good"));
+            assert!(!findings_of(rule.id, &config, &bad).is_empty(), "{}: the Bad example does not fire:\n{config}\n{bad}", rule.id);
+            let found = findings_of(rule.id, &good_config, &good);
+            assert!(found.is_empty(), "{}: the Good example fires: {found:#?}\n{good}", rule.id);
+            if rule.id != "syntax-error" {
+                let broken = findings_of("syntax-error", &good_config, &good);
+                assert!(broken.is_empty(), "{}: the Good example does not parse: {broken:?}\n{good}", rule.id);
+            }
+        }
+    }
+}

@@ -6,7 +6,7 @@
 use super::{Category, RuleMeta};
 use crate::analysis::FileCtx;
 use crate::diagnostic::{RawFinding, Severity};
-use oxc_ast::ast::{BindingPattern, ClassElement};
+use oxc_ast::ast::{BindingPattern, ClassElement, Expression};
 use oxc_ast::AstKind;
 
 pub const META: RuleMeta = RuleMeta {
@@ -36,10 +36,19 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
                     && ctx.is_inside(c.node_id, function_id)
                     && c.receiver.as_deref().is_some_and(|r| r.len() == 1 && r.first().is_some_and(|n| n == ws.name.as_str()))
             });
-            // A handler that hands the socket to a helper may close it there.
+            // A handler that hands the socket to a helper of its own (`this.drop(ws)`,
+            // `drop(ws)`) may close it there; `this.members.delete(ws)` closes nothing.
             let handed_on = ctx.semantic.nodes().iter().any(|n| {
-                matches!(n.kind(), AstKind::CallExpression(c) if ctx.is_inside(n.id(), function_id)
-                    && c.arguments.iter().any(|a| matches!(a.as_expression(), Some(oxc_ast::ast::Expression::Identifier(i)) if i.name == ws.name)))
+                let AstKind::CallExpression(c) = n.kind() else { return false };
+                let own_helper = match c.callee.without_parentheses() {
+                    Expression::Identifier(_) => true,
+                    Expression::StaticMemberExpression(m) => matches!(m.object, Expression::ThisExpression(_)),
+                    Expression::PrivateFieldExpression(m) => matches!(m.object, Expression::ThisExpression(_)),
+                    _ => false,
+                };
+                own_helper
+                    && ctx.is_inside(n.id(), function_id)
+                    && c.arguments.iter().any(|a| matches!(a.as_expression(), Some(Expression::Identifier(i)) if i.name == ws.name))
             });
             if answered || handed_on {
                 continue;
@@ -77,6 +86,7 @@ mod tests {
             wrap("async webSocketClose(ws, code, reason) { this.count--; }"),
             wrap("webSocketClose(ws) {}"),
             wrap("async webSocketClose(socket, code) { other.close(code); }"),
+            wrap("async webSocketClose(ws) { this.members.delete(ws); }"),
         ];
         let pass = [
             wrap("async webSocketClose(ws, code, reason) { ws.close(code, reason); }"),

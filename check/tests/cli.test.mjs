@@ -136,6 +136,10 @@ test("severities: --rule, package.json durableCore.check, the CLI winning over t
   writeFileSync(join(dir, "package.json"), JSON.stringify({ durableCore: { check: { rules: { "timer-in-object": "error" } } } }));
   assert.equal(run(["check", dir]).code, 1);
   assert.equal(run(["check", dir, "--rule", "timer-in-object=warn"]).code, 0);
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ durableCore: { check: { rules: { "timer-in-object": 2 } } } }));
+  assert.equal(run(["check", dir]).code, 1);
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ durableCore: { check: { rules: { "timer-in-object": 0 } } } }));
+  assert.equal(json(dir).report.findings.length, 0);
   writeFileSync(join(dir, "package.json"), JSON.stringify({ durableCore: { check: { rules: { "not-a-rule": "off" } } } }));
   assert.equal(run(["check", dir]).code, 2);
 });

@@ -144,7 +144,8 @@ export async function review(options) {
   const root = resolve(options.dir ?? ".");
   if (!existsSync(root) || !statSync(root).isDirectory()) throw new UsageError(`not a directory: ${root}`);
   const settings = readSettings(root);
-  const rules = { ...(settings.rules ?? {}), ...options.rules };
+  // Levels may be written as ESLint writes them (0, 1, 2) as well as off/warn/error.
+  const rules = Object.fromEntries(Object.entries({ ...(settings.rules ?? {}), ...options.rules }).map(([id, level]) => [id, String(level)]));
   const include = [...(settings.include ?? []), ...options.include];
   const configPath = options.config !== undefined ? resolve(options.config) : CONFIG_NAMES.map((n) => join(root, n)).find(existsSync);
   if (configPath === undefined || !existsSync(configPath)) {

@@ -2,7 +2,7 @@
 // `oxlint` with its default rules on the same files, in the same run. Both run as a user runs
 // them (a process each, wall time, peak resident memory from GNU time). Node-side: no workerd.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -131,8 +131,9 @@ const median = (xs) => {
 /** Runs S8 and returns the scenario in run.mjs's report shape. */
 export function runS8({ root, pkgDir, mode, rounds, warmup }) {
   const size = S8.sizes[mode];
-  // Outside the repository: oxlint honours .gitignore, which ignores bench/.out/.
-  const dir = join(tmpdir(), "durable-core-bench-s8");
+  // Outside the repository (oxlint honours .gitignore, which ignores bench/.out/), and a fresh
+  // directory per run, so that two checkouts benchmarking at once never share it.
+  const dir = mkdtempSync(join(tmpdir(), "durable-core-bench-s8-"));
   const made = generate(dir, size);
   const cli = join(pkgDir, "cli", "durable-core.mjs");
   const oxlint = join(root, "node_modules", ".bin", "oxlint");
@@ -166,6 +167,7 @@ export function runS8({ root, pkgDir, mode, rounds, warmup }) {
     }
   }
   process.stdout.write("\n");
+  rmSync(dir, { recursive: true, force: true });
   const base = median(samples.oxlint);
   const rows = sides.map((side) => {
     if (side.name === "ours" && !ready) return { side: side.name, label: side.label, metric: "check", state: "not built" };

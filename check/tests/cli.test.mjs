@@ -142,6 +142,10 @@ test("severities: --rule, package.json durableCore.check, the CLI winning over t
   assert.equal(json(dir).report.findings.length, 0);
   writeFileSync(join(dir, "package.json"), JSON.stringify({ durableCore: { check: { rules: { "not-a-rule": "off" } } } }));
   assert.equal(run(["check", dir]).code, 2);
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ durableCore: { check: { include: "src/**" } } }));
+  assert.equal(run(["check", dir]).code, 2);
+  writeFileSync(join(dir, "package.json"), "{ not json");
+  assert.equal(run(["check", dir]).code, 2);
 });
 
 test("-c names the configuration; TOML works the same", () => {

@@ -133,6 +133,12 @@ function readSettings(root) {
   }
   const settings = pkg?.durableCore?.check ?? {};
   if (typeof settings !== "object" || Array.isArray(settings)) throw new UsageError("package.json: durableCore.check must be an object");
+  if (settings.rules !== undefined && (typeof settings.rules !== "object" || Array.isArray(settings.rules))) {
+    throw new UsageError('package.json: durableCore.check.rules must be an object of { "<rule>": "off" | "warn" | "error" }');
+  }
+  if (settings.include !== undefined && !(Array.isArray(settings.include) && settings.include.every((g) => typeof g === "string"))) {
+    throw new UsageError("package.json: durableCore.check.include must be an array of globs");
+  }
   return settings;
 }
 
@@ -177,7 +183,8 @@ export async function review(options) {
     if (!existsSync(join(root, entry))) throw new UsageError(`the configuration's main, ${entry}, does not exist`);
     enqueue(entry);
   }
-  // Declaration files are not imported but declare `Env`, which `untyped-namespace` reads.
+  // Declaration files are not imported but declare `Env`, which `untyped-namespace` reads
+  // (those of test folders describe the test runtime, not the Worker).
   for (const path of all) if (path.endsWith(".d.ts") && !path.includes("/test/")) enqueue(path);
   for (const glob of include) {
     const pattern = globToRegExp(glob);

@@ -93,5 +93,9 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].line, Some(3));
         assert_eq!(&text[found[0].start as usize..found[0].start as usize + 2], "//");
+        let toml = "[[migrations]]\ntag = \"v1\"\n# durable-core-disable-next-line kv-backed-class -- legacy\nnew_classes = [\"Room\"]\n";
+        let found = scan_config(toml);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].line, Some(4));
     }
 }

@@ -10,6 +10,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { createTestHarness } from "wrangler";
+import { runS8 } from "./s8-check.mjs";
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const root = dirname(benchDir);
@@ -204,7 +205,7 @@ function markdownScenario(scenario, wasm) {
   for (const note of scenario.notes) lines.push(note, "");
   if (scenario.id === "S6") {
     if (!wasm) lines.push("wasm size: not yet (pkg/ not built).", "");
-    else for (const w of wasm) lines.push(`wasm size: \`${w.file}\` ${w.raw.toLocaleString("en-US")} bytes raw, ${w.gzip.toLocaleString("en-US")} bytes gzipped (level 9).`, "");
+    else for (const w of wasm.filter((w) => !w.file.includes("/cli/"))) lines.push(`wasm size: \`${w.file}\` ${w.raw.toLocaleString("en-US")} bytes raw, ${w.gzip.toLocaleString("en-US")} bytes gzipped (level 9).`, "");
   }
   return lines.join("\n");
 }
@@ -253,6 +254,7 @@ npm run bench                        # full run: writes this file and bench/resu
 bash scripts/bench.sh --smoke        # tiny sizes, same code paths, writes bench/.out/ only (npm test runs it)
 bash scripts/bench.sh --only S3 --rounds 3 --sides ours,raw   # part of a run, writes bench/.out/ only
 bash scripts/bench.sh --render       # rewrite this file from bench/results.json
+bash scripts/bench.sh --only S8      # S8 alone (Node, no workerd): replaces its entry here
 \`\`\`
 
 The machine is shared and has few cores: close other work before a full run, and compare
@@ -262,7 +264,8 @@ ratios, not absolute times, across machines.
 
 - Every time is measured inside the Durable Object with \`performance.now()\` (1 ms resolution in
   local workerd) around the whole operation, so each sample lasts 20 ms or more where it can.
-  S6 is timed by the calling Worker, because a cold start cannot be timed from inside.
+  S6 is timed by the calling Worker, because a cold start cannot be timed from inside. S8 runs
+  no Worker: it times two command-line processes (\`durable-core check\` and \`oxlint\`) in Node.
 - **median** and **min–max** are over the measured rounds (warm-up excluded), in milliseconds
   for the whole operation named in the row (for S3, per 20 messages to every connection; for
   the S5 IN list, per query).
@@ -318,6 +321,30 @@ async function sampleOnce(server, scenario, run, { mode, round, runId }) {
   return 0;
 }
 
+/**
+ * `--only S8`: S8 runs in Node (no workerd), so it can be measured alone. A full measurement
+ * replaces the S8 entry of bench/results.json and rewrites BENCHMARKS.md from it, leaving every
+ * other scenario's figures as the last full run left them; a smoke run writes bench/.out/ only.
+ */
+function onlyS8(args, mode) {
+  const scenario = runS8({ root, pkgDir, mode, rounds: args.rounds, warmup: args.warmup });
+  printScenario(scenario, scenario.rows, scenario.targets);
+  const outDir = join(benchDir, ".out");
+  mkdirSync(outDir, { recursive: true });
+  if (mode === "smoke") {
+    writeFileSync(join(outDir, "results.s8-smoke.json"), JSON.stringify(scenario, null, 2) + "\n");
+    console.log("\nwrote bench/.out/results.s8-smoke.json (smoke runs leave BENCHMARKS.md alone)");
+    return;
+  }
+  const report = JSON.parse(readFileSync(join(benchDir, "results.json"), "utf8"));
+  scenario.date = new Date().toISOString();
+  scenario.notes.push(`Measured on ${scenario.date} with \`node bench/run.mjs --only S8\` (load average ${os.loadavg().map((l) => l.toFixed(2)).join(" / ")}); the other scenarios are from the full run above.`);
+  report.scenarios = [...report.scenarios.filter((s) => s.id !== "S8"), scenario].sort((a, b) => a.id.localeCompare(b.id));
+  writeFileSync(join(benchDir, "results.json"), JSON.stringify(report, null, 2) + "\n");
+  writeFileSync(join(root, "BENCHMARKS.md"), markdown(report));
+  console.log("\nwrote S8 into bench/results.json and BENCHMARKS.md");
+}
+
 /** Rewrites BENCHMARKS.md from bench/results.json, e.g. after a change to its wording. */
 function render() {
   const report = JSON.parse(readFileSync(join(benchDir, "results.json"), "utf8"));
@@ -331,6 +358,7 @@ async function main() {
   const args = parseArgs(process.argv.slice(2));
   if (args.render) return render();
   const mode = args.smoke ? "smoke" : "full";
+  if (args.only?.length === 1 && args.only[0] === "S8") return onlyS8(args, mode);
   const config = workerConfig();
   const started = Date.now();
   const server = createTestHarness({ root: benchDir, workers: [{ config }] });
@@ -402,6 +430,10 @@ async function main() {
         rows,
         targets,
       });
+    }
+    if (!args.only || args.only.includes("S8")) {
+      report.scenarios.push(runS8({ root, pkgDir, mode, rounds: args.rounds, warmup: args.warmup }));
+      printScenario(report.scenarios.at(-1), report.scenarios.at(-1).rows, report.scenarios.at(-1).targets);
     }
     report.scenarios.sort((a, b) => a.id.localeCompare(b.id));
     if (report.wasm) for (const w of report.wasm) console.log(`\nwasm ${w.file}: ${w.raw} bytes raw, ${w.gzip} bytes gzipped`);

@@ -43,15 +43,25 @@ cp "$staging"/src/wasm/durable_core.js "$staging"/src/wasm/durable_core.d.ts \
 # esnext.disposable) in every project that reads the types without skipLibCheck. Nothing in the
 # facade's public API hands out an engine object, so the declaration goes; the method stays.
 sed -i '/\[Symbol\.dispose\]()/d' "$out/dist/wasm/durable_core.d.ts"
-cp pkg-template/package.json "$out/package.json"
-# The command line (`npx durable-core init`, `check`) and the templates init writes from.
+
+step "Compiling the checker to wasm (profile checker)"
+cargo build -p durable-core-check --lib --target wasm32-unknown-unknown --profile checker
+# The command line (`npx durable-core init`, `check`) with the checker's own wasm, which nothing
+# reachable from the workerd entry imports.
 cp -R pkg-template/cli "$out/cli"
+mkdir -p "$out/cli/wasm"
+wasm-bindgen --target web --out-dir "$out/cli/wasm" --out-name durable_core_check \
+  "$TARGET_DIR/wasm32-unknown-unknown/checker/durable_core_check.wasm"
+rm -f "$out/cli/wasm/durable_core_check.d.ts" "$out/cli/wasm/durable_core_check_bg.wasm.d.ts"
+cp pkg-template/package.json "$out/package.json"
+# The templates init writes from.
 cp -R pkg-template/templates "$out/templates"
 # What running a template in place would leave behind is never part of what init writes.
 rm -rf "$out"/templates/*/{node_modules,.wrangler,dist,worker-configuration.d.ts,package-lock.json}
 # The README's links point at files that ship with it.
 cp README.md BENCHMARKS.md "$out/"
-mkdir -p "$out/docs" && cp docs/rooms.png "$out/docs/rooms.png"
+# The rule pages `durable-core check` links to.
+mkdir -p "$out/docs" && cp docs/rooms.png "$out/docs/rooms.png" && cp -R docs/rules "$out/docs/rules"
 
 wasm="$out/dist/wasm/durable_core_bg.wasm"
 raw=$(wc -c <"$wasm")
@@ -61,5 +71,8 @@ if [ "$gz" -gt "$GZIP_BUDGET_BYTES" ]; then
   echo "error: the wasm is over its size budget" >&2
   exit 1
 fi
+check_wasm="$out/cli/wasm/durable_core_check_bg.wasm"
+printf 'checker wasm (cli only, never in a Worker bundle): %s bytes raw, %s bytes gzipped\n' \
+  "$(wc -c <"$check_wasm")" "$(gzip -9 -c "$check_wasm" | wc -c)"
 rm -rf "$staging"
 echo "built $out"

@@ -12,7 +12,7 @@ cd "$ROOT"
 
 # Until `durable-core check` is in the package, each generated project's steps run one by one.
 # With 1, its own `npm test` runs whole instead (durable-core check, type-check, Vitest).
-RUN_GENERATED_NPM_TEST="${DC_GENERATED_NPM_TEST:-0}"
+RUN_GENERATED_NPM_TEST="${DC_GENERATED_NPM_TEST:-1}"
 
 only=("$@")
 wanted() { [ ${#only[@]} -eq 0 ] || [[ " ${only[*]} " == *" $1 "* ]]; }

@@ -29,7 +29,7 @@ pub mod schema;
 pub mod sql;
 pub mod store;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "wasm"))]
 mod wasm;
 
 pub use backend::{QueryResult, SqlBackend, SqlValue};

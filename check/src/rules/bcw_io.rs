@@ -1,0 +1,75 @@
+//! `bcw-io`: I/O awaited inside `blockConcurrencyWhile`: `fetch`, an RPC call to another
+//! object, KV/R2/D1/service/queue calls, or a timer. The object accepts no other event until
+//! the callback returns; slow or failing I/O there stalls every caller (and the callback has a
+//! 30 s limit; a throw resets the object). Storage reads are what it is for.
+
+use super::{Category, RuleMeta};
+use crate::analysis::{is_ctx, FileCtx};
+use crate::diagnostic::{RawFinding, Severity};
+use oxc_ast::ast::Expression;
+use oxc_ast::AstKind;
+
+pub const META: RuleMeta = RuleMeta {
+    id: "bcw-io",
+    severity: Severity::Error,
+    category: Category::Code,
+    summary: "`fetch`, RPC, KV/R2/D1 or a timer awaited inside `blockConcurrencyWhile`.",
+};
+
+pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
+    let callbacks: Vec<_> = ctx
+        .method_calls()
+        .filter(|c| c.method == "blockConcurrencyWhile" && c.receiver.as_deref().is_some_and(is_ctx))
+        .filter_map(|c| match c.call.arguments.first().and_then(|a| a.as_expression()) {
+            Some(Expression::ArrowFunctionExpression(f)) => Some(f.node_id.get()),
+            Some(Expression::FunctionExpression(f)) => Some(f.node_id.get()),
+            _ => None,
+        })
+        .collect();
+    if callbacks.is_empty() {
+        return;
+    }
+    for node in ctx.semantic.nodes().iter() {
+        let AstKind::AwaitExpression(await_expr) = node.kind() else { continue };
+        // An await in a function defined inside the callback runs when that function is called.
+        if !ctx.function_of(node.id()).is_some_and(|f| callbacks.contains(&f)) {
+            continue;
+        }
+        let Some(kind) = ctx.io_kind(&await_expr.argument) else { continue };
+        out.push(RawFinding::new(
+            META.id,
+            await_expr.span.start,
+            await_expr.span.end,
+            format!("{kind} is awaited inside blockConcurrencyWhile, so the object takes no other event until it answers: read only ctx.storage here and do the I/O after the block (or in the handler that needs it)"),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::testing::{assert_cases, CONFIG};
+
+    #[test]
+    fn fixtures() {
+        let wrap = |body: &str| format!("import {{ DurableObject }} from 'cloudflare:workers';\nexport class Room extends DurableObject {{ constructor(ctx, env) {{ super(ctx, env); ctx.blockConcurrencyWhile(async () => {{ {body} }}); }} }}");
+        let fire = [
+            wrap("this.config = await (await fetch('https://example.com/config')).json();"),
+            wrap("this.flags = await this.env.CACHE.get('flags', 'json');"),
+            wrap("const peer = this.env.OTHER.getByName('x'); this.peer = await peer.hello();"),
+            wrap("await new Promise((r) => setTimeout(r, 100));"),
+            wrap("this.rows = await this.env.DB.prepare('SELECT 1').all();"),
+        ];
+        let pass = [
+            wrap("this.n = (await this.ctx.storage.get('n')) ?? 0;"),
+            wrap("this.rows = this.ctx.storage.sql.exec('SELECT 1').toArray(); await this.migrate();"),
+            "import { DurableObject } from 'cloudflare:workers';\nexport class Room extends DurableObject { async fetch() { const c = await this.env.CACHE.get('x'); return new Response(c); } }".to_owned(),
+            wrap("const later = async () => { await fetch('https://example.com'); }; this.later = later;"),
+        ];
+        assert_cases(
+            "bcw-io",
+            CONFIG,
+            &fire.iter().map(String::as_str).collect::<Vec<_>>(),
+            &pass.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+    }
+}

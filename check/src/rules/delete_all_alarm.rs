@@ -1,0 +1,70 @@
+//! `delete-all-alarm`: `ctx.storage.deleteAll()` without `deleteAlarm()`, when the compatibility
+//! date is before 2026-02-24. Before that date `deleteAll()` leaves the alarm in place: it
+//! fires on an object whose state is gone. From that date on `deleteAll()` deletes it too.
+
+use super::{Category, RuleMeta};
+use crate::analysis::{call_name_span, FileCtx};
+use crate::diagnostic::{RawFinding, Severity};
+
+pub const META: RuleMeta = RuleMeta {
+    id: "delete-all-alarm",
+    severity: Severity::Warning,
+    category: Category::Code,
+    summary: "`deleteAll()` without `deleteAlarm()` on a compatibility date before 2026-02-24: the alarm survives.",
+};
+
+/// The compatibility date from which `deleteAll()` deletes the alarm as well.
+pub const DELETES_ALARM_FROM: &str = "2026-02-24";
+
+pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
+    // The change is tied to the date alone (the changelog names no flag).
+    if ctx.config.date_on_or_after(DELETES_ALARM_FROM) {
+        return;
+    }
+    let calls: Vec<_> = ctx.storage_calls().collect();
+    for call in calls.iter().filter(|c| c.method == "deleteAll") {
+        let function = ctx.function_of(call.node_id);
+        let paired = calls.iter().any(|other| other.method == "deleteAlarm" && ctx.function_of(other.node_id) == function);
+        if paired {
+            continue;
+        }
+        let span = call_name_span(call.call);
+        out.push(RawFinding::new(
+            META.id,
+            span.start,
+            span.end,
+            format!("before compatibility date {DELETES_ALARM_FROM}, deleteAll() keeps the alarm, which then fires on an empty object: call `await ctx.storage.deleteAlarm()` as well, or move the compatibility date forward"),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::testing::{assert_cases, findings_of, CONFIG};
+
+    const OLD: &str = r#"{"main":"src/index.ts","compatibility_date":"2025-06-01","durable_objects":{"bindings":[{"name":"ROOM","class_name":"Room"}]},"migrations":[{"tag":"v1","new_sqlite_classes":["Room"]}]}"#;
+
+    #[test]
+    fn fixtures() {
+        let wrap = |body: &str| format!("import {{ DurableObject }} from 'cloudflare:workers';\nexport class Room extends DurableObject {{ async reset() {{ {body} }} }}");
+        let fire = [
+            wrap("await this.ctx.storage.deleteAll();"),
+            wrap("const s = this.ctx.storage; await s.deleteAll();"),
+            wrap("await this.ctx.storage.deleteAll(); const f = async () => { await this.ctx.storage.deleteAlarm(); };"),
+        ];
+        let pass = [
+            wrap("await this.ctx.storage.deleteAlarm(); await this.ctx.storage.deleteAll();"),
+            wrap("const s = this.ctx.storage; await s.deleteAll(); await s.deleteAlarm();"),
+            wrap("await this.cache.deleteAll();"),
+        ];
+        let f: Vec<&str> = fire.iter().map(String::as_str).collect();
+        let p: Vec<&str> = pass.iter().map(String::as_str).collect();
+        assert_cases("delete-all-alarm", OLD, &f, &p);
+        // From the platform's change on, the same code is fine.
+        let new = OLD.replace("2025-06-01", "2026-02-24");
+        for source in &f {
+            assert!(findings_of("delete-all-alarm", &new, source).is_empty());
+        }
+        assert!(findings_of("delete-all-alarm", CONFIG, f[0]).is_empty());
+    }
+}

@@ -1,0 +1,98 @@
+//! `invalid-cron`: a literal cron expression (or time zone) passed to `this.scheduler.cron`
+//! that durable-core would refuse at run time. It is parsed by the core's own
+//! `CronSchedule::parse`, so the finding carries the `CRON_INVALID`/`CRON_TIMEZONE` message.
+
+use super::{Category, RuleMeta};
+use crate::analysis::FileCtx;
+use crate::diagnostic::{RawFinding, Severity};
+use durable_core::error::ErrorCode;
+use durable_core::scheduler::{CronSchedule, ScheduleError};
+use oxc_ast::ast::{Expression, ObjectPropertyKind};
+use oxc_span::GetSpan;
+
+pub const META: RuleMeta = RuleMeta {
+    id: "invalid-cron",
+    severity: Severity::Error,
+    category: Category::DurableCore,
+    summary: "A literal cron expression or time zone that `this.scheduler.cron` would refuse.",
+};
+
+/// True when `path` is durable-core's scheduler (`this.scheduler`).
+pub fn is_scheduler(path: &[String]) -> bool {
+    matches!(path, [this, s] if this == "this" && s == "scheduler")
+}
+
+fn timezone<'a>(ctx: &FileCtx<'_, 'a>, opts: Option<&'a Expression<'a>>) -> Option<String> {
+    let Expression::ObjectExpression(object) = opts?.without_parentheses() else { return None };
+    object.properties.iter().find_map(|p| match p {
+        ObjectPropertyKind::ObjectProperty(p) if p.key.static_name().as_deref() == Some("timezone") => ctx.static_string(&p.value),
+        _ => None,
+    })
+}
+
+/// What `this.scheduler.cron` checks before it writes a task: the expression parses and occurs.
+/// The second half mirrors the scheduler's own `NewTask::validate` (crate-private in the core),
+/// with the same error variant and reason.
+fn validate(expression: &str, zone: Option<&str>) -> Result<(), ScheduleError> {
+    let schedule = CronSchedule::parse(expression, zone)?;
+    match schedule.next_after(0) {
+        Some(_) => Ok(()),
+        None => Err(ScheduleError::CronInvalid {
+            expression: expression.to_owned(),
+            field: "expression",
+            reason: "it never occurs (such as 30 February)".into(),
+        }),
+    }
+}
+
+pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
+    for call in ctx.method_calls() {
+        if call.method != "cron" || !call.receiver.as_deref().is_some_and(is_scheduler) {
+            continue;
+        }
+        let args = &call.call.arguments;
+        let Some(expression) = args.first().and_then(|a| a.as_expression()) else { continue };
+        let Some(text) = ctx.static_string(expression) else { continue };
+        let zone = timezone(ctx, args.get(3).and_then(|a| a.as_expression()));
+        if let Err(error) = validate(&text, zone.as_deref()) {
+            let span = expression.span();
+            out.push(RawFinding::new(META.id, span.start, span.end, format!("{error} ({} at run time)", error.code())));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::testing::{assert_cases, CONFIG};
+
+    #[test]
+    fn fixtures() {
+        let wrap = |body: &str| format!("import {{ DurableCore }} from 'durable-core';\nexport class Room extends DurableCore {{ onStart() {{ {body} }} digest() {{}} }}");
+        let fire = [
+            wrap("this.scheduler.cron('0 25 * * *', 'digest');"),
+            wrap("const EVERY = '*/0 * * * *'; this.scheduler.cron(EVERY, 'digest');"),
+            wrap("this.scheduler.cron('0 9 * * MON', 'digest', undefined, { timezone: 'Mars/Olympus' });"),
+            wrap("this.scheduler.cron('0 0 30 2 *', 'digest');"),
+        ];
+        let pass = [
+            wrap("this.scheduler.cron('0 9 * * MON', 'digest', undefined, { timezone: 'Europe/Paris' });"),
+            wrap("this.scheduler.cron(this.expression, 'digest');"),
+            wrap("this.jobs.cron('not a cron', 'digest');"),
+            wrap("this.scheduler.cron('@daily', 'digest');"),
+        ];
+        assert_cases(
+            "invalid-cron",
+            CONFIG,
+            &fire.iter().map(String::as_str).collect::<Vec<_>>(),
+            &pass.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+    }
+
+    #[test]
+    fn the_message_is_the_core_message() {
+        let source = "import { DurableCore } from 'durable-core';\nexport class Room extends DurableCore { a() { this.scheduler.cron('0 25 * * *', 'a'); } }";
+        let found = crate::rules::testing::findings_of("invalid-cron", CONFIG, source);
+        let core = durable_core::scheduler::CronSchedule::parse("0 25 * * *", None).unwrap_err().to_string();
+        assert!(found[0].message.starts_with(&core), "{} / {core}", found[0].message);
+    }
+}

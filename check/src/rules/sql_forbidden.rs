@@ -1,0 +1,74 @@
+//! `sql-forbidden`: transaction control (`BEGIN`, `COMMIT`, `ROLLBACK`, `SAVEPOINT`, ...),
+//! `ATTACH`, writes to reserved tables, or `PRAGMA user_version` in `ctx.storage.sql.exec`
+//! text. The platform owns transactions (use `ctx.storage.transactionSync`) and refuses these
+//! at run time. The statement check is durable-core's own (`durable_core::sql::check`), so the
+//! message is the one `this.sql` would throw.
+
+use super::{Category, RuleMeta};
+use crate::analysis::FileCtx;
+use crate::diagnostic::{RawFinding, Severity};
+use durable_core::sql::tokenizer::tokenize;
+use oxc_span::GetSpan;
+
+pub const META: RuleMeta = RuleMeta {
+    id: "sql-forbidden",
+    severity: Severity::Error,
+    category: Category::Code,
+    summary: "`BEGIN`/`COMMIT`/`ROLLBACK`/`SAVEPOINT`/`PRAGMA user_version` in `sql.exec`: the platform refuses them.",
+};
+
+fn sets_user_version(sql: &str) -> bool {
+    let words: Vec<_> = tokenize(sql).filter(|t| !t.kind.is_trivia()).collect();
+    words.windows(2).any(|w| match w {
+        [a, b] => a.is_word(sql, "PRAGMA") && b.is_word(sql, "user_version"),
+        _ => false,
+    })
+}
+
+pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
+    for call in ctx.sql_exec_calls() {
+        let Some(query) = call.call.arguments.first().and_then(|a| a.as_expression()) else { continue };
+        let Some(text) = ctx.static_string(query) else { continue };
+        let message = match durable_core::sql::check(&text) {
+            Err(error) => format!("{error} (the platform refuses this statement at run time)"),
+            Ok(()) if sets_user_version(&text) => {
+                "PRAGMA user_version is not allowed in a Durable Object: keep the schema version in a table of your own (durable-core's `static migrations` keeps a ledger)".to_owned()
+            }
+            Ok(()) => continue,
+        };
+        let span = query.span();
+        out.push(RawFinding::new(META.id, span.start, span.end, message));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::testing::{assert_cases, CONFIG};
+
+    #[test]
+    fn fixtures() {
+        let wrap = |body: &str| format!("import {{ DurableObject }} from 'cloudflare:workers';\nexport class Room extends DurableObject {{ run() {{ {body} }} }}");
+        let fire = [
+            wrap("this.ctx.storage.sql.exec('BEGIN TRANSACTION');"),
+            wrap("const sql = this.ctx.storage.sql; sql.exec(`INSERT INTO t VALUES (1); COMMIT`);"),
+            wrap("const { sql } = this.ctx.storage; sql.exec('SAVEPOINT a');"),
+            wrap("this.ctx.storage.sql.exec('PRAGMA user_version = 2');"),
+            // An old-style object (no base class, bound in the configuration) keeping `storage` in a field.
+            "export class Room { constructor(state, env) { this.storage = state.storage; } run() { this.storage.sql.exec('COMMIT'); } }".to_owned(),
+        ];
+        let pass = [
+            wrap("this.ctx.storage.sql.exec('SELECT * FROM t WHERE note = ?', 'BEGIN');"),
+            wrap("this.ctx.storage.sql.exec('-- BEGIN\\nSELECT 1');"),
+            wrap("this.ctx.storage.transactionSync(() => this.ctx.storage.sql.exec('INSERT INTO t VALUES (1)'));"),
+            wrap("this.ctx.storage.sql.exec('PRAGMA table_info(t)');"),
+            // Assigned twice: no longer known to be the storage.
+            "export class Room { constructor(state, env) { this.storage = state.storage; } swap(other) { this.storage = other; this.storage.sql.exec('COMMIT'); } }".to_owned(),
+        ];
+        assert_cases(
+            "sql-forbidden",
+            CONFIG,
+            &fire.iter().map(String::as_str).collect::<Vec<_>>(),
+            &pass.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+    }
+}

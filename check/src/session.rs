@@ -1,0 +1,252 @@
+//! A run of the checker: the configuration, then each file, then the report.
+//!
+//! Code rules run as each file is added (its AST lives only for that call); what the
+//! project-wide rules need is kept as [`FileFacts`]. [`Session::finish`] runs the configuration
+//! rules, applies severities and suppressions, and sorts the findings.
+
+use crate::analysis::FileCtx;
+use crate::config::Config;
+use crate::diagnostic::{Finding, LineIndex, RawFinding, Report, Severity};
+use crate::rules::{self, Project, RuleMeta};
+use crate::source::{file_facts, FileFacts};
+use crate::suppress::{self, Suppression};
+use oxc_allocator::Allocator;
+use oxc_parser::Parser;
+use oxc_semantic::SemanticBuilder;
+use oxc_span::SourceType;
+use std::collections::BTreeMap;
+
+/// Rule severities chosen by the user: `off`, `warn` or `error` per rule id.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Options {
+    pub rules: BTreeMap<String, Option<Severity>>,
+}
+
+/// A usage or configuration failure (exit code 2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionError {
+    pub message: String,
+}
+
+impl Options {
+    /// Reads `id=off|warn|error` settings, refusing unknown rules and levels.
+    pub fn set(&mut self, id: &str, level: &str) -> Result<(), SessionError> {
+        if rules::meta(id).is_none() {
+            return Err(SessionError { message: format!("unknown rule `{id}` (run `durable-core check --rules` for the list)") });
+        }
+        let severity = match level {
+            "off" | "0" => None,
+            "warn" | "warning" | "1" => Some(Severity::Warning),
+            "error" | "2" => Some(Severity::Error),
+            other => {
+                return Err(SessionError { message: format!("rule `{id}`: unknown level `{other}` (use off, warn or error)") });
+            }
+        };
+        self.rules.insert(id.to_owned(), severity);
+        Ok(())
+    }
+
+    fn severity(&self, meta: &RuleMeta) -> Option<Severity> {
+        match self.rules.get(meta.id) {
+            Some(chosen) => *chosen,
+            None => Some(meta.severity),
+        }
+    }
+}
+
+struct FileRecord {
+    path: String,
+    text: String,
+    findings: Vec<RawFinding>,
+    suppressions: Vec<Suppression>,
+    facts: Option<FileFacts>,
+}
+
+/// One run of the checker.
+pub struct Session {
+    options: Options,
+    config: Option<Config>,
+    files: Vec<FileRecord>,
+}
+
+impl Session {
+    pub fn new(options: Options) -> Self {
+        Session { options, config: None, files: Vec::new() }
+    }
+
+    /// Reads the wrangler configuration. Call it before any file: the code rules read it.
+    pub fn set_config(&mut self, path: &str, text: &str) -> Result<&Config, SessionError> {
+        let config = Config::parse(path, text).map_err(|e| SessionError { message: format!("{path}: {}", e.message) })?;
+        Ok(self.config.insert(config))
+    }
+
+    /// The entry module's path (the configuration's `main`, relative to the project).
+    pub fn entry(&self) -> Option<String> {
+        let config = self.config.as_ref()?;
+        Some(join(dir_of(&config.path), &config.main.as_ref()?.value))
+    }
+
+    /// Checks one file and returns the module specifiers it imports (for the CLI to follow).
+    pub fn add_file(&mut self, path: &str, text: &str) -> Vec<String> {
+        let empty = Config::default();
+        let config = self.config.as_ref().unwrap_or(&empty);
+        let record = check_source(path, text, config);
+        let imports = record.facts.as_ref().map(|f| f.imports.clone()).unwrap_or_default();
+        self.files.push(record);
+        imports
+    }
+
+    /// Runs the project rules, applies severities and suppressions, and returns the report.
+    pub fn finish(mut self) -> Report {
+        let mut config_record = None;
+        if let Some(config) = &self.config {
+            let facts: Vec<(&str, &FileFacts)> = self
+                .files
+                .iter()
+                .filter_map(|f| Some((f.path.as_str(), f.facts.as_ref()?)))
+                .collect();
+            let entry = self.entry();
+            let project = Project { config, files: &facts, entry: entry.as_deref() };
+            let mut findings = Vec::new();
+            rules::check_project(&project, &mut findings);
+            config_record = Some(FileRecord {
+                path: config.path.clone(),
+                text: config.text.clone(),
+                findings,
+                suppressions: suppress::scan_config(&config.text),
+                facts: None,
+            });
+        }
+        let mut report = Report { schema: 1, ..Report::default() };
+        let records = config_record.into_iter().chain(std::mem::take(&mut self.files));
+        for record in records {
+            report.files.push(record.path.clone());
+            resolve(record, &self.options, &mut report.findings);
+        }
+        report.findings.sort_by(|a, b| (&a.file, a.start, &a.rule).cmp(&(&b.file, b.start, &b.rule)));
+        report.errors = report.findings.iter().filter(|f| f.severity == Severity::Error).count();
+        report.warnings = report.findings.len() - report.errors;
+        report
+    }
+}
+
+fn source_type(path: &str) -> SourceType {
+    SourceType::from_path(path).unwrap_or_else(|_| SourceType::ts())
+}
+
+fn check_source(path: &str, text: &str, config: &Config) -> FileRecord {
+    let allocator = Allocator::default();
+    let parsed = Parser::new(&allocator, text, source_type(path)).parse();
+    let mut findings = Vec::new();
+    let index = LineIndex::new(text);
+    let suppressions: Vec<Suppression> = parsed
+        .program
+        .comments
+        .iter()
+        .filter_map(|c| {
+            let content = c.content_span().source_text(text);
+            let line = index.position(text, c.span.end).line;
+            suppress::parse(content, line, c.span.start, c.span.end)
+        })
+        .collect();
+    let built = SemanticBuilder::new().with_build_nodes(true).build(&parsed.program);
+    let errors: Vec<_> = parsed.diagnostics.iter().chain(built.diagnostics.iter()).collect();
+    if parsed.panicked || !errors.is_empty() {
+        // The first error only: the ones after it are usually its consequences.
+        for error in errors.into_iter().take(1) {
+            let (start, end) = error
+                .labels
+                .first()
+                .map_or((0, 0), |l| (l.offset(), l.offset() + l.len()));
+            findings.push(RawFinding::new(
+                "syntax-error",
+                start,
+                end,
+                format!("{}: the file could not be parsed, so no other rule checked it; fix the syntax", error.message),
+            ));
+        }
+        return FileRecord { path: path.to_owned(), text: text.to_owned(), findings, suppressions, facts: None };
+    }
+    let semantic = built.semantic;
+    let ctx = FileCtx::new(path, text, &semantic, config);
+    rules::check_file(&ctx, &mut findings);
+    let facts = file_facts(&semantic, &ctx.classes);
+    FileRecord { path: path.to_owned(), text: text.to_owned(), findings, suppressions, facts: Some(facts) }
+}
+
+/// Turns a file's raw findings into reported ones: severity, suppressions, positions.
+fn resolve(record: FileRecord, options: &Options, out: &mut Vec<Finding>) {
+    let index = LineIndex::new(&record.text);
+    let mut used = vec![false; record.suppressions.len()];
+    let push = |raw: RawFinding, severity: Severity, out: &mut Vec<Finding>| {
+        out.push(Finding {
+            rule: raw.rule.to_owned(),
+            severity,
+            file: record.path.clone(),
+            start: index.position(&record.text, raw.start),
+            end: index.position(&record.text, raw.end),
+            message: raw.message,
+            docs: format!("docs/rules/{}.md", raw.rule),
+        });
+    };
+    for raw in record.findings {
+        let Some(meta) = rules::meta(raw.rule) else { continue };
+        let Some(configured) = options.severity(meta) else { continue };
+        let line = index.position(&record.text, raw.start).line;
+        let suppressed = record.suppressions.iter().position(|s| {
+            s.rules.iter().any(|r| r == raw.rule) && s.line.is_none_or(|l| l == line)
+        });
+        if let Some(i) = suppressed {
+            if let Some(flag) = used.get_mut(i) {
+                *flag = true;
+            }
+            continue;
+        }
+        // A rule that grades its own findings keeps the grade unless the user set one.
+        let severity = match (options.rules.get(meta.id), raw.severity) {
+            (None, Some(own)) => own,
+            _ => configured,
+        };
+        push(raw, severity, out);
+    }
+    let unused_meta = rules::meta("unused-suppression");
+    for (suppression, used) in record.suppressions.iter().zip(used) {
+        if used {
+            continue;
+        }
+        let Some(severity) = unused_meta.and_then(|m| options.severity(m)) else { break };
+        let unknown: Vec<&String> = suppression.rules.iter().filter(|r| rules::meta(r).is_none()).collect();
+        let message = if suppression.rules.is_empty() {
+            "this suppression names no rule: name the rule it silences, e.g. `durable-core-disable-next-line timer-in-object -- why`".to_owned()
+        } else if !unknown.is_empty() {
+            format!("this suppression names an unknown rule ({}): fix the id or remove it", join_names(&unknown))
+        } else {
+            format!("this suppression of {} silences nothing: remove it", join_names(&suppression.rules.iter().collect::<Vec<_>>()))
+        };
+        push(RawFinding::new("unused-suppression", suppression.start, suppression.end, message), severity, out);
+    }
+}
+
+fn join_names(names: &[&String]) -> String {
+    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+}
+
+/// The directory part of a `/`-separated path ("" for a bare name).
+pub fn dir_of(path: &str) -> &str {
+    path.rfind('/').map_or("", |i| path.get(..i).unwrap_or(""))
+}
+
+/// `base/relative`, with `.` and `..` segments folded.
+pub fn join(base: &str, relative: &str) -> String {
+    let mut parts: Vec<&str> = if relative.starts_with('/') { Vec::new() } else { base.split('/').filter(|s| !s.is_empty()).collect() };
+    for segment in relative.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    parts.join("/")
+}

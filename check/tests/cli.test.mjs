@@ -1,0 +1,277 @@
+// The `durable-core check` command as a user runs it: the built package's CLI (pkg/cli, or
+// $DC_PKG/cli), on small projects written to a temporary directory, on this repository's own
+// examples, test fixtures and bench objects, and installed from the packed tarball.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync, execFileSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const PKG = process.env.DC_PKG ?? join(ROOT, "pkg");
+const CLI = join(PKG, "cli", "durable-core.mjs");
+
+function run(args, options = {}) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", ...options });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function json(dir, ...args) {
+  const r = run(["check", dir, "--format", "json", ...args]);
+  return { ...r, report: r.out.trim().startsWith("{") ? JSON.parse(r.out) : undefined };
+}
+
+const CONFIG = {
+  name: "t",
+  main: "src/index.ts",
+  compatibility_date: "2026-10-01",
+  durable_objects: { bindings: [{ name: "ROOM", class_name: "Room" }] },
+  migrations: [{ tag: "v1", new_sqlite_classes: ["Room"] }],
+};
+
+const CLEAN = `import { DurableObject } from "cloudflare:workers";
+export class Room extends DurableObject {
+  hit() {
+    return this.ctx.storage.sql.exec("SELECT 1 AS n").one().n;
+  }
+}
+export default { fetch: (r, env) => env.ROOM.getByName("a").fetch(r) };
+`;
+
+/** A project in a fresh directory: `files` maps relative paths to text. */
+function project(files) {
+  const dir = mkdtempSync(join(tmpdir(), "dc-check-"));
+  const all = { "wrangler.jsonc": JSON.stringify(CONFIG, null, 2), "src/index.ts": CLEAN, ...files };
+  for (const [path, text] of Object.entries(all)) {
+    if (text === undefined) continue;
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  return dir;
+}
+
+const withTimer = CLEAN.replace("hit() {", "hit() {\n    setTimeout(() => {}, 10);");
+const withBegin = CLEAN.replace('"SELECT 1 AS n"', '"BEGIN"');
+
+test("a clean project: exit 0, an empty report, the summary line", () => {
+  const dir = project({});
+  const r = run(["check", dir]);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /durable-core check: no problems in 2 files/);
+  const { report } = json(dir);
+  assert.deepEqual(report.findings, []);
+  assert.equal(report.schema, 1);
+  assert.deepEqual(report.files, ["wrangler.jsonc", "src/index.ts"]);
+});
+
+test("human output: path:line:col, severity, rule, message, code frame; no colour off a terminal", () => {
+  const dir = project({ "src/index.ts": withBegin });
+  const r = run(["check", dir]);
+  assert.equal(r.code, 1);
+  assert.match(r.out, /^src\/index\.ts:4:38 {2}error {2}sql-forbidden {2}.*transactionSync|^src\/index\.ts:4:38  error  sql-forbidden  /m);
+  assert.match(r.out, /> 4 \|/);
+  assert.match(r.out, /\^{7}/);
+  assert.match(r.out, /1 problem \(1 error, 0 warnings\) in 2 files/);
+  assert.doesNotMatch(r.out, /\x1b\[/);
+});
+
+test("json output follows the documented schema", () => {
+  const { code, report } = json(project({ "src/index.ts": withTimer }));
+  assert.equal(code, 0);
+  assert.equal(report.warnings, 1);
+  assert.equal(report.errors, 0);
+  const [f] = report.findings;
+  assert.deepEqual(Object.keys(f).sort(), ["docs", "end", "file", "message", "rule", "severity", "start"]);
+  assert.equal(f.rule, "timer-in-object");
+  assert.equal(f.severity, "warning");
+  assert.deepEqual(f.start, { line: 4, column: 5 });
+  assert.equal(f.docs, "docs/rules/timer-in-object.md");
+});
+
+test("sarif output is SARIF 2.1.0 with every rule and one result per finding", () => {
+  const r = run(["check", project({ "src/index.ts": withBegin }), "--format", "sarif"]);
+  assert.equal(r.code, 1);
+  const sarif = JSON.parse(r.out);
+  assert.equal(sarif.version, "2.1.0");
+  const [runEntry] = sarif.runs;
+  assert.equal(runEntry.tool.driver.name, "durable-core check");
+  const ids = runEntry.tool.driver.rules.map((rule) => rule.id);
+  assert.ok(ids.includes("sql-forbidden") && ids.includes("missing-migration"));
+  assert.equal(runEntry.results.length, 1);
+  const [result] = runEntry.results;
+  assert.equal(result.ruleId, "sql-forbidden");
+  assert.equal(ids[result.ruleIndex], "sql-forbidden");
+  const rule = runEntry.tool.driver.rules[result.ruleIndex];
+  assert.ok(existsSync(fileURLToPath(rule.helpUri)), rule.helpUri);
+  assert.equal(result.level, "error");
+  assert.deepEqual(result.locations[0].physicalLocation.region, { startLine: 4, startColumn: 38, endLine: 4, endColumn: 45 });
+});
+
+test("exit codes: warnings pass unless --max-warnings is exceeded; usage and configuration failures are 2", () => {
+  const warn = project({ "src/index.ts": withTimer });
+  assert.equal(run(["check", warn]).code, 0);
+  assert.equal(run(["check", warn, "--max-warnings", "1"]).code, 0);
+  assert.equal(run(["check", warn, "--max-warnings", "0"]).code, 1);
+  assert.equal(run(["check", warn, "--max-warnings", "many"]).code, 2);
+  assert.equal(run(["check", warn, "--frobnicate"]).code, 2);
+  assert.equal(run(["check", warn, "--format", "xml"]).code, 2);
+  const unknownRule = run(["check", warn, "--rule", "no-such-rule=off"]);
+  assert.equal(unknownRule.code, 2);
+  assert.match(unknownRule.err, /unknown rule `no-such-rule`/);
+  assert.equal(run(["check", warn, "--rule", "timer-in-object=loud"]).code, 2);
+  assert.equal(run(["check", project({ "wrangler.jsonc": "{ \"main\": " })]).code, 2);
+  assert.equal(run(["check", project({ "wrangler.jsonc": undefined })]).code, 2);
+  assert.equal(run(["check", project({ "wrangler.jsonc": JSON.stringify({ ...CONFIG, main: "src/nope.ts" }) })]).code, 2);
+  assert.equal(run(["nope"]).code, 2);
+  assert.equal(run([]).code, 0);
+  assert.equal(run(["check", "--help"]).code, 0);
+});
+
+test("severities: --rule, package.json durableCore.check, the CLI winning over the file", () => {
+  const dir = project({ "src/index.ts": withTimer });
+  assert.equal(run(["check", dir, "--rule", "timer-in-object=error"]).code, 1);
+  assert.equal(json(dir, "--rule", "timer-in-object=off").report.findings.length, 0);
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ durableCore: { check: { rules: { "timer-in-object": "error" } } } }));
+  assert.equal(run(["check", dir]).code, 1);
+  assert.equal(run(["check", dir, "--rule", "timer-in-object=warn"]).code, 0);
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ durableCore: { check: { rules: { "timer-in-object": 2 } } } }));
+  assert.equal(run(["check", dir]).code, 1);
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ durableCore: { check: { rules: { "timer-in-object": 0 } } } }));
+  assert.equal(json(dir).report.findings.length, 0);
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ durableCore: { check: { rules: { "not-a-rule": "off" } } } }));
+  assert.equal(run(["check", dir]).code, 2);
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ durableCore: { check: { include: "src/**" } } }));
+  assert.equal(run(["check", dir]).code, 2);
+  writeFileSync(join(dir, "package.json"), "{ not json");
+  assert.equal(run(["check", dir]).code, 2);
+});
+
+test("-c names the configuration; TOML works the same", () => {
+  const toml = `main = "src/index.ts"\ncompatibility_date = "2026-10-01"\n\n[[durable_objects.bindings]]\nname = "ROOM"\nclass_name = "Room"\n`;
+  const dir = project({ "wrangler.jsonc": undefined, "config/prod.toml": toml.replace("src/index.ts", "../src/index.ts") });
+  const { code, report } = json(dir, "-c", join(dir, "config/prod.toml"));
+  assert.equal(code, 1);
+  assert.deepEqual(report.findings.map((f) => [f.rule, f.file, f.start.line]), [["missing-migration", "config/prod.toml", 6]]);
+});
+
+test("--include adds files that the entry does not import", () => {
+  const dir = project({ "scripts/tool.ts": withBegin });
+  assert.equal(json(dir).report.findings.length, 0);
+  const { report } = json(dir, "--include", "scripts/**/*.ts");
+  assert.deepEqual(report.findings.map((f) => [f.rule, f.file]), [["sql-forbidden", "scripts/tool.ts"]]);
+});
+
+test("imports are followed from main", () => {
+  const dir = project({
+    "src/index.ts": `export { Room } from "./room.js";\nexport default {};\n`,
+    "src/room.ts": withBegin,
+  });
+  const { report } = json(dir);
+  assert.deepEqual(report.files, ["wrangler.jsonc", "src/index.ts", "src/room.ts"]);
+  assert.deepEqual(report.findings.map((f) => f.file), ["src/room.ts"]);
+});
+
+test("suppressions: next line and whole file; an unused or unknown one is reported", () => {
+  const nextLine = withTimer.replace("    setTimeout", "    // durable-core-disable-next-line timer-in-object -- a debounce, lost on eviction by design\n    setTimeout");
+  assert.deepEqual(json(project({ "src/index.ts": nextLine })).report.findings, []);
+  const file = `// durable-core-disable-file timer-in-object -- a demo\n${withTimer}`;
+  assert.deepEqual(json(project({ "src/index.ts": file })).report.findings, []);
+  const unused = `// durable-core-disable-next-line timer-in-object -- stale\n${CLEAN}`;
+  const { report } = json(project({ "src/index.ts": unused }));
+  assert.deepEqual(report.findings.map((f) => [f.rule, f.start.line]), [["unused-suppression", 1]]);
+  const misspelt = withTimer.replace("    setTimeout", "    // durable-core-disable-next-line timer-in-objet\n    setTimeout");
+  const rules = json(project({ "src/index.ts": misspelt })).report.findings.map((f) => f.rule).sort();
+  assert.deepEqual(rules, ["timer-in-object", "unused-suppression"]);
+});
+
+test("a file that does not parse is a finding and the other files are still checked", () => {
+  const dir = project({
+    "src/index.ts": `export { Room } from "./room.js";\nimport "./broken.js";\nexport default {};\n`,
+    "src/room.ts": withTimer,
+    "src/broken.ts": "export function (\n",
+  });
+  const { code, report } = json(dir);
+  assert.equal(code, 1);
+  const rules = report.findings.map((f) => [f.file, f.rule]).sort();
+  assert.deepEqual(rules, [["src/broken.ts", "syntax-error"], ["src/room.ts", "timer-in-object"]]);
+});
+
+/** Copies a project (its config and sources, no node_modules) to a temporary directory. */
+function copyProject(dir) {
+  const to = mkdtempSync(join(tmpdir(), "dc-copy-"));
+  cpSync(join(ROOT, dir), to, { recursive: true, filter: (src) => !/node_modules|\.wrangler|vendor/.test(src) });
+  return to;
+}
+
+const PLANT = `
+import { DurableObject as PlantedBase } from "cloudflare:workers";
+export class Planted extends PlantedBase {
+  reset() {
+    this.ctx.storage.sql.exec("BEGIN");
+  }
+}
+`;
+
+const OWN_PROJECTS = [
+  ...["counter", "chat", "booking", "game"].map((t) => [`pkg-template/templates/${t}`, "src/index.ts"]),
+  ["examples/pool-workers", "src/index.ts"],
+  ["ts-tests/fixtures", "worker.ts"],
+];
+for (const [dir, entry] of OWN_PROJECTS) {
+  test(`${dir} comes out clean, and one planted violation fails it`, () => {
+    const clean = run(["check", join(ROOT, dir)]);
+    assert.equal(clean.code, 0, clean.out + clean.err);
+    assert.match(clean.out, /no problems/);
+    const copy = copyProject(dir);
+    assert.ok(existsSync(join(copy, entry)), entry);
+    appendFileSync(join(copy, entry), PLANT);
+    const { code, report } = json(copy);
+    assert.equal(code, 1);
+    assert.deepEqual(report.findings.map((f) => [f.rule, f.file]), [["sql-forbidden", entry]]);
+    rmSync(copy, { recursive: true, force: true });
+  });
+}
+
+test("the bench objects (raw platform APIs on purpose) give only the documented findings", () => {
+  // bench/harness.ts declares its namespaces untyped because one harness drives every peer
+  // library's class through the same calls; nothing else in the bench is reported.
+  const { code, report } = json(join(ROOT, "bench"));
+  assert.equal(code, 0);
+  const found = report.findings.map((f) => `${f.file} ${f.rule}`);
+  const expected = found.filter((f) => f === "harness.ts untyped-namespace");
+  assert.deepEqual(found, expected);
+  assert.ok(expected.length >= 1);
+});
+
+test("npx durable-core check works in a fresh project installed from the packed tarball", () => {
+  const work = mkdtempSync(join(tmpdir(), "dc-fresh-"));
+  const tarball = execFileSync("npm", ["pack", PKG, "--pack-destination", work, "--silent"], { encoding: "utf8" }).trim().split("\n").pop();
+  const dir = project({ "package.json": JSON.stringify({ name: "fresh", private: true, type: "module" }) });
+  execFileSync("npm", ["install", "--no-audit", "--no-fund", "--ignore-scripts", "--offline", join(work, tarball)], { cwd: dir, stdio: "pipe" });
+  const ok = spawnSync("npx", ["--no-install", "durable-core", "check"], { cwd: dir, encoding: "utf8" });
+  assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+  assert.match(ok.stdout, /no problems/);
+  writeFileSync(join(dir, "src/index.ts"), withBegin);
+  const bad = spawnSync("npx", ["--no-install", "durable-core", "check"], { cwd: dir, encoding: "utf8" });
+  assert.equal(bad.status, 1, bad.stdout + bad.stderr);
+  rmSync(work, { recursive: true, force: true });
+});
+
+test("a suppression in the wrangler configuration silences a configuration finding", () => {
+  const config = `{
+  "main": "src/index.ts",
+  "compatibility_date": "2026-10-01",
+  "durable_objects": { "bindings": [{ "name": "ROOM", "class_name": "Room" }] },
+  "migrations": [{ "tag": "v1", "new_classes": [
+    // durable-core-disable-next-line kv-backed-class -- deployed before SQLite classes existed
+    "Room"
+  ] }]
+}`;
+  const plain = CLEAN.replace('this.ctx.storage.sql.exec("SELECT 1 AS n").one().n', "this.ctx.storage.get('n')");
+  assert.deepEqual(json(project({ "wrangler.jsonc": config, "src/index.ts": plain })).report.findings, []);
+  const unsuppressed = config.replace(/\n\s*\/\/ durable-core-disable-next-line.*\n/, "\n");
+  const { report } = json(project({ "wrangler.jsonc": unsuppressed, "src/index.ts": plain }));
+  assert.deepEqual(report.findings.map((f) => [f.rule, f.file, f.severity]), [["kv-backed-class", "wrangler.jsonc", "warning"]]);
+});

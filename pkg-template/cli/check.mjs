@@ -1,0 +1,337 @@
+// `durable-core check [dir]`: reviews a Worker project (its wrangler configuration and the
+// sources reachable from `main`) against the Durable Object platform's rules. The rules run in
+// the checker's own wasm (`./wasm/`), which no Worker ever imports; this file only reads files,
+// follows imports and prints the report.
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import v8 from "node:v8";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const CONFIG_NAMES = ["wrangler.jsonc", "wrangler.json", "wrangler.toml"];
+const SOURCE = /\.(?:[cm]?[jt]s|[jt]sx)$/;
+const SKIPPED_DIRS = new Set(["node_modules", ".git", ".wrangler", "dist", "coverage"]);
+// Each rule's page ships in the package (docs/rules/<id>.md, next to cli/).
+const DOCS = join(HERE, "..", "docs", "rules");
+
+const HELP = `usage: durable-core check [dir] [options]
+
+Reviews the Worker project in [dir] (default: the current directory): its wrangler
+configuration and the sources reachable from its \`main\`.
+
+options:
+  -c, --config <path>      the wrangler configuration (default: wrangler.jsonc, .json or .toml)
+  --include <glob>         also check these files (repeatable), e.g. "src/**/*.ts"
+  --rule <id>=<level>      off, warn or error (repeatable); also "durableCore.check.rules" in package.json
+  --format <name>          human (default), json or sarif
+  --max-warnings <n>       fail when there are more than n warnings
+  --rules                  list the rules and exit
+  -h, --help               this help
+
+exit codes: 0 no errors, 1 errors (or too many warnings), 2 usage or configuration failure`;
+
+class UsageError extends Error {}
+
+function parseArgs(args) {
+  const options = { dir: undefined, config: undefined, include: [], rules: {}, format: "human", maxWarnings: undefined, listRules: false, help: false };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const value = () => {
+      const next = args[++i];
+      if (next === undefined) throw new UsageError(`${arg} needs a value`);
+      return next;
+    };
+    if (arg === "-h" || arg === "--help") options.help = true;
+    else if (arg === "--rules") options.listRules = true;
+    else if (arg === "-c" || arg === "--config") options.config = value();
+    else if (arg === "--include") options.include.push(value());
+    else if (arg === "--format") options.format = value();
+    else if (arg === "--max-warnings") {
+      const text = value();
+      if (!/^\d+$/.test(text)) throw new UsageError(`--max-warnings takes a whole number, got \`${text}\``);
+      options.maxWarnings = Number(text);
+    } else if (arg === "--rule") {
+      const text = value();
+      const eq = text.indexOf("=");
+      if (eq <= 0) throw new UsageError(`--rule takes <id>=off|warn|error, got \`${text}\``);
+      options.rules[text.slice(0, eq)] = text.slice(eq + 1);
+    } else if (arg.startsWith("-")) throw new UsageError(`unknown option \`${arg}\``);
+    else if (options.dir === undefined) options.dir = arg;
+    else throw new UsageError(`one directory at a time (got \`${options.dir}\` and \`${arg}\`)`);
+  }
+  if (!["human", "json", "sarif"].includes(options.format)) {
+    throw new UsageError(`unknown format \`${options.format}\` (use human, json or sarif)`);
+  }
+  return options;
+}
+
+/**
+ * Starts compiling the checker's wasm; `await` the result to use it. The compile runs on V8's
+ * background threads while the CLI walks and reads the project. Optimised code from the start
+ * (no baseline tier): a check is one long burst of parsing, which the baseline code runs about
+ * half as fast.
+ */
+function loadChecker() {
+  v8.setFlagsFromString("--no-liftoff");
+  const module = WebAssembly.compile(readFileSync(join(HERE, "wasm", "durable_core_check_bg.wasm")));
+  return Promise.all([import("./wasm/durable_core_check.js"), module]).then(([bindings, compiled]) => {
+    bindings.initSync({ module: compiled });
+    return bindings;
+  });
+}
+
+/** A glob (`*`, `**`, `?`, `{a,b}`) as a RegExp over `/`-separated relative paths. */
+export function globToRegExp(glob) {
+  let out = "";
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === "*" && glob[i + 1] === "*") {
+      const slash = glob[i + 2] === "/";
+      out += slash ? "(?:.*/)?" : ".*";
+      i += slash ? 2 : 1;
+    } else if (c === "*") out += "[^/]*";
+    else if (c === "?") out += "[^/]";
+    else if (c === "{") out += "(?:";
+    else if (c === "}") out += ")";
+    else if (c === ",") out += "|";
+    else out += c.replace(/[.+^$()|[\]\\]/g, "\\$&");
+  }
+  return new RegExp(`^${out}$`);
+}
+
+function walk(root, dir, found) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) {
+      if (!SKIPPED_DIRS.has(entry.name) && !entry.name.startsWith(".")) walk(root, join(dir, entry.name), found);
+    } else if (entry.isFile()) {
+      found.push(toPosix(relative(root, join(dir, entry.name))));
+    }
+  }
+  return found;
+}
+
+const toPosix = (path) => path.split(sep).join("/");
+
+/** The file a relative import names, as TypeScript and wrangler would find it. */
+function resolveImport(root, from, specifier) {
+  if (!specifier.startsWith(".")) return undefined;
+  const base = join(root, dirname(from), specifier);
+  const stem = base.replace(/\.(?:m?js)$/, "");
+  const candidates = [base, `${stem}.ts`, `${stem}.tsx`, `${stem}.mts`, `${base}.ts`, `${base}.tsx`, `${base}.js`, `${base}.mjs`, join(base, "index.ts"), join(base, "index.js")];
+  const hit = candidates.find((c) => SOURCE.test(c) && existsSync(c) && statSync(c).isFile());
+  return hit === undefined ? undefined : toPosix(relative(root, hit));
+}
+
+function readSettings(root) {
+  const path = join(root, "package.json");
+  if (!existsSync(path)) return {};
+  let pkg;
+  try {
+    pkg = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw new UsageError(`package.json: ${error.message}`);
+  }
+  const settings = pkg?.durableCore?.check ?? {};
+  if (typeof settings !== "object" || Array.isArray(settings)) throw new UsageError("package.json: durableCore.check must be an object");
+  if (settings.rules !== undefined && (typeof settings.rules !== "object" || Array.isArray(settings.rules))) {
+    throw new UsageError('package.json: durableCore.check.rules must be an object of { "<rule>": "off" | "warn" | "error" }');
+  }
+  if (settings.include !== undefined && !(Array.isArray(settings.include) && settings.include.every((g) => typeof g === "string"))) {
+    throw new UsageError("package.json: durableCore.check.include must be an array of globs");
+  }
+  return settings;
+}
+
+/** Runs the checker over the project and returns the report object. */
+export async function review(options) {
+  const loading = loadChecker();
+  // A usage error below must not leave the compile's promise unobserved.
+  loading.catch(() => {});
+  const root = resolve(options.dir ?? ".");
+  if (!existsSync(root) || !statSync(root).isDirectory()) throw new UsageError(`not a directory: ${root}`);
+  const settings = readSettings(root);
+  // Levels may be written as ESLint writes them (0, 1, 2) as well as off/warn/error.
+  const rules = Object.fromEntries(Object.entries({ ...(settings.rules ?? {}), ...options.rules }).map(([id, level]) => [id, String(level)]));
+  const include = [...(settings.include ?? []), ...options.include];
+  const configPath = options.config !== undefined ? resolve(options.config) : CONFIG_NAMES.map((n) => join(root, n)).find(existsSync);
+  if (configPath === undefined || !existsSync(configPath)) {
+    throw new UsageError(`no wrangler configuration in ${root} (${CONFIG_NAMES.join(", ")}); name one with -c <path>`);
+  }
+  const all = walk(root, root, []);
+  const { Checker } = await loading;
+  let checker;
+  try {
+    checker = new Checker(JSON.stringify(rules));
+  } catch (error) {
+    throw new UsageError(error.message);
+  }
+  let entry;
+  try {
+    entry = checker.setConfig(toPosix(relative(root, configPath)), readFileSync(configPath, "utf8"));
+  } catch (error) {
+    throw new UsageError(`configuration: ${error.message}`);
+  }
+  const queue = [];
+  const seen = new Set();
+  const enqueue = (path) => {
+    if (!seen.has(path)) {
+      seen.add(path);
+      queue.push(path);
+    }
+  };
+  if (entry !== undefined) {
+    if (!existsSync(join(root, entry))) throw new UsageError(`the configuration's main, ${entry}, does not exist`);
+    enqueue(entry);
+  }
+  // Declaration files are not imported but declare `Env`, which `untyped-namespace` reads
+  // (those of test folders describe the test runtime, not the Worker).
+  for (const path of all) if (path.endsWith(".d.ts") && !path.includes("/test/")) enqueue(path);
+  for (const glob of include) {
+    const pattern = globToRegExp(glob);
+    for (const path of all) if (SOURCE.test(path) && pattern.test(path)) enqueue(path);
+  }
+  for (let i = 0; i < queue.length; i++) {
+    const path = queue[i];
+    const imports = checker.addFile(path, readFileSync(join(root, path)));
+    for (const specifier of imports) {
+      const target = resolveImport(root, path, specifier);
+      if (target !== undefined) enqueue(target);
+    }
+  }
+  const report = JSON.parse(checker.finish());
+  report.root = root;
+  return report;
+}
+
+export function ruleList() {
+  return loadChecker().then((b) => JSON.parse(b.rules()));
+}
+
+const paint = (on) => {
+  const wrap = (code) => (text) => (on ? `\x1b[${code}m${text}\x1b[0m` : text);
+  return { red: wrap(31), yellow: wrap(33), dim: wrap(2), bold: wrap(1), cyan: wrap(36) };
+};
+
+function codeFrame(text, finding, c) {
+  const lines = text.split("\n");
+  const { line, column } = finding.start;
+  const first = Math.max(1, line - 1);
+  const last = Math.min(lines.length, line + 1);
+  const width = String(last).length;
+  const out = [];
+  for (let n = first; n <= last; n++) {
+    const marker = n === line ? c.red(">") : " ";
+    out.push(`${marker} ${c.dim(String(n).padStart(width))} | ${lines[n - 1].replace(/\r$/, "")}`);
+    if (n === line) {
+      const end = finding.end.line === line ? finding.end.column : lines[n - 1].length + 1;
+      const carets = "^".repeat(Math.max(1, end - column));
+      out.push(`  ${" ".repeat(width)} | ${" ".repeat(column - 1)}${c.red(carets)}`);
+    }
+  }
+  return out.join("\n");
+}
+
+export function formatHuman(report, color) {
+  const c = paint(color);
+  const texts = new Map();
+  const out = [];
+  for (const f of report.findings) {
+    if (!texts.has(f.file)) {
+      try {
+        texts.set(f.file, readFileSync(join(report.root, f.file), "utf8"));
+      } catch {
+        texts.set(f.file, "");
+      }
+    }
+    const severity = f.severity === "error" ? c.red("error") : c.yellow("warning");
+    out.push(`${c.bold(`${f.file}:${f.start.line}:${f.start.column}`)}  ${severity}  ${c.cyan(f.rule)}  ${f.message}`);
+    out.push(codeFrame(texts.get(f.file), f, c));
+    out.push("");
+  }
+  const files = `${report.files.length} file${report.files.length === 1 ? "" : "s"}`;
+  const total = report.errors + report.warnings;
+  if (total === 0) out.push(`durable-core check: no problems in ${files}`);
+  else {
+    const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+    const summary = `durable-core check: ${plural(total, "problem")} (${plural(report.errors, "error")}, ${plural(report.warnings, "warning")}) in ${files}`;
+    out.push(report.errors > 0 ? c.red(summary) : c.yellow(summary));
+  }
+  return out.join("\n");
+}
+
+export function formatSarif(report, rules) {
+  // Every rule is listed, so that ruleIndex stays stable from one run to the next.
+  const listed = rules;
+  const index = new Map(listed.map((r, i) => [r.id, i]));
+  return JSON.stringify(
+    {
+      $schema: "https://json.schemastore.org/sarif-2.1.0.json",
+      version: "2.1.0",
+      runs: [
+        {
+          tool: {
+            driver: {
+              name: "durable-core check",
+              rules: listed.map((r) => ({
+                id: r.id,
+                shortDescription: { text: r.summary },
+                ...(existsSync(join(DOCS, `${r.id}.md`)) ? { helpUri: pathToFileURL(join(DOCS, `${r.id}.md`)).href } : {}),
+                defaultConfiguration: { level: r.severity },
+                properties: { category: r.category },
+              })),
+            },
+          },
+          results: report.findings.map((f) => ({
+            ruleId: f.rule,
+            ruleIndex: index.get(f.rule),
+            level: f.severity,
+            message: { text: f.message },
+            locations: [
+              {
+                physicalLocation: {
+                  artifactLocation: { uri: f.file },
+                  region: { startLine: f.start.line, startColumn: f.start.column, endLine: f.end.line, endColumn: f.end.column },
+                },
+              },
+            ],
+          })),
+        },
+      ],
+    },
+    null,
+    2,
+  );
+}
+
+export async function main(args) {
+  let options;
+  try {
+    options = parseArgs(args);
+    if (options.help) {
+      console.log(HELP);
+      return 0;
+    }
+    if (options.listRules) {
+      for (const r of await ruleList()) console.log(`${r.id.padEnd(26)}${r.severity.padEnd(9)}${r.summary}`);
+      return 0;
+    }
+    const report = await review(options);
+    if (options.format === "json") {
+      const { root, ...stable } = report;
+      console.log(JSON.stringify(stable, null, 2));
+    } else if (options.format === "sarif") console.log(formatSarif(report, await ruleList()));
+    else console.log(formatHuman(report, Boolean(process.stdout.isTTY) && !process.env.NO_COLOR));
+    if (report.errors > 0) return 1;
+    if (options.maxWarnings !== undefined && report.warnings > options.maxWarnings) {
+      if (options.format === "human") console.error(`durable-core check: ${report.warnings} warnings, more than --max-warnings ${options.maxWarnings}`);
+      return 1;
+    }
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`durable-core check: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+}

@@ -10,6 +10,8 @@ interface Env {
   STORE_BOX: DurableObjectNamespace<import("./fixtures/store.js").StoreBox>;
   STORE_EVOLVING: DurableObjectNamespace<import("./fixtures/store.js").StoreEvolving>;
   CHAT_ROOM: DurableObjectNamespace<import("./fixtures/fanout.js").ChatRoom>;
+  MEMORY_ROOM: DurableObjectNamespace<import("./fixtures/memory.js").MemoryRoom>;
+  RESETTABLE: DurableObjectNamespace<import("./fixtures/reset.js").Resettable>;
 }
 
 // `env` from "cloudflare:workers" is typed `Cloudflare.Env`.

@@ -193,14 +193,16 @@ export interface EngineStats {
   readonly handles: readonly EngineHandleStats[];
 }
 
-/** Wasm memory and live handles, for tests and diagnostics. Measures every handle: not for hot paths. */
+/**
+ * Wasm memory and live handles, for tests and diagnostics. Measures every handle and applies the
+ * budget to what it finds: not for hot paths.
+ */
 export function engineStats(): EngineStats {
   requireInstalled();
+  for (const slot of slotsById.values()) slot.measure();
+  if (current !== null) enforceBudget(current);
   const handles: EngineHandleStats[] = [];
-  for (const slot of slotsById.values()) {
-    slot.measure();
-    handles.push({ id: slot.id, bytes: slot.bytes });
-  }
+  for (const slot of slotsById.values()) handles.push({ id: slot.id, bytes: slot.bytes });
   handles.reverse();
   return {
     memoryBytes: memoryBytes(),

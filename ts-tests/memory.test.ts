@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { connect, hibernate } from "durable-core/testing";
+import { describe, expect, it, vi } from "vitest";
 
 /**
  * The isolate's engine memory under many busy rooms: 2,000 objects, each with 50 sockets
@@ -24,6 +25,31 @@ const OUTSIDE_BUDGET = 8 * 1024 * 1024 + 4 * 1024 * 1024;
 const rooms = Array.from({ length: OBJECTS }, (_, i) => env.MEMORY_ROOM.getByName(`memory-${i}`));
 
 describe("engine memory", () => {
+  it("releases the handle of a hibernated object once it has been quiet, and the object still works", async () => {
+    const sleeper = env.CHAT_ROOM.getByName("quiet-sleeper");
+    const sleeperId = env.CHAT_ROOM.idFromName("quiet-sleeper").toString();
+    const other = env.MEMORY_ROOM.getByName("quiet-other");
+    const client = await connect(sleeper, "https://room.test/ws?name=ada&presence=0");
+    expect(await sleeper.count("room/lobby")).toBe(1);
+    await hibernate(sleeper);
+    // Hibernated: its instance is gone, but nothing told the pool, so the handle still holds its index.
+    const held = (await other.stats()).handles.find((handle) => handle.id === sleeperId);
+    expect(held?.bytes).toBeGreaterThan(0);
+    // Half a minute later (the isolate's clock, faked), any switch between objects releases it.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(Date.now() + 31_000);
+      await other.count();
+      await env.MEMORY_ROOM.getByName("quiet-third").count();
+      expect((await other.stats()).handles.map((handle) => handle.id)).not.toContain(sleeperId);
+    } finally {
+      vi.useRealTimers();
+    }
+    // Woken, it rebuilds its index from the socket's attachment.
+    expect(await sleeper.publish("room/lobby", { text: "after the release" })).toBe(1);
+    expect(await client.nextJson()).toEqual({ text: "after the release" });
+  });
+
   it(`stays within the byte budget across ${OBJECTS} rooms of ${SOCKETS} sockets x ${TOPICS} topics, and every room still works`, { timeout: 0 }, async () => {
     await rooms[0]!.setBudget(BUDGET);
     const start = await rooms[0]!.stats();

@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { connect } from "durable-core/testing";
+import { connect, runDueTasks } from "durable-core/testing";
 import { describe, expect, it } from "vitest";
 import type { ResetSnapshot } from "./fixtures/reset.js";
 
@@ -31,6 +31,20 @@ describe("this.deleteAll()", () => {
     await stub.seed("bea");
     expect(await snapshot(stub)).toMatchObject({ items: ["bea"], entries: 1, byOwner: { ada: null, bea: ["item", "bea"] }, tasks: ["tick-bea"] });
     expect((await snapshot(stub)).alarm).not.toBeNull();
+  });
+});
+
+describe("this.deleteAll() from a task handler", () => {
+  it("resets the object; the run ends cleanly and leaves no task or alarm behind", async () => {
+    const stub = object("reset-from-task");
+    await stub.seed("ada");
+    await stub.scheduleReset();
+    const runs = await runDueTasks(stub);
+    expect(runs.map((run) => [run.method, run.ok])).toEqual([["resetFromTask", true]]);
+    const after = await snapshot(stub);
+    expect(after).toMatchObject({ items: [], entries: 0, tasks: [], alarm: null, starts: 2 });
+    await stub.seed("bea");
+    expect((await snapshot(stub)).tasks).toEqual(["tick-bea"]);
   });
 });
 

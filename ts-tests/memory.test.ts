@@ -10,9 +10,12 @@ import { describe, expect, it, vi } from "vitest";
  * wake. Wasm memory must stay within the budget, and every publish must still reach its
  * object's 50 sockets: a publish after the room's handle was evicted and rebuilt.
  *
- * Faithful, and about a minute: the sockets are real hibernation-API sockets accepted through
- * each object's own `fetch` (`onConnect` subscribes them), but their client ends live inside
- * the object (see fixtures/memory.ts), so opening one costs no network round trip from here.
+ * Faithful, and fast enough for `npm test`: the sockets are real hibernation-API sockets
+ * accepted through each object's own `fetch` (`onConnect` subscribes them through the public
+ * API), but their client ends live inside the object (see fixtures/memory.ts), so opening one
+ * costs no round trip from the test; a round trip per socket would make 100,000 of them take
+ * many minutes. What the test is about, the handles, their indexes and the rebuild from the
+ * attachments, is exactly what a room with remote clients has.
  */
 const OBJECTS = 2_000;
 const SOCKETS = 50;

@@ -2,9 +2,10 @@
 //! in-memory cache; all of it can be dropped at any moment and rebuilt from SQLite (and, for
 //! sockets, from `ctx.getWebSockets()`).
 //!
-//! Lifetime: the facade frees a handle explicitly (`free()`) when it replaces it, and keeps at
-//! most a fixed number alive per isolate (see `pkg-template/src/engine.ts`); FinalizationRegistry
-//! is off by default in Workers, so nothing here relies on garbage collection.
+//! Lifetime: the facade frees a handle explicitly (`free()`) when it replaces it, and keeps the
+//! handles of an isolate within a byte budget, measured with [`Engine::heap_bytes`] (see
+//! `pkg-template/src/engine.ts`); FinalizationRegistry is off by default in Workers, so nothing
+//! here relies on garbage collection.
 
 use super::backend::{JsSqlBackend, SqlStorage};
 use super::interop::{argument_error, error_to_js};

@@ -85,7 +85,7 @@ impl Engine {
             user_migrations: Vec::new(),
             pending_migrations: 0,
             fanout: crate::fanout::FanoutIndex::new(None, hasher),
-            scheduler: crate::scheduler::Scheduler::new(super::scheduler::random_seed()),
+            scheduler: crate::scheduler::Scheduler::with_hasher(super::scheduler::random_seed(), hasher),
             store: None,
         }
     }

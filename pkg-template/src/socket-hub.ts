@@ -553,7 +553,8 @@ export class SocketHub implements ConnectionHost {
   }
 
   /** Sends the presence messages of one operation, all about `subject`. */
-  #announce(plan: PresencePlan, subject: Connection<any>): void {
+  #announce(plan: PresencePlan | undefined, subject: Connection<any>): void {
+    if (plan === undefined) return;
     for (const notice of plan.notices) {
       const message = JSON.stringify({
         type: "presence",
@@ -573,8 +574,8 @@ export class SocketHub implements ConnectionHost {
     } catch (error) {
       throw new DurableCoreError("STATE_INVALID", `a connection's state must be JSON-serialisable: ${String(error)}`, { cause: error });
     }
-    const bytes = utf8Length(json);
-    if (bytes > this.#attachmentBytes) {
+    if (stringOver(json, this.#attachmentBytes)) {
+      const bytes = utf8Length(json);
       throw new DurableCoreError(
         "ATTACHMENT_TOO_LARGE",
         `connection ${attachment.id}: state and subscriptions take ${bytes} bytes, over the ${this.#attachmentBytes}-byte attachment limit (static sockets.attachmentBytes); keep large data in this.sql or this.store`,

@@ -24,6 +24,7 @@ pub mod backend;
 pub mod checksum;
 pub mod error;
 pub mod fanout;
+pub mod hashing;
 pub mod scheduler;
 pub mod schema;
 pub mod sql;

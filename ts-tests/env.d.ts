@@ -13,6 +13,8 @@ interface Env {
   CORPUS_BOX: DurableObjectNamespace<import("./fixtures/corpus.js").CorpusBox>;
   CORPUS_STATICS: DurableObjectNamespace<import("./fixtures/corpus.js").CorpusStatics>;
   INDEX_EVOLVING: DurableObjectNamespace<import("./fixtures/corpus.js").IndexEvolving>;
+  MEMORY_ROOM: DurableObjectNamespace<import("./fixtures/memory.js").MemoryRoom>;
+  RESETTABLE: DurableObjectNamespace<import("./fixtures/reset.js").Resettable>;
 }
 
 // `env` from "cloudflare:workers" is typed `Cloudflare.Env`.

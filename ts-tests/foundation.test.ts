@@ -90,7 +90,9 @@ describe("a trap in the wasm core", () => {
 });
 
 describe("handle lifetime", () => {
-  it("keeps live handles and wasm memory bounded as many objects come and go", async () => {
+  it("keeps handle bytes and wasm memory bounded as many objects come and go", async () => {
+    const budget = 1024 * 1024;
+    await env.BASIC.getByName("many-0").setBudget(budget);
     const touch = async (from: number, to: number) => {
       for (let i = from; i < to; i++) await env.BASIC.getByName(`many-${i}`).coreRoundTrip();
     };
@@ -98,7 +100,35 @@ describe("handle lifetime", () => {
     const first = await env.BASIC.getByName("many-0").stats();
     await touch(300, 600);
     const second = await env.BASIC.getByName("many-0").stats();
-    expect(second.liveEngines).toBeLessThanOrEqual(256);
-    expect(second.memoryBytes).toBeLessThanOrEqual(first.memoryBytes);
+    await touch(600, 800);
+    const third = await env.BASIC.getByName("many-0").stats();
+    expect(first.handleBytes).toBeLessThanOrEqual(budget);
+    expect(second.handleBytes).toBeLessThanOrEqual(budget);
+    expect(third.handleBytes).toBeLessThanOrEqual(budget);
+    expect(second.handles.reduce((sum, handle) => sum + handle.bytes, 0)).toBe(second.handleBytes);
+    expect(second.liveEngines).toBe(second.handles.length);
+    expect(second.liveEngines).toBeLessThan(600);
+    // Memory grows while the handles fill the budget, then no more.
+    expect(second.memoryBytes - first.memoryBytes).toBeLessThanOrEqual(budget - first.handleBytes + 256 * 1024);
+    expect(third.memoryBytes).toBeLessThanOrEqual(second.memoryBytes);
+    // Most recently used first: the object that asked.
+    expect(second.handles[0]!.id).toBe(env.BASIC.idFromName("many-0").toString());
+    // An evicted object gets a new handle on its next call and works.
+    expect(await env.BASIC.getByName("many-1").coreRoundTrip()).toBe(0);
+    await env.BASIC.getByName("many-0").setBudget(32 * 1024 * 1024);
+  });
+
+  it("refuses a budget that is not a whole number of bytes of at least 1 MiB", async () => {
+    for (const bytes of [0, 1024, 2 ** 20 + 0.5, Number.NaN, Infinity]) {
+      const outcome = await runInDurableObject(env.BASIC.getByName("budget"), (instance) => {
+        try {
+          instance.setBudget(bytes);
+          return "accepted";
+        } catch (error) {
+          return `${(error as { code?: string }).code}: ${(error as Error).message}`;
+        }
+      });
+      expect(outcome).toMatch(/^ARGUMENT: setEngineBudget/);
+    }
   });
 });

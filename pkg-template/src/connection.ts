@@ -67,15 +67,22 @@ export class Connection<S = any> {
     return this.attachment.id;
   }
 
-  /** The state last set with {@link Connection.setState}, or `null`. */
-  get state(): S | null {
+  /**
+   * The state last set with {@link Connection.setState}, or `null`: a frozen copy, the same
+   * value the attachment holds. Change it with `setState({ ...conn.state, ... })`; assigning to
+   * it throws a `TypeError`.
+   */
+  get state(): Readonly<S> | null {
     return this.attachment.state;
   }
 
   /**
-   * Replaces the state, kept in the socket's attachment (it survives hibernation) and sent with
-   * presence events, so it must be JSON-serialisable. Too large for `attachmentBytes` →
-   * `ATTACHMENT_TOO_LARGE`, and nothing changes.
+   * Replaces the state with a frozen deep copy of `state`, kept in the socket's attachment (it
+   * survives hibernation) and sent to presence peers as an `update`. It must be plain JSON data
+   * (objects, arrays, strings, finite numbers, booleans, null; `undefined` properties are left
+   * out): a `Map`, `Set`, `Date`, function, class instance, bigint, NaN or a cycle →
+   * `STATE_INVALID`; too large for `attachmentBytes` → `ATTACHMENT_TOO_LARGE`. Either way
+   * nothing changes. Later changes to the object you passed do not affect the state.
    */
   setState(state: S): void {
     this.#host.setState(this, state);

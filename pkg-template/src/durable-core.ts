@@ -47,11 +47,16 @@ export class DurableCore<Env = unknown> extends DurableObject<Env> {
   readonly #core: CoreContext;
   /** Set when the object cannot start (e.g. a failed migration): every call then throws it. */
   #fatal: DurableCoreError | null = null;
+  /** The wake's work (migrations, scheduler and store wake, onStart), run by {@link #runStart}. */
+  readonly #start: () => Promise<void>;
+  /** True while {@link #start} runs, inside `blockConcurrencyWhile`. */
+  #starting = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#core = new CoreContext(ctx);
-    void ctx.blockConcurrencyWhile(async () => {
+    this.#core.onStorageWiped(() => void this.#restart());
+    this.#start = async () => {
       let steps: MigrationStep[];
       try {
         steps = this.#migrate();
@@ -74,7 +79,49 @@ export class DurableCore<Env = unknown> extends DurableObject<Env> {
       if (!freshQueue) await this.scheduler.wake();
       this.store.wake();
       await this.onStart?.();
-    });
+    };
+    void ctx.blockConcurrencyWhile(() => this.#runStart());
+  }
+
+  async #runStart(): Promise<void> {
+    this.#starting = true;
+    try {
+      await this.#start();
+    } finally {
+      this.#starting = false;
+    }
+  }
+
+  /**
+   * Starts the object over as new within this instance, after its storage was deleted: a fresh
+   * engine handle (so every cache keyed to the old one rebuilds: store, scheduler, topic index),
+   * then the wake's work again. Inside `blockConcurrencyWhile`, unless already inside the wake's.
+   */
+  async #restart(): Promise<void> {
+    this.#core.dropHandle();
+    this.#fatal = null;
+    if (this.#starting) await this.#start();
+    else await this.ctx.blockConcurrencyWhile(() => this.#runStart());
+  }
+
+  /**
+   * Deletes everything the object stores and starts it over as new, within this instance: every
+   * SQLite table and `ctx.storage.kv` key, the alarm (so every scheduled task), and every
+   * in-memory cache; then durable-core's tables and your `static migrations` are created again
+   * and `onStart()` runs again. Open WebSockets stay connected, with their state and
+   * subscriptions (they live in the sockets' attachments, not in storage); close them first if
+   * the reset should disconnect clients. Use it instead of `ctx.storage.deleteAll()`, which
+   * leaves the engine believing in tables that are gone (that leads to `STORAGE_RESET`).
+   *
+   * @example
+   * async reset() { await this.deleteAll(); }
+   */
+  async deleteAll(): Promise<void> {
+    const storage = this.ctx.storage;
+    // Before deleteAll: older compatibility dates keep the alarm through it.
+    await storage.deleteAlarm();
+    await storage.deleteAll();
+    await this.#restart();
   }
 
   /**

@@ -4,13 +4,21 @@
  * Handle lifetime (DESIGN rule 4): Workers run without FinalizationRegistry by default, so no
  * handle is ever left to the garbage collector. Instead:
  * - each object owns one slot, keyed by its id; a new instance of the same object (after an
- *   eviction) frees its predecessor's handle at once;
- * - at most {@link MAX_LIVE_ENGINES} handles are alive per isolate; creating one more frees
- *   the least recently used, whose owner lazily recreates it on its next call;
+ *   eviction or a hibernation) frees its predecessor's handle at once;
+ * - the handles of the isolate share a byte budget ({@link setEngineBudget}, default
+ *   {@link DEFAULT_BUDGET_BYTES}): when their heap bytes exceed it, the least recently used
+ *   handles are freed until they fit, and their owners lazily recreate them on their next call;
+ * - a handle unused for {@link QUIET_MS} is freed as well: its object has most likely
+ *   hibernated, and a woken object always starts a new handle, so the old one would only hold
+ *   memory;
+ * - {@link MAX_LIVE_ENGINES} bounds the count, for what the byte estimate cannot see;
  * - a handle only caches what SQLite (and the sockets' attachments) hold, so losing one costs a
  *   rebuild, never data.
- * Wasm memory therefore stays bounded however many objects come and go (tested in
- * ts-tests/foundation.test.ts).
+ *
+ * Accounting stays off the hot path: a handle's bytes are measured (one O(1) core call) when
+ * the isolate switches to another object, after bulk growth (an index rebuild) and every so
+ * many subscriptions, never on each call. The budget is enforced at the same moments; the
+ * handle in use is never freed, so one object larger than the budget keeps its handle alone.
  *
  * Trap recovery (DESIGN rule 5): a panic in the core traps (`WebAssembly.RuntimeError`) and
  * poisons the instance for every object. {@link CoreContext.call} catches it, instantiates a
@@ -18,15 +26,30 @@
  * failing call; the next call gets a new handle rebuilt from SQLite.
  */
 import { DurableCoreError, fromCoreError } from "./errors.js";
-import { Engine, __wbg_reset_state, initSync, memoryBytes } from "./wasm/durable_core.js";
+import { Engine, __wbg_reset_state, initSync, memoryBytes, readCacheBytes } from "./wasm/durable_core.js";
 
-/** Handles alive at once per isolate; each is small, and its caches are bounded separately. */
-export const MAX_LIVE_ENGINES = 256;
+/** Heap bytes the handles of one isolate may hold together, unless {@link setEngineBudget} says otherwise. */
+export const DEFAULT_BUDGET_BYTES = 32 * 1024 * 1024;
+/** Handles alive at once per isolate, whatever their bytes. */
+export const MAX_LIVE_ENGINES = 1024;
+/** A handle unused this long is freed (an object hibernates after about 10 s idle). */
+export const QUIET_MS = 30_000;
+/** Subscriptions and connections between two measurements of a growing handle. */
+const GROWTH_STEPS_PER_MEASURE = 256;
 
 let installed = false;
 /** Bumped by every reset: handles of an older generation belong to a dead instance. */
 let generation = 0;
+let budgetBytes = DEFAULT_BUDGET_BYTES;
+/**
+ * Every live slot, least recently used first: a slot moves to the end when the isolate
+ * switches to its object, so the first entries are always the ones to free.
+ */
 const slotsById = new Map<string, EngineSlot>();
+/** The slot of the object that made the last call. */
+let current: EngineSlot | null = null;
+/** Σ `bytes` of the slots in {@link slotsById}. */
+let totalBytes = 0;
 
 /** Instantiates the core from its compiled module. Called once by the package entry. */
 export function installEngine(module: WebAssembly.Module): void {
@@ -50,45 +73,146 @@ function resetEngine(): void {
   generation += 1;
   for (const slot of slotsById.values()) slot.forget();
   slotsById.clear();
+  current = null;
+  totalBytes = 0;
 }
 
-/** A counter that orders handle uses, for least-recently-used eviction. */
-let useClock = 0;
+/** 128 random bits for a handle's hash tables (the core has no randomness of its own). */
+function hashSeed(): Uint32Array {
+  return crypto.getRandomValues(new Uint32Array(4));
+}
 
 /** One object's claim on a handle. */
 class EngineSlot {
   engine: Engine | null = null;
   generation = -1;
-  lastUse = 0;
+  /** Heap bytes of the handle when last measured. */
+  bytes = 0;
+  /** `Date.now()` when the isolate last switched away from (or created) this handle. */
+  lastUsedAt = 0;
+  /** Growth steps since the last measurement. */
+  growth = 0;
 
-  free(): void {
-    if (this.engine !== null && this.generation === generation) this.engine.free();
+  constructor(readonly id: string) {}
+
+  get live(): boolean {
+    return this.engine !== null && this.generation === generation;
+  }
+
+  /** Frees the handle and drops it from the pool. */
+  release(): void {
+    if (slotsById.get(this.id) === this) {
+      slotsById.delete(this.id);
+      totalBytes -= this.bytes;
+    }
+    if (current === this) current = null;
+    if (this.live) this.engine!.free();
     this.forget();
   }
 
   forget(): void {
     this.engine = null;
+    this.bytes = 0;
+  }
+
+  /** Re-reads the handle's heap bytes (one O(1) core call). */
+  measure(): void {
+    if (!this.live) return;
+    const bytes = this.engine!.heapBytes();
+    if (slotsById.get(this.id) === this) totalBytes += bytes - this.bytes;
+    this.bytes = bytes;
+    this.growth = 0;
   }
 }
 
 /**
- * Frees the least recently used handle. A scan of at most MAX_LIVE_ENGINES slots, paid only
- * when the pool is full, keeps every call's bookkeeping to one counter increment.
+ * Frees least recently used handles (never `keep`) while the pool is over its byte budget or
+ * its count, and any handle quiet for longer than {@link QUIET_MS}. Slots are in LRU order, so
+ * the loop stops at the first one that may stay.
  */
-function evictLeastRecentlyUsed(): void {
-  let victim: [string, EngineSlot] | undefined;
-  for (const entry of slotsById) {
-    if (victim === undefined || entry[1].lastUse < victim[1].lastUse) victim = entry;
+function enforceBudget(keep: EngineSlot): void {
+  const now = Date.now();
+  for (const slot of slotsById.values()) {
+    if (slot === keep) continue;
+    const over = totalBytes > budgetBytes || slotsById.size > MAX_LIVE_ENGINES;
+    if (!over && now - slot.lastUsedAt <= QUIET_MS) return;
+    slot.release();
   }
-  if (victim === undefined) return;
-  victim[1].free();
-  slotsById.delete(victim[0]);
 }
 
-/** Wasm memory and live handles, for tests and diagnostics. */
-export function engineStats(): { memoryBytes: number; liveEngines: number; generation: number } {
+/** The isolate turns to `slot`'s object: measure the one it leaves, order the pool, enforce. */
+function switchTo(slot: EngineSlot): void {
+  const previous = current;
+  current = slot;
+  if (previous !== null && previous.live) {
+    previous.lastUsedAt = Date.now();
+    previous.measure();
+  }
+  slotsById.delete(slot.id);
+  slotsById.set(slot.id, slot);
+  enforceBudget(slot);
+}
+
+/**
+ * Sets the byte budget of the isolate's handles (topic indexes, statement caches, migrations
+ * in flight). The store's read cache has its own 8 MiB bound on top.
+ *
+ * @example
+ * setEngineBudget(64 * 1024 * 1024); // at module scope, for rooms of tens of thousands of sockets
+ */
+export function setEngineBudget(bytes: number): void {
+  if (!Number.isInteger(bytes) || bytes < 1024 * 1024) {
+    throw new DurableCoreError("ARGUMENT", `setEngineBudget(bytes): a whole number of bytes >= 1 MiB, got ${String(bytes)}`);
+  }
+  budgetBytes = bytes;
+  if (current !== null) enforceBudget(current);
+}
+
+/** One live handle in {@link engineStats}. */
+export interface EngineHandleStats {
+  /** The object's id (`ctx.id.toString()`). */
+  readonly id: string;
+  /** Estimated heap bytes of its handle (topic index, statement cache, migrations in flight). */
+  readonly bytes: number;
+}
+
+/** Wasm memory and the handle pool, for tests and diagnostics. */
+export interface EngineStats {
+  /** Linear memory of the wasm instance; it only grows, so the peak of everything below. */
+  readonly memoryBytes: number;
+  readonly liveEngines: number;
+  /** Bumped by every trap recovery. */
+  readonly generation: number;
+  /** The byte budget of the handles ({@link setEngineBudget}). */
+  readonly budgetBytes: number;
+  /** Σ of `handles[].bytes`. */
+  readonly handleBytes: number;
+  /** Bytes held by the isolate-wide index-lookup cache of `this.store` (bounded at 8 MiB). */
+  readonly readCacheBytes: number;
+  /** Every live handle, most recently used first, measured now. */
+  readonly handles: readonly EngineHandleStats[];
+}
+
+/**
+ * Wasm memory and live handles, for tests and diagnostics. Measures every handle and applies the
+ * budget to what it finds: not for hot paths.
+ */
+export function engineStats(): EngineStats {
   requireInstalled();
-  return { memoryBytes: memoryBytes(), liveEngines: Engine.liveCount(), generation };
+  for (const slot of slotsById.values()) slot.measure();
+  if (current !== null) enforceBudget(current);
+  const handles: EngineHandleStats[] = [];
+  for (const slot of slotsById.values()) handles.push({ id: slot.id, bytes: slot.bytes });
+  handles.reverse();
+  return {
+    memoryBytes: memoryBytes(),
+    liveEngines: Engine.liveCount(),
+    generation,
+    budgetBytes,
+    handleBytes: totalBytes,
+    readCacheBytes: readCacheBytes(),
+    handles,
+  };
 }
 
 /**
@@ -102,12 +226,15 @@ export class CoreContext {
   /** Bumped whenever this object gets a new handle: JS caches tied to the old one must rebuild. */
   epoch = 0;
   readonly #onNewEngine: Array<(engine: Engine) => void> = [];
+  #onStorageWiped: (() => void) | undefined;
+  /** True from the detection of a wiped storage until its recovery ran. */
+  #wipeNoticed = false;
 
   constructor(ctx: DurableObjectState) {
     requireInstalled();
     this.ctx = ctx;
     this.#id = ctx.id.toString();
-    this.#slot = new EngineSlot();
+    this.#slot = new EngineSlot(this.#id);
   }
 
   /** Registers work to redo on every new handle (e.g. seeding a cache the core cannot read). */
@@ -115,42 +242,105 @@ export class CoreContext {
     this.#onNewEngine.push(init);
   }
 
+  /**
+   * Registers the recovery from a storage wiped behind durable-core's back (a raw
+   * `ctx.storage.deleteAll()`). It runs in a microtask after the call that found out, so never
+   * inside the transaction that call may have been part of.
+   */
+  onStorageWiped(recover: () => void): void {
+    this.#onStorageWiped = recover;
+  }
+
   /** This object's handle, created (or recreated after a reset or eviction) on demand. */
   engine(): Engine {
     const slot = this.#slot;
-    slot.lastUse = ++useClock;
-    if (slot.engine !== null && slot.generation === generation) return slot.engine;
+    if (slot.engine !== null && slot.generation === generation) {
+      // The only bookkeeping of a call: one comparison while the isolate stays on this object.
+      if (slot !== current) switchTo(slot);
+      return slot.engine;
+    }
     return this.#createEngine();
   }
 
   #createEngine(): Engine {
-    const previous = slotsById.get(this.#id);
-    if (previous !== undefined) {
-      previous.free();
-      slotsById.delete(this.#id);
-    }
-    if (slotsById.size >= MAX_LIVE_ENGINES) evictLeastRecentlyUsed();
-    const slot = new EngineSlot();
-    slot.engine = new Engine(this.ctx.storage.sql);
+    slotsById.get(this.#id)?.release();
+    const slot = new EngineSlot(this.#id);
+    slot.engine = new Engine(this.ctx.storage.sql, hashSeed());
     slot.generation = generation;
-    slot.lastUse = ++useClock;
-    slotsById.set(this.#id, slot);
+    slot.lastUsedAt = Date.now();
     this.#slot = slot;
+    switchTo(slot);
     this.epoch += 1;
     for (const init of this.#onNewEngine) init(slot.engine);
+    slot.measure();
     return slot.engine;
   }
 
   /**
+   * After work that grew the handle in bulk (an index rebuild): measure it now and free other
+   * handles if the pool went over its budget.
+   */
+  grew(): void {
+    const slot = this.#slot;
+    if (!slot.live) return;
+    slot.measure();
+    enforceBudget(slot);
+  }
+
+  /** After a small growth (a subscription, a connection): measure every so many of them. */
+  grewALittle(): void {
+    if (++this.#slot.growth >= GROWTH_STEPS_PER_MEASURE) this.grew();
+  }
+
+  /** Frees this object's handle: the next call starts a fresh one (new epoch, caches rebuilt). */
+  dropHandle(): void {
+    this.#slot.release();
+  }
+
+  /**
    * Runs `op` against this object's handle. Coded core errors become `DurableCoreError`; a
-   * trap resets the engine and becomes `ENGINE_RESET` (the next call works again).
+   * trap resets the engine and becomes `ENGINE_RESET` (the next call works again); a missing
+   * `_dc_*` table after a raw `ctx.storage.deleteAll()` becomes `STORAGE_RESET`.
    */
   call<T>(op: (engine: Engine) => T): T {
     try {
       // Inside the try: creating a handle (and the onNewEngine work) can trap as well.
       return op(this.engine());
     } catch (error) {
-      throw translate(error);
+      const translated = translate(error);
+      throw this.storageReset(translated) ?? translated;
+    }
+  }
+
+  /**
+   * `STORAGE_RESET` when `error` is SQLite missing a table because the object's storage was
+   * wiped (durable-core's ledger is gone); the object then recovers (see {@link onStorageWiped})
+   * and the call that failed may be retried. Undefined for any other error. Only runs on the
+   * error path.
+   */
+  storageReset(error: unknown): DurableCoreError | undefined {
+    if (!(error instanceof Error) || !error.message.includes("no such table")) return undefined;
+    if (!this.#wipeNoticed) {
+      if (this.#ledgerPresent()) return undefined;
+      this.#wipeNoticed = true;
+      this.dropHandle();
+      queueMicrotask(() => {
+        this.#wipeNoticed = false;
+        this.#onStorageWiped?.();
+      });
+    }
+    return new DurableCoreError(
+      "STORAGE_RESET",
+      "the object's storage was deleted behind durable-core's back (a raw ctx.storage.deleteAll()): its tables are gone, so this call did not complete. The object re-creates its schema and carries on as new; retry the call. To reset an object, use `await this.deleteAll()`, which also clears the alarm and every in-memory cache.",
+      { cause: error },
+    );
+  }
+
+  #ledgerPresent(): boolean {
+    try {
+      return this.ctx.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_dc_migrations'").toArray().length > 0;
+    } catch {
+      return true; // cannot tell: report the original error
     }
   }
 }

@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   "ENGINE_RESET",
   "ENGINE_MISSING",
   "STORAGE",
+  "STORAGE_RESET",
   "ARGUMENT",
   "SQL_BIND",
   "SQL_TEMPLATE",

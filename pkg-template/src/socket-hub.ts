@@ -18,6 +18,7 @@ import { Connection, type Attachment, type ConnectionHost } from "./connection.j
 import type { CoreContext } from "./engine.js";
 import { DurableCoreError } from "./errors.js";
 import { Sockets, type SocketMessage, type SocketsOptions } from "./sockets.js";
+import { freezeState, frozenStateCopy } from "./state.js";
 import type { PresencePlan } from "./wasm/durable_core.js";
 import { checkTopic } from "./topic-limit.js";
 
@@ -83,6 +84,8 @@ function readAttachment(socket: WebSocket): Attachment | null {
   if (value === null || typeof value !== "object") return null;
   const candidate = value as Partial<Attachment>;
   if (candidate.dc !== 1 || typeof candidate.id !== "string" || !Array.isArray(candidate.subs)) return null;
+  // The platform hands back a mutable clone: freeze it as setState froze the original.
+  freezeState(candidate.state);
   return candidate as Attachment;
 }
 
@@ -197,6 +200,7 @@ export class SocketHub implements ConnectionHost {
     const slot = this.#core.call((engine) => engine.fanoutConnect(attachment.id));
     const connection = new Connection(this, server, attachment, slot);
     this.#register(connection);
+    this.#core.grewALittle();
     try {
       await hooks.onConnect?.(connection, request);
     } catch (error) {
@@ -306,8 +310,10 @@ export class SocketHub implements ConnectionHost {
   // ---- ConnectionHost ----
 
   setState(connection: Connection<any>, state: unknown): void {
+    // Copied and checked before anything else: a refused state changes nothing.
+    const kept = frozenStateCopy(state);
     this.#ensureIndex();
-    const next: Attachment = { ...connection.attachment, state };
+    const next: Attachment = { ...connection.attachment, state: kept };
     this.#store(connection, next);
     if (connection.slot >= 0 && next.subs.some(([, presence]) => presence === 1)) {
       const plan = this.#core.call((engine) => engine.fanoutStateChanged(connection.slot));
@@ -366,6 +372,7 @@ export class SocketHub implements ConnectionHost {
       throw error;
     }
     this.#announce(plan, connection);
+    this.#core.grewALittle();
     this.#reap();
   }
 
@@ -423,6 +430,7 @@ export class SocketHub implements ConnectionHost {
       return engine.fanoutRebuild(ids, Uint32Array.from(counts), filters, Uint8Array.from(flags));
     });
     this.#epoch = this.#core.epoch;
+    this.#core.grew();
     this.#connections = connections;
     this.#sockets = connections.map((connection) => connection.socket);
     this.#bySocket = new Map(connections.map((connection) => [connection.socket, connection]));
@@ -552,7 +560,8 @@ export class SocketHub implements ConnectionHost {
   }
 
   /** Sends the presence messages of one operation, all about `subject`. */
-  #announce(plan: PresencePlan, subject: Connection<any>): void {
+  #announce(plan: PresencePlan | undefined, subject: Connection<any>): void {
+    if (plan === undefined) return;
     for (const notice of plan.notices) {
       const message = JSON.stringify({
         type: "presence",
@@ -572,8 +581,8 @@ export class SocketHub implements ConnectionHost {
     } catch (error) {
       throw new DurableCoreError("STATE_INVALID", `a connection's state must be JSON-serialisable: ${String(error)}`, { cause: error });
     }
-    const bytes = utf8Length(json);
-    if (bytes > this.#attachmentBytes) {
+    if (stringOver(json, this.#attachmentBytes)) {
+      const bytes = utf8Length(json);
       throw new DurableCoreError(
         "ATTACHMENT_TOO_LARGE",
         `connection ${attachment.id}: state and subscriptions take ${bytes} bytes, over the ${this.#attachmentBytes}-byte attachment limit (static sockets.attachmentBytes); keep large data in this.sql or this.store`,

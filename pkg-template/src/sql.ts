@@ -400,7 +400,7 @@ export class Sql {
     try {
       return rowObjects(this.#storage.exec(statement.sql, ...statement.bindings)) as T[];
     } catch (error) {
-      throw sqlError(error, statement.sql);
+      throw sqlError(error, statement.sql, this.#core);
     }
   }
 
@@ -411,7 +411,7 @@ export class Sql {
     try {
       rows = this.#storage.exec(statement.sql, ...statement.bindings).toArray();
     } catch (error) {
-      throw sqlError(error, statement.sql);
+      throw sqlError(error, statement.sql, this.#core);
     }
     if (rows.length !== 1) throw notOne(rows.length);
     return rows[0] as T;
@@ -424,7 +424,7 @@ export class Sql {
       const first = this.#storage.exec(statement.sql, ...statement.bindings).next();
       return first.done ? undefined : (first.value as T);
     } catch (error) {
-      throw sqlError(error, statement.sql);
+      throw sqlError(error, statement.sql, this.#core);
     }
   }
 
@@ -440,7 +440,7 @@ export class Sql {
       // A plain object read eagerly: measured, lazy getters cost about 1 µs per call.
       return { rowsRead: cursor.rowsRead, rowsWritten: cursor.rowsWritten };
     } catch (error) {
-      throw sqlError(error, statement.sql);
+      throw sqlError(error, statement.sql, this.#core);
     }
   }
 
@@ -568,9 +568,14 @@ function rowObjects(cursor: SqlStorageCursor<SqlRow>): SqlRow[] {
   return rows;
 }
 
-/** What the platform threw while running `text`, as `SQL_ERROR` (durable-core's own errors pass). */
-function sqlError(error: unknown, text: string): unknown {
+/**
+ * What the platform threw while running `text`, as `SQL_ERROR` (durable-core's own errors pass),
+ * or `STORAGE_RESET` when the table is missing because the storage was wiped.
+ */
+function sqlError(error: unknown, text: string, core: CoreContext): unknown {
   if (error instanceof DurableCoreError) return error;
+  const reset = core.storageReset(error);
+  if (reset !== undefined) return reset;
   const message = error instanceof Error ? error.message : String(error);
   return new DurableCoreError("SQL_ERROR", `${message} (statement: ${preview(text)})`, { cause: error });
 }

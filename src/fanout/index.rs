@@ -17,13 +17,15 @@
 //!
 //! This module never touches SQL or the sockets themselves, and never sees state values.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::mem::size_of;
 
 use super::presence::{PresenceEvent, PresenceKind, PresenceMember};
 use super::rate::{RateLimit, TokenBucket};
 use super::slots::{SeenMarks, SlotSet};
 use super::topic::{is_wildcard, literal_segments, parse_filter, parse_topic, Filter, Pattern};
 use super::{FanoutError, MAX_CONNECTION_ID_BYTES};
+use crate::hashing::{SeededMap, SeededState};
 
 /// The `subject_slot` of an event about a connection the index does not hold.
 pub const NO_SLOT: u32 = u32::MAX;
@@ -52,6 +54,73 @@ struct PatternSubscribers {
     all: SlotSet,
 }
 
+/// Heap bytes charged on top of the strings and the top-level tables, from the shapes of the
+/// containers; `tests/fanout_memory.rs` holds them to a counting allocator.
+///
+/// A slot-set member: 4 bytes in `members` plus a 16-byte `(u32, usize)` bucket and its
+/// control byte in `position`, at the load their growth policy leaves on average.
+const SLOT_MEMBER_BYTES: usize = size_of::<u32>() * 3 / 2 + (size_of::<(u32, usize)>() + 1) * 3 / 2;
+/// The smallest allocations of a topic's or pattern's `all` set (a 4-slot vector and a
+/// 4-bucket table), charged once per topic or pattern; `present` sets are charged per member.
+const SLOT_SET_BASE_BYTES: usize = 4 * size_of::<u32>() + 4 * size_of::<(u32, usize)>() + 4 + 16;
+const PRESENT_MEMBER_BYTES: usize = SLOT_MEMBER_BYTES * 3 / 2;
+/// A B-tree node of a connection's subscriptions: 11 `(String, bool)` slots and a header; an
+/// internal node adds 12 child pointers.
+const BTREE_LEAF_BYTES: usize = 11 * (size_of::<String>() + 1) + 2 * size_of::<usize>();
+const BTREE_INTERNAL_BYTES: usize = BTREE_LEAF_BYTES + 12 * size_of::<usize>();
+
+/// Heap bytes of a connection's subscription map of `entries` entries: one leaf up to 11, then
+/// leaves about two-thirds full under internal nodes.
+fn btree_bytes(entries: usize) -> usize {
+    match entries {
+        0 => 0,
+        1..=11 => BTREE_LEAF_BYTES,
+        _ => {
+            let leaves = entries.div_ceil(8);
+            leaves * BTREE_LEAF_BYTES + leaves.div_ceil(8) * BTREE_INTERNAL_BYTES
+        }
+    }
+}
+
+/// What the index holds beyond its top-level tables, kept up to date by every change so that
+/// [`FanoutIndex::heap_bytes`] costs O(1) however large the room.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Usage {
+    /// Bytes of every string the index owns: ids (twice: the connection and `slot_by_id`),
+    /// subscription strings (the connection's map and the topic's or pattern's key) and the
+    /// parsed segments of patterns.
+    text_bytes: usize,
+    /// Entries of the connections' subscription maps (= members of `all` sets).
+    subscriptions: usize,
+    /// Members of `present` sets.
+    present: usize,
+    /// Σ [`btree_bytes`] over the connections' subscription maps.
+    btree_bytes: usize,
+}
+
+/// What a parsed pattern owns on the heap: its segment vector and literal segments.
+fn pattern_bytes(pattern: &Pattern) -> usize {
+    let segments = pattern.segments();
+    let literals: usize = segments
+        .iter()
+        .map(|segment| match segment {
+            super::topic::Segment::Literal(text) => text.len(),
+            _ => 0,
+        })
+        .sum();
+    segments.len().next_power_of_two().max(4) * size_of::<super::topic::Segment>() + literals
+}
+
+/// Heap bytes of a hash table with `capacity` usable entries of `entry` bytes (hashbrown:
+/// power-of-two buckets at 7/8 load, one control byte per bucket plus a group).
+fn table_bytes(capacity: usize, entry: usize) -> usize {
+    if capacity == 0 {
+        return 0;
+    }
+    let buckets = (capacity * 8 / 7).next_power_of_two();
+    buckets * (entry + 1) + 16
+}
+
 /// A connection as found in a socket's attachment after a wake.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RebuildEntry {
@@ -74,22 +143,74 @@ pub struct RejectedEntry {
 /// subscriptions: per connection its id and subscription strings; per subscription one entry in
 /// a topic's slot set (about 24 bytes); plus 4 bytes per slot for de-duplication. A topic or
 /// pattern entry is dropped as soon as its last subscriber leaves.
-#[derive(Debug, Default)]
+///
+/// The maps keyed by ids, topics and patterns hash with a secret seed ([`SeededState`]), so
+/// that chosen names cannot pile into one bucket.
+#[derive(Debug)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Default))]
 pub struct FanoutIndex {
     /// Indexed by slot; `None` is a hole left by a removed connection.
     connections: Vec<Option<Connection>>,
     free_slots: Vec<u32>,
-    slot_by_id: HashMap<String, u32>,
-    exact: HashMap<String, TopicSubscribers>,
-    patterns: HashMap<String, PatternSubscribers>,
+    slot_by_id: SeededMap<String, u32>,
+    exact: SeededMap<String, TopicSubscribers>,
+    patterns: SeededMap<String, PatternSubscribers>,
     rate_limit: Option<RateLimit>,
     seen: SeenMarks,
+    usage: Usage,
 }
 
 impl FanoutIndex {
-    /// An empty index; `rate_limit` applies to every connection's `admit`.
-    pub fn new(rate_limit: Option<RateLimit>) -> Self {
-        FanoutIndex { rate_limit, ..FanoutIndex::default() }
+    /// An empty index; `rate_limit` applies to every connection's `admit`, `hasher` keys its maps.
+    pub fn new(rate_limit: Option<RateLimit>, hasher: SeededState) -> Self {
+        FanoutIndex {
+            connections: Vec::new(),
+            free_slots: Vec::new(),
+            slot_by_id: SeededMap::with_hasher(hasher),
+            exact: SeededMap::with_hasher(hasher),
+            patterns: SeededMap::with_hasher(hasher),
+            rate_limit,
+            seen: SeenMarks::default(),
+            usage: Usage::default(),
+        }
+    }
+
+    /// [`Usage`] counted from scratch, to check the running counts.
+    #[cfg(test)]
+    fn recount(&self) -> Usage {
+        let mut usage = Usage::default();
+        for connection in self.connections.iter().flatten() {
+            usage.text_bytes += 2 * connection.id.len();
+            usage.subscriptions += connection.subscriptions.len();
+            usage.text_bytes += connection.subscriptions.keys().map(String::len).sum::<usize>();
+            usage.btree_bytes += btree_bytes(connection.subscriptions.len());
+        }
+        for (topic, subscribers) in &self.exact {
+            usage.text_bytes += topic.len();
+            usage.present += subscribers.present.len();
+        }
+        for (pattern, subscribers) in &self.patterns {
+            usage.text_bytes += pattern.len() + pattern_bytes(&subscribers.pattern);
+        }
+        usage
+    }
+
+    /// An estimate of the heap bytes this index holds, in O(1): the top-level tables by their
+    /// capacity, and per connection, subscription, topic and pattern what [`Usage`] counts.
+    /// Used by the facade's isolate-wide byte budget (`engineStats().handles`).
+    pub fn heap_bytes(&self) -> usize {
+        let usage = &self.usage;
+        self.connections.capacity() * size_of::<Option<Connection>>()
+            + self.free_slots.capacity() * size_of::<u32>()
+            + self.seen.capacity() * size_of::<u32>()
+            + table_bytes(self.slot_by_id.capacity(), size_of::<(String, u32)>())
+            + table_bytes(self.exact.capacity(), size_of::<(String, TopicSubscribers)>())
+            + table_bytes(self.patterns.capacity(), size_of::<(String, PatternSubscribers)>())
+            + (self.exact.len() + self.patterns.len()) * SLOT_SET_BASE_BYTES
+            + usage.text_bytes
+            + usage.btree_bytes
+            + usage.subscriptions * SLOT_MEMBER_BYTES
+            + usage.present * PRESENT_MEMBER_BYTES
     }
 
     /// Changes the rate limit of every connection; buckets start over, full (a bucket's units
@@ -123,6 +244,7 @@ impl FanoutIndex {
             return Err(FanoutError::DuplicateConnection { id: id.to_owned() });
         }
         let connection = Connection { id: id.to_owned(), subscriptions: BTreeMap::new(), bucket: TokenBucket::default() };
+        self.usage.text_bytes += 2 * id.len();
         let slot = match self.free_slots.pop() {
             Some(slot) => {
                 if let Some(hole) = self.connections.get_mut(slot_index(slot)) {
@@ -151,8 +273,12 @@ impl FanoutIndex {
             .ok_or(FanoutError::UnknownConnection { slot })?;
         self.slot_by_id.remove(&connection.id);
         self.free_slots.push(slot);
+        self.usage.text_bytes -= 2 * connection.id.len();
+        self.usage.btree_bytes -= btree_bytes(connection.subscriptions.len());
         let mut events = Vec::new();
         for (filter, presence) in &connection.subscriptions {
+            self.usage.subscriptions -= 1;
+            self.usage.text_bytes -= filter.len();
             self.remove_from_sets(slot, filter);
             if *presence {
                 self.push_event(&mut events, filter, PresenceKind::Leave, slot, &connection.id);
@@ -218,6 +344,10 @@ impl FanoutIndex {
             return Ok(Vec::new());
         };
         let id = connection.id.clone();
+        let left = connection.subscriptions.len();
+        self.usage.subscriptions -= 1;
+        self.usage.text_bytes -= filter.len();
+        self.usage.btree_bytes = self.usage.btree_bytes + btree_bytes(left) - btree_bytes(left + 1);
         self.remove_from_sets(slot, filter);
         let mut events = Vec::new();
         if was_present {
@@ -345,7 +475,7 @@ impl FanoutIndex {
     /// reported, so one bad attachment cannot keep the rest of the room from working. Rate
     /// buckets start full.
     pub fn rebuild(&mut self, entries: Vec<RebuildEntry>) -> Vec<RejectedEntry> {
-        let mut fresh = FanoutIndex::new(self.rate_limit);
+        let mut fresh = FanoutIndex::new(self.rate_limit, *self.slot_by_id.hasher());
         let mut rejected = Vec::new();
         for (position, entry) in entries.into_iter().enumerate() {
             let slot = u32::try_from(position).unwrap_or(u32::MAX);
@@ -366,6 +496,7 @@ impl FanoutIndex {
             return Err(error);
         }
         let RebuildEntry { id, subscriptions } = entry;
+        self.usage.text_bytes += 2 * id.len();
         self.slot_by_id.insert(id.clone(), slot);
         self.connections.push(Some(Connection { id, subscriptions: BTreeMap::new(), bucket: TokenBucket::default() }));
         for (filter, presence) in &subscriptions {
@@ -392,22 +523,38 @@ impl FanoutIndex {
     /// whether it was already a presence subscription, and the connection's id.
     fn insert_subscription(&mut self, slot: u32, filter: &str, parsed: Filter, presence: bool) -> Result<(bool, String), FanoutError> {
         let connection = self.connection_mut(slot)?;
-        let was_present = connection.subscriptions.insert(filter.to_owned(), presence).unwrap_or(false);
+        let previous = connection.subscriptions.insert(filter.to_owned(), presence);
+        let was_present = previous.unwrap_or(false);
         let id = connection.id.clone();
+        let held = connection.subscriptions.len();
+        let usage = &mut self.usage;
+        if previous.is_none() {
+            usage.subscriptions += 1;
+            usage.text_bytes += filter.len();
+            usage.btree_bytes = usage.btree_bytes + btree_bytes(held) - btree_bytes(held - 1);
+        }
         match parsed {
             Filter::Exact => {
-                let topic = self.exact.entry(filter.to_owned()).or_default();
+                let topic = self.exact.entry(filter.to_owned()).or_insert_with(|| {
+                    usage.text_bytes += filter.len();
+                    TopicSubscribers::default()
+                });
                 topic.all.insert(slot);
                 if presence {
-                    topic.present.insert(slot);
-                } else {
-                    topic.present.remove(slot);
+                    if topic.present.insert(slot) {
+                        usage.present += 1;
+                    }
+                } else if topic.present.remove(slot) {
+                    usage.present -= 1;
                 }
             }
             Filter::Wildcard(pattern) => {
                 self.patterns
                     .entry(filter.to_owned())
-                    .or_insert_with(|| PatternSubscribers { pattern, all: SlotSet::default() })
+                    .or_insert_with(|| {
+                        usage.text_bytes += filter.len() + pattern_bytes(&pattern);
+                        PatternSubscribers { pattern, all: SlotSet::default() }
+                    })
                     .all
                     .insert(slot);
             }
@@ -442,13 +589,17 @@ impl FanoutIndex {
             if let Some(subscribers) = self.patterns.get_mut(filter) {
                 subscribers.all.remove(slot);
                 if subscribers.all.is_empty() {
+                    self.usage.text_bytes -= filter.len() + pattern_bytes(&subscribers.pattern);
                     self.patterns.remove(filter);
                 }
             }
         } else if let Some(subscribers) = self.exact.get_mut(filter) {
             subscribers.all.remove(slot);
-            subscribers.present.remove(slot);
+            if subscribers.present.remove(slot) {
+                self.usage.present -= 1;
+            }
             if subscribers.all.is_empty() {
+                self.usage.text_bytes -= filter.len();
                 self.exact.remove(filter);
             }
         }

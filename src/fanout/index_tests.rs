@@ -10,7 +10,7 @@ fn sorted(mut slots: Vec<u32>) -> Vec<u32> {
 
 /// An index with one connection per id, in slot order.
 fn index_with(ids: &[&str]) -> FanoutIndex {
-    let mut index = FanoutIndex::new(None);
+    let mut index = FanoutIndex::new(None, SeededState::default());
     for (expected_slot, id) in (0u32..).zip(ids) {
         assert_eq!(index.connect(id).unwrap(), expected_slot);
     }
@@ -107,7 +107,7 @@ fn publish_refuses_invalid_topics() {
 
 #[test]
 fn a_thousand_subscribers_on_one_topic() {
-    let mut index = FanoutIndex::new(None);
+    let mut index = FanoutIndex::new(None, SeededState::default());
     for n in 0..1000 {
         let slot = index.connect(&format!("c{n}")).unwrap();
         index.subscribe(slot, "room/lobby", false).unwrap();
@@ -266,7 +266,7 @@ fn connections_and_count_by_topic_and_pattern() {
 
 #[test]
 fn admit_applies_each_connections_own_bucket() {
-    let mut limited = FanoutIndex::new(Some(RateLimit::new(2, 1000).unwrap()));
+    let mut limited = FanoutIndex::new(Some(RateLimit::new(2, 1000).unwrap()), SeededState::default());
     let a = limited.connect("a").unwrap();
     let b = limited.connect("b").unwrap();
     assert_eq!([limited.admit(a, 0), limited.admit(a, 0), limited.admit(a, 0)], [Ok(true), Ok(true), Ok(false)]);
@@ -325,7 +325,7 @@ fn rebuild_replaces_the_index_with_slot_equal_to_position() {
 
 #[test]
 fn rebuild_keeps_the_rate_limit_and_refills_buckets() {
-    let mut index = FanoutIndex::new(Some(RateLimit::new(1, 1000).unwrap()));
+    let mut index = FanoutIndex::new(Some(RateLimit::new(1, 1000).unwrap()), SeededState::default());
     let slot = index.connect("a").unwrap();
     assert_eq!(index.admit(slot, 0), Ok(true));
     assert_eq!(index.admit(slot, 0), Ok(false));
@@ -350,7 +350,7 @@ fn publish_cost() {
         println!("{label:<60} {per_publish:>10.2?} per publish ({} recipients)", total / rounds as usize);
     };
     for distinct_patterns in [0usize, 10, 100, 1000] {
-        let mut index = FanoutIndex::new(None);
+        let mut index = FanoutIndex::new(None, SeededState::default());
         for n in 0..1000 {
             let slot = index.connect(&format!("c{n}")).unwrap();
             index.subscribe(slot, "room/lobby", false).unwrap();
@@ -361,10 +361,60 @@ fn publish_cost() {
         }
         time(&format!("1,000 exact subscribers, {distinct_patterns} non-matching patterns"), &mut index, "room/lobby");
     }
-    let mut index = FanoutIndex::new(None);
+    let mut index = FanoutIndex::new(None, SeededState::default());
     for n in 0..1000 {
         let slot = index.connect(&format!("c{n}")).unwrap();
         index.subscribe(slot, if n % 2 == 0 { "room/lobby" } else { "room/*" }, false).unwrap();
     }
     time("500 exact + 500 on a matching pattern (de-duplicated)", &mut index, "room/lobby");
+}
+
+#[test]
+fn running_memory_counts_match_a_recount_after_any_sequence() {
+    // A small deterministic generator: the sequences mix every operation that changes usage.
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = |bound: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % bound
+    };
+    let filters = ["a", "a/b", "a/*", "a/**", "**", "b/c/d", "lobby"];
+    let mut index = FanoutIndex::new(None, SeededState::default());
+    let mut live: Vec<u32> = Vec::new();
+    for step in 0..5_000u32 {
+        match next(6) {
+            0 => live.push(index.connect(&format!("conn-{step}")).unwrap()),
+            1 if !live.is_empty() => {
+                let slot = live.swap_remove(next(live.len() as u64) as usize);
+                index.disconnect(slot).unwrap();
+            }
+            2 | 3 if !live.is_empty() => {
+                let slot = live[next(live.len() as u64) as usize];
+                let filter = filters[next(filters.len() as u64) as usize];
+                let presence = !filter.contains('*') && next(2) == 0;
+                index.subscribe(slot, filter, presence).unwrap();
+            }
+            4 if !live.is_empty() => {
+                let slot = live[next(live.len() as u64) as usize];
+                index.unsubscribe(slot, filters[next(filters.len() as u64) as usize]).unwrap();
+            }
+            5 if step % 500 == 0 => {
+                let entries: Vec<RebuildEntry> = live
+                    .iter()
+                    .map(|&slot| RebuildEntry { id: index.id_of(slot).unwrap().to_owned(), subscriptions: index.subscriptions(slot).unwrap() })
+                    .collect();
+                assert!(index.rebuild(entries).is_empty());
+                live = (0..live.len() as u32).collect();
+            }
+            _ => {}
+        }
+        assert_eq!(index.usage, index.recount(), "after step {step}");
+    }
+    let occupied = index.heap_bytes();
+    for slot in live {
+        index.disconnect(slot).unwrap();
+    }
+    assert_eq!(index.usage, Usage::default());
+    assert!(index.heap_bytes() < occupied);
 }

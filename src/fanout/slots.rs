@@ -71,6 +71,11 @@ impl SeenMarks {
         }
     }
 
+    /// Slots the stamp table has room for (its heap is four bytes each).
+    pub fn capacity(&self) -> usize {
+        self.stamps.capacity()
+    }
+
     /// True the first time a slot is seen in this round.
     pub fn first_visit(&mut self, slot: u32) -> bool {
         let round = self.round;

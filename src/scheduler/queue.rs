@@ -18,7 +18,7 @@ use super::task::{DeadTask, ListQuery, NewTask, ScheduleRequest, Task, TaskKind}
 use crate::backend::{QueryResult, SqlBackend, SqlValue};
 use crate::error::Error;
 use serde::Serialize;
-use std::collections::HashMap;
+use crate::hashing::{SeededMap, SeededState};
 use std::sync::LazyLock;
 
 const PLACEHOLDERS: &str = "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16";
@@ -152,14 +152,21 @@ enum Taken {
 pub struct Scheduler {
     ids: IdGenerator,
     alarm: AlarmBook,
-    /// Deliveries claimed and not yet acknowledged, failed or released, by task id.
-    in_flight: HashMap<String, Delivery>,
+    /// Deliveries claimed and not yet acknowledged, failed or released, by task id (ids users
+    /// choose: hashed with a secret seed, see `crate::hashing`).
+    in_flight: SeededMap<String, Delivery>,
 }
 
 impl Scheduler {
     /// `seed` (random, from the facade) seeds the ids of tasks scheduled without one.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn new(seed: u64) -> Self {
-        Scheduler { ids: IdGenerator::new(seed), alarm: AlarmBook::default(), in_flight: HashMap::new() }
+        Scheduler::with_hasher(seed, SeededState::default())
+    }
+
+    /// As [`Scheduler::new`], with the secret seed of the in-flight table.
+    pub fn with_hasher(seed: u64, hasher: SeededState) -> Self {
+        Scheduler { ids: IdGenerator::new(seed), alarm: AlarmBook::default(), in_flight: SeededMap::with_hasher(hasher) }
     }
 
     /// On each wake: `armed` is what `getAlarm()` returned. Re-arms when the queue and the

@@ -17,7 +17,9 @@
 //!
 //! This module never reads storage itself.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::hashing::{SeededMap, SeededState};
 
 /// The default isolate-wide budget: 8 MiB of the isolate's 128 MB.
 pub const DEFAULT_BUDGET_BYTES: usize = 8 * 1024 * 1024;
@@ -57,10 +59,12 @@ pub struct ReadCache {
     budget_bytes: usize,
     used_bytes: usize,
     clock: u64,
-    entries: HashMap<CacheKey, Entry>,
+    /// Keyed by index keys users choose: hashed with a secret seed (see `crate::hashing`).
+    entries: SeededMap<CacheKey, Entry>,
     by_age: BTreeMap<u64, CacheKey>,
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl Default for ReadCache {
     fn default() -> Self {
         ReadCache::new(DEFAULT_BUDGET_BYTES)
@@ -68,12 +72,17 @@ impl Default for ReadCache {
 }
 
 impl ReadCache {
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn new(budget_bytes: usize) -> Self {
+        ReadCache::with_hasher(budget_bytes, SeededState::default())
+    }
+
+    pub fn with_hasher(budget_bytes: usize, hasher: SeededState) -> Self {
         ReadCache {
             budget_bytes,
             used_bytes: 0,
             clock: 0,
-            entries: HashMap::new(),
+            entries: SeededMap::with_hasher(hasher),
             by_age: BTreeMap::new(),
         }
     }

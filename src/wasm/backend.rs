@@ -66,11 +66,21 @@ fn may_return_rows(query: &str) -> bool {
 pub struct JsSqlBackend {
     sql: SqlStorage,
     statements: RefCell<HashMap<String, Statement>>,
+    /// Bytes of the cached statements' texts (entries are only ever added).
+    statement_bytes: std::cell::Cell<usize>,
 }
+
+/// Heap bytes per cached statement beyond its text: the table entry and the `JsString` handle.
+const STATEMENT_ENTRY_BYTES: usize = 64;
 
 impl JsSqlBackend {
     pub fn new(sql: SqlStorage) -> Self {
-        JsSqlBackend { sql, statements: RefCell::new(HashMap::new()) }
+        JsSqlBackend { sql, statements: RefCell::new(HashMap::new()), statement_bytes: std::cell::Cell::new(0) }
+    }
+
+    /// An estimate of the statement cache's heap bytes, in O(1).
+    pub fn heap_bytes(&self) -> usize {
+        self.statement_bytes.get()
     }
 
     fn statement(&self, query: &str) -> Statement {
@@ -80,6 +90,7 @@ impl JsSqlBackend {
         }
         let statement = Statement { text: JsString::from(query), returns_rows: may_return_rows(query) };
         if statements.len() < MAX_CACHED_STATEMENTS {
+            self.statement_bytes.set(self.statement_bytes.get() + query.len() + STATEMENT_ENTRY_BYTES);
             statements.insert(query.to_owned(), statement.clone());
         }
         statement

@@ -2,13 +2,15 @@
 //! in-memory cache; all of it can be dropped at any moment and rebuilt from SQLite (and, for
 //! sockets, from `ctx.getWebSockets()`).
 //!
-//! Lifetime: the facade frees a handle explicitly (`free()`) when it replaces it, and keeps at
-//! most a fixed number alive per isolate (see `pkg-template/src/engine.ts`); FinalizationRegistry
-//! is off by default in Workers, so nothing here relies on garbage collection.
+//! Lifetime: the facade frees a handle explicitly (`free()`) when it replaces it, and keeps the
+//! handles of an isolate within a byte budget, measured with [`Engine::heap_bytes`] (see
+//! `pkg-template/src/engine.ts`); FinalizationRegistry is off by default in Workers, so nothing
+//! here relies on garbage collection.
 
 use super::backend::{JsSqlBackend, SqlStorage};
 use super::interop::{argument_error, error_to_js};
 use crate::error::Error;
+use crate::hashing::SeededState;
 use crate::schema::{self, Ledger, Migration, USER_SCOPE};
 use serde::{Deserialize, Serialize};
 use std::cell::Cell;
@@ -17,6 +19,17 @@ use wasm_bindgen::prelude::*;
 
 thread_local! {
     static LIVE_ENGINES: Cell<u32> = const { Cell::new(0) };
+    /// The hash seed of the isolate-wide tables (the store's read cache): the first handle's.
+    static ISOLATE_HASHER: Cell<Option<SeededState>> = const { Cell::new(None) };
+}
+
+/// The seed of isolate-wide hash tables. Every such table is first used through a handle, so
+/// the first handle's seed is always there; the fallback only keeps this total.
+pub(crate) fn isolate_hasher() -> SeededState {
+    ISOLATE_HASHER.with(Cell::get).unwrap_or_else(|| {
+        let word = || (js_sys::Math::random() * 4_294_967_296.0) as u32;
+        SeededState::from_words(&[word(), word(), word(), word()])
+    })
 }
 
 /// A user migration as the facade passes it: `static migrations` entries, normalised.
@@ -49,20 +62,30 @@ pub struct Engine {
     pub(crate) store: Option<crate::store::Store>,
     ledger: Ledger,
     user_migrations: Vec<Migration>,
+    /// Steps of the last plan not applied yet: the migrations' text is dropped once none is left.
+    pending_migrations: usize,
 }
 
 #[wasm_bindgen]
 impl Engine {
-    /// A handle over the object's `ctx.storage.sql`. Reads nothing yet.
+    /// A handle over the object's `ctx.storage.sql`. Reads nothing yet. `seed` is 128 random
+    /// bits (`crypto.getRandomValues(new Uint32Array(4))`) that key its hash tables.
     #[wasm_bindgen(constructor)]
-    pub fn new(sql: SqlStorage) -> Engine {
+    pub fn new(sql: SqlStorage, seed: &[u32]) -> Engine {
         LIVE_ENGINES.with(|n| n.set(n.get().saturating_add(1)));
+        let hasher = SeededState::from_words(seed);
+        ISOLATE_HASHER.with(|isolate| {
+            if isolate.get().is_none() {
+                isolate.set(Some(hasher));
+            }
+        });
         Engine {
             db: JsSqlBackend::new(sql),
             ledger: Ledger::default(),
             user_migrations: Vec::new(),
-            fanout: crate::fanout::FanoutIndex::default(),
-            scheduler: crate::scheduler::Scheduler::new(super::scheduler::random_seed()),
+            pending_migrations: 0,
+            fanout: crate::fanout::FanoutIndex::new(None, hasher),
+            scheduler: crate::scheduler::Scheduler::with_hasher(super::scheduler::random_seed(), hasher),
             store: None,
         }
     }
@@ -90,6 +113,8 @@ impl Engine {
             .pending(USER_SCOPE, &self.user_migrations)
             .map_err(|e| error_to_js(&e))?;
         steps.extend(pending.into_iter().map(|version| MigrationStep { scope: USER_SCOPE.to_owned(), version }));
+        self.pending_migrations = steps.len();
+        self.release_migrations_when_done();
         Ts::from_rust(&MigrationPlan { steps }).map_err(|e| argument_error("plan", &e))
     }
 
@@ -100,7 +125,19 @@ impl Engine {
         let migration = self.migration(scope, version).map_err(|e| error_to_js(&e))?;
         schema::apply(&self.db, scope, version, &migration, now_ms).map_err(|e| error_to_js(&e))?;
         self.ledger.record(scope, version, &migration);
+        self.pending_migrations = self.pending_migrations.saturating_sub(1);
+        self.release_migrations_when_done();
         Ok(())
+    }
+
+    /// An estimate of the heap bytes this handle holds, for the facade's isolate-wide byte
+    /// budget: the handle itself, its topic index (O(1), see `FanoutIndex::heap_bytes`), its
+    /// statement cache and what the migrations still hold. The store's read cache is shared by
+    /// every handle and bounded on its own (`readCacheBytes`).
+    #[wasm_bindgen(js_name = heapBytes)]
+    pub fn heap_bytes(&self) -> f64 {
+        let migrations: usize = self.user_migrations.iter().map(|m| m.sql.len() + m.name.as_ref().map_or(0, String::len) + 64).sum();
+        (std::mem::size_of::<Engine>() + self.fanout.heap_bytes() + self.db.heap_bytes() + migrations) as f64
     }
 
     /// How many handles are alive in this instance (for the facade's lifetime tests).
@@ -111,6 +148,15 @@ impl Engine {
 }
 
 impl Engine {
+    /// The migrations' text and the ledger only serve the wake's plan and applies: a quiet
+    /// handle need not keep a copy of every migration of the class.
+    fn release_migrations_when_done(&mut self) {
+        if self.pending_migrations == 0 {
+            self.user_migrations = Vec::new();
+            self.ledger = Ledger::default();
+        }
+    }
+
     fn migration(&self, scope: &str, version: u32) -> Result<Migration, Error> {
         let index = usize::try_from(version).unwrap_or(usize::MAX).wrapping_sub(1);
         let found = if scope == USER_SCOPE {

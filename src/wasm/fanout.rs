@@ -28,7 +28,11 @@ pub struct PresencePlan {
     pub notices: Vec<PresenceNotice>,
 }
 
-fn presence_plan(events: Vec<PresenceEvent>) -> Result<Ts<PresencePlan>, JsValue> {
+/// `undefined` when there is nothing to announce (most subscriptions): no object to build.
+fn presence_plan(events: Vec<PresenceEvent>) -> Result<Option<Ts<PresencePlan>>, JsValue> {
+    if events.is_empty() {
+        return Ok(None);
+    }
     let notices = events
         .into_iter()
         .map(|event| PresenceNotice {
@@ -38,7 +42,7 @@ fn presence_plan(events: Vec<PresenceEvent>) -> Result<Ts<PresencePlan>, JsValue
             recipients: event.recipients,
         })
         .collect();
-    Ts::from_rust(&PresencePlan { notices }).map_err(|e| argument_error("presence", &e))
+    Ts::from_rust(&PresencePlan { notices }).map(Some).map_err(|e| argument_error("presence", &e))
 }
 
 /// A JS number as a whole number (timestamps from `Date.now()`, rate-limit settings): anything
@@ -75,23 +79,23 @@ impl Engine {
 
     /// Forgets a connection; returns the `leave` notices for its presence topics.
     #[wasm_bindgen(js_name = fanoutDisconnect)]
-    pub fn fanout_disconnect(&mut self, slot: u32) -> Result<Ts<PresencePlan>, JsValue> {
+    pub fn fanout_disconnect(&mut self, slot: u32) -> Result<Option<Ts<PresencePlan>>, JsValue> {
         presence_plan(self.fanout.disconnect(slot).map_err(|e| error_to_js(&e))?)
     }
 
     #[wasm_bindgen(js_name = fanoutSubscribe)]
-    pub fn fanout_subscribe(&mut self, slot: u32, filter: &str, presence: bool) -> Result<Ts<PresencePlan>, JsValue> {
+    pub fn fanout_subscribe(&mut self, slot: u32, filter: &str, presence: bool) -> Result<Option<Ts<PresencePlan>>, JsValue> {
         presence_plan(self.fanout.subscribe(slot, filter, presence).map_err(|e| error_to_js(&e))?)
     }
 
     #[wasm_bindgen(js_name = fanoutUnsubscribe)]
-    pub fn fanout_unsubscribe(&mut self, slot: u32, filter: &str) -> Result<Ts<PresencePlan>, JsValue> {
+    pub fn fanout_unsubscribe(&mut self, slot: u32, filter: &str) -> Result<Option<Ts<PresencePlan>>, JsValue> {
         presence_plan(self.fanout.unsubscribe(slot, filter).map_err(|e| error_to_js(&e))?)
     }
 
     /// The connection's state changed: `update` notices for its presence topics.
     #[wasm_bindgen(js_name = fanoutStateChanged)]
-    pub fn fanout_state_changed(&mut self, slot: u32) -> Result<Ts<PresencePlan>, JsValue> {
+    pub fn fanout_state_changed(&mut self, slot: u32) -> Result<Option<Ts<PresencePlan>>, JsValue> {
         presence_plan(self.fanout.state_changed(slot).map_err(|e| error_to_js(&e))?)
     }
 
@@ -129,7 +133,7 @@ impl Engine {
     /// `leave` notices for a connection missing from the index (its socket was already closing
     /// when the index was rebuilt), from the presence topics in its attachment.
     #[wasm_bindgen(js_name = fanoutDeparture)]
-    pub fn fanout_departure(&mut self, id: &str, presence_topics: Vec<String>) -> Result<Ts<PresencePlan>, JsValue> {
+    pub fn fanout_departure(&mut self, id: &str, presence_topics: Vec<String>) -> Result<Option<Ts<PresencePlan>>, JsValue> {
         presence_plan(self.fanout.departure(id, &presence_topics).map_err(|e| error_to_js(&e))?)
     }
 

@@ -18,8 +18,15 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 thread_local! {
-    static CACHE: RefCell<ReadCache> = RefCell::new(ReadCache::default());
+    static CACHE: RefCell<ReadCache> =
+        RefCell::new(ReadCache::with_hasher(crate::store::cache::DEFAULT_BUDGET_BYTES, super::engine::isolate_hasher()));
     static NEXT_STORE_ID: Cell<u64> = const { Cell::new(1) };
+}
+
+/// Bytes the isolate-wide read cache holds now (`engineStats().readCacheBytes`).
+#[wasm_bindgen(js_name = readCacheBytes)]
+pub fn read_cache_bytes() -> f64 {
+    with_cache(|cache| cache.used_bytes() as f64)
 }
 
 fn with_cache<T>(f: impl FnOnce(&mut ReadCache) -> T) -> T {

@@ -108,9 +108,11 @@ describe("handle lifetime", () => {
     expect(second.handles.reduce((sum, handle) => sum + handle.bytes, 0)).toBe(second.handleBytes);
     expect(second.liveEngines).toBe(second.handles.length);
     expect(second.liveEngines).toBeLessThan(600);
-    // Memory grows while the handles fill the budget, then no more.
-    expect(second.memoryBytes - first.memoryBytes).toBeLessThanOrEqual(budget - first.handleBytes + 256 * 1024);
-    expect(third.memoryBytes).toBeLessThanOrEqual(second.memoryBytes);
+    // Memory grows while the handles fill the budget, then no more than the allocator's slack
+    // (a page or two of fragmentation; a per-object leak over 200 objects would exceed it).
+    const slack = 256 * 1024;
+    expect(second.memoryBytes - first.memoryBytes).toBeLessThanOrEqual(budget - first.handleBytes + slack);
+    expect(third.memoryBytes - second.memoryBytes).toBeLessThanOrEqual(slack / 2);
     // Most recently used first: the object that asked.
     expect(second.handles[0]!.id).toBe(env.BASIC.idFromName("many-0").toString());
     // An evicted object gets a new handle on its next call and works.

@@ -5,8 +5,8 @@
 //   two people join the same room, see each other, see "is typing", exchange messages;
 //   one reloads and gets the history back; someone in another room sees none of it.
 //
-// Saves a screenshot to docs/rooms.png (SCREENSHOT=path to put it elsewhere), stops wrangler,
-// and exits non-zero on any failure. Every wait is bounded, so a hung step fails instead of
+// Saves a screenshot to target/chat-browser.png (SCREENSHOT=docs/rooms.png refreshes the README's
+// picture), stops wrangler, and exits non-zero on any failure. Every wait is bounded, so a hung step fails instead of
 // hanging the run. Playwright gives each launch a fresh temporary profile (--user-data-dir).
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -22,7 +22,7 @@ if (process.argv[2] === undefined) {
   process.exit(2);
 }
 const example = resolve(process.argv[2]);
-const screenshotPath = resolve(process.env.SCREENSHOT ?? join(here, "../docs/rooms.png"));
+const screenshotPath = resolve(process.env.SCREENSHOT ?? join(here, "../target/chat-browser.png"));
 const chromiumPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 if (!existsSync(chromiumPath)) {
   console.error(

@@ -6,8 +6,8 @@
 //   one reloads and gets the history back; someone in another room sees none of it.
 //
 // Saves a screenshot to target/chat-browser.png (SCREENSHOT=docs/rooms.png refreshes the README's
-// picture), stops wrangler, and exits non-zero on any failure. Every wait is bounded, so a hung step fails instead of
-// hanging the run. Playwright gives each launch a fresh temporary profile (--user-data-dir).
+// picture), stops wrangler, and exits non-zero on any failure. Every wait is bounded, so a hung
+// step fails instead of hanging the run. Playwright gives each launch a fresh temporary profile (--user-data-dir).
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";

@@ -53,7 +53,7 @@ mod task;
 pub use alarm::AlarmChange;
 pub use backoff::{backoff_delay_ms, RetryPolicy};
 pub use cron::CronSchedule;
-pub use queue::{Claim, ClaimedTask, Failure, Scheduler};
+pub use queue::{Claim, ClaimedTask, Definition, Failure, Outcome, Scheduler, Start};
 pub use recurrence::next_every;
 pub use task::{millis, DeadTask, ListAfter, ListQuery, RetryOptions, ScheduleRequest, Task, TaskKind, When};
 

@@ -293,6 +293,8 @@ export class Scheduler<Owner extends object = object, Handlers = {}> {
   #simulatedNow: number | undefined;
   /** Runs made by real alarms, kept for `runDueTasks` (tests only). */
   #alarmRuns: TaskRun[] = [];
+  /** Set when the end of a delivery could not be recorded during the current run. */
+  #unrecorded = false;
 
   /** @internal Created by `DurableCore`. */
   constructor(core: CoreContext, owner: Owner) {
@@ -459,6 +461,7 @@ export class Scheduler<Owner extends object = object, Handlers = {}> {
     const maxTasks = options.maxTasks ?? MAX_TASKS_PER_ALARM;
     const runs: TaskRun[] = [];
     this.#runsStarted += 1;
+    this.#unrecorded = false;
     this.#inAlarm = true;
     this.#simulatedNow = options.now;
     try {
@@ -503,7 +506,11 @@ export class Scheduler<Owner extends object = object, Handlers = {}> {
           // False: an earlier handler cancelled or replaced it.
           if (start === false) continue;
           if (start !== true) [task.method, task.payload, task.scheduledAt, task.next] = start;
-          runs.push(await this.#runOne(task, clock));
+          const run = await this.#runOne(task, clock);
+          runs.push(run);
+          // Nothing more can be recorded (the invocation is ending, or storage refuses): stop,
+          // and leave the rest to the next run rather than run handlers whose end is lost.
+          if (this.#unrecorded) break claiming;
         }
       }
       return runs;
@@ -563,6 +570,7 @@ export class Scheduler<Owner extends object = object, Handlers = {}> {
     try {
       this.#applyAlarm(core.call((engine) => engine.schedulerAck(task.id, task.attempt, clock())));
     } catch (error) {
+      this.#unrecorded = true;
       console.error(`durable-core: task ${task.id} succeeded but could not be acknowledged; it will run again:`, error);
     }
     return run;
@@ -580,6 +588,7 @@ export class Scheduler<Owner extends object = object, Handlers = {}> {
       this.#applyAlarm(alarm);
       dead = buried;
     } catch (failError) {
+      this.#unrecorded = true;
       // The delivery was counted and stays due: it is retried (or dead-lettered) on redelivery.
       console.error(`durable-core: the failure of task ${task.id} could not be recorded; it will run again:`, failError);
       return;

@@ -203,7 +203,7 @@ async function sequence(seed: number): Promise<void> {
       if (dead !== undefined) {
         model.dead.delete(id);
         const live = model.live.get(id);
-        if (!(dead.kind === "every" && live !== undefined)) model.set(id, dead);
+        if (!(dead.kind === "every" && live?.kind === "every")) model.set(id, dead);
       }
     } else {
       const horizon = Math.floor(random() * 6000);

@@ -414,7 +414,7 @@ impl Scheduler {
     /// Puts a dead letter back in the queue, due now with its attempts reset, and returns the
     /// task; `None` when there is no dead letter of that id. A one-shot takes its id back (it
     /// replaces a live task of that id, as scheduling does). The failed occurrence of a
-    /// recurring task whose id is still live runs again (its `scheduledAt` is the failed
+    /// recurring task whose id is still a live recurring task runs again (its `scheduledAt` is the failed
     /// occurrence's) before the live task's next occurrence, which keeps its due time: no
     /// occurrence is lost. Several statements: run inside `transactionSync`.
     pub fn retry_failed(
@@ -444,7 +444,7 @@ impl Scheduler {
             let live = db.exec(
                 &format!(
                     "UPDATE _dc_tasks SET retry_of = ?3, due = ?2, attempts = 0, last_error = NULL, claimed = NULL \
-                     WHERE id = ?1 RETURNING {TASK_COLUMNS}"
+                     WHERE id = ?1 AND kind IN ('every', 'cron') RETURNING {TASK_COLUMNS}"
                 ),
                 &[SqlValue::from(id), SqlValue::Integer(now_ms), SqlValue::Integer(dead.task.scheduled_at)],
             )?;

@@ -128,8 +128,14 @@ export function keepAlarmRunsForTests(): void {
   keepAlarmRuns = true;
 }
 
-/** Tasks claimed per core call. A claim counts nothing and reads 7 columns a task, so a larger batch only saves calls. */
-const CLAIM_BATCH = 128;
+/** See {@link MAX_TASKS_PER_ALARM}. */
+const MAX_TASKS_PER_ALARM_VALUE = 1_000;
+/**
+ * Tasks claimed per core call, and per confirmation (`ctx.storage.sync()`, one storage round trip):
+ * as many as one run may start, so a run of due tasks waits for durability once, not once per
+ * small batch. A batch cut short by the time budget releases the rest.
+ */
+const CLAIM_BATCH = MAX_TASKS_PER_ALARM_VALUE;
 /** Values per task in the flat array of a claim (see `schedulerClaim` in src/wasm/scheduler.rs). */
 const CLAIMED_FIELDS = 5;
 /** Wall time one `alarm()` spends on handlers before it re-arms at once for the rest. */
@@ -139,7 +145,7 @@ const ALARM_BUDGET_MS = 5_000;
  * not enough: in production `Date.now()` only advances across I/O, so a run of synchronous
  * handlers would never see it spent.
  */
-export const MAX_TASKS_PER_ALARM = 1_000;
+export const MAX_TASKS_PER_ALARM = MAX_TASKS_PER_ALARM_VALUE;
 
 /**
  * Names that are never task handlers: the platform's entry points and the base class's hooks

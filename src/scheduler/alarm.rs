@@ -12,9 +12,16 @@ use crate::backend::{SqlBackend, SqlValue};
 use crate::error::Error;
 use serde::Serialize;
 
-/// The earliest due time, the armed time on record, and whether the record exists.
-const STATE: &str = "SELECT (SELECT due FROM _dc_tasks ORDER BY due LIMIT 1), \
-(SELECT armed FROM _dc_alarm WHERE id = 0), EXISTS (SELECT 1 FROM _dc_alarm WHERE id = 0)";
+/// The armed time on record (`'none'` when nothing is armed, NULL when the record is missing)
+/// and the earliest due time.
+const STATE: &str = "SELECT (SELECT ifnull(armed, 'none') FROM _dc_alarm WHERE id = 0) AS armed, \
+(SELECT due FROM _dc_tasks ORDER BY due LIMIT 1) AS due";
+/// Appended to the RETURNING clause of a write that leaves at least one task: the earliest due
+/// time (the write's own row included) when it differs from the armed time on record, NULL when
+/// the alarm is already right. One value back with the write itself, so a schedule costs no
+/// second statement.
+pub(crate) const REARM_COLUMN: &str =
+    "nullif((SELECT due FROM _dc_tasks ORDER BY due LIMIT 1), (SELECT armed FROM _dc_alarm WHERE id = 0)) AS rearm";
 const RECORD: &str = "INSERT OR REPLACE INTO _dc_alarm (id, armed) VALUES (0, ?1)";
 
 /// What the facade must do with the native alarm after a call.
@@ -90,6 +97,20 @@ impl AlarmBook {
             return Ok(AlarmChange::Unchanged);
         }
         let state = read(db)?;
+        self.settle_with(db, state)
+    }
+
+    /// [`AlarmBook::settle`] after a write that returned [`REARM_COLUMN`] (`rearm`).
+    pub(crate) fn settle_rearm(&mut self, db: &dyn SqlBackend, rearm: &SqlValue) -> Result<AlarmChange, Error> {
+        if self.in_alarm {
+            return Ok(AlarmChange::Unchanged);
+        }
+        let Some(time) = optional_time(rearm, "the earliest due time")? else { return Ok(AlarmChange::Unchanged) };
+        record(db, Some(time))?;
+        Ok(AlarmChange::Set { time })
+    }
+
+    fn settle_with(&mut self, db: &dyn SqlBackend, state: AlarmState) -> Result<AlarmChange, Error> {
         if state.armed == Some(state.wanted) {
             return Ok(AlarmChange::Unchanged);
         }
@@ -104,13 +125,18 @@ impl AlarmBook {
 fn read(db: &dyn SqlBackend) -> Result<AlarmState, Error> {
     let result = db.exec(STATE, &[])?;
     match result.first_row() {
-        Some([wanted, armed, exists]) => {
-            let wanted = optional_time(wanted, "_dc_tasks.due")?;
-            let armed = if exists.as_i64() == Some(1) { Some(optional_time(armed, "_dc_alarm.armed")?) } else { None };
-            Ok(AlarmState { wanted, armed })
-        }
+        Some([armed, wanted]) => decode_state(armed, wanted),
         _ => Err(storage_error("unexpected columns reading the alarm state")),
     }
+}
+
+fn decode_state(armed: &SqlValue, wanted: &SqlValue) -> Result<AlarmState, Error> {
+    let armed = match armed {
+        SqlValue::Null => None,
+        SqlValue::Text(text) if text == "none" => Some(None),
+        other => Some(Some(other.as_i64().ok_or_else(|| storage_error("_dc_alarm.armed is not an integer"))?)),
+    };
+    Ok(AlarmState { wanted: optional_time(wanted, "_dc_tasks.due")?, armed })
 }
 
 fn optional_time(value: &SqlValue, name: &str) -> Result<Option<i64>, Error> {

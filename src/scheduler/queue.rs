@@ -14,7 +14,7 @@
 //! cancelled, retried, possibly inside a transaction that then rolled back) is read again from
 //! SQLite before it starts.
 
-use super::alarm::{AlarmBook, AlarmChange};
+use super::alarm::{AlarmBook, AlarmChange, REARM_COLUMN};
 use super::backoff::{backoff_delay_ms, RetryPolicy};
 use super::cron::CronSchedule;
 use super::ids::IdGenerator;
@@ -36,8 +36,9 @@ AND every_ms IS excluded.every_ms AND cron IS excluded.cron AND timezone IS excl
 
 // The hot statements are built once: the same text each call also hits the platform's
 // prepared-statement cache.
-static INSERT: LazyLock<String> =
-    LazyLock::new(|| format!("INSERT INTO _dc_tasks ({TASK_COLUMNS}) VALUES ({PLACEHOLDERS})"));
+static INSERT: LazyLock<String> = LazyLock::new(|| {
+    format!("INSERT INTO _dc_tasks ({TASK_COLUMNS}) VALUES ({PLACEHOLDERS}) RETURNING {REARM_COLUMN}")
+});
 static UPSERT: LazyLock<String> = LazyLock::new(|| {
     format!(
         "INSERT INTO _dc_tasks ({TASK_COLUMNS}) VALUES ({PLACEHOLDERS}) ON CONFLICT (id) DO UPDATE SET \
@@ -51,7 +52,7 @@ static UPSERT: LazyLock<String> = LazyLock::new(|| {
          claimed = CASE WHEN {SAME_SCHEDULE} THEN claimed ELSE NULL END, \
          retry_of = CASE WHEN {SAME_SCHEDULE} THEN retry_of ELSE NULL END, \
          kind = excluded.kind, every_ms = excluded.every_ms, cron = excluded.cron, timezone = excluded.timezone \
-         RETURNING due, scheduled_at, attempts, last_error"
+         RETURNING due, scheduled_at, attempts, last_error, {REARM_COLUMN}"
     )
 });
 /// The common case, a one-shot task with a generated id and the default retry policy, binds
@@ -65,7 +66,7 @@ static INSERT_ONE_SHOT: LazyLock<[String; 2]> = LazyLock::new(|| {
     [TaskKind::At, TaskKind::After].map(|kind| {
         format!(
             "INSERT INTO _dc_tasks (id, method, payload, kind, due, scheduled_at, attempts, max_attempts, \
-             backoff_ms, max_backoff_ms, jitter) VALUES (?1, ?2, ?3, '{}', ?4, ?4, 0, {}, {}, {}, {})",
+             backoff_ms, max_backoff_ms, jitter) VALUES (?1, ?2, ?3, '{}', ?4, ?4, 0, {}, {}, {}, {}) RETURNING {REARM_COLUMN}",
             kind.as_str(),
             defaults.attempts,
             defaults.backoff_ms,
@@ -296,12 +297,13 @@ impl Scheduler {
         now_ms: i64,
     ) -> Result<Outcome<Task>, Error> {
         let new = NewTask::validate(request, now_ms)?;
-        let task = self.write_new(db, new)?;
-        let alarm = self.alarm.settle(db)?;
+        let (task, rearm) = self.write_new(db, new)?;
+        let alarm = self.alarm.settle_rearm(db, &rearm)?;
         Ok(Outcome { value: task, alarm })
     }
 
-    fn write_new(&mut self, db: &dyn SqlBackend, new: NewTask) -> Result<Task, Error> {
+    /// Writes the task and returns it with the `rearm` value the write returned.
+    fn write_new(&mut self, db: &dyn SqlBackend, new: NewTask) -> Result<(Task, SqlValue), Error> {
         let (id, named) = match new.id {
             Some(id) => (id, true),
             None => (self.ids.next_id(), false),
@@ -328,29 +330,29 @@ impl Scheduler {
                     SqlValue::from(task.payload.as_deref()),
                     SqlValue::Integer(task.due),
                 ];
-                db.exec(statement, &values)?;
-                return Ok(task);
+                let rearm = returned_rearm(db.exec(statement, &values)?)?;
+                return Ok((task, rearm));
             }
         }
         let values = task_values(&task, new.anchor);
         if !named {
             // A generated id is new by construction: a plain INSERT (a collision of 96 random
             // bits fails loudly instead of replacing a task).
-            db.exec(&INSERT, &values)?;
-            return Ok(task);
+            let rearm = returned_rearm(db.exec(&INSERT, &values)?)?;
+            return Ok((task, rearm));
         }
         self.touch(&task.id);
         let result = db.exec(&UPSERT, &values)?;
-        match result.first_row() {
-            Some([due, scheduled_at, attempts, last_error]) => {
+        match result.rows.into_iter().next().as_deref() {
+            Some([due, scheduled_at, attempts, last_error, rearm]) => {
                 task.due = due.as_i64().ok_or_else(|| storage_error("upsert returned no due time"))?;
                 task.scheduled_at = scheduled_at.as_i64().unwrap_or(task.due);
                 task.attempts = attempts.as_i64().and_then(|a| u32::try_from(a).ok()).unwrap_or(0);
                 task.last_error = last_error.as_str().map(str::to_owned);
+                Ok((task, rearm.clone()))
             }
-            _ => return Err(storage_error("upsert returned no row")),
+            _ => Err(storage_error("upsert returned no row")),
         }
-        Ok(task)
     }
 
     /// A write to the task `id`: a delivery of it in the current batch must be read again
@@ -730,6 +732,11 @@ impl Scheduler {
         };
         Ok(result.rows_written > 0)
     }
+}
+
+/// The `rearm` value a write returned ([`REARM_COLUMN`]).
+fn returned_rearm(result: QueryResult) -> Result<SqlValue, Error> {
+    result.rows.into_iter().next().and_then(|row| row.into_iter().next()).ok_or_else(|| storage_error("a write returned no row"))
 }
 
 /// A row of [`FULL_DELIVERY`], if there is one.

@@ -669,3 +669,21 @@ fn a_generated_one_shot_reads_back_whole_from_either_insert() {
         assert!(matches!(plain.kind, TaskKind::At | TaskKind::After));
     }
 }
+
+#[test]
+fn a_generated_one_shot_after_a_rolled_back_schedule_still_re_arms() {
+    // The hot INSERT decides from the state it last saw, guarded by the alarm record: a
+    // rollback since restored another record, so the INSERT reads the state instead.
+    let db = open();
+    let mut s = Scheduler::new(1);
+    s.wake(&db, None, 0).unwrap();
+    assert_eq!(s.schedule(&db, request(None, "m", at(500)), 0).unwrap().alarm, AlarmChange::Set { time: 500 });
+    let _: Result<(), ()> = db.atomically(|| {
+        assert_eq!(s.schedule(&db, request(None, "m", at(100)), 0).unwrap().alarm, AlarmChange::Set { time: 100 });
+        Err(())
+    });
+    assert_eq!(s.schedule(&db, request(None, "m", at(300)), 0).unwrap().alarm, AlarmChange::Set { time: 300 });
+    assert_eq!(s.schedule(&db, request(None, "m", at(400)), 0).unwrap().alarm, AlarmChange::Unchanged);
+    assert_eq!(s.schedule(&db, request(None, "m", at(200)), 0).unwrap().alarm, AlarmChange::Set { time: 200 });
+    assert_eq!(count(&db, "_dc_tasks"), 4);
+}

@@ -80,6 +80,12 @@ describe("defect 2: a schedule rolled back with its transaction", () => {
         return o.scheduler.at(Date.now() + 2 * HOUR, "record", {}, { id: "later" }).due;
       });
       expect(await stub.alarmTime()).toBe(later);
+      // The same with generated ids (the guarded hot INSERT).
+      const sooner = await runInDurableObject(stub, (o) => {
+        o.scheduleInRollback(kind, Date.now() + HOUR / 2, "phantom-2");
+        return o.scheduler.at(Date.now() + HOUR, "record", {}).due;
+      });
+      expect(await stub.alarmTime()).toBe(sooner);
     });
   }
 

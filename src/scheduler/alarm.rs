@@ -2,10 +2,13 @@
 //! the scheduler last armed, both read from SQLite, so that the facade calls `setAlarm` only
 //! when that time changes.
 //!
-//! Neither half is cached in memory. A schedule inside a transaction that rolls back takes its
-//! row, its `setAlarm` and the record of that `setAlarm` (`_dc_alarm`) back with it; any
-//! memory of them would outlive the rollback and leave a later task without an alarm. One
-//! indexed read per queue change is the price (rule 7 of DESIGN.md).
+//! Memory is never trusted on its own (rule 7 of DESIGN.md). A schedule inside a transaction
+//! that rolls back takes its row, its `setAlarm` and the record of that `setAlarm`
+//! (`_dc_alarm`) back with it; a memory of them would outlive the rollback and leave a later
+//! task without an alarm. So every decision rests on state read in the same statement as the
+//! write, or on the last state seen *validated* by the write: the common one-shot INSERT only
+//! inserts while the record still holds the armed time last seen (a rollback since would have
+//! restored another one, see [`AlarmBook::guard`]); otherwise the write reads the state itself.
 
 use super::rows::storage_error;
 use crate::backend::{SqlBackend, SqlValue};
@@ -13,15 +16,14 @@ use crate::error::Error;
 use serde::Serialize;
 
 /// The armed time on record (`'none'` when nothing is armed, NULL when the record is missing)
-/// and the earliest due time.
-const STATE: &str = "SELECT (SELECT ifnull(armed, 'none') FROM _dc_alarm WHERE id = 0) AS armed, \
-(SELECT due FROM _dc_tasks ORDER BY due LIMIT 1) AS due";
-/// Appended to the RETURNING clause of a write that leaves at least one task: the earliest due
-/// time (the write's own row included) when it differs from the armed time on record, NULL when
-/// the alarm is already right. One value back with the write itself, so a schedule costs no
-/// second statement.
-pub(crate) const REARM_COLUMN: &str =
-    "nullif((SELECT due FROM _dc_tasks ORDER BY due LIMIT 1), (SELECT armed FROM _dc_alarm WHERE id = 0)) AS rearm";
+/// and the earliest due time. Also appended to the RETURNING clause of a write, which then
+/// returns the state with its own row included: no second statement.
+pub(crate) const STATE_COLUMNS: &str =
+    "(SELECT ifnull(armed, 'none') FROM _dc_alarm WHERE id = 0) AS armed, (SELECT due FROM _dc_tasks ORDER BY due LIMIT 1) AS due";
+static STATE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| format!("SELECT {STATE_COLUMNS}"));
+/// The condition under which the guarded INSERT of [`AlarmBook::guard`] writes: `?5` is the armed
+/// time last seen.
+pub(crate) const GUARD: &str = "(SELECT armed FROM _dc_alarm WHERE id = 0) IS ?5";
 const RECORD: &str = "INSERT OR REPLACE INTO _dc_alarm (id, armed) VALUES (0, ?1)";
 
 /// What the facade must do with the native alarm after a call.
@@ -49,10 +51,20 @@ struct AlarmState {
     armed: Option<Option<i64>>,
 }
 
+/// The state as this handle last saw it in SQLite, after its own decision.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Seen {
+    earliest: Option<i64>,
+    armed: Option<i64>,
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct AlarmBook {
     /// Between `begin_alarm` and `end_alarm` changes are held back and settled once.
     in_alarm: bool,
+    /// Valid only as long as the record still holds `armed`: a transaction that changed the
+    /// earliest due time and then rolled back also rolled back the record of the alarm it set.
+    seen: Option<Seen>,
 }
 
 impl AlarmBook {
@@ -64,6 +76,7 @@ impl AlarmBook {
         if state.armed != Some(armed) {
             record(db, armed)?;
         }
+        self.seen = Some(Seen { earliest: state.wanted, armed });
         match (armed, state.wanted) {
             (None, Some(due)) if due <= now => Ok(AlarmChange::Repair),
             _ => self.settle(db),
@@ -77,6 +90,8 @@ impl AlarmBook {
         if state.armed != Some(armed) {
             record(db, armed)?;
         }
+        // Acknowledgements move the earliest due time without a decision until the run ends.
+        self.seen = None;
         self.in_alarm = true;
         Ok(())
     }
@@ -94,23 +109,46 @@ impl AlarmBook {
     /// write (the facade applies it right after).
     pub(crate) fn settle(&mut self, db: &dyn SqlBackend) -> Result<AlarmChange, Error> {
         if self.in_alarm {
+            self.seen = None;
             return Ok(AlarmChange::Unchanged);
         }
         let state = read(db)?;
         self.settle_with(db, state)
     }
 
-    /// [`AlarmBook::settle`] after a write that returned [`REARM_COLUMN`] (`rearm`).
-    pub(crate) fn settle_rearm(&mut self, db: &dyn SqlBackend, rearm: &SqlValue) -> Result<AlarmChange, Error> {
+    /// The armed time last seen, when a one-shot INSERT may decide from it: the INSERT is then
+    /// guarded by [`GUARD`] and, if it wrote, [`AlarmBook::settle_inserted`] decides.
+    pub(crate) fn guard(&self) -> Option<Option<i64>> {
         if self.in_alarm {
-            return Ok(AlarmChange::Unchanged);
+            return None;
         }
-        let Some(time) = optional_time(rearm, "the earliest due time")? else { return Ok(AlarmChange::Unchanged) };
-        record(db, Some(time))?;
-        Ok(AlarmChange::Set { time })
+        self.seen.map(|seen| seen.armed)
+    }
+
+    /// A guarded INSERT of a task due at `due` wrote: the state seen is still the state, plus it.
+    pub(crate) fn settle_inserted(&mut self, db: &dyn SqlBackend, due: i64) -> Result<AlarmChange, Error> {
+        let Some(seen) = self.seen else { return self.settle(db) };
+        let earliest = seen.earliest.map_or(due, |e| e.min(due));
+        self.settle_with(db, AlarmState { wanted: Some(earliest), armed: Some(seen.armed) })
+    }
+
+    /// A guarded INSERT did not write: something rolled back since the state was seen.
+    pub(crate) fn forget(&mut self) {
+        self.seen = None;
+    }
+
+    /// [`AlarmBook::settle`] with the [`STATE_COLUMNS`] a write returned.
+    pub(crate) fn settle_returned(&mut self, db: &dyn SqlBackend, armed: &SqlValue, due: &SqlValue) -> Result<AlarmChange, Error> {
+        let state = decode_state(armed, due)?;
+        self.settle_with(db, state)
     }
 
     fn settle_with(&mut self, db: &dyn SqlBackend, state: AlarmState) -> Result<AlarmChange, Error> {
+        if self.in_alarm {
+            self.seen = None;
+            return Ok(AlarmChange::Unchanged);
+        }
+        self.seen = Some(Seen { earliest: state.wanted, armed: state.wanted });
         if state.armed == Some(state.wanted) {
             return Ok(AlarmChange::Unchanged);
         }
@@ -123,7 +161,7 @@ impl AlarmBook {
 }
 
 fn read(db: &dyn SqlBackend) -> Result<AlarmState, Error> {
-    let result = db.exec(STATE, &[])?;
+    let result = db.exec(&STATE, &[])?;
     match result.first_row() {
         Some([armed, wanted]) => decode_state(armed, wanted),
         _ => Err(storage_error("unexpected columns reading the alarm state")),

@@ -14,7 +14,7 @@
 //! cancelled, retried, possibly inside a transaction that then rolled back) is read again from
 //! SQLite before it starts.
 
-use super::alarm::{AlarmBook, AlarmChange, REARM_COLUMN};
+use super::alarm::{AlarmBook, AlarmChange, GUARD, STATE_COLUMNS};
 use super::backoff::{backoff_delay_ms, RetryPolicy};
 use super::cron::CronSchedule;
 use super::ids::IdGenerator;
@@ -37,7 +37,7 @@ AND every_ms IS excluded.every_ms AND cron IS excluded.cron AND timezone IS excl
 // The hot statements are built once: the same text each call also hits the platform's
 // prepared-statement cache.
 static INSERT: LazyLock<String> = LazyLock::new(|| {
-    format!("INSERT INTO _dc_tasks ({TASK_COLUMNS}) VALUES ({PLACEHOLDERS}) RETURNING {REARM_COLUMN}")
+    format!("INSERT INTO _dc_tasks ({TASK_COLUMNS}) VALUES ({PLACEHOLDERS}) RETURNING {STATE_COLUMNS}")
 });
 static UPSERT: LazyLock<String> = LazyLock::new(|| {
     format!(
@@ -52,7 +52,7 @@ static UPSERT: LazyLock<String> = LazyLock::new(|| {
          claimed = CASE WHEN {SAME_SCHEDULE} THEN claimed ELSE NULL END, \
          retry_of = CASE WHEN {SAME_SCHEDULE} THEN retry_of ELSE NULL END, \
          kind = excluded.kind, every_ms = excluded.every_ms, cron = excluded.cron, timezone = excluded.timezone \
-         RETURNING due, scheduled_at, attempts, last_error, {REARM_COLUMN}"
+         RETURNING due, scheduled_at, attempts, last_error, {STATE_COLUMNS}"
     )
 });
 /// The common case, a one-shot task with a generated id and the default retry policy, binds
@@ -61,20 +61,33 @@ static UPSERT: LazyLock<String> = LazyLock::new(|| {
 /// 45 ms in a busier run), and S1 went from 1.6-1.9x raw to 1.0-1.3x (same-run comparisons).
 /// The retry columns are written as literals of [`RetryPolicy::default`]; the optional ones
 /// are left NULL. Indexed by [`one_shot_statement`].
-static INSERT_ONE_SHOT: LazyLock<[String; 2]> = LazyLock::new(|| {
+static INSERT_ONE_SHOT: LazyLock<[String; 2]> =
+    LazyLock::new(|| one_shot_statements(&format!(" VALUES (?1, ?2, ?3, '{{kind}}', ?4, ?4, 0, {{policy}}) RETURNING {STATE_COLUMNS}")));
+/// The same INSERT, guarded: it writes only while the alarm record holds `?5`, the armed time the
+/// scheduler last saw, so the decision can be made from that state without reading anything
+/// (see [`AlarmBook::guard`]). The hot path of `at`/`after` with a generated id.
+static INSERT_ONE_SHOT_GUARDED: LazyLock<[String; 2]> =
+    LazyLock::new(|| one_shot_statements(&format!(" SELECT ?1, ?2, ?3, '{{kind}}', ?4, ?4, 0, {{policy}} WHERE {GUARD}")));
+
+/// The narrow INSERT for both one-shot kinds, `tail` holding `{kind}` and `{policy}`.
+fn one_shot_statements(tail: &str) -> [String; 2] {
     let defaults = RetryPolicy::default();
+    let policy = format!(
+        "{}, {}, {}, {}",
+        defaults.attempts,
+        defaults.backoff_ms,
+        defaults.max_backoff_ms,
+        i64::from(defaults.jitter)
+    );
     [TaskKind::At, TaskKind::After].map(|kind| {
         format!(
             "INSERT INTO _dc_tasks (id, method, payload, kind, due, scheduled_at, attempts, max_attempts, \
-             backoff_ms, max_backoff_ms, jitter) VALUES (?1, ?2, ?3, '{}', ?4, ?4, 0, {}, {}, {}, {}) RETURNING {REARM_COLUMN}",
-            kind.as_str(),
-            defaults.attempts,
-            defaults.backoff_ms,
-            defaults.max_backoff_ms,
-            i64::from(defaults.jitter),
+             backoff_ms, max_backoff_ms, jitter){}",
+            tail.replace("{kind}", kind.as_str()).replace("{policy}", &policy)
         )
     })
-});
+}
+
 /// The due batch, with what tells a fresh task from one whose last delivery never ended.
 const SELECT_DUE: &str = "SELECT id, method, payload, kind, scheduled_at, attempts, max_attempts, claimed, retry_of \
 FROM _dc_tasks WHERE due <= ?1 ORDER BY due, id LIMIT ?2";
@@ -297,13 +310,16 @@ impl Scheduler {
         now_ms: i64,
     ) -> Result<Outcome<Task>, Error> {
         let new = NewTask::validate(request, now_ms)?;
-        let (task, rearm) = self.write_new(db, new)?;
-        let alarm = self.alarm.settle_rearm(db, &rearm)?;
+        let (task, written) = self.write_new(db, new)?;
+        let alarm = match written {
+            Written::Guarded => self.alarm.settle_inserted(db, task.due)?,
+            Written::Returned(armed, due) => self.alarm.settle_returned(db, &armed, &due)?,
+        };
         Ok(Outcome { value: task, alarm })
     }
 
-    /// Writes the task and returns it with the `rearm` value the write returned.
-    fn write_new(&mut self, db: &dyn SqlBackend, new: NewTask) -> Result<(Task, SqlValue), Error> {
+    /// Writes the task; returns it with what the write tells about the alarm.
+    fn write_new(&mut self, db: &dyn SqlBackend, new: NewTask) -> Result<(Task, Written), Error> {
         let (id, named) = match new.id {
             Some(id) => (id, true),
             None => (self.ids.next_id(), false),
@@ -323,33 +339,44 @@ impl Scheduler {
             last_error: None,
         };
         if !named {
-            if let Some(statement) = one_shot_statement(&task) {
-                let values = [
+            if let Some(kind) = one_shot_index(&task) {
+                let mut values = vec![
                     SqlValue::from(task.id.as_str()),
                     SqlValue::from(task.method.as_str()),
                     SqlValue::from(task.payload.as_deref()),
                     SqlValue::Integer(task.due),
                 ];
-                let rearm = returned_rearm(db.exec(statement, &values)?)?;
-                return Ok((task, rearm));
+                if let Some(armed) = self.alarm.guard() {
+                    values.push(SqlValue::from(armed));
+                    let guarded = INSERT_ONE_SHOT_GUARDED.get(kind).ok_or_else(|| storage_error("no statement"))?;
+                    if db.exec(guarded, &values)?.rows_written > 0 {
+                        return Ok((task, Written::Guarded));
+                    }
+                    // The record changed since it was seen: a transaction rolled back meanwhile.
+                    self.alarm.forget();
+                    values.truncate(4);
+                }
+                let statement = INSERT_ONE_SHOT.get(kind).ok_or_else(|| storage_error("no statement"))?;
+                let written = returned_state(db.exec(statement, &values)?)?;
+                return Ok((task, written));
             }
         }
         let values = task_values(&task, new.anchor);
         if !named {
             // A generated id is new by construction: a plain INSERT (a collision of 96 random
             // bits fails loudly instead of replacing a task).
-            let rearm = returned_rearm(db.exec(&INSERT, &values)?)?;
-            return Ok((task, rearm));
+            let written = returned_state(db.exec(&INSERT, &values)?)?;
+            return Ok((task, written));
         }
         self.touch(&task.id);
         let result = db.exec(&UPSERT, &values)?;
         match result.rows.into_iter().next().as_deref() {
-            Some([due, scheduled_at, attempts, last_error, rearm]) => {
+            Some([due, scheduled_at, attempts, last_error, armed, earliest]) => {
                 task.due = due.as_i64().ok_or_else(|| storage_error("upsert returned no due time"))?;
                 task.scheduled_at = scheduled_at.as_i64().unwrap_or(task.due);
                 task.attempts = attempts.as_i64().and_then(|a| u32::try_from(a).ok()).unwrap_or(0);
                 task.last_error = last_error.as_str().map(str::to_owned);
-                Ok((task, rearm.clone()))
+                Ok((task, Written::Returned(armed.clone(), earliest.clone())))
             }
             _ => Err(storage_error("upsert returned no row")),
         }
@@ -734,9 +761,20 @@ impl Scheduler {
     }
 }
 
-/// The `rearm` value a write returned ([`REARM_COLUMN`]).
-fn returned_rearm(result: QueryResult) -> Result<SqlValue, Error> {
-    result.rows.into_iter().next().and_then(|row| row.into_iter().next()).ok_or_else(|| storage_error("a write returned no row"))
+/// What a write of a new task tells about the alarm.
+enum Written {
+    /// A guarded INSERT wrote: the state last seen still holds.
+    Guarded,
+    /// The write returned [`STATE_COLUMNS`]: the armed time on record and the earliest due time.
+    Returned(SqlValue, SqlValue),
+}
+
+/// The [`STATE_COLUMNS`] a write returned.
+fn returned_state(result: QueryResult) -> Result<Written, Error> {
+    match result.rows.into_iter().next().as_deref() {
+        Some([armed, due]) => Ok(Written::Returned(armed.clone(), due.clone())),
+        _ => Err(storage_error("a write returned no alarm state")),
+    }
 }
 
 /// A row of [`FULL_DELIVERY`], if there is one.
@@ -747,15 +785,15 @@ fn decode_delivery(row: Option<&[SqlValue]>) -> Result<Option<(StoredTask, Optio
     Ok(Some((stored, retry_of)))
 }
 
-/// The narrow INSERT of a new `task`, when it is a one-shot with the default retry policy.
-fn one_shot_statement(task: &Task) -> Option<&'static str> {
+/// Which narrow INSERT writes a new `task` (0: `at`, 1: `after`), when it is a one-shot with the
+/// default retry policy.
+fn one_shot_index(task: &Task) -> Option<usize> {
     if task.retry != RetryPolicy::default() || task.scheduled_at != task.due {
         return None;
     }
-    let [at, after] = &*INSERT_ONE_SHOT;
     match task.kind {
-        TaskKind::At => Some(at),
-        TaskKind::After => Some(after),
+        TaskKind::At => Some(0),
+        TaskKind::After => Some(1),
         TaskKind::Every | TaskKind::Cron => None,
     }
 }

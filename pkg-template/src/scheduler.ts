@@ -478,7 +478,7 @@ export class Scheduler<Owner extends object = object, Handlers = {}> {
         if (runs.length >= maxTasks || Date.now() >= deadline) break;
         const epoch = core.epoch;
         const claim = core.call((engine) =>
-          core.ctx.storage.transactionSync(() => engine.schedulerClaim(clock(), CLAIM_BATCH)),
+          core.ctx.storage.transactionSync(() => engine.schedulerClaim(clock(), Math.min(CLAIM_BATCH, maxTasks - runs.length))),
         ) as unknown[];
         const dead = claim[0] as CoreDeadTask[] | undefined;
         if (claim.length > 1) {

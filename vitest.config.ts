@@ -10,6 +10,12 @@ const pkg = `${process.env.DC_PKG ?? fileURLToPath(new URL("./target/pkg-test", 
 
 export default defineConfig({
   plugins: [cloudflareTest({ wrangler: { configPath: "./ts-tests/fixtures/wrangler.jsonc" } })],
+  // The scheduler's model-based test: MODEL_SEQUENCES sequences (npm run soak sets thousands),
+  // or the one sequence MODEL_SEED replays.
+  define: {
+    __MODEL_SEQUENCES__: JSON.stringify(process.env.MODEL_SEQUENCES ?? "200"),
+    __MODEL_SEED__: JSON.stringify(process.env.MODEL_SEED ?? ""),
+  },
   resolve: {
     alias: [
       { find: /^durable-core\/testing$/, replacement: `${pkg}testing.js` },

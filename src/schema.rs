@@ -46,7 +46,16 @@ pub const CORE_MIGRATIONS: &[(&str, &[&str])] = &[
            kind TEXT NOT NULL, due INTEGER NOT NULL, scheduled_at INTEGER NOT NULL, every_ms INTEGER, \
            anchor INTEGER, cron TEXT, timezone TEXT, attempts INTEGER NOT NULL, max_attempts INTEGER NOT NULL, \
            backoff_ms INTEGER NOT NULL, max_backoff_ms INTEGER NOT NULL, jitter INTEGER NOT NULL, \
-           last_error TEXT, error TEXT NOT NULL, failed_at INTEGER NOT NULL) STRICT"],
+           last_error TEXT, error TEXT NOT NULL, failed_at INTEGER NOT NULL) STRICT",
+          // Delivery bookkeeping that must survive a crash and roll back with its transaction:
+          // `claimed` marks a delivery whose count is durable but whose end is not yet recorded
+          // (1: claimed with other tasks, 2: claimed alone), `retry_of` the occurrence a
+          // `retryFailed` of a recurring task runs, and `_dc_alarm` the alarm time the scheduler
+          // last asked for (a rolled-back `setAlarm` rolls its record back with it).
+          "ALTER TABLE _dc_tasks ADD COLUMN claimed INTEGER; \
+           ALTER TABLE _dc_tasks ADD COLUMN retry_of INTEGER; \
+           CREATE TABLE _dc_alarm (id INTEGER PRIMARY KEY CHECK (id = 0), armed INTEGER) STRICT; \
+           INSERT INTO _dc_alarm (id, armed) VALUES (0, NULL)"],
     ),
 ];
 

@@ -6,7 +6,7 @@ mod support;
 
 use durable_core::backend::{SqlBackend, SqlValue};
 use durable_core::scheduler::{
-    AlarmChange, ListAfter, ListQuery, RetryOptions, ScheduleRequest, Scheduler, Task, TaskKind, When,
+    AlarmChange, ListAfter, ListQuery, RetryOptions, ScheduleRequest, Scheduler, Start, Task, TaskKind, When,
 };
 use durable_core::schema::{apply, core_migrations, read_ledger};
 use durable_core::ErrorCode;
@@ -24,6 +24,22 @@ fn open() -> RusqliteBackend {
         }
     }
     db
+}
+
+/// A run of due tasks starts with nothing armed (the platform's alarm is firing).
+fn begin(s: &mut Scheduler, db: &RusqliteBackend) {
+    s.begin_alarm(db, None).unwrap();
+}
+
+/// `start`, as a yes/no: whether the delivery runs.
+trait Started {
+    fn started(&mut self, db: &RusqliteBackend, id: &str, attempt: u32) -> Result<bool, durable_core::Error>;
+}
+
+impl Started for Scheduler {
+    fn started(&mut self, db: &RusqliteBackend, id: &str, attempt: u32) -> Result<bool, durable_core::Error> {
+        self.start(db, id, attempt, 0).map(|start| start != Start::Skip)
+    }
 }
 
 fn request(id: Option<&str>, method: &str, when: When) -> ScheduleRequest {
@@ -51,7 +67,7 @@ fn count(db: &RusqliteBackend, table: &str) -> i64 {
 /// Claims, starts, runs and acknowledges everything due at `now`, as the facade's alarm() does;
 /// returns the ids in the order they ran.
 fn run_due(db: &RusqliteBackend, scheduler: &mut Scheduler, now: i64) -> Vec<String> {
-    scheduler.begin_alarm();
+    begin(scheduler, db);
     let mut ran = Vec::new();
     loop {
         let claim = db.atomically(|| scheduler.claim_due(db, now, 50)).unwrap();
@@ -61,7 +77,7 @@ fn run_due(db: &RusqliteBackend, scheduler: &mut Scheduler, now: i64) -> Vec<Str
         }
         for task in claim.tasks {
             assert!(scheduler.is_current(&task.id, task.attempts));
-            assert!(scheduler.start(db, &task.id, task.attempts).unwrap());
+            assert!(scheduler.started(db, &task.id, task.attempts).unwrap());
             ran.push(task.id.clone());
             assert!(scheduler.ack(db, &task.id, task.attempts, now).unwrap().value);
         }
@@ -102,7 +118,7 @@ fn re_registering_a_recurring_task_on_every_wake_keeps_one_task_and_its_place_in
     // Woken every 30 s, the object registers the task again: it must still fire at 60 s.
     for wake in 1..=5 {
         let mut s = Scheduler::new(wake);
-        s.wake(&db, Some(60_000)).unwrap();
+        s.wake(&db, Some(60_000), 0).unwrap();
         let again = s.schedule(&db, every(), wake as i64 * 30_000 - 29_000).unwrap();
         assert_eq!(again.value.due, 60_000);
         assert_eq!(again.alarm, AlarmChange::Unchanged);
@@ -184,7 +200,7 @@ fn a_failing_task_is_retried_with_backoff_then_dead_lettered() {
     let mut now = 0;
     let mut retries = Vec::new();
     loop {
-        s.begin_alarm();
+        begin(&mut s, &db);
         let claim = db.atomically(|| s.claim_due(&db, now, 10)).unwrap();
         let task = &claim.tasks[0];
         let failure =
@@ -244,16 +260,16 @@ fn a_task_claimed_but_never_acknowledged_runs_again_with_a_higher_attempt() {
     let mut first_life = Scheduler::new(1);
     first_life.schedule(&db, request(Some("a"), "m", at(10)), 0).unwrap();
     first_life.schedule(&db, request(Some("b"), "m", at(20)), 0).unwrap();
-    first_life.begin_alarm();
+    begin(&mut first_life, &db);
     let claim = db.atomically(|| first_life.claim_due(&db, 100, 10)).unwrap();
     assert_eq!(claim.tasks.iter().map(|t| t.attempts).collect::<Vec<_>>(), [1, 1]);
     first_life.ack(&db, "a", 1, 100).unwrap();
-    assert!(first_life.start(&db, "b", 1).unwrap());
+    assert!(first_life.started(&db, "b", 1).unwrap());
     drop(first_life); // the object dies while running "b"
 
     let mut second_life = Scheduler::new(2);
-    assert_eq!(second_life.wake(&db, None).unwrap(), AlarmChange::Set { time: 20 });
-    second_life.begin_alarm();
+    assert_eq!(second_life.wake(&db, None, 0).unwrap(), AlarmChange::Set { time: 20 });
+    begin(&mut second_life, &db);
     let claim = db.atomically(|| second_life.claim_due(&db, 200, 10)).unwrap();
     assert_eq!(claim.tasks.len(), 1);
     assert_eq!(
@@ -275,7 +291,7 @@ fn a_task_that_kills_its_object_every_time_ends_in_dead_letters() {
         let mut s = Scheduler::new(life);
         let claim = db.atomically(|| s.claim_due(&db, 10, 10)).unwrap();
         assert_eq!(claim.tasks.len(), 1, "delivery {}", life + 1);
-        assert!(s.start(&db, "poison", claim.tasks[0].attempts).unwrap()); // then the object dies
+        assert!(s.started(&db, "poison", claim.tasks[0].attempts).unwrap()); // then the object dies
     }
     let mut s = Scheduler::new(9);
     let claim = db.atomically(|| s.claim_due(&db, 10, 10)).unwrap();
@@ -287,9 +303,11 @@ fn a_task_that_kills_its_object_every_time_ends_in_dead_letters() {
 }
 
 #[test]
-fn a_claim_alone_counts_no_delivery() {
-    // The object dies before any handler of the batch starts: nobody lost an attempt, even
-    // with a single attempt allowed.
+fn a_batch_whose_invocation_ended_keeps_its_counts_and_confirms_its_first_task_alone() {
+    // The claim counts every delivery of the batch (the facade makes that durable before any
+    // handler runs). The invocation ends during the batch: which handler ended it is unknown,
+    // so the first unfinished task runs alone next, and the others keep their count (each may
+    // have run: `attempt` 2 says so) without being dead-lettered, even with one attempt allowed.
     let db = open();
     for id in ["a", "b", "c"] {
         let mut r = request(Some(id), "m", at(1));
@@ -297,38 +315,44 @@ fn a_claim_alone_counts_no_delivery() {
         Scheduler::new(1).schedule(&db, r, 0).unwrap();
     }
     let mut first_life = Scheduler::new(1);
-    first_life.begin_alarm();
-    assert_eq!(db.atomically(|| first_life.claim_due(&db, 10, 32)).unwrap().tasks.len(), 3);
-    drop(first_life);
-    let mut second_life = Scheduler::new(2);
-    second_life.begin_alarm();
-    let claim = db.atomically(|| second_life.claim_due(&db, 10, 32)).unwrap();
-    assert!(claim.dead.is_empty());
-    assert_eq!(claim.tasks.iter().map(|t| (t.id.as_str(), t.attempts)).collect::<Vec<_>>(), [("a", 1), ("b", 1), ("c", 1)]);
-}
-
-#[test]
-fn only_the_started_task_of_a_batch_loses_its_attempt_when_the_object_dies() {
-    let db = open();
-    for id in ["a", "b", "c"] {
-        let mut r = request(Some(id), "m", at(1));
-        r.retry.attempts = Some(1.0);
-        Scheduler::new(1).schedule(&db, r, 0).unwrap();
-    }
-    let mut first_life = Scheduler::new(1);
-    first_life.begin_alarm();
+    begin(&mut first_life, &db);
     let claim = db.atomically(|| first_life.claim_due(&db, 10, 32)).unwrap();
-    assert!(first_life.start(&db, "a", claim.tasks[0].attempts).unwrap());
+    assert_eq!(claim.tasks.iter().map(|t| t.attempts).collect::<Vec<_>>(), [1, 1, 1]);
+    assert!(first_life.started(&db, "a", 1).unwrap());
     drop(first_life); // dies during a's handler
 
     let mut second_life = Scheduler::new(2);
-    assert_eq!(run_due_reporting_dead(&db, &mut second_life, 10), (vec!["b".to_owned(), "c".to_owned()], vec!["a".to_owned()]));
+    begin(&mut second_life, &db);
+    let alone = db.atomically(|| second_life.claim_due(&db, 10, 32)).unwrap();
+    assert_eq!(alone.tasks.iter().map(|t| (t.id.as_str(), t.attempts)).collect::<Vec<_>>(), [("a", 2)]);
+    assert!(second_life.ack(&db, "a", 2, 10).unwrap().value);
+    let rest = db.atomically(|| second_life.claim_due(&db, 10, 32)).unwrap();
+    assert!(rest.dead.is_empty());
+    assert_eq!(rest.tasks.iter().map(|t| (t.id.as_str(), t.attempts)).collect::<Vec<_>>(), [("b", 2), ("c", 2)]);
+}
+
+#[test]
+fn a_task_alone_whose_invocation_ended_on_its_last_attempt_goes_to_dead_letters() {
+    let db = open();
+    for id in ["a", "b"] {
+        let mut r = request(Some(id), "m", at(1));
+        r.retry.attempts = Some(1.0);
+        Scheduler::new(1).schedule(&db, r, 0).unwrap();
+    }
+    let mut first_life = Scheduler::new(1);
+    db.atomically(|| first_life.claim_due(&db, 10, 32)).unwrap();
+    drop(first_life); // dies during a's handler
+    let mut second_life = Scheduler::new(2);
+    assert_eq!(db.atomically(|| second_life.claim_due(&db, 10, 32)).unwrap().tasks.len(), 1);
+    drop(second_life); // a, alone, ends the invocation again: it is the culprit
+    let mut third_life = Scheduler::new(3);
+    assert_eq!(run_due_reporting_dead(&db, &mut third_life, 10), (vec!["b".to_owned()], vec!["a".to_owned()]));
     assert_eq!((count(&db, "_dc_tasks"), count(&db, "_dc_dead_tasks")), (0, 1));
 }
 
 /// Like [`run_due`], and also returns the ids that the claims moved to dead letters.
 fn run_due_reporting_dead(db: &RusqliteBackend, scheduler: &mut Scheduler, now: i64) -> (Vec<String>, Vec<String>) {
-    scheduler.begin_alarm();
+    begin(scheduler, db);
     let (mut ran, mut dead) = (Vec::new(), Vec::new());
     loop {
         let claim = db.atomically(|| scheduler.claim_due(db, now, 50)).unwrap();
@@ -337,7 +361,7 @@ fn run_due_reporting_dead(db: &RusqliteBackend, scheduler: &mut Scheduler, now: 
             break;
         }
         for task in claim.tasks {
-            if scheduler.start(db, &task.id, task.attempts).unwrap() {
+            if scheduler.started(db, &task.id, task.attempts).unwrap() {
                 ran.push(task.id.clone());
                 scheduler.ack(db, &task.id, task.attempts, now).unwrap();
             }
@@ -354,24 +378,24 @@ fn a_task_cancelled_or_replaced_after_the_claim_is_not_started() {
     s.schedule(&db, request(Some("a"), "m", at(1)), 0).unwrap();
     s.schedule(&db, request(Some("b"), "m", at(2)), 0).unwrap();
     s.schedule(&db, request(Some("c"), "m", at(3)), 0).unwrap();
-    s.begin_alarm();
+    begin(&mut s, &db);
     let claim = db.atomically(|| s.claim_due(&db, 10, 10)).unwrap();
-    assert!(s.start(&db, "a", 1).unwrap());
+    assert!(s.started(&db, "a", 1).unwrap());
     s.cancel(&db, "b").unwrap();
     s.schedule(&db, request(Some("c"), "m", at(5)), 10).unwrap();
-    assert!(!s.start(&db, "b", claim.tasks[1].attempts).unwrap());
-    assert!(!s.start(&db, "c", claim.tasks[2].attempts).unwrap());
+    assert!(!s.started(&db, "b", claim.tasks[1].attempts).unwrap());
+    assert!(!s.started(&db, "c", claim.tasks[2].attempts).unwrap());
     assert_eq!(s.get(&db, "c").unwrap().unwrap().attempts, 0);
     // A new handle never started anything of the old batch: it claims again.
     let mut other = Scheduler::new(2);
-    assert!(!other.start(&db, "c", 1).unwrap());
+    assert!(!other.started(&db, "c", 1).unwrap());
 }
 
 #[test]
 fn a_task_scheduled_in_a_rolled_back_transaction_does_not_keep_re_arming_the_alarm() {
     let db = open();
     let mut s = Scheduler::new(1);
-    s.wake(&db, None).unwrap();
+    s.wake(&db, None, 0).unwrap();
     s.schedule(&db, request(Some("real"), "m", at(500)), 0).unwrap();
     let rolled_back: Result<(), ()> = db.atomically(|| {
         let change = s.schedule(&db, request(Some("ghost"), "m", at(100)), 0).unwrap().alarm;
@@ -380,18 +404,19 @@ fn a_task_scheduled_in_a_rolled_back_transaction_does_not_keep_re_arming_the_ala
     });
     assert!(rolled_back.is_err());
     // The alarm fires at 100 for the ghost: the run finds nothing and re-arms for the real task.
-    s.begin_alarm();
+    begin(&mut s, &db);
     assert!(db.atomically(|| s.claim_due(&db, 100, 32)).unwrap().tasks.is_empty());
     assert_eq!(s.end_alarm(&db).unwrap(), AlarmChange::Set { time: 500 });
     // A claim that finds nothing due also forgets the ghost outside of the end of a run.
     let mut s = Scheduler::new(2);
-    s.wake(&db, Some(500)).unwrap();
+    s.wake(&db, Some(500), 0).unwrap();
     let _: Result<(), ()> = db.atomically(|| {
         s.schedule(&db, request(Some("ghost"), "m", at(200)), 0).unwrap();
         Err(())
     });
     assert!(db.atomically(|| s.claim_due(&db, 300, 32)).unwrap().tasks.is_empty());
-    assert_eq!(s.cancel(&db, "nothing").unwrap().alarm, AlarmChange::Set { time: 500 });
+    // The rollback took the ghost's `setAlarm` and its record back: 500 is armed and right.
+    assert_eq!(s.cancel(&db, "nothing").unwrap().alarm, AlarmChange::Unchanged);
 }
 
 #[test]
@@ -399,7 +424,7 @@ fn a_handler_that_reschedules_its_own_id_is_not_undone_by_its_ack() {
     let db = open();
     let mut s = Scheduler::new(1);
     s.schedule(&db, request(Some("turn"), "turnTimeout", at(100)), 0).unwrap();
-    s.begin_alarm();
+    begin(&mut s, &db);
     let claim = db.atomically(|| s.claim_due(&db, 100, 10)).unwrap();
     s.schedule(&db, request(Some("turn"), "turnTimeout", at(30_100)), 100).unwrap();
     assert!(!s.ack(&db, "turn", claim.tasks[0].attempts, 100).unwrap().value);
@@ -413,12 +438,12 @@ fn a_task_cancelled_during_the_batch_does_not_run() {
     let mut s = Scheduler::new(1);
     s.schedule(&db, request(Some("a"), "m", at(1)), 0).unwrap();
     s.schedule(&db, request(Some("b"), "m", at(2)), 0).unwrap();
-    s.begin_alarm();
+    begin(&mut s, &db);
     let claim = db.atomically(|| s.claim_due(&db, 10, 10)).unwrap();
     // a's handler cancels b.
     assert!(s.cancel(&db, "b").unwrap().value);
-    assert!(s.is_current("a", claim.tasks[0].attempts));
-    assert!(!s.is_current("b", claim.tasks[1].attempts));
+    assert!(s.started(&db, "a", claim.tasks[0].attempts).unwrap());
+    assert!(!s.started(&db, "b", claim.tasks[1].attempts).unwrap());
     assert!(!s.cancel(&db, "b").unwrap().value);
 }
 
@@ -488,7 +513,7 @@ fn list_filters_pages_and_reports_tasks() {
 fn scheduling_many_tasks_arms_the_alarm_only_when_the_earliest_changes() {
     let db = open();
     let mut s = Scheduler::new(1);
-    assert_eq!(s.wake(&db, None).unwrap(), AlarmChange::Unchanged);
+    assert_eq!(s.wake(&db, None, 0).unwrap(), AlarmChange::Unchanged);
     let mut sets = 0;
     let mut rng = 12345_u64;
     for i in 0..2_000 {
@@ -506,7 +531,7 @@ fn scheduling_many_tasks_arms_the_alarm_only_when_the_earliest_changes() {
     // In due order: exactly one.
     let db = open();
     let mut s = Scheduler::new(2);
-    s.wake(&db, None).unwrap();
+    s.wake(&db, None, 0).unwrap();
     let sets = (0..2_000)
         .filter(|i| {
             s.schedule(&db, request(None, "m", at(1_000 + i)), 0).unwrap().alarm != AlarmChange::Unchanged
@@ -519,7 +544,7 @@ fn scheduling_many_tasks_arms_the_alarm_only_when_the_earliest_changes() {
 fn the_alarm_follows_the_earliest_task_through_cancel_and_replace() {
     let db = open();
     let mut s = Scheduler::new(1);
-    assert_eq!(s.wake(&db, Some(777)).unwrap(), AlarmChange::Delete, "an alarm with an empty queue is stale");
+    assert_eq!(s.wake(&db, Some(777), 0).unwrap(), AlarmChange::Delete, "an alarm with an empty queue is stale");
     assert_eq!(
         s.schedule(&db, request(Some("a"), "m", at(100)), 0).unwrap().alarm,
         AlarmChange::Set { time: 100 }
@@ -534,8 +559,8 @@ fn the_alarm_follows_the_earliest_task_through_cancel_and_replace() {
     assert_eq!(s.cancel(&db, "a").unwrap().alarm, AlarmChange::Delete);
     // After a restart the alarm read from the platform is trusted only if it matches.
     s.schedule(&db, request(Some("c"), "m", at(500)), 0).unwrap();
-    assert_eq!(Scheduler::new(2).wake(&db, Some(500)).unwrap(), AlarmChange::Unchanged);
-    assert_eq!(Scheduler::new(3).wake(&db, None).unwrap(), AlarmChange::Set { time: 500 });
+    assert_eq!(Scheduler::new(2).wake(&db, Some(500), 0).unwrap(), AlarmChange::Unchanged);
+    assert_eq!(Scheduler::new(3).wake(&db, None, 0).unwrap(), AlarmChange::Set { time: 500 });
 }
 
 #[test]
@@ -546,7 +571,7 @@ fn an_alarm_run_settles_the_alarm_once_and_re_arms_at_once_for_leftovers() {
         s.schedule(&db, request(None, "m", at(i)), 0).unwrap();
     }
     s.schedule(&db, request(Some("later"), "m", at(10_000)), 0).unwrap();
-    s.begin_alarm();
+    begin(&mut s, &db);
     let claim = db.atomically(|| s.claim_due(&db, 1_000, 30)).unwrap();
     for task in &claim.tasks {
         assert_eq!(s.ack(&db, &task.id, task.attempts, 1_000).unwrap().alarm, AlarmChange::Unchanged);
@@ -586,7 +611,7 @@ fn a_thousand_mixed_tasks_fire_in_due_order_exactly_once() {
     let mut fired: Vec<(i64, String)> = Vec::new();
     let mut now = 0;
     while now <= horizon {
-        s.begin_alarm();
+        begin(&mut s, &db);
         loop {
             let claim = db.atomically(|| s.claim_due(&db, now, 64)).unwrap();
             if claim.tasks.is_empty() {
@@ -643,4 +668,22 @@ fn a_generated_one_shot_reads_back_whole_from_either_insert() {
         assert_eq!(plain.kind, custom.kind);
         assert!(matches!(plain.kind, TaskKind::At | TaskKind::After));
     }
+}
+
+#[test]
+fn a_generated_one_shot_after_a_rolled_back_schedule_still_re_arms() {
+    // The hot INSERT decides from the state it last saw, guarded by the alarm record: a
+    // rollback since restored another record, so the INSERT reads the state instead.
+    let db = open();
+    let mut s = Scheduler::new(1);
+    s.wake(&db, None, 0).unwrap();
+    assert_eq!(s.schedule(&db, request(None, "m", at(500)), 0).unwrap().alarm, AlarmChange::Set { time: 500 });
+    let _: Result<(), ()> = db.atomically(|| {
+        assert_eq!(s.schedule(&db, request(None, "m", at(100)), 0).unwrap().alarm, AlarmChange::Set { time: 100 });
+        Err(())
+    });
+    assert_eq!(s.schedule(&db, request(None, "m", at(300)), 0).unwrap().alarm, AlarmChange::Set { time: 300 });
+    assert_eq!(s.schedule(&db, request(None, "m", at(400)), 0).unwrap().alarm, AlarmChange::Unchanged);
+    assert_eq!(s.schedule(&db, request(None, "m", at(200)), 0).unwrap().alarm, AlarmChange::Set { time: 200 });
+    assert_eq!(count(&db, "_dc_tasks"), 4);
 }

@@ -7,6 +7,7 @@ interface Env {
   SQL_EDITED: DurableObjectNamespace<import("./fixtures/sql.js").SqlEdited>;
   TASKS: DurableObjectNamespace<import("./fixtures/scheduler.js").Tasks>;
   TICKER: DurableObjectNamespace<import("./fixtures/scheduler.js").Ticker>;
+  MODEL_QUEUE: DurableObjectNamespace<import("./fixtures/scheduler-model.js").ModelQueue>;
   STORE_BOX: DurableObjectNamespace<import("./fixtures/store.js").StoreBox>;
   STORE_EVOLVING: DurableObjectNamespace<import("./fixtures/store.js").StoreEvolving>;
   CHAT_ROOM: DurableObjectNamespace<import("./fixtures/fanout.js").ChatRoom>;
@@ -22,6 +23,10 @@ type FixturesEnv = Env;
 declare namespace Cloudflare {
   interface Env extends FixturesEnv {}
 }
+
+/** Set by vitest.config.ts from MODEL_SEQUENCES / MODEL_SEED (scheduler-model.test.ts). */
+declare const __MODEL_SEQUENCES__: string;
+declare const __MODEL_SEED__: string;
 
 declare module "durable-core/test-wasm" {
   export function __trap(): void;

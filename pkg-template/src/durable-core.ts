@@ -164,18 +164,33 @@ export class DurableCore<Env = unknown> extends DurableObject<Env> {
     return (this.#store ??= new Store(core, (this.constructor as DurableCoreStatics).indexes ?? {}));
   }
 
-  #scheduler: Scheduler<this> | undefined;
+  #scheduler: Scheduler<this, this["taskHandlers"]> | undefined;
 
   /**
    * The alarm queue: `at`, `after`, `every`, `cron`, `cancel`, `get`, `list`, `failed`,
-   * `retryFailed`. A due task calls `this[method](payload, { id, attempt, scheduledAt, firedAt })`.
+   * `retryFailed`. A due task calls its handler with
+   * `(payload, { id, attempt, scheduledAt, firedAt, next })`.
    *
    * @example
    * this.scheduler.after(30_000, "turnTimeout", { gameId });
    */
-  get scheduler(): Scheduler<this> {
-    return (this.#scheduler ??= new Scheduler<this>(this.core, this));
+  get scheduler(): Scheduler<this, this["taskHandlers"]> {
+    return (this.#scheduler ??= new Scheduler<this, this["taskHandlers"]>(this.core, this));
   }
+
+  /**
+   * Task handlers kept off the RPC surface: a task whose `method` names a key of this table
+   * runs that function (with `this` bound to the object) instead of a public method, so no
+   * caller holding the binding can invoke it: RPC exposes the methods declared on a class, never
+   * the properties of an instance, so neither the table nor its functions are reachable.
+   *
+   * @example
+   * override readonly taskHandlers = {
+   *   expireHold: (payload: { holdId: string }, task: TaskContext) => this.#release(payload.holdId),
+   * };
+   * // elsewhere: this.scheduler.after(60_000, "expireHold", { holdId });
+   */
+  readonly taskHandlers: object = {};
 
   /**
    * Called when a task's attempts ran out and it moved to dead letters (`scheduler.failed()`).
@@ -188,7 +203,7 @@ export class DurableCore<Env = unknown> extends DurableObject<Env> {
    * call `await super.alarm(alarmInfo)` in it. A task handler's throw never makes it throw.
    */
   override async alarm(_alarmInfo?: AlarmInvocationInfo): Promise<void> {
-    await this.scheduler[runDueTasks]();
+    await this.scheduler[runDueTasks]({ source: "alarm" });
   }
 
   /**

@@ -16,7 +16,7 @@ export { sql } from "./sql.js";
 export type { Sql, SqlFragment } from "./sql.js";
 export type { SqlBindable, SqlHelper, SqlRow, SqlRunResult } from "./sql.js";
 export type { Scheduler } from "./scheduler.js";
-export type { CronOptions, FailedTask, ListOptions, RetryOptions, ScheduleOptions, Task, TaskContext, TaskKind, TaskMethod } from "./scheduler.js";
+export type { CronOptions, FailedTask, ListOptions, RetryOptions, ScheduleOptions, Task, TaskContext, TaskHandler, TaskKind, TaskMethod } from "./scheduler.js";
 export { MAX_VALUE_BYTES } from "./store.js";
 export type { Store, StoreIndex } from "./store.js";
 export type { Entry, IndexDefinition, IndexDefinitions, Key, KeyPart, KeyTuple, Range, StoreTransaction } from "./store.js";

@@ -61,12 +61,21 @@ export interface FailedTask<Payload = Json | undefined> extends Task<Payload> {
 /** The second argument of every task handler. */
 export interface TaskContext {
   id: string;
-  /** 1 on the first delivery; higher on a retry or a redelivery after the object died mid-run. */
+  /**
+   * 1 on the first delivery; higher on a retry or a redelivery (the invocation ended during an
+   * earlier delivery, or its end could not be recorded). Handlers must be idempotent: above 1,
+   * this delivery may repeat work already done.
+   */
   attempt: number;
   /** The occurrence's due time. */
   scheduledAt: number;
-  /** When the handler started. */
+  /** When the handler started (the simulated time under `runDueTasks({ until })`). */
   firedAt: number;
+  /**
+   * When a recurring task is due next (as of this delivery's start; an occurrence missed while
+   * the handler runs coalesces into the one after), `undefined` for a one-shot.
+   */
+  next?: number;
 }
 
 export interface ListOptions {
@@ -87,12 +96,17 @@ export interface TaskRun {
   dead?: boolean;
 }
 
+/** A task handler: `(payload, task) => void | Promise<void>`. */
+export type TaskHandler = (payload: any, task: TaskContext) => unknown;
+
 /**
- * The name of one of the owner's members, for `method` arguments. (Not narrowed to methods:
- * TypeScript cannot resolve that filter on `this` inside the class, where tasks are scheduled.
- * A name that is not a method is refused at run time with `TASK_METHOD`.)
+ * The name of a task handler, for `method` arguments: a key of the class's `taskHandlers`
+ * table (kept off the RPC surface), or one of the owner's public members. (Members are not
+ * narrowed to methods: TypeScript cannot resolve that filter on `this` inside the class, where
+ * tasks are scheduled. A name that is not a function, or a lifecycle method such as `alarm` or
+ * `fetch`, is refused at run time with `TASK_METHOD`.)
  */
-export type TaskMethod<Owner> = keyof Owner & string;
+export type TaskMethod<Owner, Handlers = {}> = (keyof Handlers & string) | (keyof Owner & string);
 
 /** @internal Used by `durable-core/testing` and the base class's `alarm()`. */
 export const runDueTasks = Symbol.for("durable-core.scheduler.runDueTasks");
@@ -100,9 +114,29 @@ export const runDueTasks = Symbol.for("durable-core.scheduler.runDueTasks");
 export const alarmWrites = Symbol.for("durable-core.scheduler.alarmWrites");
 /** @internal The earliest due time in the queue (for `runDueTasks`). */
 export const nextDue = Symbol.for("durable-core.scheduler.nextDue");
+/** @internal Resolves once no run of due tasks is in progress (for `runDueTasks`). */
+export const idle = Symbol.for("durable-core.scheduler.idle");
+/** @internal The runs the real alarm made since the last call (for `runDueTasks`). */
+export const takeAlarmRuns = Symbol.for("durable-core.scheduler.takeAlarmRuns");
 
-/** Tasks claimed per core call. A claim counts nothing and reads 7 columns a task, so a larger batch only saves calls. */
-const CLAIM_BATCH = 128;
+/** Set by `durable-core/testing`: keep the runs of real alarms for `runDueTasks` to report. */
+let keepAlarmRuns = false;
+/** Runs kept per object for `runDueTasks`; older ones are dropped. */
+const MAX_KEPT_RUNS = 10_000;
+
+/** @internal Called by `durable-core/testing` when it loads. */
+export function keepAlarmRunsForTests(): void {
+  keepAlarmRuns = true;
+}
+
+/** See {@link MAX_TASKS_PER_ALARM}. */
+const MAX_TASKS_PER_ALARM_VALUE = 1_000;
+/**
+ * Tasks claimed per core call, and per confirmation (`ctx.storage.sync()`, one storage round trip):
+ * as many as one run may start, so a run of due tasks waits for durability once, not once per
+ * small batch. A batch cut short by the time budget releases the rest.
+ */
+const CLAIM_BATCH = MAX_TASKS_PER_ALARM_VALUE;
 /** Values per task in the flat array of a claim (see `schedulerClaim` in src/wasm/scheduler.rs). */
 const CLAIMED_FIELDS = 5;
 /** Wall time one `alarm()` spends on handlers before it re-arms at once for the rest. */
@@ -112,7 +146,80 @@ const ALARM_BUDGET_MS = 5_000;
  * not enough: in production `Date.now()` only advances across I/O, so a run of synchronous
  * handlers would never see it spent.
  */
-export const MAX_TASKS_PER_ALARM = 1_000;
+export const MAX_TASKS_PER_ALARM = MAX_TASKS_PER_ALARM_VALUE;
+
+/**
+ * Names that are never task handlers: the platform's entry points and the base class's hooks
+ * (a task named `alarm` would re-enter the run, `fetch` would answer no request).
+ */
+const LIFECYCLE_METHODS = new Set([
+  "constructor",
+  "dup",
+  "fetch",
+  "alarm",
+  "webSocketMessage",
+  "webSocketClose",
+  "webSocketError",
+  "onStart",
+  "onRequest",
+  "onBeforeConnect",
+  "onConnect",
+  "onMessage",
+  "onClose",
+  "onError",
+  "onTaskFailed",
+  "assertReady",
+  "core",
+  "sql",
+  "store",
+  "scheduler",
+  "sockets",
+  "taskHandlers",
+]);
+/** The core's limit on a task id, checked here first so that nothing longer is copied into wasm. */
+const MAX_ID_BYTES = 512;
+/** Method names are class members: anything longer is not one. */
+const MAX_METHOD_BYTES = 512;
+/**
+ * A payload's JSON text must fit, with the rest of its row, in the platform's 2 MB limit on a
+ * SQLite value and row (the id and method take at most 1 KB of the headroom).
+ */
+export const MAX_PAYLOAD_BYTES = 2_000_000 - 8_192;
+
+const utf8 = new TextEncoder();
+/** With the `u` flag a paired surrogate is one code point, so this matches only lone ones. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** UTF-8 length of `text`, exact only when it can matter against `limit`. */
+function utf8Length(text: string, limit: number): number {
+  if (text.length * 3 <= limit) return text.length;
+  return utf8.encode(text).length;
+}
+
+/** Refuses a task id before it reaches the core: a string of 1 to 512 UTF-8 bytes, well formed. */
+function checkId(id: unknown): asserts id is string {
+  if (typeof id !== "string") {
+    throw new DurableCoreError("TASK_SCHEDULE", `invalid \`id\`: a task id must be a string, got ${typeof id}`);
+  }
+  if (id.length === 0 || utf8Length(id, MAX_ID_BYTES) > MAX_ID_BYTES) {
+    throw new DurableCoreError("TASK_SCHEDULE", `invalid \`id\`: an id must be 1 to ${MAX_ID_BYTES} bytes long`);
+  }
+  if (LONE_SURROGATE.test(id)) {
+    throw new DurableCoreError("TASK_SCHEDULE", "invalid `id`: it contains a lone surrogate (not valid UTF-16)");
+  }
+}
+
+/** JSON.stringify drops functions and symbols silently; a payload holding one is refused. */
+function refuseUnserializable(this: unknown, key: string, value: unknown): unknown {
+  const type = typeof value;
+  if (type === "function" || type === "symbol") {
+    throw new DurableCoreError(
+      "TASK_PAYLOAD",
+      `the payload holds a ${type}${key === "" ? "" : ` at "${key}"`}: JSON would drop it silently; pass data only`,
+    );
+  }
+  return value;
+}
 
 interface CoreTask {
   id: string;
@@ -131,6 +238,7 @@ interface ClaimedTask {
   payload: string | undefined;
   scheduledAt: number;
   attempt: number;
+  next?: number | undefined;
 }
 
 interface CoreDeadTask {
@@ -178,12 +286,22 @@ function messageOf(error: unknown): string {
  * this.scheduler.after(30_000, "turnTimeout", { gameId });
  * this.scheduler.cron("0 9 * * MON", "weeklyDigest", undefined, { id: "digest", timezone: "Europe/Paris" });
  */
-export class Scheduler<Owner extends object = object> {
+export class Scheduler<Owner extends object = object, Handlers = {}> {
   readonly #core: CoreContext;
   readonly #owner: Owner;
   #alarmWrites = 0;
   /** True while `alarm()` (or `runDueTasks`) runs handlers. */
   #inAlarm = false;
+  /** Runs started since this object woke (a wake-time repair is moot once one has). */
+  #runsStarted = 0;
+  /** The tail of the runs of due tasks: one runs at a time, the next waits for it. */
+  #runs: Promise<unknown> = Promise.resolve();
+  /** The simulated time of a `runDueTasks({ until })` step: every clock the scheduler reads. */
+  #simulatedNow: number | undefined;
+  /** Runs made by real alarms, kept for `runDueTasks` (tests only). */
+  #alarmRuns: TaskRun[] = [];
+  /** Set when the end of a delivery could not be recorded during the current run. */
+  #unrecorded = false;
 
   /** @internal Created by `DurableCore`. */
   constructor(core: CoreContext, owner: Owner) {
@@ -192,18 +310,23 @@ export class Scheduler<Owner extends object = object> {
     // A new handle mid-run (handle pool eviction while a handler awaits, or a trap) starts
     // outside the run: put it back inside, so its alarm changes wait for the run's end.
     core.onNewEngine((engine) => {
-      if (this.#inAlarm) engine.schedulerBeginAlarm();
+      if (this.#inAlarm) engine.schedulerResumeAlarm();
     });
   }
 
+  /** The scheduler's clock: real time, or the simulated time of a `runDueTasks` step. */
+  #now(): number {
+    return this.#simulatedNow ?? Date.now();
+  }
+
   /** Runs `method` once at `time` (a past time runs at once). */
-  at(time: Date | number, method: TaskMethod<Owner>, payload?: unknown, opts?: ScheduleOptions): Task {
+  at(time: Date | number, method: TaskMethod<Owner, Handlers>, payload?: unknown, opts?: ScheduleOptions): Task {
     const ms = time instanceof Date ? time.getTime() : time;
     return this.#schedule("at", ms, undefined, method, payload, opts);
   }
 
   /** Runs `method` once, `ms` milliseconds from now. */
-  after(ms: number, method: TaskMethod<Owner>, payload?: unknown, opts?: ScheduleOptions): Task {
+  after(ms: number, method: TaskMethod<Owner, Handlers>, payload?: unknown, opts?: ScheduleOptions): Task {
     return this.#schedule("after", ms, undefined, method, payload, opts);
   }
 
@@ -212,7 +335,7 @@ export class Scheduler<Owner extends object = object> {
    * anchored to that first time (no drift). Runs missed while the object was down are
    * coalesced into one. Registering the same `id` again with the same interval keeps its place.
    */
-  every(ms: number, method: TaskMethod<Owner>, payload?: unknown, opts?: ScheduleOptions): Task {
+  every(ms: number, method: TaskMethod<Owner, Handlers>, payload?: unknown, opts?: ScheduleOptions): Task {
     return this.#schedule("every", ms, undefined, method, payload, opts);
   }
 
@@ -220,21 +343,23 @@ export class Scheduler<Owner extends object = object> {
    * Runs `method` on a cron expression: 5 fields, or 6 with leading seconds; names, ranges,
    * steps, lists. In `opts.timezone` (IANA) or UTC. Missed runs are coalesced into one.
    */
-  cron(expression: string, method: TaskMethod<Owner>, payload?: unknown, opts?: CronOptions): Task {
+  cron(expression: string, method: TaskMethod<Owner, Handlers>, payload?: unknown, opts?: CronOptions): Task {
     if (typeof expression !== "string") {
       throw new DurableCoreError("CRON_INVALID", `the cron expression must be a string, got ${typeof expression}`);
     }
     return this.#schedule("cron", Number.NaN, expression, method, payload, opts);
   }
 
-  /** Removes a task; true if it existed. */
+  /** Removes a task; true if it existed. A cancelled task never starts after this returns true. */
   cancel(id: string): boolean {
+    checkId(id);
     const [existed, alarm] = this.#core.call((engine) => engine.schedulerCancel(id)) as [boolean, number];
     this.#applyAlarm(alarm);
     return existed;
   }
 
   get(id: string): Task | undefined {
+    checkId(id);
     const task = this.#core.call((engine) => engine.schedulerGet(id)) as CoreTask | undefined;
     return task === undefined ? undefined : toTask(task);
   }
@@ -262,11 +387,17 @@ export class Scheduler<Owner extends object = object> {
     return dead.map(toFailed);
   }
 
-  /** Puts a dead letter back in the queue, due now, attempts reset. */
+  /**
+   * Puts a dead letter back in the queue, due now, attempts reset. For a recurring task whose
+   * id is still live, the failed occurrence runs again (`scheduledAt` is its time) before the
+   * next occurrence, which keeps its due time.
+   */
   retryFailed(id: string): Task | undefined {
+    checkId(id);
     const core = this.#core;
+    const now = this.#now();
     const [task, alarm] = core.call((engine) =>
-      core.ctx.storage.transactionSync(() => engine.schedulerRetryFailed(id, Date.now())),
+      core.ctx.storage.transactionSync(() => engine.schedulerRetryFailed(id, now)),
     ) as [CoreTask | undefined, number];
     this.#applyAlarm(alarm);
     return task === undefined ? undefined : toTask(task);
@@ -275,7 +406,32 @@ export class Scheduler<Owner extends object = object> {
   /** @internal On every wake: re-arms when the queue and the armed alarm disagree. */
   async wake(): Promise<void> {
     const armed = await this.#core.ctx.storage.getAlarm();
-    this.#applyAlarm(this.#core.call((engine) => engine.schedulerWake(armed ?? undefined)));
+    const code = this.#core.call((engine) => engine.schedulerWake(armed ?? undefined, Date.now()));
+    if (code !== Number.NEGATIVE_INFINITY) {
+      this.#applyAlarm(code);
+      return;
+    }
+    // A task is due and no alarm is armed: the alarm is firing right now (getAlarm() is null
+    // while it does, and the constructor runs first), or it was lost. Re-arming here would be
+    // a redundant setAlarm that outlives the run; if no run starts, repair it after this event.
+    setTimeout(() => {
+      if (this.#runsStarted === 0) this.#applyAlarm(this.#core.call((engine) => engine.schedulerSettle()));
+    }, 0);
+  }
+
+  /** @internal */
+  [idle](): Promise<void> {
+    return this.#runs.then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  /** @internal */
+  [takeAlarmRuns](): TaskRun[] {
+    const runs = this.#alarmRuns;
+    this.#alarmRuns = [];
+    return runs;
   }
 
   /** @internal */
@@ -290,24 +446,48 @@ export class Scheduler<Owner extends object = object> {
 
   /**
    * @internal Runs due tasks: the body of `alarm()`, and of `runDueTasks` in tests, where
-   * `now` may be in the future to run tasks without waiting. Stops after `budgetMs` of wall
-   * time or `maxTasks` handlers, whichever comes first; the alarm is then re-armed at once.
+   * `now` simulates a later time (every clock the scheduler reads during the run is `now`).
+   * Stops after `budgetMs` of wall time or `maxTasks` handlers, whichever comes first; the
+   * alarm is then re-armed at once. Runs never overlap: a run waits for the one before it.
    */
-  async [runDueTasks](options: { now?: number; budgetMs?: number; maxTasks?: number } = {}): Promise<TaskRun[]> {
+  [runDueTasks](
+    options: { now?: number; budgetMs?: number; maxTasks?: number; source?: "alarm" | "test" } = {},
+  ): Promise<TaskRun[]> {
+    const run = this.#runs.then(
+      () => this.#run(options),
+      () => this.#run(options),
+    );
+    this.#runs = run;
+    return run;
+  }
+
+  async #run(options: { now?: number; budgetMs?: number; maxTasks?: number; source?: "alarm" | "test" }): Promise<TaskRun[]> {
     const core = this.#core;
-    const clock = () => options.now ?? Date.now();
+    const clock = () => this.#now();
     const deadline = Date.now() + (options.budgetMs ?? ALARM_BUDGET_MS);
     const maxTasks = options.maxTasks ?? MAX_TASKS_PER_ALARM;
     const runs: TaskRun[] = [];
+    this.#runsStarted += 1;
+    this.#unrecorded = false;
     this.#inAlarm = true;
+    this.#simulatedNow = options.now;
     try {
-      core.call((engine) => engine.schedulerBeginAlarm());
+      // While the platform's alarm fires getAlarm() is null; in a test run it is whatever is armed.
+      const armed = await core.ctx.storage.getAlarm();
+      core.call((engine) => engine.schedulerBeginAlarm(armed ?? undefined));
       claiming: for (;;) {
+        if (runs.length >= maxTasks || Date.now() >= deadline) break;
         const epoch = core.epoch;
         const claim = core.call((engine) =>
-          core.ctx.storage.transactionSync(() => engine.schedulerClaim(clock(), CLAIM_BATCH)),
+          core.ctx.storage.transactionSync(() => engine.schedulerClaim(clock(), Math.min(CLAIM_BATCH, maxTasks - runs.length))),
         ) as unknown[];
         const dead = claim[0] as CoreDeadTask[] | undefined;
+        if (claim.length > 1) {
+          // The claim counted every delivery of the batch: make that durable before any handler
+          // runs, so a handler that ends the invocation (ctx.abort(), an exceeded limit) has used
+          // an attempt and cannot be redelivered forever. One round trip per batch.
+          await core.ctx.storage.sync();
+        }
         if (dead !== undefined) {
           for (const task of dead) await this.#reportFailed(toFailed(task), new Error(task.error));
         }
@@ -316,9 +496,9 @@ export class Scheduler<Owner extends object = object> {
           continue;
         }
         for (let i = 1; i < claim.length; i += CLAIMED_FIELDS) {
-          // Nothing to undo for the rest: a delivery is counted only when it starts.
+          // The rest of the batch is released (its counts taken back) when the run ends.
           if (runs.length >= maxTasks || Date.now() >= deadline) break claiming;
-          // A new handle does not know this batch: claim again (its unstarted tasks lost nothing).
+          // A new handle does not know this batch: claim again (the next claim sorts it out).
           if (core.epoch !== epoch) continue claiming;
           const task: ClaimedTask = {
             id: claim[i] as string,
@@ -327,34 +507,63 @@ export class Scheduler<Owner extends object = object> {
             scheduledAt: claim[i + 3] as number,
             attempt: claim[i + 4] as number,
           };
+          const start = core.call((engine) => engine.schedulerStart(task.id, task.attempt, clock())) as
+            | boolean
+            | [string, string | undefined, number, number | undefined];
           // False: an earlier handler cancelled or replaced it.
-          if (!core.call((engine) => engine.schedulerStart(task.id, task.attempt))) continue;
-          runs.push(await this.#runOne(task, clock));
+          if (start === false) continue;
+          if (start !== true) [task.method, task.payload, task.scheduledAt, task.next] = start;
+          const run = await this.#runOne(task, clock);
+          runs.push(run);
+          // Nothing more can be recorded (the invocation is ending, or storage refuses): stop,
+          // and leave the rest to the next run rather than run handlers whose end is lost.
+          if (this.#unrecorded) break claiming;
         }
       }
       return runs;
     } finally {
       this.#inAlarm = false;
-      this.#applyAlarm(core.call((engine) => engine.schedulerEndAlarm()));
+      try {
+        this.#applyAlarm(core.call((engine) => engine.schedulerEndAlarm()));
+      } finally {
+        this.#simulatedNow = undefined;
+        if (keepAlarmRuns && options.source !== "test") {
+          this.#alarmRuns.push(...runs);
+          if (this.#alarmRuns.length > MAX_KEPT_RUNS) this.#alarmRuns.splice(0, this.#alarmRuns.length - MAX_KEPT_RUNS);
+        }
+      }
     }
+  }
+
+  /** The handler of `method`: an entry of the owner's `taskHandlers`, or a public method. */
+  #handler(method: string): Function | undefined {
+    if (LIFECYCLE_METHODS.has(method) || method.startsWith("webSocket")) return undefined;
+    const table = (this.#owner as { taskHandlers?: Record<string, unknown> }).taskHandlers;
+    if (table !== null && typeof table === "object" && Object.hasOwn(table, method)) {
+      const handler = table[method];
+      return typeof handler === "function" ? handler : undefined;
+    }
+    const member = (this.#owner as Record<string, unknown>)[method];
+    return typeof member === "function" ? member : undefined;
   }
 
   async #runOne(task: ClaimedTask, clock: () => number): Promise<TaskRun> {
     const core = this.#core;
     const run: TaskRun = { id: task.id, method: task.method, attempt: task.attempt, ok: true };
     try {
-      const handler = (this.#owner as Record<string, unknown>)[task.method];
-      if (typeof handler !== "function") {
+      const handler = this.#handler(task.method);
+      if (handler === undefined) {
         throw new DurableCoreError(
           "TASK_METHOD",
-          `task ${task.id}: ${task.method} is not a method of ${this.#owner.constructor.name} (renamed or removed since it was scheduled?)`,
+          `task ${task.id}: ${task.method} is not a task handler of ${this.#owner.constructor.name} (renamed or removed since it was scheduled?)`,
         );
       }
       const context: TaskContext = {
         id: task.id,
         attempt: task.attempt,
         scheduledAt: task.scheduledAt,
-        firedAt: Date.now(),
+        firedAt: clock(),
+        next: task.next,
       };
       await handler.call(this.#owner, parsePayload(task.payload), context);
     } catch (error) {
@@ -368,6 +577,7 @@ export class Scheduler<Owner extends object = object> {
     try {
       this.#applyAlarm(core.call((engine) => engine.schedulerAck(task.id, task.attempt, clock())));
     } catch (error) {
+      this.#unrecorded = true;
       console.error(`durable-core: task ${task.id} succeeded but could not be acknowledged; it will run again:`, error);
     }
     return run;
@@ -385,6 +595,7 @@ export class Scheduler<Owner extends object = object> {
       this.#applyAlarm(alarm);
       dead = buried;
     } catch (failError) {
+      this.#unrecorded = true;
       // The delivery was counted and stays due: it is retried (or dead-lettered) on redelivery.
       console.error(`durable-core: the failure of task ${task.id} could not be recorded; it will run again:`, failError);
       return;
@@ -414,17 +625,27 @@ export class Scheduler<Owner extends object = object> {
     payload: unknown,
     opts: CronOptions | undefined,
   ): Task {
-    if (typeof method !== "string" || typeof (this.#owner as Record<string, unknown>)[method] !== "function") {
+    if (typeof method !== "string" || utf8Length(method, MAX_METHOD_BYTES) > MAX_METHOD_BYTES) {
+      throw new DurableCoreError("TASK_METHOD", `a task method must be the name of a handler, got ${typeof method}`);
+    }
+    if (LIFECYCLE_METHODS.has(method) || method.startsWith("webSocket")) {
       throw new DurableCoreError(
         "TASK_METHOD",
-        `${String(method)} is not a method of ${this.#owner.constructor.name}: a task runs this[method](payload, task)`,
+        `${method} is a lifecycle method of ${this.#owner.constructor.name}, not a task handler: name a method of your own`,
+      );
+    }
+    if (this.#handler(method) === undefined) {
+      throw new DurableCoreError(
+        "TASK_METHOD",
+        `${method} is not a method of ${this.#owner.constructor.name}: a task runs this[method](payload, task) (or an entry of taskHandlers)`,
       );
     }
     let text: string | undefined;
     if (payload !== undefined) {
       try {
-        text = JSON.stringify(payload);
+        text = JSON.stringify(payload, refuseUnserializable);
       } catch (error) {
+        if (error instanceof DurableCoreError) throw error;
         throw new DurableCoreError("TASK_PAYLOAD", `the payload of ${method} is not JSON-serializable: ${messageOf(error)}`, {
           cause: error,
         });
@@ -432,13 +653,27 @@ export class Scheduler<Owner extends object = object> {
       if (text === undefined) {
         throw new DurableCoreError("TASK_PAYLOAD", `the payload of ${method} is not JSON-serializable (${typeof payload})`);
       }
+      if (utf8Length(text, MAX_PAYLOAD_BYTES) > MAX_PAYLOAD_BYTES) {
+        throw new DurableCoreError(
+          "TASK_PAYLOAD",
+          `the payload of ${method} is over ${MAX_PAYLOAD_BYTES} bytes as JSON (the platform stores at most 2 MB per value): store the data elsewhere and pass its key`,
+        );
+      }
     }
     if (typeof when !== "number" && kind !== "cron") {
       throw new DurableCoreError("TASK_SCHEDULE", `${kind}() needs a number of milliseconds${kind === "at" ? " or a Date" : ""}, got ${typeof when}`);
     }
     const id = opts?.id;
+    if (id !== undefined) checkId(id);
+    if (opts?.timezone !== undefined && (typeof opts.timezone !== "string" || opts.timezone.length > 256)) {
+      throw new DurableCoreError("CRON_TIMEZONE", "the time zone must be an IANA name such as `Europe/Paris`");
+    }
+    if (expression !== undefined && expression.length > 1024) {
+      throw new DurableCoreError("CRON_INVALID", "the cron expression is over 1,024 characters");
+    }
+    const now = this.#now();
     const [taskId, due, , attempts, alarm] = this.#core.call((engine) =>
-      engine.schedulerSchedule(kind, when, expression, opts?.timezone, id, method, text, opts?.retry, Date.now()),
+      engine.schedulerSchedule(kind, when, expression, opts?.timezone, id, method, text, opts?.retry, now),
     ) as [string, number, number, number, number];
     this.#applyAlarm(alarm);
     // The stored form, as get/list/the handler see it, never the caller's own object.

@@ -1,17 +1,30 @@
-//! The one native alarm, seen from the queue: a cache of the earliest due task and of the
-//! alarm time currently armed, so that the facade calls `setAlarm` only when that time changes.
+//! The one native alarm, seen from the queue: what it should be (the earliest due task) and what
+//! the scheduler last armed, both read from SQLite, so that the facade calls `setAlarm` only
+//! when that time changes.
 //!
-//! Both halves are caches (rule 1 of DESIGN.md): the earliest due task is re-read from the
-//! due-time index whenever a change may have raised it, and the armed time is whatever the
-//! facade last read with `getAlarm()` or was told to set. When either is unknown the answer
-//! errs towards re-arming, never towards leaving a task without an alarm.
+//! Memory is never trusted on its own (rule 7 of DESIGN.md). A schedule inside a transaction
+//! that rolls back takes its row, its `setAlarm` and the record of that `setAlarm`
+//! (`_dc_alarm`) back with it; a memory of them would outlive the rollback and leave a later
+//! task without an alarm. So every decision rests on state read in the same statement as the
+//! write, or on the last state seen *validated* by the write: the common one-shot INSERT only
+//! inserts while the record still holds the armed time last seen (a rollback since would have
+//! restored another one, see [`AlarmBook::guard`]); otherwise the write reads the state itself.
 
 use super::rows::storage_error;
-use crate::backend::SqlBackend;
+use crate::backend::{SqlBackend, SqlValue};
 use crate::error::Error;
 use serde::Serialize;
 
-const EARLIEST: &str = "SELECT due, id FROM _dc_tasks ORDER BY due LIMIT 1";
+/// The armed time on record (`'none'` when nothing is armed, NULL when the record is missing)
+/// and the earliest due time. Also appended to the RETURNING clause of a write, which then
+/// returns the state with its own row included: no second statement.
+pub(crate) const STATE_COLUMNS: &str =
+    "(SELECT ifnull(armed, 'none') FROM _dc_alarm WHERE id = 0) AS armed, (SELECT due FROM _dc_tasks ORDER BY due LIMIT 1) AS due";
+static STATE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| format!("SELECT {STATE_COLUMNS}"));
+/// The condition under which the guarded INSERT of [`AlarmBook::guard`] writes: `?5` is the armed
+/// time last seen.
+pub(crate) const GUARD: &str = "(SELECT armed FROM _dc_alarm WHERE id = 0) IS ?5";
+const RECORD: &str = "INSERT OR REPLACE INTO _dc_alarm (id, armed) VALUES (0, ?1)";
 
 /// What the facade must do with the native alarm after a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -23,35 +36,68 @@ pub enum AlarmChange {
     Set { time: i64 },
     /// The queue is empty: call `deleteAlarm()`.
     Delete,
+    /// On wake: a task is already due and no alarm is armed. Either the alarm is firing right
+    /// now (`getAlarm()` is `null` meanwhile) or it was lost. If `alarm()` does not start in
+    /// this invocation, call [`super::Scheduler::settle`] and apply what it returns; if it
+    /// starts, its run re-arms. Nothing was recorded.
+    Repair,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-struct Head {
-    due: i64,
-    id: String,
+/// The queue's view of the alarm: the earliest due time and the armed time on record.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct AlarmState {
+    wanted: Option<i64>,
+    /// `None` when the record is missing (unknown: re-arm).
+    armed: Option<Option<i64>>,
+}
+
+/// The state as this handle last saw it in SQLite, after its own decision.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Seen {
+    earliest: Option<i64>,
+    armed: Option<i64>,
 }
 
 #[derive(Debug, Default)]
 pub(crate) struct AlarmBook {
-    /// `None` until read; `Some(None)` when the queue is empty.
-    earliest: Option<Option<Head>>,
-    /// `None` until the facade reports it; `Some(None)` when no alarm is armed.
-    armed: Option<Option<i64>>,
     /// Between `begin_alarm` and `end_alarm` changes are held back and settled once.
     in_alarm: bool,
+    /// Valid only as long as the record still holds `armed`: a transaction that changed the
+    /// earliest due time and then rolled back also rolled back the record of the alarm it set.
+    seen: Option<Seen>,
 }
 
 impl AlarmBook {
-    /// The facade read `armed` with `getAlarm()` on wake; whatever the queue holds is re-read.
-    pub(crate) fn wake(&mut self, armed: Option<i64>) {
-        self.armed = Some(armed);
-        self.earliest = None;
+    /// The facade read `armed` with `getAlarm()` on wake. `now` tells a task already due from a
+    /// later one (see [`AlarmChange::Repair`]).
+    pub(crate) fn wake(&mut self, db: &dyn SqlBackend, armed: Option<i64>, now: i64) -> Result<AlarmChange, Error> {
         self.in_alarm = false;
+        let state = read(db)?;
+        if state.armed != Some(armed) {
+            record(db, armed)?;
+        }
+        self.seen = Some(Seen { earliest: state.wanted, armed });
+        match (armed, state.wanted) {
+            (None, Some(due)) if due <= now => Ok(AlarmChange::Repair),
+            _ => self.settle(db),
+        }
     }
 
-    /// The platform's alarm fired: it is no longer armed (`getAlarm()` is `null` meanwhile).
-    pub(crate) fn begin_alarm(&mut self) {
-        self.armed = Some(None);
+    /// A run of due tasks starts; `armed` is what `getAlarm()` returned at its start (`null`
+    /// while the platform's alarm fires).
+    pub(crate) fn begin_alarm(&mut self, db: &dyn SqlBackend, armed: Option<i64>) -> Result<(), Error> {
+        let state = read(db)?;
+        if state.armed != Some(armed) {
+            record(db, armed)?;
+        }
+        // Acknowledgements move the earliest due time without a decision until the run ends.
+        self.seen = None;
+        self.in_alarm = true;
+        Ok(())
+    }
+
+    /// A new handle mid-run: hold changes back as the run's first handle did.
+    pub(crate) fn resume_alarm(&mut self) {
         self.in_alarm = true;
     }
 
@@ -59,112 +105,86 @@ impl AlarmBook {
         self.in_alarm = false;
     }
 
-    /// The task `id` is now due at `due` (new, replaced, retried or moved to its next run).
-    pub(crate) fn note_due(&mut self, id: &str, due: i64) {
-        let Some(cached) = &self.earliest else { return };
-        self.earliest = match cached {
-            None => Some(Some(Head { due, id: id.to_owned() })),
-            Some(head) if due < head.due || (head.id == id && due == head.due) => {
-                Some(Some(Head { due, id: id.to_owned() }))
-            }
-            // The head itself moved later: another task may now be first.
-            Some(head) if head.id == id => None,
-            Some(_) => return,
-        };
-    }
-
-    /// The task `id` left the queue.
-    pub(crate) fn note_removed(&mut self, id: &str) {
-        if let Some(Some(head)) = &self.earliest {
-            if head.id == id {
-                self.earliest = None;
-            }
-        }
-    }
-
-    /// After a failed call the caller's transaction rolls back: trust nothing cached.
-    pub(crate) fn forget(&mut self) {
-        self.earliest = None;
-    }
-
-    /// A claim at `now` found nothing due: a cached head due by then is not in SQLite (it was
-    /// written by a transaction that rolled back), so forget it.
-    pub(crate) fn nothing_due_at(&mut self, now: i64) {
-        if let Some(Some(head)) = &self.earliest {
-            if head.due <= now {
-                self.earliest = None;
-            }
-        }
-    }
-
-    /// What the native alarm must become, and records that the facade will make it so.
+    /// What the native alarm must become, recorded in the same transaction as the caller's
+    /// write (the facade applies it right after).
     pub(crate) fn settle(&mut self, db: &dyn SqlBackend) -> Result<AlarmChange, Error> {
         if self.in_alarm {
+            self.seen = None;
             return Ok(AlarmChange::Unchanged);
         }
-        let wanted = self.earliest_due(db)?;
-        if self.armed == Some(wanted) {
+        let state = read(db)?;
+        self.settle_with(db, state)
+    }
+
+    /// The armed time last seen, when a one-shot INSERT may decide from it: the INSERT is then
+    /// guarded by [`GUARD`] and, if it wrote, [`AlarmBook::settle_inserted`] decides.
+    pub(crate) fn guard(&self) -> Option<Option<i64>> {
+        if self.in_alarm {
+            return None;
+        }
+        self.seen.map(|seen| seen.armed)
+    }
+
+    /// A guarded INSERT of a task due at `due` wrote: the state seen is still the state, plus it.
+    pub(crate) fn settle_inserted(&mut self, db: &dyn SqlBackend, due: i64) -> Result<AlarmChange, Error> {
+        let Some(seen) = self.seen else { return self.settle(db) };
+        let earliest = seen.earliest.map_or(due, |e| e.min(due));
+        self.settle_with(db, AlarmState { wanted: Some(earliest), armed: Some(seen.armed) })
+    }
+
+    /// A guarded INSERT did not write: something rolled back since the state was seen.
+    pub(crate) fn forget(&mut self) {
+        self.seen = None;
+    }
+
+    /// [`AlarmBook::settle`] with the [`STATE_COLUMNS`] a write returned.
+    pub(crate) fn settle_returned(&mut self, db: &dyn SqlBackend, armed: &SqlValue, due: &SqlValue) -> Result<AlarmChange, Error> {
+        let state = decode_state(armed, due)?;
+        self.settle_with(db, state)
+    }
+
+    fn settle_with(&mut self, db: &dyn SqlBackend, state: AlarmState) -> Result<AlarmChange, Error> {
+        if self.in_alarm {
+            self.seen = None;
             return Ok(AlarmChange::Unchanged);
         }
-        self.armed = Some(wanted);
-        Ok(match wanted {
+        self.seen = Some(Seen { earliest: state.wanted, armed: state.wanted });
+        if state.armed == Some(state.wanted) {
+            return Ok(AlarmChange::Unchanged);
+        }
+        record(db, state.wanted)?;
+        Ok(match state.wanted {
             Some(time) => AlarmChange::Set { time },
             None => AlarmChange::Delete,
         })
     }
+}
 
-    fn earliest_due(&mut self, db: &dyn SqlBackend) -> Result<Option<i64>, Error> {
-        if let Some(cached) = &self.earliest {
-            return Ok(cached.as_ref().map(|head| head.due));
-        }
-        let result = db.exec(EARLIEST, &[])?;
-        let head = match result.first_row() {
-            None => None,
-            Some([due, id]) => Some(Head {
-                due: due.as_i64().ok_or_else(|| storage_error("_dc_tasks.due is not an integer"))?,
-                id: id
-                    .as_str()
-                    .map(str::to_owned)
-                    .ok_or_else(|| storage_error("_dc_tasks.id is not text"))?,
-            }),
-            Some(_) => return Err(storage_error("unexpected columns reading the earliest task")),
-        };
-        let due = head.as_ref().map(|h| h.due);
-        self.earliest = Some(head);
-        Ok(due)
+fn read(db: &dyn SqlBackend) -> Result<AlarmState, Error> {
+    let result = db.exec(&STATE, &[])?;
+    match result.first_row() {
+        Some([armed, wanted]) => decode_state(armed, wanted),
+        _ => Err(storage_error("unexpected columns reading the alarm state")),
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+fn decode_state(armed: &SqlValue, wanted: &SqlValue) -> Result<AlarmState, Error> {
+    let armed = match armed {
+        SqlValue::Null => None,
+        SqlValue::Text(text) if text == "none" => Some(None),
+        other => Some(Some(other.as_i64().ok_or_else(|| storage_error("_dc_alarm.armed is not an integer"))?)),
+    };
+    Ok(AlarmState { wanted: optional_time(wanted, "_dc_tasks.due")?, armed })
+}
 
-    fn known(head: Option<(i64, &str)>) -> AlarmBook {
-        AlarmBook {
-            earliest: Some(head.map(|(due, id)| Head { due, id: id.into() })),
-            armed: Some(head.map(|(due, _)| due)),
-            in_alarm: false,
-        }
+fn optional_time(value: &SqlValue, name: &str) -> Result<Option<i64>, Error> {
+    match value {
+        SqlValue::Null => Ok(None),
+        other => other.as_i64().map(Some).ok_or_else(|| storage_error(&format!("{name} is not an integer"))),
     }
+}
 
-    #[test]
-    fn an_earlier_task_becomes_the_head_a_later_one_does_not() {
-        let mut book = known(Some((100, "a")));
-        book.note_due("b", 200);
-        assert_eq!(book.earliest, Some(Some(Head { due: 100, id: "a".into() })));
-        book.note_due("c", 50);
-        assert_eq!(book.earliest, Some(Some(Head { due: 50, id: "c".into() })));
-    }
-
-    #[test]
-    fn moving_or_removing_the_head_forgets_it() {
-        let mut book = known(Some((100, "a")));
-        book.note_due("a", 150);
-        assert_eq!(book.earliest, None);
-        let mut book = known(Some((100, "a")));
-        book.note_removed("b");
-        assert!(book.earliest.is_some());
-        book.note_removed("a");
-        assert_eq!(book.earliest, None);
-    }
+fn record(db: &dyn SqlBackend, armed: Option<i64>) -> Result<(), Error> {
+    db.exec(RECORD, &[SqlValue::from(armed)])?;
+    Ok(())
 }

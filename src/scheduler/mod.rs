@@ -13,33 +13,45 @@
 //!
 //! On every wake, after migrations and inside `blockConcurrencyWhile`, the facade reads
 //! `ctx.storage.getAlarm()` and passes it to [`Scheduler::wake`], applying the change it
-//! returns (this re-arms correctly after a restart or a lost alarm).
+//! returns (this re-arms correctly after a restart or a lost alarm). [`AlarmChange::Repair`]
+//! means a task is due and nothing is armed: the alarm may be firing right now, so the facade
+//! calls [`Scheduler::settle`] after the waking event only if no run started meanwhile.
+//!
+//! The alarm the scheduler asked for is recorded in `_dc_alarm`, in the same transaction as
+//! the write that asked for it, and every decision reads it and the earliest due time from
+//! SQLite: a transaction that rolls back takes the task, its `setAlarm` and the record back
+//! together, and nothing in memory can disagree afterwards (G2).
 //!
 //! `alarm()` runs the queue like this:
 //!
-//! 1. [`Scheduler::begin_alarm`]: the platform's alarm is now spent; alarm changes are held
-//!    back until the run ends, so a batch of 2,000 tasks costs one `setAlarm`, not 2,000.
-//! 2. Loop: [`Scheduler::claim_due`]`(now, batch)` inside `transactionSync`. Call
-//!    `onTaskFailed` for each task in `dead` (tasks delivered `attempts` times that never
-//!    finished: the object died under them). Stop when `tasks` is empty.
+//! 1. [`Scheduler::begin_alarm`] with what `getAlarm()` returned at the run's start (`null`
+//!    while the platform's alarm fires); alarm changes are held back until the run ends, so a
+//!    batch of 2,000 tasks costs one `setAlarm`, not 2,000.
+//! 2. Loop: [`Scheduler::claim_due`]`(now, batch)` inside `transactionSync`: it counts the
+//!    delivery of every task of the batch. Then `await ctx.storage.sync()`, once per batch,
+//!    before any handler runs: a handler that ends its invocation (`ctx.abort()`, an exceeded
+//!    CPU or memory limit) has used an attempt durably (G3). Call `onTaskFailed` for each task
+//!    in `dead`. Stop when nothing was claimed.
 //! 3. For each claimed task, in order: stop once the time budget or the task budget of the
-//!    run is spent (unstarted deliveries were never counted: nothing to undo). Otherwise
-//!    [`Scheduler::start`] it, which counts the delivery right before the handler runs and is
-//!    false when an earlier handler of the batch cancelled or replaced it (skip it); then run
-//!    `this[method](payload, { id, attempt: task.attempts, scheduledAt, firedAt })`, then
-//!    [`Scheduler::ack`] on success or [`Scheduler::fail`] (inside `transactionSync`) on a
-//!    throw, calling `onTaskFailed` when it returns a dead letter. A failed `ack` leaves the
-//!    delivery for redelivery. If the object got a new handle meanwhile, call
-//!    [`Scheduler::begin_alarm`] on it and claim again.
-//! 4. Always (in `finally`): [`Scheduler::end_alarm`] and apply its change. When work is left
-//!    the change arms the alarm at a time already past, so the platform runs the rest at once
-//!    in a fresh invocation.
+//!    run is spent. Otherwise [`Scheduler::start`] it: skip it when an earlier handler
+//!    cancelled or replaced it; run the definition it returns when it was written since the
+//!    claim or recurs (G4). Then [`Scheduler::ack`] on success or [`Scheduler::fail`] (inside
+//!    `transactionSync`) on a throw, calling `onTaskFailed` when it returns a dead letter. A
+//!    failed `ack` leaves the delivery for redelivery (and ends the run). If the object got a
+//!    new handle meanwhile, call [`Scheduler::resume_alarm`] on it and claim again.
+//! 4. Always (in `finally`): [`Scheduler::end_alarm`], which releases deliveries claimed and
+//!    never started (their count is taken back), and apply its change. When work is left the
+//!    change arms the alarm at a time already past, so the platform runs the rest at once in a
+//!    fresh invocation.
 //!
-//! A claim is durable-safe: claiming counts and removes nothing; starting a delivery only
-//! counts it (`attempts + 1`), so if the object dies during one handler, only that task loses
-//! an attempt. A task leaves the queue (or moves to its next occurrence) only when it is
-//! acknowledged, so a task whose object died mid-handler is still due and runs again, with
-//! `attempt` one higher. Delivery is at-least-once.
+//! A task leaves the queue (or moves to its next occurrence) only when its delivery's end is
+//! recorded. Until then its row is marked `claimed`: the next claim that finds such a task knows
+//! that an invocation ended during its batch. Which handler ended it is unknown, so that task
+//! is claimed alone; if it ends the invocation again, it was the culprit, and on its last
+//! attempt it goes to dead letters (so a poison task cannot stall the queue, even with more
+//! attempts than the platform's alarm retries). The other tasks of that batch keep their count:
+//! each may have run, its acknowledgement lost with the invocation, and `attempt` says so.
+//! Delivery is at-least-once.
 
 mod alarm;
 mod backoff;
@@ -53,7 +65,7 @@ mod task;
 pub use alarm::AlarmChange;
 pub use backoff::{backoff_delay_ms, RetryPolicy};
 pub use cron::CronSchedule;
-pub use queue::{Claim, ClaimedTask, Failure, Scheduler};
+pub use queue::{Claim, ClaimedTask, Definition, Failure, Outcome, Scheduler, Start};
 pub use recurrence::next_every;
 pub use task::{millis, DeadTask, ListAfter, ListQuery, RetryOptions, ScheduleRequest, Task, TaskKind, When};
 

@@ -1,14 +1,20 @@
 //! The queue itself: every read and write of `_dc_tasks` and `_dc_dead_tasks`.
 //!
 //! One statement per call on the hot paths: `schedule` is one INSERT (an upsert when the caller
-//! names the id), `claim_due` one SELECT for the whole batch, `start` one UPDATE (the delivery
-//! is counted only when its handler is about to run), `ack` one DELETE or UPDATE.
-//! `claim_due`, `fail` and `retry_failed` may write several statements: the facade runs them
-//! inside `transactionSync`. A delivery is named by `(id, attempt)`, so an `ack` or `fail` that
-//! arrives after its task was cancelled or replaced (even by the handler itself, rescheduling
-//! its own id) changes nothing.
+//! names the id) plus the alarm read, `claim_due` one SELECT and one UPDATE for the whole batch
+//! (the batch's deliveries are counted there, and the facade makes that durable before any
+//! handler runs), `ack` one DELETE or UPDATE. `claim_due`, `fail` and `retry_failed` may write
+//! several statements: the facade runs them inside `transactionSync`. A delivery is named by
+//! `(id, attempt)` and its row carries `claimed` until its end is recorded, so an `ack` or
+//! `fail` that arrives after its task was cancelled or replaced (even by the handler itself,
+//! rescheduling its own id) changes nothing.
+//!
+//! Memory holds only the deliveries of the current batch, and never decides anything on its
+//! own across a write it did not make: a delivery touched since its claim (replaced,
+//! cancelled, retried, possibly inside a transaction that then rolled back) is read again from
+//! SQLite before it starts.
 
-use super::alarm::{AlarmBook, AlarmChange};
+use super::alarm::{AlarmBook, AlarmChange, GUARD, STATE_COLUMNS};
 use super::backoff::{backoff_delay_ms, RetryPolicy};
 use super::cron::CronSchedule;
 use super::ids::IdGenerator;
@@ -30,8 +36,9 @@ AND every_ms IS excluded.every_ms AND cron IS excluded.cron AND timezone IS excl
 
 // The hot statements are built once: the same text each call also hits the platform's
 // prepared-statement cache.
-static INSERT: LazyLock<String> =
-    LazyLock::new(|| format!("INSERT INTO _dc_tasks ({TASK_COLUMNS}) VALUES ({PLACEHOLDERS})"));
+static INSERT: LazyLock<String> = LazyLock::new(|| {
+    format!("INSERT INTO _dc_tasks ({TASK_COLUMNS}) VALUES ({PLACEHOLDERS}) RETURNING {STATE_COLUMNS}")
+});
 static UPSERT: LazyLock<String> = LazyLock::new(|| {
     format!(
         "INSERT INTO _dc_tasks ({TASK_COLUMNS}) VALUES ({PLACEHOLDERS}) ON CONFLICT (id) DO UPDATE SET \
@@ -42,8 +49,10 @@ static UPSERT: LazyLock<String> = LazyLock::new(|| {
          anchor = CASE WHEN {SAME_SCHEDULE} THEN anchor ELSE excluded.anchor END, \
          attempts = CASE WHEN {SAME_SCHEDULE} THEN attempts ELSE 0 END, \
          last_error = CASE WHEN {SAME_SCHEDULE} THEN last_error ELSE NULL END, \
+         claimed = CASE WHEN {SAME_SCHEDULE} THEN claimed ELSE NULL END, \
+         retry_of = CASE WHEN {SAME_SCHEDULE} THEN retry_of ELSE NULL END, \
          kind = excluded.kind, every_ms = excluded.every_ms, cron = excluded.cron, timezone = excluded.timezone \
-         RETURNING due, scheduled_at, attempts, last_error"
+         RETURNING due, scheduled_at, attempts, last_error, {STATE_COLUMNS}"
     )
 });
 /// The common case, a one-shot task with a generated id and the default retry policy, binds
@@ -52,37 +61,62 @@ static UPSERT: LazyLock<String> = LazyLock::new(|| {
 /// 45 ms in a busier run), and S1 went from 1.6-1.9x raw to 1.0-1.3x (same-run comparisons).
 /// The retry columns are written as literals of [`RetryPolicy::default`]; the optional ones
 /// are left NULL. Indexed by [`one_shot_statement`].
-static INSERT_ONE_SHOT: LazyLock<[String; 2]> = LazyLock::new(|| {
+static INSERT_ONE_SHOT: LazyLock<[String; 2]> =
+    LazyLock::new(|| one_shot_statements(&format!(" VALUES (?1, ?2, ?3, '{{kind}}', ?4, ?4, 0, {{policy}}) RETURNING {STATE_COLUMNS}")));
+/// The same INSERT, guarded: it writes only while the alarm record holds `?5`, the armed time the
+/// scheduler last saw, so the decision can be made from that state without reading anything
+/// (see [`AlarmBook::guard`]). The hot path of `at`/`after` with a generated id.
+static INSERT_ONE_SHOT_GUARDED: LazyLock<[String; 2]> =
+    LazyLock::new(|| one_shot_statements(&format!(" SELECT ?1, ?2, ?3, '{{kind}}', ?4, ?4, 0, {{policy}} WHERE {GUARD}")));
+
+/// The narrow INSERT for both one-shot kinds, `tail` holding `{kind}` and `{policy}`.
+fn one_shot_statements(tail: &str) -> [String; 2] {
     let defaults = RetryPolicy::default();
+    let policy = format!(
+        "{}, {}, {}, {}",
+        defaults.attempts,
+        defaults.backoff_ms,
+        defaults.max_backoff_ms,
+        i64::from(defaults.jitter)
+    );
     [TaskKind::At, TaskKind::After].map(|kind| {
         format!(
             "INSERT INTO _dc_tasks (id, method, payload, kind, due, scheduled_at, attempts, max_attempts, \
-             backoff_ms, max_backoff_ms, jitter) VALUES (?1, ?2, ?3, '{}', ?4, ?4, 0, {}, {}, {}, {})",
-            kind.as_str(),
-            defaults.attempts,
-            defaults.backoff_ms,
-            defaults.max_backoff_ms,
-            i64::from(defaults.jitter),
+             backoff_ms, max_backoff_ms, jitter){}",
+            tail.replace("{kind}", kind.as_str()).replace("{policy}", &policy)
         )
     })
-});
-/// Selects the batch without counting anything: a delivery is counted by [`START`], right
-/// before its handler runs, so tasks of a batch whose object dies early lose no attempt.
-/// Only the columns a delivery needs to run and to be acknowledged as a one-shot (7 of 16:
-/// each value crosses from JS and is converted on its own); `fail`, the `ack` of a recurring
-/// task and a poison task read the whole row again ([`FULL_DELIVERY`]).
-const CLAIM: &str = "SELECT id, method, payload, kind, scheduled_at, attempts, max_attempts FROM _dc_tasks \
-WHERE due <= ?1 ORDER BY due, id LIMIT ?2";
-/// The whole row of the delivery `(id, attempts)`.
-static FULL_DELIVERY: LazyLock<String> =
-    LazyLock::new(|| format!("SELECT {TASK_COLUMNS} FROM _dc_tasks WHERE id = ?1 AND attempts = ?2"));
-/// Counts a delivery: `?2` is its attempt, so the row must still hold the attempts it was
-/// claimed with (a task cancelled or replaced since does not match).
-const START: &str = "UPDATE _dc_tasks SET attempts = ?2 WHERE id = ?1 AND attempts = ?2 - 1";
+}
 
-/// A claim: the due tasks to deliver now, in due order, each with the `attempts` its delivery
-/// will have (call [`Scheduler::start`] right before running it), and the tasks found delivered
-/// `attempts` times without ever finishing (moved to dead letters; call `onTaskFailed`).
+/// The due batch, with what tells a fresh task from one whose last delivery never ended.
+const SELECT_DUE: &str = "SELECT id, method, payload, kind, scheduled_at, attempts, max_attempts, claimed, retry_of \
+FROM _dc_tasks WHERE due <= ?1 ORDER BY due, id LIMIT ?2";
+/// Counts the delivery of every task of the batch [`SELECT_DUE`] returned, in the same
+/// transaction: the facade confirms it (`ctx.storage.sync()`) before any handler runs, so a
+/// handler that ends its invocation (`ctx.abort()`, an exceeded limit) has used an attempt.
+const CLAIM_BATCH: &str = "UPDATE _dc_tasks SET attempts = attempts + 1, claimed = ?3 WHERE id IN \
+(SELECT id FROM _dc_tasks WHERE due <= ?1 ORDER BY due, id LIMIT ?2)";
+/// Claims one task alone (after a batch that never ended, the likely culprit is run by itself).
+const CLAIM_ALONE: &str = "UPDATE _dc_tasks SET attempts = attempts + 1, claimed = 2 WHERE id = ?1 AND attempts = ?2";
+/// The other tasks of a batch that never ended: they keep their count (each may have run, its
+/// acknowledgement lost with the invocation) and are claimed normally again.
+const CLEAR_SHARED: &str = "UPDATE _dc_tasks SET claimed = NULL WHERE claimed = 1 AND id <> ?1";
+/// The whole row of the claimed delivery `(id, attempts)`, and the occurrence it retries.
+static FULL_DELIVERY: LazyLock<String> = LazyLock::new(|| {
+    format!("SELECT {TASK_COLUMNS}, retry_of FROM _dc_tasks WHERE id = ?1 AND attempts = ?2 AND claimed IS NOT NULL")
+});
+const ACK_ONE_SHOT: &str = "DELETE FROM _dc_tasks WHERE id = ?1 AND attempts = ?2 AND claimed IS NOT NULL";
+const RELEASE: &str =
+    "UPDATE _dc_tasks SET attempts = attempts - 1, claimed = NULL WHERE id = ?1 AND attempts = ?2 AND claimed IS NOT NULL";
+
+/// `claimed` of a task claimed together with others.
+const SHARED: i64 = 1;
+/// `claimed` of a task claimed alone: if its invocation ends, it is the one that ended it.
+const ALONE: i64 = 2;
+
+/// A claim: the due tasks to deliver now, in due order, each with the attempt its delivery
+/// has (already counted), and the tasks found delivered `attempts` times without ever
+/// finishing (moved to dead letters; call `onTaskFailed`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Claim {
     pub tasks: Vec<ClaimedTask>,
@@ -98,6 +132,28 @@ pub struct ClaimedTask {
     pub payload: Option<String>,
     pub scheduled_at: i64,
     pub attempts: u32,
+}
+
+/// What [`Scheduler::start`] decided for a claimed delivery.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Start {
+    /// Cancelled or replaced since the claim (or unknown to this handle): do not run it.
+    Skip,
+    /// Run it as claimed.
+    Run,
+    /// Run it with this definition, read again from SQLite (it changed since the claim, or it
+    /// recurs and its next occurrence is known now).
+    Fresh(Box<Definition>),
+}
+
+/// The definition a delivery runs with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Definition {
+    pub method: String,
+    pub payload: Option<String>,
+    pub scheduled_at: i64,
+    /// When the task is due next, for a recurring task; `None` for a one-shot.
+    pub next: Option<i64>,
 }
 
 /// What became of a failed delivery.
@@ -118,36 +174,64 @@ pub struct Outcome<T> {
     pub alarm: AlarmChange,
 }
 
-/// A delivery of the current batch. `attempt` is the delivery's attempt; SQLite holds one
-/// less until the delivery is started.
+/// A delivery of the current batch, counted in SQLite by its claim.
 #[derive(Debug)]
 struct Delivery {
     attempt: u32,
-    scheduled_at: i64,
-    recurring: bool,
+    /// A recurring task, or the retry of a recurring task's occurrence: its end needs the row.
+    needs_row: bool,
     started: bool,
+    /// Written since the claim (replaced, cancelled, retried): read it again before it starts.
+    stale: bool,
 }
 
-impl Delivery {
-    /// The `attempts` column of the task while this delivery is current.
-    fn stored_attempts(&self) -> u32 {
-        if self.started {
-            self.attempt
-        } else {
-            self.attempt.saturating_sub(1)
-        }
-    }
-}
-
-/// A delivery taken out of the batch to be acknowledged or failed (already counted).
+/// A delivery taken out of the batch to be acknowledged or failed.
 enum Taken {
     /// A one-shot: its row is not needed to end it.
     OneShot,
-    /// The whole row, read again.
-    Full(Box<StoredTask>),
+    /// The whole row, read again, and the occurrence it retries, if it is a retry.
+    Full(Box<StoredTask>, Option<i64>),
 }
 
-/// The per-object queue handle. Holds only caches: dropping it loses nothing.
+/// A row of [`SELECT_DUE`].
+struct DueRow {
+    id: String,
+    method: String,
+    payload: Option<String>,
+    recurring: bool,
+    scheduled_at: i64,
+    attempts: u32,
+    max_attempts: u32,
+    claimed: Option<i64>,
+    retry_of: Option<i64>,
+}
+
+impl DueRow {
+    fn decode(row: Vec<SqlValue>) -> Result<DueRow, Error> {
+        let Ok::<[SqlValue; 9], _>([id, method, payload, kind, scheduled_at, attempts, max_attempts, claimed, retry_of]) =
+            row.try_into()
+        else {
+            return Err(storage_error("a claimed row has unexpected columns"));
+        };
+        let kind = kind.as_str().and_then(TaskKind::parse).ok_or_else(|| storage_error("unknown task kind"))?;
+        Ok(DueRow {
+            id: into_text(id, "id")?,
+            method: into_text(method, "method")?,
+            payload: match payload {
+                SqlValue::Null => None,
+                other => Some(into_text(other, "payload")?),
+            },
+            recurring: kind.is_recurring(),
+            scheduled_at: scheduled_at.as_i64().ok_or_else(|| storage_error("column scheduled_at is not an integer"))?,
+            attempts: count(&attempts, "attempts")?,
+            max_attempts: count(&max_attempts, "max_attempts")?,
+            claimed: claimed.as_i64(),
+            retry_of: retry_of.as_i64(),
+        })
+    }
+}
+
+/// The per-object queue handle. Holds only the current batch: dropping it loses nothing.
 #[derive(Debug)]
 pub struct Scheduler {
     ids: IdGenerator,
@@ -169,30 +253,53 @@ impl Scheduler {
         Scheduler { ids: IdGenerator::new(seed), alarm: AlarmBook::default(), in_flight: SeededMap::with_hasher(hasher) }
     }
 
-    /// On each wake: `armed` is what `getAlarm()` returned. Re-arms when the queue and the
-    /// alarm disagree (after a restart, a lost alarm, or `deleteAll()`).
-    pub fn wake(&mut self, db: &dyn SqlBackend, armed: Option<i64>) -> Result<AlarmChange, Error> {
-        self.alarm.wake(armed);
+    /// On each wake: `armed` is what `getAlarm()` returned, `now_ms` the time. Re-arms when the
+    /// queue and the alarm disagree (after a restart, a lost alarm, or `deleteAll()`), except
+    /// for [`AlarmChange::Repair`].
+    pub fn wake(&mut self, db: &dyn SqlBackend, armed: Option<i64>, now_ms: i64) -> Result<AlarmChange, Error> {
         self.in_flight.clear();
+        self.alarm.wake(db, armed, now_ms)
+    }
+
+    /// What the native alarm must become now (after [`AlarmChange::Repair`]).
+    pub fn settle(&mut self, db: &dyn SqlBackend) -> Result<AlarmChange, Error> {
         self.alarm.settle(db)
     }
 
-    /// `alarm()` started: hold alarm changes back until [`Scheduler::end_alarm`].
-    pub fn begin_alarm(&mut self) {
-        self.alarm.begin_alarm();
+    /// A run of due tasks starts; `armed` is what `getAlarm()` returned at its start. Alarm
+    /// changes are held back until [`Scheduler::end_alarm`].
+    pub fn begin_alarm(&mut self, db: &dyn SqlBackend, armed: Option<i64>) -> Result<(), Error> {
         self.in_flight.clear();
+        self.alarm.begin_alarm(db, armed)
     }
 
-    /// `alarm()` is ending: the one alarm change of the whole run. Unacknowledged claims are
-    /// forgotten here (they stay due in SQLite and are delivered again). The earliest due time
-    /// is re-read from SQLite (one indexed SELECT per run), so a cache left wrong by a rolled-back
-    /// transaction cannot keep re-arming the alarm for a task that does not exist.
+    /// A new handle in the middle of a run: hold its alarm changes back too.
+    pub fn resume_alarm(&mut self) {
+        self.alarm.resume_alarm();
+    }
+
+    /// The run is ending: deliveries claimed and never started are released (their count is
+    /// taken back), then the one alarm change of the whole run.
     pub fn end_alarm(&mut self, db: &dyn SqlBackend) -> Result<AlarmChange, Error> {
         self.alarm.end_alarm();
-        self.alarm.forget();
+        let released = self.release_unstarted(db);
         self.in_flight.clear();
-        let change = self.alarm.settle(db);
-        self.forget_on_error(change)
+        released?;
+        self.alarm.settle(db)
+    }
+
+    /// Releases every delivery of the batch that was claimed and never started.
+    pub fn release_unstarted(&mut self, db: &dyn SqlBackend) -> Result<(), Error> {
+        let unstarted: Vec<(String, u32)> = self
+            .in_flight
+            .iter()
+            .filter(|(_, d)| !d.started)
+            .map(|(id, d)| (id.clone(), d.attempt))
+            .collect();
+        for (id, attempt) in unstarted {
+            self.release(db, &id, attempt)?;
+        }
+        Ok(())
     }
 
     /// The earliest due time in the queue, if any.
@@ -210,14 +317,16 @@ impl Scheduler {
         now_ms: i64,
     ) -> Result<Outcome<Task>, Error> {
         let new = NewTask::validate(request, now_ms)?;
-        let written = self.write_new(db, new);
-        let task = self.forget_on_error(written)?;
-        self.alarm.note_due(&task.id, task.due);
-        let alarm = self.settle(db)?;
+        let (task, written) = self.write_new(db, new)?;
+        let alarm = match written {
+            Written::Guarded => self.alarm.settle_inserted(db, task.due)?,
+            Written::Returned(armed, due) => self.alarm.settle_returned(db, &armed, &due)?,
+        };
         Ok(Outcome { value: task, alarm })
     }
 
-    fn write_new(&mut self, db: &dyn SqlBackend, new: NewTask) -> Result<Task, Error> {
+    /// Writes the task; returns it with what the write tells about the alarm.
+    fn write_new(&mut self, db: &dyn SqlBackend, new: NewTask) -> Result<(Task, Written), Error> {
         let (id, named) = match new.id {
             Some(id) => (id, true),
             None => (self.ids.next_id(), false),
@@ -237,55 +346,63 @@ impl Scheduler {
             last_error: None,
         };
         if !named {
-            if let Some(statement) = one_shot_statement(&task) {
-                let values = [
+            if let Some(kind) = one_shot_index(&task) {
+                let mut values = vec![
                     SqlValue::from(task.id.as_str()),
                     SqlValue::from(task.method.as_str()),
                     SqlValue::from(task.payload.as_deref()),
                     SqlValue::Integer(task.due),
                 ];
-                db.exec(statement, &values)?;
-                return Ok(task);
+                if let Some(armed) = self.alarm.guard() {
+                    values.push(SqlValue::from(armed));
+                    let guarded = INSERT_ONE_SHOT_GUARDED.get(kind).ok_or_else(|| storage_error("no statement"))?;
+                    if db.exec(guarded, &values)?.rows_written > 0 {
+                        return Ok((task, Written::Guarded));
+                    }
+                    // The record changed since it was seen: a transaction rolled back meanwhile.
+                    self.alarm.forget();
+                    values.truncate(4);
+                }
+                let statement = INSERT_ONE_SHOT.get(kind).ok_or_else(|| storage_error("no statement"))?;
+                let written = returned_state(db.exec(statement, &values)?)?;
+                return Ok((task, written));
             }
         }
         let values = task_values(&task, new.anchor);
         if !named {
             // A generated id is new by construction: a plain INSERT (a collision of 96 random
             // bits fails loudly instead of replacing a task).
-            db.exec(&INSERT, &values)?;
-            return Ok(task);
+            let written = returned_state(db.exec(&INSERT, &values)?)?;
+            return Ok((task, written));
         }
+        self.touch(&task.id);
         let result = db.exec(&UPSERT, &values)?;
-        match result.first_row() {
-            Some([due, scheduled_at, attempts, last_error]) => {
+        match result.rows.into_iter().next().as_deref() {
+            Some([due, scheduled_at, attempts, last_error, armed, earliest]) => {
                 task.due = due.as_i64().ok_or_else(|| storage_error("upsert returned no due time"))?;
                 task.scheduled_at = scheduled_at.as_i64().unwrap_or(task.due);
                 task.attempts = attempts.as_i64().and_then(|a| u32::try_from(a).ok()).unwrap_or(0);
                 task.last_error = last_error.as_str().map(str::to_owned);
+                Ok((task, Written::Returned(armed.clone(), earliest.clone())))
             }
-            _ => return Err(storage_error("upsert returned no row")),
+            _ => Err(storage_error("upsert returned no row")),
         }
-        // A claimed delivery of the replaced task must not run; one of an unchanged recurring
-        // task is still the same delivery.
-        let same_delivery = self.in_flight.get(&task.id).is_some_and(|claimed| {
-            claimed.stored_attempts() == task.attempts && claimed.scheduled_at == task.scheduled_at
-        });
-        if !same_delivery {
-            self.in_flight.remove(&task.id);
+    }
+
+    /// A write to the task `id`: a delivery of it in the current batch must be read again
+    /// before it starts (whether or not the write's transaction commits).
+    fn touch(&mut self, id: &str) {
+        if let Some(delivery) = self.in_flight.get_mut(id) {
+            delivery.stale = true;
         }
-        Ok(task)
     }
 
     /// Removes a task; `value` tells whether it existed.
     pub fn cancel(&mut self, db: &dyn SqlBackend, id: &str) -> Result<Outcome<bool>, Error> {
-        let deleted = db
-            .exec("DELETE FROM _dc_tasks WHERE id = ?1 RETURNING id", &[SqlValue::from(id)])
-            .map_err(Error::from);
-        let existed = !self.forget_on_error(deleted)?.rows.is_empty();
-        self.in_flight.remove(id);
-        self.alarm.note_removed(id);
-        let alarm = self.settle(db)?;
-        Ok(Outcome { value: existed, alarm })
+        self.touch(id);
+        let deleted = db.exec("DELETE FROM _dc_tasks WHERE id = ?1 RETURNING id", &[SqlValue::from(id)])?;
+        let alarm = self.alarm.settle(db)?;
+        Ok(Outcome { value: !deleted.rows.is_empty(), alarm })
     }
 
     pub fn get(&self, db: &dyn SqlBackend, id: &str) -> Result<Option<Task>, Error> {
@@ -332,20 +449,19 @@ impl Scheduler {
 
     /// Puts a dead letter back in the queue, due now with its attempts reset, and returns the
     /// task; `None` when there is no dead letter of that id. A one-shot takes its id back (it
-    /// replaces a live task of that id, as scheduling does). A recurring task whose id is
-    /// still live is only made due now: its current definition wins over the dead snapshot.
-    /// Several statements: run inside `transactionSync`.
+    /// replaces a live task of that id, as scheduling does). The failed occurrence of a
+    /// recurring task whose id is still a live recurring task runs again (its `scheduledAt` is the failed
+    /// occurrence's) before the live task's next occurrence, which keeps its due time: no
+    /// occurrence is lost. Several statements: run inside `transactionSync`.
     pub fn retry_failed(
         &mut self,
         db: &dyn SqlBackend,
         id: &str,
         now_ms: i64,
     ) -> Result<Option<Outcome<Task>>, Error> {
-        let retried = self.restore_dead(db, id, now_ms);
-        let Some(task) = self.forget_on_error(retried)? else { return Ok(None) };
-        self.in_flight.remove(&task.id);
-        self.alarm.note_due(&task.id, task.due);
-        let alarm = self.settle(db)?;
+        self.touch(id);
+        let Some(task) = self.restore_dead(db, id, now_ms)? else { return Ok(None) };
+        let alarm = self.alarm.settle(db)?;
         Ok(Some(Outcome { value: task, alarm }))
     }
 
@@ -359,9 +475,14 @@ impl Scheduler {
         let dead = decode_task(row)?;
         let mut restored = None;
         if dead.task.kind.is_recurring() {
+            // The live task keeps its occurrence in `scheduled_at`; the retried one rides on
+            // the same row until it ends, then the row is due at that occurrence again.
             let live = db.exec(
-                &format!("UPDATE _dc_tasks SET due = ?2 WHERE id = ?1 RETURNING {TASK_COLUMNS}"),
-                &[SqlValue::from(id), SqlValue::Integer(now_ms)],
+                &format!(
+                    "UPDATE _dc_tasks SET retry_of = ?3, due = ?2, attempts = 0, last_error = NULL, claimed = NULL \
+                     WHERE id = ?1 AND kind IN ('every', 'cron') RETURNING {TASK_COLUMNS}"
+                ),
+                &[SqlValue::from(id), SqlValue::Integer(now_ms), SqlValue::Integer(dead.task.scheduled_at)],
             )?;
             restored = live.first_row().map(decode_task).transpose()?.map(|stored| stored.task);
         }
@@ -380,94 +501,120 @@ impl Scheduler {
         Ok(Some(task))
     }
 
-    /// Selects up to `limit` tasks due at `now_ms`, in due order, to deliver now. Counts
-    /// nothing and removes nothing: [`Scheduler::start`] counts each delivery right before its
-    /// handler runs. Several statements when a task turns out to have been delivered `attempts`
-    /// times without finishing: run inside `transactionSync`.
+    /// Claims up to `limit` tasks due at `now_ms`, in due order, and counts their deliveries.
+    /// The facade must make the claim durable (`ctx.storage.sync()`) before it runs a handler.
+    ///
+    /// A task still marked claimed by an earlier delivery never ended (its invocation was
+    /// aborted, exceeded a limit, or was evicted). Then only one task is claimed: the first
+    /// such task, alone, so that if it ends the invocation again the next claim knows it is
+    /// the culprit; the others of its batch keep their count and are claimed normally later. A
+    /// task claimed alone whose deliveries reached its `retry.attempts` goes to dead letters.
+    /// Several statements: run inside `transactionSync`.
     pub fn claim_due(&mut self, db: &dyn SqlBackend, now_ms: i64, limit: u32) -> Result<Claim, Error> {
-        let claimed = self.claim(db, now_ms, limit);
-        self.forget_on_error(claimed)
-    }
-
-    fn claim(&mut self, db: &dyn SqlBackend, now_ms: i64, limit: u32) -> Result<Claim, Error> {
-        let result = db.exec(CLAIM, &[SqlValue::Integer(now_ms), SqlValue::Integer(i64::from(limit))])?;
-        if result.rows.is_empty() {
-            // A cached head that is due but not in SQLite was written by a rolled-back transaction.
-            self.alarm.nothing_due_at(now_ms);
+        let result = db.exec(SELECT_DUE, &[SqlValue::Integer(now_ms), SqlValue::Integer(i64::from(limit))])?;
+        let rows = result.rows.into_iter().map(DueRow::decode).collect::<Result<Vec<_>, _>>()?;
+        let mut claim = Claim::default();
+        if rows.iter().all(|row| row.claimed.is_none()) {
+            if rows.is_empty() {
+                return Ok(claim);
+            }
+            let mode = if rows.len() == 1 { ALONE } else { SHARED };
+            db.exec(
+                CLAIM_BATCH,
+                &[SqlValue::Integer(now_ms), SqlValue::Integer(i64::from(limit)), SqlValue::Integer(mode)],
+            )?;
+            claim.tasks.reserve(rows.len());
+            for row in rows {
+                claim.tasks.push(self.deliver(row));
+            }
+            return Ok(claim);
         }
-        let mut claim = Claim { tasks: Vec::with_capacity(result.rows.len()), dead: Vec::new() };
-        for row in result.rows {
-            let Ok::<[SqlValue; 7], _>([id, method, payload, kind, scheduled_at, attempts, max_attempts]) = row.try_into()
-            else {
-                return Err(storage_error("a claimed row has unexpected columns"));
-            };
-            let id = into_text(id, "id")?;
-            let deliveries = count(&attempts, "attempts")?;
-            if deliveries >= count(&max_attempts, "max_attempts")? {
+        for row in rows {
+            let Some(claimed) = row.claimed else { continue };
+            if claimed == ALONE && row.attempts >= row.max_attempts {
                 let error = format!(
-                    "delivered {deliveries} times without finishing: the object stopped during the handler \
-                     (eviction, crash, deploy or an exceeded limit)"
+                    "delivered {} times without finishing: the invocation ended during the handler \
+                     (ctx.abort(), an exceeded CPU or memory limit, eviction, crash or deploy)",
+                    row.attempts
                 );
-                let full = db.exec(&FULL_DELIVERY, &[SqlValue::from(id.as_str()), attempts])?;
-                let stored = full
-                    .first_row()
-                    .map(decode_task)
-                    .transpose()?
-                    .ok_or_else(|| storage_error("a claimed task vanished"))?;
-                claim.dead.push(self.bury(db, &stored, deliveries, &error, now_ms)?);
+                let full = db.exec(&FULL_DELIVERY, &[SqlValue::from(row.id.as_str()), SqlValue::from(i64::from(row.attempts))])?;
+                let (stored, retry_of) = decode_delivery(full.first_row())?.ok_or_else(|| storage_error("a claimed task vanished"))?;
+                claim.dead.push(self.bury(db, &stored, retry_of, row.attempts, &error, now_ms)?);
                 continue;
             }
-            let kind = kind.as_str().and_then(TaskKind::parse).ok_or_else(|| storage_error("unknown task kind"))?;
-            let scheduled_at =
-                scheduled_at.as_i64().ok_or_else(|| storage_error("column scheduled_at is not an integer"))?;
-            let attempt = deliveries.saturating_add(1);
-            self.in_flight.insert(
-                id.clone(),
-                Delivery { attempt, scheduled_at, recurring: kind.is_recurring(), started: false },
-            );
-            claim.tasks.push(ClaimedTask {
-                id,
-                method: into_text(method, "method")?,
-                payload: match payload {
-                    SqlValue::Null => None,
-                    other => Some(into_text(other, "payload")?),
-                },
-                scheduled_at,
-                attempts: attempt,
-            });
+            let key = [SqlValue::from(row.id.as_str()), SqlValue::from(i64::from(row.attempts))];
+            db.exec(CLAIM_ALONE, &key)?;
+            db.exec(CLEAR_SHARED, &key[..1])?;
+            claim.tasks.push(self.deliver(row));
+            break;
         }
         Ok(claim)
     }
 
-    /// The handler of the claimed delivery `(id, attempt)` is about to run: counts the delivery
-    /// (the task's `attempts` becomes `attempt`). False when it must not run: cancelled or
-    /// replaced since the claim, or not claimed by this handle (after a new handle, claim again).
-    pub fn start(&mut self, db: &dyn SqlBackend, id: &str, attempt: u32) -> Result<bool, Error> {
-        let Some(delivery) = self.in_flight.get_mut(id) else { return Ok(false) };
-        if delivery.attempt != attempt {
-            return Ok(false);
+    /// Records the claimed delivery of `row` (already counted in SQLite) and hands it out.
+    fn deliver(&mut self, row: DueRow) -> ClaimedTask {
+        let attempt = row.attempts.saturating_add(1);
+        self.in_flight.insert(
+            row.id.clone(),
+            Delivery { attempt, needs_row: row.recurring || row.retry_of.is_some(), started: false, stale: false },
+        );
+        ClaimedTask {
+            id: row.id,
+            method: row.method,
+            payload: row.payload,
+            scheduled_at: row.retry_of.unwrap_or(row.scheduled_at),
+            attempts: attempt,
         }
-        if delivery.started {
-            return Ok(true);
-        }
-        let result = db.exec(START, &[SqlValue::from(id), SqlValue::Integer(i64::from(attempt))])?;
-        if result.rows_written == 0 {
-            self.in_flight.remove(id);
-            return Ok(false);
-        }
-        delivery.started = true;
-        Ok(true)
     }
 
-    /// Whether the delivery `(id, attempt)` of the current batch should still run: false once
-    /// its task was cancelled or replaced by an earlier handler.
+    /// The handler of the claimed delivery `(id, attempt)` is about to run. Its count is
+    /// already durable; this decides whether and with which definition it runs: skipped when
+    /// cancelled or replaced since the claim (or not claimed by this handle: after a new
+    /// handle, claim again), read again when written since the claim or when it recurs (its
+    /// next occurrence is computed at `now_ms`).
+    pub fn start(&mut self, db: &dyn SqlBackend, id: &str, attempt: u32, now_ms: i64) -> Result<Start, Error> {
+        let Some(delivery) = self.in_flight.get_mut(id) else { return Ok(Start::Skip) };
+        if delivery.attempt != attempt {
+            return Ok(Start::Skip);
+        }
+        if delivery.started {
+            return Ok(Start::Run);
+        }
+        if !delivery.stale && !delivery.needs_row {
+            delivery.started = true;
+            return Ok(Start::Run);
+        }
+        let full = db.exec(&FULL_DELIVERY, &[SqlValue::from(id), SqlValue::Integer(i64::from(attempt))])?;
+        let Some((stored, retry_of)) = decode_delivery(full.first_row())? else {
+            self.in_flight.remove(id);
+            return Ok(Start::Skip);
+        };
+        let task = &stored.task;
+        let next = match retry_of {
+            Some(_) => Some(task.scheduled_at),
+            None => recurrence(&stored)?.and_then(|r| r.next_after(now_ms.max(task.scheduled_at))),
+        };
+        if let Some(delivery) = self.in_flight.get_mut(id) {
+            delivery.started = true;
+            delivery.needs_row = task.kind.is_recurring() || retry_of.is_some();
+        }
+        Ok(Start::Fresh(Box::new(Definition {
+            method: task.method.clone(),
+            payload: task.payload.clone(),
+            scheduled_at: retry_of.unwrap_or(task.scheduled_at),
+            next,
+        })))
+    }
+
+    /// Whether the delivery `(id, attempt)` of the current batch is still claimed by this handle.
     pub fn is_current(&self, id: &str, attempt: u32) -> bool {
         self.in_flight.get(id).is_some_and(|claimed| claimed.attempt == attempt)
     }
 
     /// The handler of `(id, attempt)` succeeded: a one-shot is removed, a recurring task moves
-    /// to its first occurrence after `now_ms` (missed ones coalesced). `value` is false when
-    /// the delivery was no longer current (nothing changed).
+    /// to its first occurrence after `now_ms` (missed ones coalesced), a retried occurrence
+    /// gives the row back to the live occurrence. `value` is false when the delivery was no
+    /// longer current (nothing changed).
     pub fn ack(
         &mut self,
         db: &dyn SqlBackend,
@@ -475,44 +622,23 @@ impl Scheduler {
         attempt: u32,
         now_ms: i64,
     ) -> Result<Outcome<bool>, Error> {
-        let acked = self.ack_delivery(db, id, attempt, now_ms);
-        let value = self.forget_on_error(acked)?;
-        let alarm = self.settle(db)?;
+        let value = match self.take_delivery(db, id, attempt, false)? {
+            None => false,
+            Some(Taken::Full(delivery, retry_of)) => self.end_occurrence(db, &delivery, retry_of, now_ms)?,
+            Some(Taken::OneShot) => {
+                let key = [SqlValue::from(id), SqlValue::Integer(i64::from(attempt))];
+                db.exec(ACK_ONE_SHOT, &key)?.rows_written > 0
+            }
+        };
+        let alarm = self.alarm.settle(db)?;
         Ok(Outcome { value, alarm })
     }
 
-    fn ack_delivery(
-        &mut self,
-        db: &dyn SqlBackend,
-        id: &str,
-        attempt: u32,
-        now_ms: i64,
-    ) -> Result<bool, Error> {
-        match self.take_delivery(db, id, attempt, false)? {
-            None => Ok(false),
-            Some(Taken::Full(delivery)) => self.advance_or_remove(db, &delivery, now_ms),
-            Some(Taken::OneShot) => {
-                let key = [SqlValue::from(id), SqlValue::Integer(i64::from(attempt))];
-                let removed = db.exec("DELETE FROM _dc_tasks WHERE id = ?1 AND attempts = ?2", &key)?;
-                self.alarm.note_removed(id);
-                Ok(removed.rows_written > 0)
-            }
-        }
-    }
-
-    /// A delivery claimed but not run: it was never attempted. Not started, nothing was counted;
-    /// started, its count is taken back. It stays due. (The facade needs it no longer: it
-    /// simply does not start what it will not run.)
+    /// A delivery claimed but not run: it was never attempted, so its count is taken back and
+    /// it stays due. False when it was not claimed (or no longer is).
     pub fn release(&mut self, db: &dyn SqlBackend, id: &str, attempt: u32) -> Result<bool, Error> {
-        if let Some(claimed) = self.in_flight.remove(id) {
-            if claimed.attempt == attempt && !claimed.started {
-                return Ok(true);
-            }
-        }
-        let result = db.exec(
-            "UPDATE _dc_tasks SET attempts = attempts - 1 WHERE id = ?1 AND attempts = ?2",
-            &[SqlValue::from(id), SqlValue::Integer(i64::from(attempt))],
-        )?;
+        self.in_flight.remove(id);
+        let result = db.exec(RELEASE, &[SqlValue::from(id), SqlValue::Integer(i64::from(attempt))])?;
         Ok(result.rows_written > 0)
     }
 
@@ -528,9 +654,8 @@ impl Scheduler {
         now_ms: i64,
         random: f64,
     ) -> Result<Failure, Error> {
-        let failed = self.fail_delivery(db, id, attempt, error, now_ms, random);
-        let (retry_at, dead) = self.forget_on_error(failed)?;
-        let alarm = self.settle(db)?;
+        let (retry_at, dead) = self.fail_delivery(db, id, attempt, error, now_ms, random)?;
+        let alarm = self.alarm.settle(db)?;
         Ok(Failure { retry_at, dead, alarm })
     }
 
@@ -543,14 +668,16 @@ impl Scheduler {
         now_ms: i64,
         random: f64,
     ) -> Result<(Option<i64>, Option<DeadTask>), Error> {
-        let Some(Taken::Full(delivery)) = self.take_delivery(db, id, attempt, true)? else { return Ok((None, None)) };
+        let Some(Taken::Full(delivery, retry_of)) = self.take_delivery(db, id, attempt, true)? else {
+            return Ok((None, None));
+        };
         if attempt >= delivery.task.retry.attempts {
-            return Ok((None, Some(self.bury(db, &delivery, attempt, error, now_ms)?)));
+            return Ok((None, Some(self.bury(db, &delivery, retry_of, attempt, error, now_ms)?)));
         }
         let delay = backoff_delay_ms(attempt, &delivery.task.retry, random);
         let retry_at = now_ms.saturating_add(delay);
         db.exec(
-            "UPDATE _dc_tasks SET due = ?3, last_error = ?4 WHERE id = ?1 AND attempts = ?2",
+            "UPDATE _dc_tasks SET due = ?3, last_error = ?4, claimed = NULL WHERE id = ?1 AND attempts = ?2",
             &[
                 SqlValue::from(id),
                 SqlValue::Integer(i64::from(attempt)),
@@ -558,14 +685,12 @@ impl Scheduler {
                 SqlValue::from(error),
             ],
         )?;
-        self.alarm.note_due(id, retry_at);
         Ok((Some(retry_at), None))
     }
 
     /// The claimed delivery `(id, attempt)`: a one-shot of this batch is ended from memory
     /// (unless `full`), anything else, or a delivery unknown to this handle (rebuilt mid-batch),
-    /// is read again from SQLite; `None` when the task is gone or was replaced since. A delivery
-    /// acknowledged or failed without [`Scheduler::start`] is counted now: it was delivered.
+    /// is read again from SQLite; `None` when the task is gone or was replaced since.
     fn take_delivery(
         &mut self,
         db: &dyn SqlBackend,
@@ -574,33 +699,27 @@ impl Scheduler {
         full: bool,
     ) -> Result<Option<Taken>, Error> {
         if let Some(claimed) = self.in_flight.remove(id) {
-            if claimed.attempt == attempt {
-                if !claimed.started {
-                    let counted = db.exec(START, &[SqlValue::from(id), SqlValue::Integer(i64::from(attempt))])?;
-                    if counted.rows_written == 0 {
-                        return Ok(None);
-                    }
-                }
-                if !full && !claimed.recurring {
-                    return Ok(Some(Taken::OneShot));
-                }
+            if claimed.attempt == attempt && !full && !claimed.needs_row {
+                return Ok(Some(Taken::OneShot));
             }
         }
         let result = db.exec(&FULL_DELIVERY, &[SqlValue::from(id), SqlValue::Integer(i64::from(attempt))])?;
-        Ok(result.first_row().map(decode_task).transpose()?.map(|stored| Taken::Full(Box::new(stored))))
+        Ok(decode_delivery(result.first_row())?.map(|(stored, retry_of)| Taken::Full(Box::new(stored), retry_of)))
     }
 
-    /// Writes the dead letter of `delivery` (after `deliveries` attempts), then retires its
-    /// occurrence.
+    /// Writes the dead letter of `delivery` (after `deliveries` attempts; of the occurrence
+    /// `retry_of` when it was a retry), then ends its occurrence.
     fn bury(
         &mut self,
         db: &dyn SqlBackend,
         delivery: &StoredTask,
+        retry_of: Option<i64>,
         deliveries: u32,
         error: &str,
         now_ms: i64,
     ) -> Result<DeadTask, Error> {
-        let dead = Task { attempts: deliveries, ..delivery.task.clone() };
+        let scheduled_at = retry_of.unwrap_or(delivery.task.scheduled_at);
+        let dead = Task { attempts: deliveries, scheduled_at, ..delivery.task.clone() };
         let mut values = task_values(&dead, delivery.anchor);
         values.push(SqlValue::from(error));
         values.push(SqlValue::Integer(now_ms));
@@ -608,64 +727,80 @@ impl Scheduler {
             &format!("INSERT OR REPLACE INTO _dc_dead_tasks ({TASK_COLUMNS}, error, failed_at) VALUES ({PLACEHOLDERS}, ?17, ?18)"),
             &values,
         )?;
-        self.advance_or_remove(db, delivery, now_ms)?;
+        self.end_occurrence(db, delivery, retry_of, now_ms)?;
         Ok(DeadTask { task: dead, error: error.to_owned(), failed_at: now_ms })
     }
 
-    /// Ends the current occurrence of `delivery`: the next one of a recurring task, or
-    /// removal. Returns whether the delivery was still current.
-    fn advance_or_remove(
+    /// Ends the current occurrence of `delivery`: a retried occurrence gives the row back to the
+    /// live one, a recurring task moves to its next occurrence, a one-shot is removed. Returns
+    /// whether the delivery was still current.
+    fn end_occurrence(
         &mut self,
         db: &dyn SqlBackend,
         delivery: &StoredTask,
+        retry_of: Option<i64>,
         now_ms: i64,
     ) -> Result<bool, Error> {
         let task = &delivery.task;
         let key = [SqlValue::from(task.id.as_str()), SqlValue::Integer(i64::from(task.attempts))];
+        if retry_of.is_some() {
+            let restored = db.exec(
+                "UPDATE _dc_tasks SET due = scheduled_at, retry_of = NULL, attempts = 0, last_error = NULL, claimed = NULL \
+                 WHERE id = ?1 AND attempts = ?2",
+                &key,
+            )?;
+            return Ok(restored.rows_written > 0);
+        }
         let after = now_ms.max(task.scheduled_at);
         let next = recurrence(delivery)?.and_then(|r| r.next_after(after));
         let result: QueryResult = match next {
             Some(next) => {
                 let [id, attempts] = key;
-                let moved = db.exec(
-                    "UPDATE _dc_tasks SET due = ?3, scheduled_at = ?3, attempts = 0, last_error = NULL \
+                db.exec(
+                    "UPDATE _dc_tasks SET due = ?3, scheduled_at = ?3, attempts = 0, last_error = NULL, claimed = NULL \
                      WHERE id = ?1 AND attempts = ?2",
                     &[id, attempts, SqlValue::Integer(next)],
-                )?;
-                self.alarm.note_due(&task.id, next);
-                moved
+                )?
             }
-            None => {
-                let removed = db.exec("DELETE FROM _dc_tasks WHERE id = ?1 AND attempts = ?2", &key)?;
-                self.alarm.note_removed(&task.id);
-                removed
-            }
+            None => db.exec("DELETE FROM _dc_tasks WHERE id = ?1 AND attempts = ?2", &key)?,
         };
         Ok(result.rows_written > 0)
     }
+}
 
-    fn settle(&mut self, db: &dyn SqlBackend) -> Result<AlarmChange, Error> {
-        let change = self.alarm.settle(db);
-        self.forget_on_error(change)
-    }
+/// What a write of a new task tells about the alarm.
+enum Written {
+    /// A guarded INSERT wrote: the state last seen still holds.
+    Guarded,
+    /// The write returned [`STATE_COLUMNS`]: the armed time on record and the earliest due time.
+    Returned(SqlValue, SqlValue),
+}
 
-    fn forget_on_error<T>(&mut self, result: Result<T, Error>) -> Result<T, Error> {
-        if result.is_err() {
-            self.alarm.forget();
-        }
-        result
+/// The [`STATE_COLUMNS`] a write returned.
+fn returned_state(result: QueryResult) -> Result<Written, Error> {
+    match result.rows.into_iter().next().as_deref() {
+        Some([armed, due]) => Ok(Written::Returned(armed.clone(), due.clone())),
+        _ => Err(storage_error("a write returned no alarm state")),
     }
 }
 
-/// The narrow INSERT of a new `task`, when it is a one-shot with the default retry policy.
-fn one_shot_statement(task: &Task) -> Option<&'static str> {
+/// A row of [`FULL_DELIVERY`], if there is one.
+fn decode_delivery(row: Option<&[SqlValue]>) -> Result<Option<(StoredTask, Option<i64>)>, Error> {
+    let Some(row) = row else { return Ok(None) };
+    let stored = decode_task(row)?;
+    let retry_of = row.get(16).and_then(SqlValue::as_i64);
+    Ok(Some((stored, retry_of)))
+}
+
+/// Which narrow INSERT writes a new `task` (0: `at`, 1: `after`), when it is a one-shot with the
+/// default retry policy.
+fn one_shot_index(task: &Task) -> Option<usize> {
     if task.retry != RetryPolicy::default() || task.scheduled_at != task.due {
         return None;
     }
-    let [at, after] = &*INSERT_ONE_SHOT;
     match task.kind {
-        TaskKind::At => Some(at),
-        TaskKind::After => Some(after),
+        TaskKind::At => Some(0),
+        TaskKind::After => Some(1),
         TaskKind::Every | TaskKind::Cron => None,
     }
 }

@@ -32,9 +32,6 @@ extern "C" {
     #[wasm_bindgen(method, catch)]
     fn raw(this: &SqlCursor) -> Result<RawCursor, JsValue>;
 
-    #[wasm_bindgen(method, getter, js_name = columnNames)]
-    fn column_names(this: &SqlCursor) -> Array;
-
     #[wasm_bindgen(method, getter, js_name = rowsWritten)]
     fn rows_written(this: &SqlCursor) -> f64;
 
@@ -112,11 +109,8 @@ impl SqlBackend for JsSqlBackend {
             .iter()
             .map(|row| Array::from(&row).iter().map(|v| sql_value_from_js(&v)).collect())
             .collect();
-        let columns = if rows.is_empty() {
-            Vec::new()
-        } else {
-            cursor.column_names().iter().filter_map(|c| c.as_string()).collect()
-        };
-        Ok(QueryResult { columns, rows, rows_written: cursor.rows_written() as u64 })
+        // No caller of the core reads column names (rows are positional), and reading them is a
+        // crossing plus a string conversion per column on every statement that returns rows.
+        Ok(QueryResult { columns: Vec::new(), rows, rows_written: cursor.rows_written() as u64 })
     }
 }

@@ -2,14 +2,15 @@
 //! [`crate::scheduler::Scheduler`], convert back.
 //!
 //! Alarm changes cross as one number (see [`alarm_code`]): `NaN` = leave the alarm alone,
-//! `Infinity` = `deleteAlarm()`, any finite number = `setAlarm(thatTime)`. Scheduling is the
+//! `Infinity` = `deleteAlarm()`, `-Infinity` = repair later (see [`AlarmChange::Repair`]), any
+//! finite number = `setAlarm(thatTime)`. Scheduling is the
 //! hot path (thousands of calls in a loop), so it takes flat arguments and returns a flat array;
 //! the rarer calls return serde-converted objects whose `payload` is still JSON text.
 
 use super::engine::Engine;
 use super::interop::{argument_error, error_to_js};
 use crate::error::Error;
-use crate::scheduler::{millis, AlarmChange, ListAfter, ListQuery, RetryOptions, ScheduleRequest, When};
+use crate::scheduler::{millis, AlarmChange, ListAfter, ListQuery, RetryOptions, ScheduleRequest, Start, When};
 use js_sys::Array;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -23,6 +24,7 @@ fn alarm_code(change: AlarmChange) -> f64 {
         AlarmChange::Unchanged => f64::NAN,
         AlarmChange::Delete => f64::INFINITY,
         AlarmChange::Set { time } => time as f64,
+        AlarmChange::Repair => f64::NEG_INFINITY,
     }
 }
 
@@ -43,11 +45,18 @@ pub(crate) fn random_seed() -> u64 {
 
 #[wasm_bindgen]
 impl Engine {
-    /// On each wake, with what `getAlarm()` returned. Returns the alarm code.
+    /// On each wake, with what `getAlarm()` returned and the time. Returns the alarm code.
     #[wasm_bindgen(js_name = schedulerWake)]
-    pub fn scheduler_wake(&mut self, armed: Option<f64>) -> Result<f64, JsValue> {
+    pub fn scheduler_wake(&mut self, armed: Option<f64>, now: f64) -> Result<f64, JsValue> {
         let armed = armed.map(|t| t as i64);
-        self.scheduler.wake(&self.db, armed).map(alarm_code).map_err(|e| error_to_js(&e))
+        let now = now_ms(now)?;
+        self.scheduler.wake(&self.db, armed, now).map(alarm_code).map_err(|e| error_to_js(&e))
+    }
+
+    /// What the alarm must become now. Returns the alarm code.
+    #[wasm_bindgen(js_name = schedulerSettle)]
+    pub fn scheduler_settle(&mut self) -> Result<f64, JsValue> {
+        self.scheduler.settle(&self.db).map(alarm_code).map_err(|e| error_to_js(&e))
     }
 
     /// Schedules one task. `kind` is `at` | `after` | `every` | `cron`; `when` is the time,
@@ -142,9 +151,16 @@ impl Engine {
         })
     }
 
+    /// A run starts; `armed` is what `getAlarm()` returned at its start.
     #[wasm_bindgen(js_name = schedulerBeginAlarm)]
-    pub fn scheduler_begin_alarm(&mut self) {
-        self.scheduler.begin_alarm();
+    pub fn scheduler_begin_alarm(&mut self, armed: Option<f64>) -> Result<(), JsValue> {
+        self.scheduler.begin_alarm(&self.db, armed.map(|t| t as i64)).map_err(|e| error_to_js(&e))
+    }
+
+    /// A new handle in the middle of a run.
+    #[wasm_bindgen(js_name = schedulerResumeAlarm)]
+    pub fn scheduler_resume_alarm(&mut self) {
+        self.scheduler.resume_alarm();
     }
 
     /// One flat array, since a claim is on the hot path of `alarm()`: element 0 is the dead
@@ -171,11 +187,23 @@ impl Engine {
         Ok(out)
     }
 
-    /// Counts the delivery right before its handler runs; false: skip it (cancelled or
-    /// replaced since the claim, or claimed by another handle).
+    /// Right before a claimed delivery's handler runs: `false` = skip it (cancelled or replaced
+    /// since the claim, or claimed by another handle), `true` = run it as claimed, or
+    /// `[method, payload, scheduledAt, next]` = run this definition (read again).
     #[wasm_bindgen(js_name = schedulerStart)]
-    pub fn scheduler_start(&mut self, id: &str, attempt: u32) -> Result<bool, JsValue> {
-        self.scheduler.start(&self.db, id, attempt).map_err(|e| error_to_js(&e))
+    pub fn scheduler_start(&mut self, id: &str, attempt: u32, now: f64) -> Result<JsValue, JsValue> {
+        let now = now_ms(now)?;
+        Ok(match self.scheduler.start(&self.db, id, attempt, now).map_err(|e| error_to_js(&e))? {
+            Start::Skip => JsValue::FALSE,
+            Start::Run => JsValue::TRUE,
+            Start::Fresh(definition) => Array::of4(
+                &JsValue::from_str(&definition.method),
+                &definition.payload.as_deref().map_or(JsValue::UNDEFINED, JsValue::from_str),
+                &JsValue::from_f64(definition.scheduled_at as f64),
+                &definition.next.map_or(JsValue::UNDEFINED, |t| JsValue::from_f64(t as f64)),
+            )
+            .into(),
+        })
     }
 
     #[wasm_bindgen(js_name = schedulerIsCurrent)]
@@ -205,9 +233,10 @@ impl Engine {
         Ok(Array::of3(&retry_at, &dead, &JsValue::from_f64(alarm_code(failure.alarm))))
     }
 
-    #[wasm_bindgen(js_name = schedulerRelease)]
-    pub fn scheduler_release(&mut self, id: &str, attempt: u32) -> Result<bool, JsValue> {
-        self.scheduler.release(&self.db, id, attempt).map_err(|e| error_to_js(&e))
+    /// Releases the deliveries of the batch that never started (their count is taken back).
+    #[wasm_bindgen(js_name = schedulerReleaseUnstarted)]
+    pub fn scheduler_release_unstarted(&mut self) -> Result<(), JsValue> {
+        self.scheduler.release_unstarted(&self.db).map_err(|e| error_to_js(&e))
     }
 
     /// Returns the alarm code of the whole run.

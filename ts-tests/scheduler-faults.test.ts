@@ -1,0 +1,292 @@
+// The scheduler under faults: one test per defect of issue 11, each of which failed on the
+// build before its fix. The model-based test is in scheduler-model.test.ts.
+import { env } from "cloudflare:workers";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { DurableCoreError } from "durable-core";
+import { alarmWriteCount, runDueTasks } from "durable-core/testing";
+import { describe, expect, it } from "vitest";
+
+const HOUR = 3_600_000;
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(DurableCoreError);
+    return (error as DurableCoreError).code;
+  }
+  return undefined;
+}
+
+async function settle<T>(promise: Promise<T>): Promise<T | "aborted"> {
+  try {
+    return await promise;
+  } catch {
+    return "aborted";
+  }
+}
+
+async function waitFor(check: () => Promise<boolean>, tries = 250): Promise<void> {
+  for (let i = 0; i < tries && !(await check()); i++) await new Promise((r) => setTimeout(r, 20));
+}
+
+describe("defect 1: a handler that ends its invocation", () => {
+  it("is redelivered with a higher attempt, and the tasks behind it run", async () => {
+    const name = "dies-once";
+    await runInDurableObject(env.TASKS.getByName(name), (o) => {
+      const now = Date.now();
+      o.scheduler.at(now - 3000, "dies", { upTo: 1 }, { id: "dies" });
+      o.scheduler.at(now - 2000, "record", {}, { id: "behind-1" });
+      o.scheduler.at(now - 1000, "record", {}, { id: "behind-2" });
+    });
+    for (let i = 0; i < 8; i++) {
+      // A stub of an aborted object stays broken: a fresh one each time.
+      await settle(runDurableObjectAlarm(env.TASKS.getByName(name)));
+      await settle(runDueTasks(env.TASKS.getByName(name)));
+    }
+    const stub = env.TASKS.getByName(name);
+    const runs = await stub.runs();
+    expect(runs.find((r) => r.id === "dies")?.attempt).toBe(2);
+    expect(runs.map((r) => r.id).sort()).toEqual(["behind-1", "behind-2", "dies"]);
+    expect(await stub.count("_dc_tasks")).toBe(0);
+  });
+
+  it("reaches dead letters after its attempts when it always does, and cannot stall the queue", async () => {
+    const name = "dies-always";
+    await runInDurableObject(env.TASKS.getByName(name), (o) => {
+      const now = Date.now();
+      // More attempts than the platform's alarm retries (6): only counting each one durably ends it.
+      o.scheduler.at(now - 3000, "dies", { upTo: 99 }, { id: "poison", retry: { attempts: 8 } });
+      o.scheduler.at(now - 2000, "record", {}, { id: "behind-1" });
+      o.scheduler.at(now - 1000, "record", {}, { id: "behind-2" });
+    });
+    for (let i = 0; i < 12; i++) await settle(runDueTasks(env.TASKS.getByName(name)));
+    const stub = env.TASKS.getByName(name);
+    expect((await stub.deadLog()).map((d) => d.id)).toEqual(["poison"]);
+    expect((await stub.runs()).map((r) => r.id).sort()).toEqual(["behind-1", "behind-2"]);
+    const failed = await runInDurableObject(stub, (o) => o.scheduler.failed());
+    expect(failed.map((f) => [f.id, f.attempts])).toEqual([["poison", 8]]);
+    expect(await stub.count("_dc_tasks")).toBe(0);
+  });
+});
+
+describe("defect 2: a schedule rolled back with its transaction", () => {
+  for (const kind of ["sql", "store", "raw"] as const) {
+    it(`leaves the next task its alarm (${kind} transaction)`, async () => {
+      const stub = env.TASKS.getByName(`rollback-${kind}`);
+      const later = await runInDurableObject(stub, (o) => {
+        o.scheduleInRollback(kind, Date.now() + HOUR, "phantom");
+        expect(o.scheduler.get("phantom")).toBeUndefined();
+        return o.scheduler.at(Date.now() + 2 * HOUR, "record", {}, { id: "later" }).due;
+      });
+      expect(await stub.alarmTime()).toBe(later);
+      // The same with generated ids (the guarded hot INSERT).
+      const sooner = await runInDurableObject(stub, (o) => {
+        o.scheduleInRollback(kind, Date.now() + HOUR / 2, "phantom-2");
+        return o.scheduler.at(Date.now() + HOUR, "record", {}).due;
+      });
+      expect(await stub.alarmTime()).toBe(sooner);
+    });
+  }
+
+  it("a rolled-back earlier task leaves the armed alarm right after a cancel", async () => {
+    const stub = env.TASKS.getByName("rollback-cancel");
+    const later = await runInDurableObject(stub, (o) => {
+      const first = o.scheduler.at(Date.now() + HOUR, "record", {}, { id: "first" });
+      const later = o.scheduler.at(Date.now() + 3 * HOUR, "record", {}, { id: "later" });
+      o.scheduleInRollback("sql", Date.now() + 2 * HOUR, "phantom");
+      expect(o.scheduler.cancel(first.id)).toBe(true);
+      return later.due;
+    });
+    expect(await stub.alarmTime()).toBe(later);
+  });
+});
+
+describe("defect 3: replacing a claimed task that has not started", () => {
+  it("runs the new definition, once, and keeps it until its own run", async () => {
+    const stub = env.TASKS.getByName("replace-claimed");
+    const now = Date.now();
+    await runInDurableObject(stub, (o) => {
+      // One due time: A and B are claimed in the same batch, A first (ties run by id).
+      o.scheduler.at(now + HOUR, "reRegister", { id: "B", payload: { v: 2 } }, { id: "A" });
+      o.scheduler.at(now + HOUR, "record", { v: 1 }, { id: "B" });
+    });
+    await runDueTasks(stub, { until: now + 2 * HOUR });
+    const b = (await stub.payloads()).filter((r) => r.id === "B");
+    expect(b.map((r) => JSON.parse(r.payload))).toEqual([{ v: 2 }]);
+    expect(await stub.count("_dc_tasks")).toBe(0);
+  });
+
+  it("a replacement made later is never deleted by the older delivery's acknowledgement", async () => {
+    const stub = env.TASKS.getByName("replace-later");
+    const now = Date.now();
+    await runInDurableObject(stub, (o) => {
+      o.scheduler.at(now + HOUR, "reRegister", { id: "B", payload: { v: 2 } }, { id: "A" });
+      o.scheduler.at(now + HOUR, "record", { v: 1 }, { id: "B" });
+      o.scheduler.at(now + 5 * HOUR, "record", { v: 0 }, { id: "B2" });
+    });
+    await runDueTasks(stub, { until: now + 2 * HOUR });
+    expect(await runInDurableObject(stub, (o) => o.scheduler.get("B"))).toBeUndefined();
+    expect((await stub.payloads()).filter((r) => r.id === "B").length).toBe(1);
+  });
+});
+
+describe("defect 4: retryFailed on a recurring task", () => {
+  it("runs the failed occurrence and keeps the next one", async () => {
+    const stub = env.TASKS.getByName("monthly");
+    const january = await runInDurableObject(stub, (o) => {
+      o.failCharges(true);
+      return o.scheduler.cron("0 9 1 * *", "charge", { plan: "pro" }, { id: "m", retry: { attempts: 1 } }).due;
+    });
+    await runDueTasks(stub, { until: january });
+    expect((await stub.deadLog()).map((d) => d.id)).toContain("m");
+    const february = await runInDurableObject(stub, (o) => {
+      o.failCharges(false);
+      const live = o.scheduler.get("m")!.due;
+      expect(live).toBeGreaterThan(january);
+      o.scheduler.retryFailed("m");
+      return live;
+    });
+    await runDueTasks(stub);
+    expect(await runInDurableObject(stub, (o) => o.scheduler.get("m")!.due)).toBe(february);
+    await runDueTasks(stub, { until: february });
+    const charges = (await stub.runs()).filter((r) => r.method === "charge").map((r) => r.scheduled_at);
+    expect(charges).toEqual([january, february]);
+  });
+});
+
+describe("defect 5: waking for the alarm", () => {
+  it("does not re-arm the firing alarm from the start-up block", async () => {
+    const stub = env.TASKS.getByName("wake-for-alarm");
+    await runInDurableObject(stub, (o) => {
+      o.scheduler.at(Date.now() + 1_500, "record", {}, { id: "soon" });
+    });
+    await evictDurableObject(stub);
+    // The local runtime fires the alarm by itself: the object wakes for it.
+    await waitFor(async () => (await stub.runs()).length > 0);
+    expect((await stub.runs()).map((r) => r.id)).toEqual(["soon"]);
+    expect(await alarmWriteCount(stub)).toBe(0);
+    expect(await stub.alarmTime()).toBeNull();
+  });
+});
+
+describe("defect 6 and 7: runDueTasks is a faithful simulation", () => {
+  it("a handler that schedules again reads the simulated clock", async () => {
+    const stub = env.TASKS.getByName("turn-timer");
+    const t0 = Date.now();
+    await runInDurableObject(stub, (o) => {
+      o.scheduler.after(30_000, "tick", undefined, { id: "tick" });
+    });
+    const runs = await runDueTasks(stub, { until: t0 + 65_000 });
+    expect(runs.map((r) => r.method)).toEqual(["tick", "tick"]);
+    const fired = (await stub.payloads()).map((r) => (JSON.parse(r.payload) as { firedAt: number }).firedAt - t0);
+    expect(fired.length).toBe(2);
+    expect(fired[0]).toBeGreaterThanOrEqual(30_000);
+    expect(fired[0]).toBeLessThan(31_000);
+    expect(fired[1]).toBeGreaterThanOrEqual(60_000);
+    expect(fired[1]).toBeLessThan(62_000);
+  });
+
+  it("maxRuns is exact", async () => {
+    const stub = env.TASKS.getByName("max-runs");
+    const now = Date.now();
+    await runInDurableObject(stub, (o) => {
+      for (let i = 0; i < 30; i++) o.scheduler.at(now + HOUR + (i % 3), "record", { i });
+    });
+    expect((await runDueTasks(stub, { until: now + 2 * HOUR, maxRuns: 10 })).length).toBe(10);
+    expect(await stub.count("_dc_tasks")).toBe(20);
+    expect((await runDueTasks(stub, { until: now + 2 * HOUR, maxRuns: 7 })).length).toBe(7);
+  });
+});
+
+describe("defect 8 and 9, and ids: input checks before anything reaches the engine", () => {
+  it("refuses lifecycle methods with TASK_METHOD", async () => {
+    await runInDurableObject(env.TASKS.getByName("lifecycle"), (o) => {
+      for (const method of ["alarm", "fetch", "constructor", "webSocketMessage", "webSocketClose", "onStart", "onTaskFailed"]) {
+        expect(codeOf(() => o.scheduler.after(0, method as never)), method).toBe("TASK_METHOD");
+      }
+      expect(o.count("_dc_tasks")).toBe(0);
+    });
+  });
+
+  it("refuses payloads holding a function or over the 2 MB value limit with TASK_PAYLOAD", async () => {
+    const stub = env.TASKS.getByName("payload-checks");
+    await runInDurableObject(stub, (o) => {
+      expect(codeOf(() => o.scheduler.after(10, "record", { n: 1, f: () => 1 }))).toBe("TASK_PAYLOAD");
+      expect(codeOf(() => o.scheduler.after(10, "record", [1, Symbol("s")]))).toBe("TASK_PAYLOAD");
+      expect(codeOf(() => o.scheduler.after(10, "record", { big: "x".repeat(2_000_001) }))).toBe("TASK_PAYLOAD");
+      expect(codeOf(() => o.scheduler.after(10, "record", { big: "é".repeat(1_000_000) }))).toBe("TASK_PAYLOAD");
+      expect(o.scheduler.after(10, "record", { ok: "x".repeat(100_000) }).payload).toEqual({ ok: "x".repeat(100_000) });
+      expect(o.count("_dc_tasks")).toBe(1);
+    });
+    expect(await alarmWriteCount(stub)).toBe(1);
+  });
+
+  it("refuses ids that are not 1 to 512 bytes of well-formed text with TASK_SCHEDULE", async () => {
+    await runInDurableObject(env.TASKS.getByName("id-checks"), (o) => {
+      const s = o.scheduler;
+      expect(codeOf(() => s.after(10, "record", {}, { id: "x".repeat(513) }))).toBe("TASK_SCHEDULE");
+      expect(codeOf(() => s.after(10, "record", {}, { id: "é".repeat(257) }))).toBe("TASK_SCHEDULE");
+      expect(codeOf(() => s.after(10, "record", {}, { id: "" }))).toBe("TASK_SCHEDULE");
+      expect(codeOf(() => s.after(10, "record", {}, { id: 42 as never }))).toBe("TASK_SCHEDULE");
+      expect(codeOf(() => s.after(10, "record", {}, { id: "\uD800x" }))).toBe("TASK_SCHEDULE");
+      expect(codeOf(() => s.cancel(7 as never))).toBe("TASK_SCHEDULE");
+      expect(codeOf(() => s.get("y".repeat(10_000)))).toBe("TASK_SCHEDULE");
+      expect(s.after(10, "record", {}, { id: "é".repeat(256) }).id.length).toBe(256);
+      expect(o.count("_dc_tasks")).toBe(1);
+    });
+  });
+});
+
+describe("defect 10: the real alarm and runDueTasks", () => {
+  it("runDueTasks reports a task the real alarm already ran, exactly once", async () => {
+    const stub = env.TASKS.getByName("real-alarm-race");
+    await runInDurableObject(stub, (o) => {
+      o.scheduler.at(Date.now() - 1, "record", {}, { id: "now" });
+    });
+    // Let the local runtime's own alarm run it first: the case that used to return [].
+    await waitFor(async () => (await stub.runs()).length > 0);
+    expect((await runDueTasks(stub)).map((r) => r.id)).toEqual(["now"]);
+    expect(await runDueTasks(stub)).toEqual([]);
+  });
+});
+
+describe("defect 11: a recurring handler sees its next occurrence", () => {
+  it("passes next to every and cron handlers, undefined to one-shots", async () => {
+    const stub = env.TASKS.getByName("next");
+    const now = Date.now();
+    const [every, cron] = await runInDurableObject(stub, (o) => [
+      o.scheduler.every(60_000, "seeNext", undefined, { id: "every" }).due,
+      o.scheduler.cron("0 * * * *", "seeNext", undefined, { id: "cron" }).due,
+      o.scheduler.at(now + 10, "seeNext", undefined, { id: "once" }).due,
+    ]);
+    await runDueTasks(stub, { until: Math.max(every!, cron!) });
+    const seen = new Map<string, number | null>();
+    for (const run of await stub.payloads()) {
+      if (!seen.has(run.id)) seen.set(run.id, (JSON.parse(run.payload) as { next: number | null }).next);
+    }
+    expect(seen.get("once")).toBeNull();
+    expect(seen.get("every")).toBe(every! + 60_000);
+    expect(seen.get("cron")).toBe(cron! + HOUR);
+    expect(await runInDurableObject(stub, (o) => o.scheduler.get("cron")!.due)).toBe(cron! + HOUR);
+  });
+});
+
+describe("defect 12: handlers off the RPC surface", () => {
+  it("runs a taskHandlers entry that no RPC caller can reach", async () => {
+    const stub = env.TASKS.getByName("hidden");
+    await runInDurableObject(stub, (o) => {
+      o.scheduler.after(0, "hidden", { secret: 1 }, { id: "h" });
+    });
+    expect((await runDueTasks(stub)).map((r) => [r.id, r.ok])).toEqual([["h", true]]);
+    expect((await stub.runs()).map((r) => r.method)).toEqual(["hidden"]);
+    let refused = "";
+    try {
+      await (stub as unknown as { hidden(payload: unknown, task: unknown): Promise<void> }).hidden({ secret: 2 }, {});
+    } catch (error) {
+      refused = String(error);
+    }
+    expect(refused).toContain("does not implement");
+    expect((await stub.runs()).length).toBe(1);
+  });
+});

@@ -369,6 +369,17 @@ const badSchedules: [string, DurableCoreErrorCode, (o: CorpusBox) => unknown][] 
   ["retry backoffMs -1", "TASK_SCHEDULE", (o) => o.scheduler.at(now, "task", undefined, { retry: { backoffMs: -1 } })],
   ["retry maxBackoffMs NaN", "TASK_SCHEDULE", (o) => o.scheduler.at(now, "task", undefined, { retry: { maxBackoffMs: Number.NaN } })],
   ["an empty id", "TASK_SCHEDULE", (o) => o.scheduler.at(now, "task", undefined, { id: "" })],
+  ...(["alarm", "fetch", "constructor", "webSocketMessage", "webSocketClose", "webSocketError", "onConnect", "onStart"] as const).map(
+    (method): [string, DurableCoreErrorCode, (o: CorpusBox) => unknown] => [`the lifecycle method ${method}`, "TASK_METHOD", (o) => o.scheduler.after(0, method as never)],
+  ),
+  ["a cron on a lifecycle method", "TASK_METHOD", (o) => o.scheduler.cron("0 9 * * *", "alarm" as never)],
+  ["a function inside a payload", "TASK_PAYLOAD", (o) => o.scheduler.at(now, "task", { f() {} })],
+  ["a 3 MB payload", "TASK_PAYLOAD", (o) => o.scheduler.at(now, "task", "p".repeat(3 * 2 ** 20))],
+  ["a 30 MB payload", "TASK_PAYLOAD", (o) => o.scheduler.at(now, "task", { text: "p".repeat(30 * 2 ** 20) })],
+  ["a 30 MB id", "TASK_SCHEDULE", (o) => o.scheduler.at(now, "task", undefined, { id: "i".repeat(30 * 2 ** 20) })],
+  ["a 600-byte id", "TASK_SCHEDULE", (o) => o.scheduler.at(now, "task", undefined, { id: "i".repeat(600) })],
+  ["an id with a lone surrogate", "TASK_SCHEDULE", (o) => o.scheduler.at(now, "task", undefined, { id: "a\ud800" })],
+  ["a 30 MB id to cancel", "TASK_SCHEDULE", (o) => o.scheduler.cancel("i".repeat(30 * 2 ** 20))],
 ];
 for (const [input, code, run] of badSchedules) row("this.scheduler", input, code, run);
 
@@ -406,7 +417,23 @@ for (const [input, message] of [["a cycle", cycle()], ["a bigint", 1n], ["a bigi
   row("this.sockets.broadcast", `message ${input}`, "MESSAGE_INVALID", (o) => o.sockets.broadcast(message as never));
   row("Connection.send", `message ${input}`, "MESSAGE_INVALID", (_, c) => c.send(message as never));
 }
-for (const [input, state] of [["a cycle", cycle()], ["a bigint", 1n], ["a bigint inside", { n: 2n }]] as const) {
+class Player {
+  name = "p";
+}
+const badStates: [string, unknown][] = [
+  ["a cycle", cycle()],
+  ["a bigint", 1n],
+  ["a bigint inside", { n: 2n }],
+  ["a Map", new Map([["a", 1]])],
+  ["a Set", new Set([1])],
+  ["a Date", new Date(0)],
+  ["a Date inside", { at: new Date(0) }],
+  ["a class instance", new Player()],
+  ["a function inside", { f() {} }],
+  ["NaN", { n: Number.NaN }],
+  ["a typed array", new Uint8Array(2)],
+];
+for (const [input, state] of badStates) {
   row("Connection.setState", input, "STATE_INVALID", (_, c) => c.setState(state));
 }
 row("Connection.setState", "over attachmentBytes", "ATTACHMENT_TOO_LARGE", (_, c) => c.setState({ text: "s".repeat(5000) }));

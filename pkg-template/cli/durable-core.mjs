@@ -17,7 +17,7 @@ if (command === undefined || command === "--help" || command === "-h" || command
   process.exit(0);
 }
 if (!Object.hasOwn(COMMANDS, command)) {
-  console.error(`durable-core: unknown command \`${command}\`\n\n${usage()}`);
+  console.error(`durable-core: unknown command "${command}"\n\n${usage()}`);
   process.exit(2);
 }
 try {

@@ -269,11 +269,11 @@ export class DurableCore<Env = unknown> extends DurableObject<Env> {
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string, wasClean: boolean): Promise<void> {
-    await this.#socketHub().closed(ws, code, reason, wasClean, this);
+    await this.#socketHub().socketClosed(ws, code, reason, wasClean, this);
   }
 
   override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
-    await this.#socketHub().errored(ws, error, this);
+    await this.#socketHub().socketErrored(ws, error, this);
   }
 
   /** Throws the error that keeps this object from starting, if any. */

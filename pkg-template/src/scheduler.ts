@@ -9,6 +9,10 @@
 import type { Json } from "./values.js";
 import type { CoreContext } from "./engine.js";
 import { DurableCoreError } from "./errors.js";
+import { errorText } from "./kernel/error-text.js";
+import { HandleWatch } from "./kernel/handle-watch.js";
+import { jsonText } from "./kernel/json.js";
+import { utf8Over } from "./kernel/text.js";
 
 /** How a failing task is retried. Defaults: 5 attempts, 1 s backoff doubling to at most 60 s, jitter on. */
 export interface RetryOptions {
@@ -186,22 +190,16 @@ const MAX_METHOD_BYTES = 512;
  */
 export const MAX_PAYLOAD_BYTES = 2_000_000 - 8_192;
 
-const utf8 = new TextEncoder();
 /** With the `u` flag a paired surrogate is one code point, so this matches only lone ones. */
 const LONE_SURROGATE = /\p{Cs}/u;
 
-/** UTF-8 length of `text`, exact only when it can matter against `limit`. */
-function utf8Length(text: string, limit: number): number {
-  if (text.length * 3 <= limit) return text.length;
-  return utf8.encode(text).length;
-}
 
 /** Refuses a task id before it reaches the core: a string of 1 to 512 UTF-8 bytes, well formed. */
 function checkId(id: unknown): asserts id is string {
   if (typeof id !== "string") {
     throw new DurableCoreError("TASK_SCHEDULE", `invalid \`id\`: a task id must be a string, got ${typeof id}`);
   }
-  if (id.length === 0 || utf8Length(id, MAX_ID_BYTES) > MAX_ID_BYTES) {
+  if (id.length === 0 || utf8Over(id, MAX_ID_BYTES)) {
     throw new DurableCoreError("TASK_SCHEDULE", `invalid \`id\`: an id must be 1 to ${MAX_ID_BYTES} bytes long`);
   }
   if (LONE_SURROGATE.test(id)) {
@@ -270,14 +268,6 @@ function toFailed(dead: CoreDeadTask): FailedTask {
   return { ...toTask(dead.task), error: dead.error, failedAt: dead.failedAt };
 }
 
-function messageOf(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  try {
-    return String(error);
-  } catch {
-    return "a non-printable value was thrown";
-  }
-}
 
 /**
  * The alarm queue of one object.
@@ -477,7 +467,7 @@ export class Scheduler<Owner extends object = object, Handlers = {}> {
       core.call((engine) => engine.schedulerBeginAlarm(armed ?? undefined));
       claiming: for (;;) {
         if (runs.length >= maxTasks || Date.now() >= deadline) break;
-        const epoch = core.epoch;
+        const handle = new HandleWatch(core, true);
         const claim = core.call((engine) =>
           core.ctx.storage.transactionSync(() => engine.schedulerClaim(clock(), Math.min(CLAIM_BATCH, maxTasks - runs.length))),
         ) as unknown[];
@@ -499,7 +489,7 @@ export class Scheduler<Owner extends object = object, Handlers = {}> {
           // The rest of the batch is released (its counts taken back) when the run ends.
           if (runs.length >= maxTasks || Date.now() >= deadline) break claiming;
           // A new handle does not know this batch: claim again (the next claim sorts it out).
-          if (core.epoch !== epoch) continue claiming;
+          if (handle.isNew) continue claiming;
           const task: ClaimedTask = {
             id: claim[i] as string,
             method: claim[i + 1] as string,
@@ -568,7 +558,7 @@ export class Scheduler<Owner extends object = object, Handlers = {}> {
       await handler.call(this.#owner, parsePayload(task.payload), context);
     } catch (error) {
       run.ok = false;
-      run.error = messageOf(error);
+      run.error = errorText(error);
       await this.#fail(task, run, error, clock);
       return run;
     }
@@ -625,7 +615,7 @@ export class Scheduler<Owner extends object = object, Handlers = {}> {
     payload: unknown,
     opts: CronOptions | undefined,
   ): Task {
-    if (typeof method !== "string" || utf8Length(method, MAX_METHOD_BYTES) > MAX_METHOD_BYTES) {
+    if (typeof method !== "string" || utf8Over(method, MAX_METHOD_BYTES)) {
       throw new DurableCoreError("TASK_METHOD", `a task method must be the name of a handler, got ${typeof method}`);
     }
     if (LIFECYCLE_METHODS.has(method) || method.startsWith("webSocket")) {
@@ -642,18 +632,15 @@ export class Scheduler<Owner extends object = object, Handlers = {}> {
     }
     let text: string | undefined;
     if (payload !== undefined) {
-      try {
-        text = JSON.stringify(payload, refuseUnserializable);
-      } catch (error) {
-        if (error instanceof DurableCoreError) throw error;
-        throw new DurableCoreError("TASK_PAYLOAD", `the payload of ${method} is not JSON-serializable: ${messageOf(error)}`, {
-          cause: error,
-        });
-      }
+      text = jsonText(
+        payload,
+        (error) => new DurableCoreError("TASK_PAYLOAD", `the payload of ${method} is not JSON-serializable: ${errorText(error)}`, { cause: error }),
+        refuseUnserializable,
+      );
       if (text === undefined) {
         throw new DurableCoreError("TASK_PAYLOAD", `the payload of ${method} is not JSON-serializable (${typeof payload})`);
       }
-      if (utf8Length(text, MAX_PAYLOAD_BYTES) > MAX_PAYLOAD_BYTES) {
+      if (utf8Over(text, MAX_PAYLOAD_BYTES)) {
         throw new DurableCoreError(
           "TASK_PAYLOAD",
           `the payload of ${method} is over ${MAX_PAYLOAD_BYTES} bytes as JSON (the platform stores at most 2 MB per value): store the data elsewhere and pass its key`,

@@ -1,15 +1,17 @@
 /**
- * `SocketHub`: the WebSocket fan-out of one object. It owns the sockets (by slot), the
- * `Connection` objects and their attachments, and carries out the plans of the core's topic
- * index (`engine.fanout*`): recipient slots for a publish, presence notices, rate admission.
+ * `SocketHub`: the WebSocket fan-out of one object. It owns the connections (in a
+ * {@link ConnectionTable}) and carries out the plans of the core's topic index
+ * (`engine.fanout*`): recipient slots for a publish, presence notices, rate admission.
  *
- * Slots: the core hands out slots; `#sockets[slot]` is that connection's WebSocket and
- * `#connections[slot]` its `Connection`. A removed connection leaves a hole that the core
- * reuses for the next connect, so slots never move while a connection lives.
+ * Wake: the index is a cache in the engine handle. Whenever the handle is new (a wake, an
+ * evicted handle, a trap), the first socket operation rebuilds it in one core call from
+ * `ctx.getWebSockets()` and the attachments; slot = position in that list.
  *
- * Wake: the index is a cache in the engine handle. Whenever the handle is new (`core.epoch`
- * changed: a wake, an evicted handle, a trap), the first socket operation rebuilds it in one
- * core call from `ctx.getWebSockets()` and the attachments; slot = position in that list.
+ * One verb per way a connection ends:
+ * - `#close`: the hub ends it (the user's `conn.close()`, a message too big or over the rate, a
+ *   failed send, a failed `onConnect`); peers are told and the socket is closed.
+ * - `socketClosed` / `socketErrored`: the platform says the socket ended; peers are told.
+ * Both go through `#disconnect` (out of the core's index and the table, peers told).
  *
  * Never awaits between reading the index and sending, and never sends user state anywhere but
  * presence messages.
@@ -17,13 +19,15 @@
 import { Connection, type Attachment, type ConnectionHost } from "./connection.js";
 import type { CoreContext } from "./engine.js";
 import { DurableCoreError } from "./errors.js";
+import { HandleWatch } from "./kernel/handle-watch.js";
+import { frozenStateCopy } from "./kernel/plain-data.js";
+import { utf8Over } from "./kernel/text.js";
+import { checkOptions } from "./socket-options.js";
+import { ConnectionTable } from "./socket-table.js";
+import { checkAttachmentSize, closeSocket, encodeMessage, OPEN, readAttachment, writeAttachment } from "./socket-wire.js";
 import { Sockets, type SocketMessage, type SocketsOptions } from "./sockets.js";
-import { freezeState, frozenStateCopy } from "./state.js";
 import type { PresencePlan } from "./wasm/durable_core.js";
 import { checkTopic } from "./topic-limit.js";
-
-/** `WebSocket.readyState` of an open socket (the WebSocket standard's value). */
-const OPEN = 1;
 
 /** The hooks a DurableCore subclass may implement. @internal */
 export interface SocketHooks {
@@ -34,123 +38,6 @@ export interface SocketHooks {
   onError?(connection: Connection<any>, error: unknown): void | Promise<void>;
 }
 
-export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
-export const DEFAULT_ATTACHMENT_BYTES = 16 * 1024;
-/** The platform refuses close reasons longer than this. */
-const MAX_CLOSE_REASON_BYTES = 123;
-
-const encoder = new TextEncoder();
-
-function utf8Length(text: string): number {
-  return encoder.encode(text).byteLength;
-}
-
-/** Whether a string is over `limit` UTF-8 bytes, without encoding it when the length decides. */
-function stringOver(text: string, limit: number): boolean {
-  if (text.length > limit) return true; // every UTF-16 unit is at least one byte
-  if (text.length * 3 <= limit) return false; // and at most three
-  return utf8Length(text) > limit;
-}
-
-/** The largest `rateLimit` value the core accepts (it counts in 32-bit units). */
-const MAX_RATE_LIMIT_VALUE = 2 ** 32 - 1;
-
-/**
- * What a send puts on the wire: strings and bytes as they are, anything else as JSON. A value
- * JSON cannot encode (a cycle, a BigInt, a function) throws `MESSAGE_INVALID` before anything
- * is sent.
- */
-function encodeMessage(message: SocketMessage): string | ArrayBuffer | ArrayBufferView {
-  if (typeof message === "string" || message instanceof ArrayBuffer || ArrayBuffer.isView(message)) return message;
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(message);
-  } catch (error) {
-    throw new DurableCoreError("MESSAGE_INVALID", `a message must be a string, bytes or JSON-serialisable: ${String(error)}`, { cause: error });
-  }
-  if (json === undefined) {
-    throw new DurableCoreError("MESSAGE_INVALID", `a message must be a string, bytes or JSON-serialisable, got ${typeof message}`);
-  }
-  return json;
-}
-
-function readAttachment(socket: WebSocket): Attachment | null {
-  let value: unknown;
-  try {
-    value = socket.deserializeAttachment();
-  } catch {
-    return null;
-  }
-  if (value === null || typeof value !== "object") return null;
-  const candidate = value as Partial<Attachment>;
-  if (candidate.dc !== 1 || typeof candidate.id !== "string" || !Array.isArray(candidate.subs)) return null;
-  // The platform hands back a mutable clone: freeze it as setState froze the original.
-  freezeState(candidate.state);
-  return candidate as Attachment;
-}
-
-/** Cuts a close reason to what the platform accepts, at a character boundary. */
-function closeReason(reason: string): string {
-  if (utf8Length(reason) <= MAX_CLOSE_REASON_BYTES) return reason;
-  let cut = "";
-  for (const char of reason) {
-    if (utf8Length(cut + char) > MAX_CLOSE_REASON_BYTES) break;
-    cut += char;
-  }
-  return cut;
-}
-
-/** Closes a socket, ignoring a socket that is already closed (or a code it may not send). */
-function closeQuietly(socket: WebSocket, code: number, reason: string): void {
-  const sendable = code === 1000 || (code >= 3000 && code <= 4999) || (code >= 1001 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006);
-  try {
-    socket.close(sendable ? code : 1000, closeReason(reason));
-  } catch {
-    // Already closed: nothing left to do.
-  }
-}
-
-/**
- * Clears the subscriptions in the attachment of a connection the hub closed: its peers were
- * told it left, and its close event may come after a wake, when only the attachment is left.
- */
-function forgetSubscriptions(connection: Connection<any>): void {
-  try {
-    connection.socket.serializeAttachment({ ...connection.attachment, subs: [] });
-  } catch {
-    // A socket that refuses it is gone for good; its close event then finds no attachment.
-  }
-}
-
-/** What the core's `RateLimit` accepts for `messages` and `perMs`. */
-function isRateLimitValue(value: unknown): boolean {
-  return typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= MAX_RATE_LIMIT_VALUE;
-}
-
-/** Checks `static sockets` when the object first uses its sockets, so a bad value never waits for a client. */
-function checkOptions(options: SocketsOptions): Required<Pick<SocketsOptions, "maxMessageBytes" | "attachmentBytes">> {
-  const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-  const attachmentBytes = options.attachmentBytes ?? DEFAULT_ATTACHMENT_BYTES;
-  for (const [name, value] of [["maxMessageBytes", maxMessageBytes], ["attachmentBytes", attachmentBytes]] as const) {
-    if (!Number.isInteger(value) || value < 1) {
-      throw new DurableCoreError("SOCKETS_OPTIONS_INVALID", `static sockets.${name} must be a whole number of bytes >= 1, got ${value}`);
-    }
-  }
-  const rate: { messages?: unknown; perMs?: unknown } | null | undefined = options.rateLimit;
-  if (rate !== undefined && !(rate !== null && isRateLimitValue(rate.messages) && isRateLimitValue(rate.perMs))) {
-    const shown = rate === null || typeof rate !== "object" ? String(rate) : `{ messages: ${String(rate.messages)}, perMs: ${String(rate.perMs)} }`;
-    throw new DurableCoreError(
-      "SOCKETS_OPTIONS_INVALID",
-      `static sockets.rateLimit ${shown}: messages and perMs must both be whole numbers from 1 to ${MAX_RATE_LIMIT_VALUE}`,
-    );
-  }
-  const pair = options.autoResponse;
-  if (pair !== undefined && (!Array.isArray(pair) || pair.length !== 2 || pair.some((text) => typeof text !== "string"))) {
-    throw new DurableCoreError("SOCKETS_OPTIONS_INVALID", "static sockets.autoResponse must be a [request, response] pair of strings");
-  }
-  return { maxMessageBytes, attachmentBytes };
-}
-
 /** @internal One per object, created on first use. */
 export class SocketHub implements ConnectionHost {
   readonly api: Sockets;
@@ -158,20 +45,16 @@ export class SocketHub implements ConnectionHost {
   readonly #options: SocketsOptions;
   readonly #maxMessageBytes: number;
   readonly #attachmentBytes: number;
-  /** The handle generation the index was built for; -1 = never built. */
-  #epoch = -1;
-  #sockets: (WebSocket | undefined)[] = [];
-  #connections: (Connection<any> | undefined)[] = [];
-  #bySocket = new Map<WebSocket, Connection<any>>();
-  #byId = new Map<string, Connection<any>>();
-  /** Sockets whose connection this hub removed (their close event may still come). */
-  #departed = new WeakSet<WebSocket>();
-  /** Connections whose send failed during the current operation, removed at its end. */
-  #dead: Connection<any>[] = [];
+  /** Whether the handle is the one the index was built in. */
+  readonly #handle: HandleWatch;
+  readonly #table = new ConnectionTable();
+  /** Connections whose send failed during the current operation, closed at its end. */
+  #failedSends: Connection<any>[] = [];
 
   constructor(core: CoreContext, options: SocketsOptions) {
     const checked = checkOptions(options);
     this.#core = core;
+    this.#handle = new HandleWatch(core);
     this.#options = options;
     this.#maxMessageBytes = checked.maxMessageBytes;
     this.#attachmentBytes = checked.attachmentBytes;
@@ -199,7 +82,7 @@ export class SocketHub implements ConnectionHost {
     server.serializeAttachment(attachment);
     const slot = this.#core.call((engine) => engine.fanoutConnect(attachment.id));
     const connection = new Connection(this, server, attachment, slot);
-    this.#register(connection);
+    this.#table.add(connection);
     this.#core.grewALittle();
     try {
       await hooks.onConnect?.(connection, request);
@@ -215,7 +98,7 @@ export class SocketHub implements ConnectionHost {
     const connection = this.#find(socket);
     if (connection === undefined) return; // not a durable-core socket, or already closed by us
     const tooBig =
-      typeof data === "string" ? stringOver(data, this.#maxMessageBytes) : data.byteLength > this.#maxMessageBytes;
+      typeof data === "string" ? utf8Over(data, this.#maxMessageBytes) : data.byteLength > this.#maxMessageBytes;
     if (tooBig) {
       this.close(connection, 1009, "message too big");
       return;
@@ -234,15 +117,15 @@ export class SocketHub implements ConnectionHost {
     }
   }
 
-  async closed(socket: WebSocket, code: number, reason: string, wasClean: boolean, hooks: SocketHooks): Promise<void> {
-    const connection = this.#depart(socket);
+  async socketClosed(socket: WebSocket, code: number, reason: string, wasClean: boolean, hooks: SocketHooks): Promise<void> {
+    const connection = this.#socketEnded(socket);
     // Completes the closing handshake on compatibility dates that do not do it automatically.
-    closeQuietly(socket, code, reason);
+    closeSocket(socket, code, reason);
     if (connection !== undefined) await hooks.onClose?.(connection, code, reason, wasClean);
   }
 
-  async errored(socket: WebSocket, error: unknown, hooks: SocketHooks): Promise<void> {
-    const connection = this.#depart(socket);
+  async socketErrored(socket: WebSocket, error: unknown, hooks: SocketHooks): Promise<void> {
+    const connection = this.#socketEnded(socket);
     if (connection !== undefined) await this.#reportError(connection, error, hooks);
   }
 
@@ -255,56 +138,56 @@ export class SocketHub implements ConnectionHost {
     const exceptSlot = except !== undefined && except.slot >= 0 ? except.slot : undefined;
     const slots = this.#core.call((engine) => engine.fanoutPublish(topic, exceptSlot));
     const sent = this.#sendTo(slots, payload);
-    this.#reap();
+    this.#closeFailedSends();
     return sent;
   }
 
   broadcast(message: SocketMessage, except: Connection<any> | undefined): number {
     this.#ensureIndex();
     const payload = encodeMessage(message);
-    const sockets = this.#sockets;
-    const connections = this.#connections;
+    const table = this.#table;
+    const sockets = table.sockets;
     let sent = 0;
     for (let slot = 0; slot < sockets.length; slot++) {
       const socket = sockets[slot];
       // A closing socket is skipped; its close event removes it.
-      if (socket === undefined || socket.readyState !== OPEN || connections[slot] === except) continue;
+      if (socket === undefined || socket.readyState !== OPEN || table.at(slot) === except) continue;
       try {
         socket.send(payload);
         sent += 1;
       } catch {
-        this.#dead.push(connections[slot]!);
+        this.#failedSends.push(table.at(slot)!);
       }
     }
-    this.#reap();
+    this.#closeFailedSends();
     return sent;
   }
 
   connections(topicOrPattern: string | undefined): Connection<any>[] {
     this.#ensureIndex();
-    if (topicOrPattern === undefined) return [...this.#byId.values()];
+    if (topicOrPattern === undefined) return this.#table.all();
     checkTopic(topicOrPattern);
     const slots = this.#core.call((engine) => engine.fanoutConnections(topicOrPattern));
-    return this.#connectionsAt(slots);
+    return this.#table.atSlots(slots);
   }
 
   count(topicOrPattern: string | undefined): number {
     this.#ensureIndex();
-    if (topicOrPattern === undefined) return this.#byId.size;
+    if (topicOrPattern === undefined) return this.#table.size;
     checkTopic(topicOrPattern);
     return this.#core.call((engine) => engine.fanoutCount(topicOrPattern));
   }
 
   get(id: string): Connection<any> | undefined {
     this.#ensureIndex();
-    return this.#byId.get(id);
+    return this.#table.byId(id);
   }
 
   presence(topic: string): { id: string; state: unknown }[] {
     checkTopic(topic);
     this.#ensureIndex();
     const slots = this.#core.call((engine) => engine.fanoutPresence(topic));
-    return this.#connectionsAt(slots).map((connection) => ({ id: connection.id, state: connection.state }));
+    return this.#table.atSlots(slots).map((connection) => ({ id: connection.id, state: connection.state }));
   }
 
   // ---- ConnectionHost ----
@@ -314,12 +197,12 @@ export class SocketHub implements ConnectionHost {
     const kept = frozenStateCopy(state);
     this.#ensureIndex();
     const next: Attachment = { ...connection.attachment, state: kept };
-    this.#store(connection, next);
+    this.#writeAttachment(connection, next);
     if (connection.slot >= 0 && next.subs.some(([, presence]) => presence === 1)) {
       const plan = this.#core.call((engine) => engine.fanoutStateChanged(connection.slot));
       this.#announce(plan, connection);
     }
-    this.#reap();
+    this.#closeFailedSends();
   }
 
   send(connection: Connection<any>, data: unknown): boolean {
@@ -331,18 +214,16 @@ export class SocketHub implements ConnectionHost {
       return true;
     } catch {
       this.#ensureIndex();
-      this.#dead.push(connection);
-      this.#reap();
+      this.#failedSends.push(connection);
+      this.#closeFailedSends();
       return false;
     }
   }
 
   close(connection: Connection<any>, code: number | undefined, reason: string | undefined): void {
     this.#ensureIndex();
-    if (connection.slot >= 0) this.#remove(connection);
-    forgetSubscriptions(connection);
-    closeQuietly(connection.socket, code ?? 1000, reason ?? "");
-    this.#reap();
+    this.#close(connection, code ?? 1000, reason ?? "");
+    this.#closeFailedSends();
   }
 
   subscribe(connection: Connection<any>, topicOrPattern: string, presence: boolean): void {
@@ -358,11 +239,11 @@ export class SocketHub implements ConnectionHost {
         ? [...subs, [topicOrPattern, flag] as const]
         : subs.map((sub) => (sub[0] === topicOrPattern ? ([topicOrPattern, flag] as const) : sub));
     const next: Attachment = { ...connection.attachment, subs: nextSubs };
-    this.#checkSize(next);
+    checkAttachmentSize(next, this.#attachmentBytes);
     // The core validates the topic and changes nothing when it refuses it.
     const plan = this.#core.call((engine) => engine.fanoutSubscribe(live, topicOrPattern, presence));
     try {
-      this.#write(connection, next);
+      writeAttachment(connection, next);
     } catch (error) {
       this.#core.call((engine) =>
         previous === undefined
@@ -373,7 +254,7 @@ export class SocketHub implements ConnectionHost {
     }
     this.#announce(plan, connection);
     this.#core.grewALittle();
-    this.#reap();
+    this.#closeFailedSends();
   }
 
   unsubscribe(connection: Connection<any>, topicOrPattern: string): void {
@@ -383,40 +264,35 @@ export class SocketHub implements ConnectionHost {
     const subs = connection.attachment.subs;
     const plan = this.#core.call((engine) => engine.fanoutUnsubscribe(live, topicOrPattern));
     if (subs.some(([topic]) => topic === topicOrPattern)) {
-      this.#store(connection, { ...connection.attachment, subs: subs.filter(([topic]) => topic !== topicOrPattern) });
+      this.#writeAttachment(connection, { ...connection.attachment, subs: subs.filter(([topic]) => topic !== topicOrPattern) });
     }
     this.#announce(plan, connection);
-    this.#reap();
+    this.#closeFailedSends();
   }
 
-  // ---- internals ----
+  // ---- internals: the index ----
 
   /** Rebuilds the index when the engine handle is not the one it was built in. */
   #ensureIndex(): void {
     // Through `call`, so that a trap while creating the handle resets the engine.
     this.#core.call(() => undefined);
-    if (this.#epoch !== this.#core.epoch) this.#rebuild();
+    if (this.#handle.isNew) this.#rebuild();
   }
 
   #rebuild(): void {
-    // Slots of the old index mean nothing now; known connections get their new one below.
-    for (const connection of this.#connections) if (connection !== undefined) connection.slot = -1;
     const connections: Connection<any>[] = [];
     const ids: string[] = [];
     const counts: number[] = [];
     const filters: string[] = [];
     const flags: number[] = [];
     for (const socket of this.#core.ctx.getWebSockets()) {
-      // A closing socket gets no slot (a close event for it is handled by #leave); the
+      // A closing socket gets no slot (its close event is handled by #socketEnded); the
       // platform may still list one here, so check rather than trust the list.
       if (socket.readyState !== OPEN) continue;
-      const known = this.#bySocket.get(socket);
+      const known = this.#table.bySocket(socket);
       const attachment = known?.attachment ?? readAttachment(socket);
       if (attachment === null) continue;
-      const slot = connections.length;
-      const connection = known ?? new Connection(this, socket, attachment, slot);
-      connection.slot = slot;
-      connections.push(connection);
+      connections.push(known ?? new Connection(this, socket, attachment, connections.length));
       ids.push(attachment.id);
       counts.push(attachment.subs.length);
       for (const [topic, presence] of attachment.subs) {
@@ -429,119 +305,101 @@ export class SocketHub implements ConnectionHost {
       engine.fanoutConfigure(rate?.messages ?? 0, rate?.perMs ?? 0);
       return engine.fanoutRebuild(ids, Uint32Array.from(counts), filters, Uint8Array.from(flags));
     });
-    this.#epoch = this.#core.epoch;
+    this.#handle.seen();
     this.#core.grew();
-    this.#connections = connections;
-    this.#sockets = connections.map((connection) => connection.socket);
-    this.#bySocket = new Map(connections.map((connection) => [connection.socket, connection]));
-    this.#byId = new Map(connections.map((connection) => [connection.id, connection]));
+    this.#table.replaceAll(connections);
     for (const slot of rejected) {
       const connection = connections[slot];
       if (connection === undefined) continue;
-      this.#forget(connection);
-      closeQuietly(connection.socket, 1011, "invalid connection state");
-    }
-  }
-
-  #register(connection: Connection<any>): void {
-    this.#sockets[connection.slot] = connection.socket;
-    this.#connections[connection.slot] = connection;
-    this.#bySocket.set(connection.socket, connection);
-    this.#byId.set(connection.id, connection);
-  }
-
-  /** Drops a connection from the JS side only. */
-  #forget(connection: Connection<any>): void {
-    const slot = connection.slot;
-    if (slot >= 0 && this.#connections[slot] === connection) {
-      this.#connections[slot] = undefined;
-      this.#sockets[slot] = undefined;
-    }
-    this.#bySocket.delete(connection.socket);
-    this.#departed.add(connection.socket);
-    if (this.#byId.get(connection.id) === connection) this.#byId.delete(connection.id);
-    connection.slot = -1;
-  }
-
-  /** Removes a live connection from the index and tells its presence peers. */
-  #remove(connection: Connection<any>): void {
-    const slot = connection.slot;
-    const plan = this.#core.call((engine) => engine.fanoutDisconnect(slot));
-    this.#forget(connection);
-    this.#announce(plan, connection);
-  }
-
-  /**
-   * A socket closed or failed: removes its connection, or, when the index never held it (the
-   * platform leaves a closing socket out of `getWebSockets()`, so a close that wakes the object
-   * finds it missing), still tells its presence peers it left.
-   */
-  #leave(connection: Connection<any>): void {
-    if (connection.slot >= 0) {
-      this.#remove(connection);
-      return;
-    }
-    if (this.#departed.has(connection.socket)) return; // removed earlier: peers already told
-    const presenceTopics = connection.attachment.subs.filter(([, presence]) => presence === 1).map(([topic]) => topic);
-    if (presenceTopics.length === 0) return;
-    const plan = this.#core.call((engine) => engine.fanoutDeparture(connection.id, presenceTopics));
-    this.#announce(plan, connection);
-  }
-
-  /** Removes connections whose send failed, until none is left (their leaves may fail too). */
-  #reap(): void {
-    while (this.#dead.length > 0) {
-      const connection = this.#dead.pop()!;
-      if (connection.slot < 0) continue;
-      this.#remove(connection);
-      forgetSubscriptions(connection);
-      closeQuietly(connection.socket, 1011, "send failed");
+      // The core never indexed it: there is nothing to disconnect and nobody to tell.
+      this.#table.remove(connection);
+      closeSocket(connection.socket, 1011, "invalid connection state");
     }
   }
 
   #liveSlot(connection: Connection<any>): number {
-    if (connection.slot < 0 || this.#connections[connection.slot] !== connection) {
+    if (!this.#table.holds(connection)) {
       throw new DurableCoreError("CONNECTION_CLOSED", `connection ${connection.id} is closed: it can no longer subscribe or unsubscribe`);
     }
     return connection.slot;
   }
 
   #find(socket: WebSocket): Connection<any> | undefined {
-    const known = this.#bySocket.get(socket);
+    const known = this.#table.bySocket(socket);
     if (known !== undefined) return known;
     const attachment = readAttachment(socket);
-    return attachment === null ? undefined : this.#byId.get(attachment.id);
+    return attachment === null ? undefined : this.#table.byId(attachment.id);
+  }
+
+  // ---- internals: ending a connection ----
+
+  /**
+   * The hub ends `connection`: out of the index (peers told), its attachment's subscriptions
+   * cleared, its socket closed. The subscriptions go because its peers were told it left, and
+   * its close event may come after a wake, when only the attachment is left.
+   */
+  #close(connection: Connection<any>, code: number, reason: string): void {
+    if (connection.slot >= 0) this.#disconnect(connection);
+    try {
+      connection.socket.serializeAttachment({ ...connection.attachment, subs: [] });
+    } catch {
+      // A socket that refuses it is gone for good; its close event then finds no attachment.
+    }
+    closeSocket(connection.socket, code, reason);
+  }
+
+  /** Closes the connections whose send failed, until none is left (their notices may fail too). */
+  #closeFailedSends(): void {
+    while (this.#failedSends.length > 0) {
+      const connection = this.#failedSends.pop()!;
+      if (connection.slot >= 0) this.#close(connection, 1011, "send failed");
+    }
   }
 
   /**
-   * A socket closed or failed: its connection leaves (see {@link #leave}), and is returned for
-   * the user's hook. A socket the index does not hold (closed by us, or CLOSED at rebuild) gets
-   * a detached Connection made from its attachment, read once.
+   * The platform ended `socket`: its connection is disconnected and returned for the user's
+   * hook. A socket the index does not hold (closed by us, or CLOSED at rebuild) gets a detached
+   * Connection made from its attachment, read once.
    */
-  #depart(socket: WebSocket): Connection<any> | undefined {
+  #socketEnded(socket: WebSocket): Connection<any> | undefined {
     this.#ensureIndex();
-    let connection = this.#bySocket.get(socket);
+    let connection = this.#table.bySocket(socket);
     if (connection === undefined) {
       const attachment = readAttachment(socket);
-      if (attachment !== null) connection = this.#byId.get(attachment.id) ?? new Connection(this, socket, attachment, -1);
+      if (attachment !== null) connection = this.#table.byId(attachment.id) ?? new Connection(this, socket, attachment, -1);
     }
-    if (connection !== undefined) this.#leave(connection);
-    this.#reap();
+    if (connection !== undefined) this.#disconnect(connection);
+    this.#closeFailedSends();
     return connection;
   }
 
-  #connectionsAt(slots: ArrayLike<number>): Connection<any>[] {
-    const found: Connection<any>[] = [];
-    for (let i = 0; i < slots.length; i++) {
-      const connection = this.#connections[slots[i]!];
-      if (connection !== undefined) found.push(connection);
+  /**
+   * Takes `connection` out of the core's index and the table, and tells its presence peers it
+   * left. One the index never held (the platform leaves a closing socket out of
+   * `getWebSockets()`, so a close that wakes the object finds it missing) still has its peers
+   * told, from its attachment, unless it was removed earlier (they were told then).
+   */
+  #disconnect(connection: Connection<any>): void {
+    if (connection.slot >= 0) {
+      const slot = connection.slot;
+      const plan = this.#core.call((engine) => engine.fanoutDisconnect(slot));
+      this.#table.remove(connection);
+      this.#announce(plan, connection);
+      return;
     }
-    return found;
+    if (this.#table.wasRemoved(connection.socket)) return;
+    const presenceTopics = connection.attachment.subs.filter(([, presence]) => presence === 1).map(([topic]) => topic);
+    if (presenceTopics.length === 0) return;
+    const plan = this.#core.call((engine) => engine.fanoutDeparture(connection.id, presenceTopics));
+    this.#announce(plan, connection);
   }
+
+  // ---- internals: sending ----
 
   /** The hot loop of a publish: one send per recipient slot. */
   #sendTo(slots: ArrayLike<number>, payload: string | ArrayBuffer | ArrayBufferView): number {
-    const sockets = this.#sockets;
+    const table = this.#table;
+    const sockets = table.sockets;
     let sent = 0;
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
@@ -552,8 +410,8 @@ export class SocketHub implements ConnectionHost {
         socket.send(payload);
         sent += 1;
       } catch {
-        const connection = this.#connections[slot];
-        if (connection !== undefined) this.#dead.push(connection);
+        const connection = table.at(slot);
+        if (connection !== undefined) this.#failedSends.push(connection);
       }
     }
     return sent;
@@ -574,38 +432,10 @@ export class SocketHub implements ConnectionHost {
     }
   }
 
-  #checkSize(attachment: Attachment): void {
-    let json: string;
-    try {
-      json = JSON.stringify(attachment);
-    } catch (error) {
-      throw new DurableCoreError("STATE_INVALID", `a connection's state must be JSON-serialisable: ${String(error)}`, { cause: error });
-    }
-    if (stringOver(json, this.#attachmentBytes)) {
-      const bytes = utf8Length(json);
-      throw new DurableCoreError(
-        "ATTACHMENT_TOO_LARGE",
-        `connection ${attachment.id}: state and subscriptions take ${bytes} bytes, over the ${this.#attachmentBytes}-byte attachment limit (static sockets.attachmentBytes); keep large data in this.sql or this.store`,
-      );
-    }
-  }
-
   /** Writes an attachment (checking its size first); on any failure nothing changes. */
-  #store(connection: Connection<any>, attachment: Attachment): void {
-    this.#checkSize(attachment);
-    this.#write(connection, attachment);
-  }
-
-  /** Writes an attachment already checked by {@link #checkSize}. */
-  #write(connection: Connection<any>, attachment: Attachment): void {
-    try {
-      connection.socket.serializeAttachment(attachment);
-    } catch (error) {
-      throw new DurableCoreError("ATTACHMENT_TOO_LARGE", `the platform refused connection ${attachment.id}'s attachment: ${String(error)}`, {
-        cause: error,
-      });
-    }
-    connection.attachment = attachment;
+  #writeAttachment(connection: Connection<any>, attachment: Attachment): void {
+    checkAttachmentSize(attachment, this.#attachmentBytes);
+    writeAttachment(connection, attachment);
   }
 
   async #reportError(connection: Connection<any>, error: unknown, hooks: SocketHooks): Promise<void> {

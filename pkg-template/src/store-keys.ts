@@ -28,8 +28,8 @@ type WellFormedCheck = string & { isWellFormed(): boolean };
 
 /**
  * `f` + the 16 hex digits of the order-mapped bits (positives get the sign bit, negatives are
- * complemented), built in one `String.fromCharCode`: measured in Node 22, 2x faster than
- * concatenating eight byte-table lookups (~80 against ~170 ns per number).
+ * complemented), built in one `String.fromCharCode`: measured faster than concatenating eight
+ * byte-table lookups (docs/reports/facade-figures.md).
  */
 function encodeNumber(n: number): string {
   number[0] = n === 0 ? 0 : n;
@@ -224,8 +224,8 @@ function hexWord(kvKey: string, at: number): number {
 
 /**
  * The number whose 16 hex digits start at `at`, or `undefined` (non-canonical: NaN, ±Infinity,
- * -0, bad digits). Reads char codes instead of slicing and `Number("0x...")`: measured in Node 22,
- * a 1,000-entry scan decodes in ~0.45 ms against ~1.2 ms with the slicing decoder.
+ * -0, bad digits). Reads char codes instead of slicing and `Number("0x...")`: a scan decodes one
+ * number per entry, and slicing made it measurably slower (docs/reports/facade-figures.md).
  */
 function decodeNumber(kvKey: string, at: number): number | undefined {
   const high = hexWord(kvKey, at);
@@ -294,10 +294,8 @@ function unescapeString(raw: string): string | undefined {
  * starts with the prefix's encoding (the plan's bounds lie within it), so only the rest of each
  * key is decoded (a scan of `["g", 7]` decodes one number per entry).
  *
- * The commonest rest, one number, skips the general loop and the `startsWith` check. Measured in
- * workerd (S4: 100 scans of 1,000 entries interleaved with `kv.list` of the same keys in one
- * object), the scan cost ~1.5x the bare `kv.list` with the general decoder, ~1.2x with the
- * char-code number decoder, and ~1.1x with this path.
+ * The commonest rest, one number, skips the general loop and the `startsWith` check: it brings a
+ * scan closest to a bare `kv.list` of the same keys (S4; docs/reports/facade-figures.md).
  */
 export function prefixDecoder(prefix: unknown): (kvKey: string) => unknown[] {
   const encoded = prefix === undefined ? undefined : encodeFlat(prefix);

@@ -4,243 +4,40 @@
  *
  * The Rust core owns the key codec (typed keys → strings whose UTF-8 order is the key order),
  * range planning and the index rows (`_dc_store_index`). Values live in the native sync
- * `ctx.storage.kv` under the encoded key: measured in workerd, `kv.put` ≈ 1.6 µs and `kv.get`
- * ≈ 1.7 µs against ≈ 2.8 µs / 3.9 µs for a `sql.exec` insert / select, and on SQLite-backed
- * objects kv shares the database, so a kv write and its index rows commit together in one
+ * `ctx.storage.kv` under the encoded key: measured faster than a `sql.exec` insert or select
+ * (figures in docs/reports/facade-figures.md), and on SQLite-backed objects kv shares the database, so a kv write and its index rows commit together in one
  * `transactionSync`. This file checks values, runs the user's index key functions (Rust never
  * calls user code), and talks to kv; each operation crosses into wasm at most once (flat keys of
  * strings, numbers, booleans and null are encoded in JS by `store-keys.ts`, which matches the
  * Rust codec exactly).
  */
-import { isAsyncFunction } from "./is-async-function.js";
-import { type CoreContext, translate } from "./engine.js";
+import { type CoreContext } from "./engine.js";
 import { DurableCoreError } from "./errors.js";
-import { decodeKey, encodeFlat, encodeKey, guardKey, keyHasPrefix, keyLiteral, prefixDecoder } from "./store-keys.js";
+import { isAsyncFunction, isThenable } from "./kernel/async.js";
+import { errorText } from "./kernel/error-text.js";
+import { HandleWatch } from "./kernel/handle-watch.js";
+import { storeValueSize } from "./kernel/plain-data.js";
+import { declare, KEY_FUNCTION_ERROR, keyFunctionError, StoreIndex, type DeclaredIndex, type IndexHost } from "./store-index.js";
+import { checkRange, codec, encodeKeyOutside, kvKeysPage, kvPage, paged, type KvListOptions, type SyncKv } from "./store-kv.js";
+import { encodeFlat, encodeKey, guardKey, keyHasPrefix, keyLiteral, prefixDecoder } from "./store-keys.js";
+import type { Entry, IndexDefinitions, Key, KeyPart, Range, StoreTransaction } from "./store-types.js";
 import { Engine } from "./wasm/durable_core.js";
 import type { StoreValue } from "./values.js";
 
-/** One element of a key. Order across types: null < false < true < number < bigint < string < Uint8Array < tuple. */
-export type KeyPart = null | boolean | number | bigint | string | Uint8Array | KeyTuple;
-/** A tuple of key parts (an interface, so that RPC result types walk it without TS2589). */
-export interface KeyTuple extends ReadonlyArray<KeyPart> {}
-
-/** A key: one part, or a tuple of parts (`"a"` and `["a"]` are the same key). */
-export type Key = KeyPart;
-
-/**
- * A range of keys, with the meaning of `ctx.storage.list`: `start` inclusive, `end` exclusive.
- * `prefix: ["user", 42]` holds exactly the keys whose first elements are `"user", 42`.
- */
-export interface Range {
-  prefix?: Key;
-  start?: Key;
-  startAfter?: Key;
-  end?: Key;
-  reverse?: boolean;
-  limit?: number;
-}
-
-/** A stored entry (a plain object, so RPC methods can return it). `key` is always a tuple (an array). */
-export interface Entry<V = StoreValue> {
-  readonly key: KeyPart[];
-  readonly value: V;
-}
-
-/** One secondary index: `key(value)` gives the entry's index key, or `undefined` to leave it out. */
-export interface IndexDefinition<V = any> {
-  key: (value: V) => Key | undefined;
-  /** At most one entry per index key; a put that would break it throws `INDEX_UNIQUE`. */
-  unique?: boolean;
-  /**
-   * Only entries whose key starts with these parts are in the index (and `key` only ever sees
-   * their values): `{ prefix: ["sub"], key: (s) => s.email }`. Changing it rebuilds the index.
-   */
-  prefix?: Key;
-  /**
-   * Your label for the key function's behaviour: change it to rebuild the index when what the
-   * function does changed but its text did not (a captured variable, a helper it calls).
-   * Without it, the function's text (`key.toString()`) and `unique`/`prefix` are the only signals.
-   */
-  version?: string | number;
-}
-
-/** `static indexes` of a `DurableCore` subclass. */
-export type IndexDefinitions = Record<string, IndexDefinition>;
-
-/** Writes allowed inside {@link Store.batch}, plus reads that see the batch's own writes. */
-export interface StoreTransaction {
-  put(key: Key, value: unknown): void;
-  delete(key: Key): boolean;
-  get<V = StoreValue>(key: Key): V | undefined;
-}
+export type { Entry, IndexDefinition, IndexDefinitions, Key, KeyPart, KeyTuple, Range, StoreTransaction } from "./store-types.js";
+export { StoreIndex };
 
 /** Largest value, in bytes of its serialized form: the platform's 2 MB key+value limit less a 2 KiB key. */
 export const MAX_VALUE_BYTES = 2_000_000 - 2048;
-/** Entries read per `kv.list` call by the lazy iterators. */
-const PAGE_SIZE = 256;
 /**
  * Index build chunks (of `BUILD_CHUNK_ENTRIES` = 500 entries, src/store/mod.rs) one wake runs
  * inside `blockConcurrencyWhile` before the object serves events; the rest runs one chunk per
  * macrotask afterwards. Counted in chunks, not milliseconds: in production `Date.now()` does not
- * advance during synchronous code, so a time budget would never run out. 4 chunks = 2,000
- * entries ≈ 4-12 ms at the measured 2-6 µs per entry (plus the user's key function), so a store
- * of up to 2,000 entries has its indexes ready when the wake ends.
+ * advance during synchronous code, so a time budget would never run out. 4 chunks (2,000
+ * entries) keep a wake to a few milliseconds (docs/reports/facade-figures.md) and have the
+ * indexes of a store of up to 2,000 entries ready when the wake ends.
  */
 const WAKE_BUILD_CHUNKS = 4;
-
-interface KvListOptions {
-  start?: string;
-  startAfter?: string;
-  end: string;
-  reverse?: boolean;
-  limit?: number;
-}
-
-interface SyncKv {
-  get(key: string): unknown;
-  put(key: string, value: unknown): void;
-  delete(key: string): boolean;
-  list(options: KvListOptions): Iterable<[string, unknown]>;
-}
-
-/**
- * Runs a stateless codec call (`Engine.storeEncode/storeDecode/storeRange`, which `encodeKey`
- * and `decodeKey` may make): core errors become `DurableCoreError` and a trap resets the engine,
- * as in `core.call`, but no handle is created and no store opened for it.
- */
-function codec<T>(op: () => T): T {
-  try {
-    return op();
-  } catch (error) {
-    throw translate(error);
-  }
-}
-
-/** The kv key of `key` outside any engine call (see {@link codec}). */
-function encodeKeyOutside(key: Key): string {
-  return codec(() => encodeKey(key));
-}
-
-/** One page of a paged read and the position to resume after (its last item's). */
-interface Page<T, C> {
-  items: T[];
-  last: C | undefined;
-}
-
-/**
- * Reads at most `limit` items (all when undefined) page by page: `read(size, after)` returns up
- * to `size` items following the position `after` (the first page when undefined).
- */
-function* paged<T, C>(limit: number | undefined, read: (size: number, after: C | undefined) => Page<T, C>): Generator<T> {
-  let remaining = limit ?? Infinity;
-  let after: C | undefined;
-  while (remaining > 0) {
-    const size = Math.min(PAGE_SIZE, remaining);
-    const page = read(size, after);
-    yield* page.items;
-    remaining -= page.items.length;
-    if (page.items.length < size) return;
-    after = page.last;
-  }
-}
-
-/** The `kv.list` options of one page of `options`: `size` entries following the kv key `after`. */
-function kvPage(options: KvListOptions, size: number, after: string | undefined): KvListOptions {
-  const page: KvListOptions = { ...options, limit: size };
-  if (after !== undefined) {
-    if (options.reverse) {
-      page.end = after;
-    } else {
-      delete page.start;
-      page.startAfter = after;
-    }
-  }
-  return page;
-}
-
-/** The kv keys of one page (see {@link kvPage}). */
-function kvKeysPage(kv: SyncKv, options: KvListOptions, size: number, after: string | undefined): Page<string, string> {
-  const items: string[] = [];
-  for (const [kvKey] of kv.list(kvPage(options, size, after))) items.push(kvKey);
-  return { items, last: items[items.length - 1] };
-}
-
-
-function isThenable(value: unknown): boolean {
-  return (
-    value !== null &&
-    (typeof value === "object" || typeof value === "function") &&
-    typeof (value as { then?: unknown }).then === "function"
-  );
-}
-
-/** Throws `ARGUMENT` unless `range` is a range object (or absent), and guards its keys' size. */
-function checkRange(range: unknown): void {
-  if (range === undefined) return;
-  if (range === null || typeof range !== "object" || Array.isArray(range)) {
-    throw new DurableCoreError(
-      "ARGUMENT",
-      `a range is an object { prefix?, start?, startAfter?, end?, reverse?, limit? }, got ${range === null ? "null" : Array.isArray(range) ? "an array" : typeof range}`,
-    );
-  }
-  const { prefix, start, startAfter, end, limit } = range as Range;
-  // Checked here as well as in the core: index listings page by their own limits.
-  if (limit !== undefined && !(typeof limit === "number" && Number.isInteger(limit) && limit >= 0)) {
-    throw new DurableCoreError("ARGUMENT", `invalid argument \`limit\`: must be a whole number ≥ 0, got ${String(limit)}`);
-  }
-  if (prefix !== undefined) guardKey(prefix, "range.prefix");
-  if (start !== undefined) guardKey(start, "range.start");
-  if (startAfter !== undefined) guardKey(startAfter, "range.startAfter");
-  if (end !== undefined) guardKey(end, "range.end");
-}
-
-/** A key function's throw, as the error of the write (or build) it stopped. */
-function keyFunctionError(index: string, key: unknown, error: unknown): DurableCoreError {
-  return new DurableCoreError(
-    "INDEX_KEY_FUNCTION",
-    `index \`${index}\`'s key function threw for entry ${keyLiteral(key)}: ${describeError(error)}; nothing was written`,
-    { cause: error },
-  );
-}
-
-/** One declared index as the core reads it. */
-interface DeclaredIndex {
-  name: string;
-  unique: boolean;
-  source: string;
-  version?: string;
-  prefix?: Key;
-}
-
-function definitionError(name: string, message: string): DurableCoreError {
-  return new DurableCoreError("INDEX_DEFINITION", `static indexes.${name}: ${message}`);
-}
-
-/** Validates one `static indexes` entry (nothing of it has crossed into the engine yet). */
-function declare(name: string, definition: IndexDefinition | undefined): DeclaredIndex {
-  if (definition === null || typeof definition !== "object") {
-    throw definitionError(name, "an index is { key: (value) => key, unique?, prefix?, version? }");
-  }
-  const { key, unique, prefix, version } = definition;
-  if (typeof key !== "function") throw definitionError(name, "needs a key function: { key: (value) => ... }");
-  if (unique !== undefined && typeof unique !== "boolean") throw definitionError(name, "unique must be a boolean");
-  if (version !== undefined && typeof version !== "string" && !(typeof version === "number" && Number.isFinite(version))) {
-    throw definitionError(name, "version must be a string or a finite number");
-  }
-  if (typeof version === "string" && version.length > 256) throw definitionError(name, "version must be at most 256 characters");
-  const declared: DeclaredIndex = { name, unique: unique === true, source: key.toString() };
-  if (version !== undefined) declared.version = String(version);
-  if (prefix !== undefined) {
-    try {
-      guardKey(prefix, "the prefix");
-      codec(() => encodeKey(prefix));
-    } catch (error) {
-      throw definitionError(name, `prefix is not a key (${(error as Error).message})`);
-    }
-    declared.prefix = prefix;
-  }
-  return declared;
-}
 
 function batchMustBeSynchronous(what: string): DurableCoreError {
   return new DurableCoreError(
@@ -249,109 +46,8 @@ function batchMustBeSynchronous(what: string): DurableCoreError {
   );
 }
 
-/** What a {@link StoreIndex} needs of its store. */
-interface IndexHost {
-  /** Runs `op` on the object's handle with the store opened. */
-  call<T>(op: (engine: Engine) => T): T;
-  kv(): SyncKv;
-  /** Whether an index lookup may be added to the read cache now. */
-  mayFill(): boolean;
-}
-
-/**
- * Throws `STORE_VALUE` unless `value` is JSON-compatible data or `Uint8Array` (plain objects,
- * arrays, strings, finite or not numbers, booleans, null, bigint), and returns an upper estimate
- * of its serialized size. Cycles are refused; a shared sub-object is stored twice over.
- */
-function checkValue(value: unknown, path: string, ancestors: object[]): number {
-  switch (typeof value) {
-    case "string":
-      // V8 stores Latin-1 strings one byte per character; only long strings pay for the scan.
-      return (value.length > 1024 && !/[^\u0000-\u00ff]/.test(value) ? value.length : value.length * 2) + 8;
-    case "number":
-    case "boolean":
-      return 9;
-    case "bigint":
-      return 16 + value.toString(16).length;
-    case "undefined":
-      throw new DurableCoreError("STORE_VALUE", `${path} is undefined; store null instead, or omit the property`);
-    case "function":
-    case "symbol":
-      throw new DurableCoreError("STORE_VALUE", `${path} is a ${typeof value}, which cannot be stored`);
-  }
-  if (value === null) return 1;
-  const object = value as object;
-  if (object instanceof Uint8Array) return object.byteLength + 16;
-  if (ancestors.includes(object)) throw new DurableCoreError("STORE_VALUE", `${path} refers back to itself (a cycle)`);
-  ancestors.push(object);
-  let size = 8;
-  if (Array.isArray(object)) {
-    for (let i = 0; i < object.length; i++) size += checkValue(object[i], `${path}[${i}]`, ancestors);
-  } else {
-    const prototype = Object.getPrototypeOf(object);
-    if (prototype !== Object.prototype && prototype !== null) {
-      const kind = (object as { constructor?: { name?: string } }).constructor?.name ?? "object";
-      throw new DurableCoreError("STORE_VALUE", `${path} is a ${kind}; store plain objects, arrays and Uint8Array`);
-    }
-    for (const name in object) {
-      const field = (object as Record<string, unknown>)[name];
-      // Like JSON, an undefined property is simply absent.
-      if (field !== undefined) size += name.length * 2 + checkValue(field, `${path}.${name}`, ancestors);
-    }
-  }
-  ancestors.pop();
-  return size;
-}
-
-/**
- * {@link checkValue} without the path bookkeeping: the serialized size estimate, or -1 when the
- * value would be refused (then `checkValue` runs again to say where). Building a path string per
- * field cost every put a few concatenations for messages that are almost never shown.
- */
-function valueSize(value: unknown, ancestors: object[]): number {
-  switch (typeof value) {
-    case "string":
-      return (value.length > 1024 && !/[^\u0000-\u00ff]/.test(value) ? value.length : value.length * 2) + 8;
-    case "number":
-    case "boolean":
-      return 9;
-    case "bigint":
-      return 16 + value.toString(16).length;
-    case "undefined":
-    case "function":
-    case "symbol":
-      return -1;
-  }
-  if (value === null) return 1;
-  const object = value as object;
-  if (object instanceof Uint8Array) return object.byteLength + 16;
-  if (ancestors.includes(object)) return -1;
-  ancestors.push(object);
-  let size = 8;
-  if (Array.isArray(object)) {
-    for (let i = 0; i < object.length; i++) {
-      const item = valueSize(object[i], ancestors);
-      if (item < 0) return -1;
-      size += item;
-    }
-  } else {
-    const prototype = Object.getPrototypeOf(object);
-    if (prototype !== Object.prototype && prototype !== null) return -1;
-    for (const name in object) {
-      const field = (object as Record<string, unknown>)[name];
-      if (field === undefined) continue;
-      const item = valueSize(field, ancestors);
-      if (item < 0) return -1;
-      size += name.length * 2 + item;
-    }
-  }
-  ancestors.pop();
-  return size;
-}
-
 function checkedValue(value: unknown): void {
-  let size = valueSize(value, []);
-  if (size < 0) size = checkValue(value, "value", []);
+  const size = storeValueSize(value);
   if (size > MAX_VALUE_BYTES) {
     throw new DurableCoreError(
       "STORE_VALUE_TOO_LARGE",
@@ -371,7 +67,9 @@ export class Store {
   readonly #core: CoreContext;
   readonly #definitions: IndexDefinitions;
   readonly #declared: DeclaredIndex[];
-  #openedEpoch = -1;
+  readonly #handle: HandleWatch;
+  /** Whether the store was ever opened on this object (an old handle's opening counts). */
+  #openedOnce = false;
   /** Index names whose keys each put computes, in the core's order (refreshed when a build fails one). */
   #maintained: string[] = [];
   #batching = false;
@@ -392,6 +90,7 @@ export class Store {
 
   constructor(core: CoreContext, definitions: IndexDefinitions = {}) {
     this.#core = core;
+    this.#handle = new HandleWatch(core);
     this.#definitions = definitions;
     if (definitions === null || typeof definitions !== "object") {
       throw new DurableCoreError("INDEX_DEFINITION", "static indexes is an object { name: { key, unique?, prefix?, version? } }");
@@ -399,46 +98,13 @@ export class Store {
     this.#declared = Object.entries(definitions).map(([name, definition]) => declare(name, definition));
   }
 
-  /** `ctx.storage.kv`, read once: the platform getter is a runtime call on every hot-path operation. */
-  get #kv(): SyncKv {
-    return (this.#kvStorage ??= this.#core.ctx.storage.kv as unknown as SyncKv);
-  }
-
-  /**
-   * Runs `op` on this object's handle, opening the store on it first if the handle is new. Only
-   * for operations that need the object's index state (writes, index reads, builds): stateless
-   * codec work goes through {@link codec}.
-   */
-  #call<T>(op: (engine: Engine) => T): T {
-    const core = this.#core;
-    return core.call((engine) => {
-      if (this.#openedEpoch !== core.epoch) {
-        core.ctx.storage.transactionSync(() => engine.storeOpen(this.#declared));
-        this.#maintained = engine.storeMaintained();
-        this.#openedEpoch = core.epoch;
-      }
-      return op(engine);
-    });
-  }
-
-  /** Called before every write of index rows: see {@link Store.#indexWritesThisTurn}. */
-  #indexWrite(): void {
-    if (this.#indexWritesThisTurn) return;
-    this.#indexWritesThisTurn = true;
-    queueMicrotask(() => {
-      this.#indexWritesThisTurn = false;
-    });
-  }
-
   /** Stores `value` under `key`, replacing what was there, and updates every index. */
   put(key: Key, value: unknown): void {
     checkedValue(value);
     // A store with no index, once opened on this object (which dropped any stale index rows),
     // needs nothing from the core for a flat key: the JS codec encodes it, and a single kv.put is
-    // atomic by itself. With this path, the path-free value check and the faster number encoder,
-    // S4 puts went from 1.21-1.25x to 1.16-1.21x `kv.put` (interleaved in one object); a bare
-    // `kv.put` under our longer keys is 1.07-1.17x, the floor for this key form.
-    if (this.#declared.length === 0 && this.#openedEpoch >= 0) {
+    // atomic by itself (measured in docs/reports/store-core.md, "The put fast path").
+    if (this.#declared.length === 0 && this.#openedOnce) {
       const kvKey = encodeFlat(key);
       if (kvKey !== undefined) {
         this.#kv.put(kvKey, value);
@@ -446,48 +112,6 @@ export class Store {
       }
     }
     this.#putSlow(key, value);
-  }
-
-  /**
-   * The rest of {@link Store.put}, apart so that `put` itself captures nothing in a closure: a
-   * captured parameter makes V8 allocate a context on every call, fast path included.
-   */
-  #putSlow(key: Key, value: unknown): void {
-    const maintained = this.#call(() => this.#maintained);
-    if (maintained.length === 0) {
-      this.#kv.put(encodeFlat(key) ?? encodeKeyOutside(key), value);
-      return;
-    }
-    guardKey(key);
-    // User code runs outside any engine call, before anything is written: a throw there writes
-    // nothing, and a trap it causes cannot leave this call holding a dead instance's handle.
-    const indexKeys = this.#indexKeys(maintained, key, value);
-    this.#call((engine) => {
-      // The handle was replaced while the key functions ran (a trap): the store was reopened,
-      // and the keys must follow its list of maintained indexes.
-      const keys = this.#maintained === maintained ? indexKeys : this.#indexKeys(this.#maintained, key, value);
-      this.#indexWrite();
-      this.#atomically(() => this.#kv.put(engine.storePut(key, keys), value));
-    });
-  }
-
-  /**
-   * Each maintained index's key for the entry `key`: `undefined` for an index whose prefix does
-   * not cover it (its key function never sees the value). A throw becomes `INDEX_KEY_FUNCTION`.
-   */
-  #indexKeys(maintained: readonly string[], key: Key, value: unknown): (Key | undefined)[] {
-    return maintained.map((name) => {
-      const definition = this.#definitions[name]!;
-      if (definition.prefix !== undefined && !keyHasPrefix(key, definition.prefix)) return undefined;
-      let indexKey: Key | undefined;
-      try {
-        indexKey = definition.key(value);
-      } catch (error) {
-        throw keyFunctionError(name, key, error);
-      }
-      if (indexKey !== undefined) guardKey(indexKey, `index \`${name}\`'s key for entry ${keyLiteral(key)}`);
-      return indexKey;
-    });
   }
 
   /** The value under `key`, or `undefined`. */
@@ -519,11 +143,6 @@ export class Store {
     });
   }
 
-  /** Runs related writes in one transaction, or in the batch's when one is open. */
-  #atomically<T>(fn: () => T): T {
-    return this.#batching ? fn() : this.#core.ctx.storage.transactionSync(fn);
-  }
-
   /** The entries in `range`, read at once. */
   list<V = StoreValue>(range: Range = {}): Entry<V>[] {
     checkRange(range);
@@ -540,10 +159,15 @@ export class Store {
   /** The entries in `range`, read lazily page by page. Do not `await` inside the loop if you need a consistent view. */
   *entries<V = StoreValue>(range: Range = {}): Generator<Entry<V>> {
     checkRange(range);
+
     const options = codec(() => Engine.storeRange(range)) as KvListOptions | null;
+
     if (options === null) return;
+
     const kv = this.#kv;
+
     const decode = prefixDecoder(range.prefix);
+
     yield* paged(options.limit, (size, after: string | undefined) =>
       codec(() => {
         const items: Entry<V>[] = [];
@@ -555,6 +179,7 @@ export class Store {
         return { items, last };
       }),
     );
+
   }
 
   /** How many entries `range` holds (at most `limit`). */
@@ -610,20 +235,6 @@ export class Store {
     });
   }
 
-  #runBatch<T>(fn: (tx: StoreTransaction) => T): T {
-    const result = fn(this.#transaction());
-    if (isThenable(result)) throw batchMustBeSynchronous("fn returned a promise (the batch was rolled back)");
-    return result;
-  }
-
-  #transaction(): StoreTransaction {
-    return {
-      put: (key, value) => this.put(key, value),
-      delete: (key) => this.delete(key),
-      get: <V>(key: Key) => this.get<V>(key),
-    };
-  }
-
   /** A secondary index declared in `static indexes`. Throws `INDEX_UNKNOWN` for any other name. */
   index<V = StoreValue>(name: string): StoreIndex<V> {
     if (typeof name !== "string" || !Object.hasOwn(this.#definitions, name)) {
@@ -671,6 +282,101 @@ export class Store {
     }, 0);
   }
 
+  // ---- internals ----
+
+  /** `ctx.storage.kv`, read once: the platform getter is a runtime call on every hot-path operation. */
+  get #kv(): SyncKv {
+    return (this.#kvStorage ??= this.#core.ctx.storage.kv as unknown as SyncKv);
+  }
+
+  /**
+   * Runs `op` on this object's handle, opening the store on it first if the handle is new. Only
+   * for operations that need the object's index state (writes, index reads, builds): stateless
+   * codec work goes through {@link codec}.
+   */
+  #call<T>(op: (engine: Engine) => T): T {
+    const core = this.#core;
+    return core.call((engine) => {
+      if (this.#handle.isNew) {
+        core.ctx.storage.transactionSync(() => engine.storeOpen(this.#declared));
+        this.#maintained = engine.storeMaintained();
+        this.#handle.seen();
+        this.#openedOnce = true;
+      }
+      return op(engine);
+    });
+  }
+
+  /** Called before every write of index rows: see {@link Store.#indexWritesThisTurn}. */
+  #indexWrite(): void {
+    if (this.#indexWritesThisTurn) return;
+    this.#indexWritesThisTurn = true;
+    queueMicrotask(() => {
+      this.#indexWritesThisTurn = false;
+    });
+  }
+
+  /**
+   * The rest of {@link Store.put}, apart so that `put` itself captures nothing in a closure: a
+   * captured parameter makes V8 allocate a context on every call, fast path included.
+   */
+  #putSlow(key: Key, value: unknown): void {
+    const maintained = this.#call(() => this.#maintained);
+    if (maintained.length === 0) {
+      this.#kv.put(encodeFlat(key) ?? encodeKeyOutside(key), value);
+      return;
+    }
+    guardKey(key);
+    // User code runs outside any engine call, before anything is written: a throw there writes
+    // nothing, and a trap it causes cannot leave this call holding a dead instance's handle.
+    const indexKeys = this.#indexKeys(maintained, key, value);
+    this.#call((engine) => {
+      // The handle was replaced while the key functions ran (a trap): the store was reopened,
+      // and the keys must follow its list of maintained indexes.
+      const keys = this.#maintained === maintained ? indexKeys : this.#indexKeys(this.#maintained, key, value);
+      this.#indexWrite();
+      this.#atomically(() => this.#kv.put(engine.storePut(key, keys), value));
+    });
+  }
+
+  /**
+   * Each maintained index's key for the entry `key`: `undefined` for an index whose prefix does
+   * not cover it (its key function never sees the value). A throw becomes `INDEX_KEY_FUNCTION`.
+   */
+  #indexKeys(maintained: readonly string[], key: Key, value: unknown): (Key | undefined)[] {
+    return maintained.map((name) => {
+      const definition = this.#definitions[name]!;
+      if (definition.prefix !== undefined && !keyHasPrefix(key, definition.prefix)) return undefined;
+      let indexKey: Key | undefined;
+      try {
+        indexKey = definition.key(value);
+      } catch (error) {
+        throw keyFunctionError(name, key, error);
+      }
+      if (indexKey !== undefined) guardKey(indexKey, `index \`${name}\`'s key for entry ${keyLiteral(key)}`);
+      return indexKey;
+    });
+  }
+
+  /** Runs related writes in one transaction, or in the batch's when one is open. */
+  #atomically<T>(fn: () => T): T {
+    return this.#batching ? fn() : this.#core.ctx.storage.transactionSync(fn);
+  }
+
+  #runBatch<T>(fn: (tx: StoreTransaction) => T): T {
+    const result = fn(this.#transaction());
+    if (isThenable(result)) throw batchMustBeSynchronous("fn returned a promise (the batch was rolled back)");
+    return result;
+  }
+
+  #transaction(): StoreTransaction {
+    return {
+      put: (key, value) => this.put(key, value),
+      delete: (key) => this.delete(key),
+      get: <V>(key: Key) => this.get<V>(key),
+    };
+  }
+
   async #buildAll(): Promise<void> {
     while (this.#buildChunk()) {
       // Let other events in between chunks: a long build never holds the object.
@@ -692,7 +398,7 @@ export class Store {
       limit: number;
     } | null;
     if (step === null) return false;
-    const epoch = core.epoch;
+    const handle = new HandleWatch(core, true);
     const keyOf = this.#definitions[step.index]!.key;
     const kvKeys: string[] = [];
     const keys: (Key | undefined)[] = [];
@@ -717,7 +423,7 @@ export class Store {
       }
     }
     // A key function that trapped the engine leaves the step stale: plan it again.
-    if (core.epoch !== epoch) return true;
+    if (handle.isNew) return true;
     const complete = kvKeys.length < step.limit;
     const failed = thrown;
     this.#indexWrite();
@@ -725,7 +431,7 @@ export class Store {
       const failure = core.ctx.storage.transactionSync(() =>
         failed === undefined
           ? engine.storeBuildChunk(step.index, kvKeys, keys, complete)
-          : engine.storeBuildFail(step.index, failed.kvKey, describeError(failed.error), failed.code),
+          : engine.storeBuildFail(step.index, failed.kvKey, errorText(failed.error, KEY_FUNCTION_ERROR), failed.code),
       );
       if (failure !== undefined) {
         // The failed index is no longer maintained: the keys of later puts follow the new list.
@@ -737,69 +443,3 @@ export class Store {
   }
 }
 
-/** A user error as one line for an index failure reason, cut short: it is kept in the engine and in SQLite. */
-function describeError(error: unknown): string {
-  let text: string;
-  try {
-    text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  } catch {
-    text = "a value that cannot be shown";
-  }
-  return text.length > 500 ? `${text.slice(0, 500)}…` : text;
-}
-
-/** A secondary index: reads primary entries by their index key. */
-export class StoreIndex<V = StoreValue> {
-  readonly #host: IndexHost;
-  readonly #name: string;
-
-  /** @internal */
-  constructor(host: IndexHost, name: string) {
-    this.#host = host;
-    this.#name = name;
-  }
-
-  /** The first entry (in primary key order) whose index key is `key`, or `undefined`. */
-  get(key: Key): Entry<V> | undefined {
-    guardKey(key);
-    const host = this.#host;
-    const primaryKeys = host.call((engine) => engine.storeIndexGet(this.#name, key, host.mayFill()));
-    const kv = host.kv();
-    for (const kvKey of primaryKeys) {
-      const value = kv.get(kvKey);
-      if (value !== undefined) return { key: codec(() => decodeKey(kvKey)) as KeyPart[], value: value as V };
-    }
-    return undefined;
-  }
-
-  /** The entries whose index key is in `range`, in index key order then primary key order. */
-  list(range: Range = {}): Entry<V>[] {
-    return [...this.entries(range)];
-  }
-
-  /** Like {@link StoreIndex.list}, read lazily page by page. */
-  *entries(range: Range = {}): Generator<Entry<V>> {
-    checkRange(range);
-    const host = this.#host;
-    const kv = host.kv();
-    // A page is a flat [indexKey0, primaryKey0, indexKey1, ...]; the next resumes after its last pair.
-    yield* paged(range.limit, (size, after: [string, string] | undefined) => {
-      const page = host.call((engine) => engine.storeIndexList(this.#name, { ...range, limit: size }, after?.[0], after?.[1]));
-      return codec(() => {
-        const items: Entry<V>[] = [];
-        for (let i = 1; i < page.length; i += 2) {
-          const kvKey = page[i]!;
-          items.push({ key: decodeKey(kvKey) as KeyPart[], value: kv.get(kvKey) as V });
-        }
-        const last: [string, string] | undefined = page.length >= 2 ? [page[page.length - 2]!, page[page.length - 1]!] : undefined;
-        return { items, last };
-      });
-    });
-  }
-
-  /** How many entries have an index key in `range` (at most `limit`). */
-  count(range: Range = {}): number {
-    checkRange(range);
-    return this.#host.call((engine) => engine.storeIndexCount(this.#name, range));
-  }
-}

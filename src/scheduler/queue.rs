@@ -289,7 +289,7 @@ impl Scheduler {
     }
 
     /// Releases every delivery of the batch that was claimed and never started.
-    pub fn release_unstarted(&mut self, db: &dyn SqlBackend) -> Result<(), Error> {
+    fn release_unstarted(&mut self, db: &dyn SqlBackend) -> Result<(), Error> {
         let unstarted: Vec<(String, u32)> = self
             .in_flight
             .iter()

@@ -206,11 +206,6 @@ impl Engine {
         })
     }
 
-    #[wasm_bindgen(js_name = schedulerIsCurrent)]
-    pub fn scheduler_is_current(&self, id: &str, attempt: u32) -> bool {
-        self.scheduler.is_current(id, attempt)
-    }
-
     /// Returns the alarm code.
     #[wasm_bindgen(js_name = schedulerAck)]
     pub fn scheduler_ack(&mut self, id: &str, attempt: u32, now: f64) -> Result<f64, Error> {
@@ -231,12 +226,6 @@ impl Engine {
             None => JsValue::UNDEFINED,
         };
         Ok(Array::of3(&retry_at, &dead, &JsValue::from_f64(alarm_code(failure.alarm))))
-    }
-
-    /// Releases the deliveries of the batch that never started (their count is taken back).
-    #[wasm_bindgen(js_name = schedulerReleaseUnstarted)]
-    pub fn scheduler_release_unstarted(&mut self) -> Result<(), Error> {
-        self.scheduler.release_unstarted(&self.db)
     }
 
     /// Returns the alarm code of the whole run.

@@ -60,6 +60,7 @@ mod ids;
 mod queue;
 mod recurrence;
 mod rows;
+mod statements;
 mod task;
 
 pub use alarm::AlarmChange;

@@ -14,101 +14,18 @@
 //! cancelled, retried, possibly inside a transaction that then rolled back) is read again from
 //! SQLite before it starts.
 
-use super::alarm::{AlarmBook, AlarmChange, GUARD, STATE_COLUMNS};
+use super::alarm::{AlarmBook, AlarmChange};
+use super::statements::*;
 use super::backoff::{backoff_delay_ms, RetryPolicy};
 use super::cron::CronSchedule;
 use super::ids::IdGenerator;
 use super::recurrence::Recurrence;
-use super::rows::{decode_dead, decode_task, storage_error, task_values, StoredTask, TASK_COLUMNS};
+use super::rows::{decode_dead, decode_task, storage_error, task_values, StoredTask};
 use super::task::{DeadTask, ListQuery, NewTask, ScheduleRequest, Task, TaskKind};
 use crate::backend::{QueryResult, SqlBackend, SqlValue};
 use crate::error::Error;
 use serde::Serialize;
 use crate::hashing::{SeededMap, SeededState};
-use std::sync::LazyLock;
-
-const PLACEHOLDERS: &str = "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16";
-
-/// A re-registered `every`/`cron` task whose schedule is unchanged keeps its place in time:
-/// an object that wakes more often than its interval must still see the task run.
-const SAME_SCHEDULE: &str = "(kind IN ('every', 'cron') AND kind = excluded.kind \
-AND every_ms IS excluded.every_ms AND cron IS excluded.cron AND timezone IS excluded.timezone)";
-
-// The hot statements are built once: the same text each call also hits the platform's
-// prepared-statement cache.
-static INSERT: LazyLock<String> = LazyLock::new(|| {
-    format!("INSERT INTO _dc_tasks ({TASK_COLUMNS}) VALUES ({PLACEHOLDERS}) RETURNING {STATE_COLUMNS}")
-});
-static UPSERT: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "INSERT INTO _dc_tasks ({TASK_COLUMNS}) VALUES ({PLACEHOLDERS}) ON CONFLICT (id) DO UPDATE SET \
-         method = excluded.method, payload = excluded.payload, max_attempts = excluded.max_attempts, \
-         backoff_ms = excluded.backoff_ms, max_backoff_ms = excluded.max_backoff_ms, jitter = excluded.jitter, \
-         due = CASE WHEN {SAME_SCHEDULE} THEN due ELSE excluded.due END, \
-         scheduled_at = CASE WHEN {SAME_SCHEDULE} THEN scheduled_at ELSE excluded.scheduled_at END, \
-         anchor = CASE WHEN {SAME_SCHEDULE} THEN anchor ELSE excluded.anchor END, \
-         attempts = CASE WHEN {SAME_SCHEDULE} THEN attempts ELSE 0 END, \
-         last_error = CASE WHEN {SAME_SCHEDULE} THEN last_error ELSE NULL END, \
-         claimed = CASE WHEN {SAME_SCHEDULE} THEN claimed ELSE NULL END, \
-         retry_of = CASE WHEN {SAME_SCHEDULE} THEN retry_of ELSE NULL END, \
-         kind = excluded.kind, every_ms = excluded.every_ms, cron = excluded.cron, timezone = excluded.timezone \
-         RETURNING due, scheduled_at, attempts, last_error, {STATE_COLUMNS}"
-    )
-});
-/// The common case, a one-shot task with a generated id and the default retry policy, binds
-/// 4 values instead of 16. Each value bound to `sql.exec` costs about 1 µs in workerd, even a
-/// NULL: issued from JS, 2,000 16-value INSERTs took 48 ms against 32 ms for this one (86 vs
-/// 45 ms in a busier run), and S1 went from 1.6-1.9x raw to 1.0-1.3x (same-run comparisons).
-/// The retry columns are written as literals of [`RetryPolicy::default`]; the optional ones
-/// are left NULL. Indexed by [`one_shot_statement`].
-static INSERT_ONE_SHOT: LazyLock<[String; 2]> =
-    LazyLock::new(|| one_shot_statements(&format!(" VALUES (?1, ?2, ?3, '{{kind}}', ?4, ?4, 0, {{policy}}) RETURNING {STATE_COLUMNS}")));
-/// The same INSERT, guarded: it writes only while the alarm record holds `?5`, the armed time the
-/// scheduler last saw, so the decision can be made from that state without reading anything
-/// (see [`AlarmBook::guard`]). The hot path of `at`/`after` with a generated id.
-static INSERT_ONE_SHOT_GUARDED: LazyLock<[String; 2]> =
-    LazyLock::new(|| one_shot_statements(&format!(" SELECT ?1, ?2, ?3, '{{kind}}', ?4, ?4, 0, {{policy}} WHERE {GUARD}")));
-
-/// The narrow INSERT for both one-shot kinds, `tail` holding `{kind}` and `{policy}`.
-fn one_shot_statements(tail: &str) -> [String; 2] {
-    let defaults = RetryPolicy::default();
-    let policy = format!(
-        "{}, {}, {}, {}",
-        defaults.attempts,
-        defaults.backoff_ms,
-        defaults.max_backoff_ms,
-        i64::from(defaults.jitter)
-    );
-    [TaskKind::At, TaskKind::After].map(|kind| {
-        format!(
-            "INSERT INTO _dc_tasks (id, method, payload, kind, due, scheduled_at, attempts, max_attempts, \
-             backoff_ms, max_backoff_ms, jitter){}",
-            tail.replace("{kind}", kind.as_str()).replace("{policy}", &policy)
-        )
-    })
-}
-
-/// The due batch, with what tells a fresh task from one whose last delivery never ended.
-const SELECT_DUE: &str = "SELECT id, method, payload, kind, scheduled_at, attempts, max_attempts, claimed, retry_of \
-FROM _dc_tasks WHERE due <= ?1 ORDER BY due, id LIMIT ?2";
-/// Counts the delivery of every task of the batch [`SELECT_DUE`] returned, in the same
-/// transaction: the facade confirms it (`ctx.storage.sync()`) before any handler runs, so a
-/// handler that ends its invocation (`ctx.abort()`, an exceeded limit) has used an attempt.
-const CLAIM_BATCH: &str = "UPDATE _dc_tasks SET attempts = attempts + 1, claimed = ?3 WHERE id IN \
-(SELECT id FROM _dc_tasks WHERE due <= ?1 ORDER BY due, id LIMIT ?2)";
-/// Claims one task alone (after a batch that never ended, the likely culprit is run by itself).
-const CLAIM_ALONE: &str = "UPDATE _dc_tasks SET attempts = attempts + 1, claimed = 2 WHERE id = ?1 AND attempts = ?2";
-/// The other tasks of a batch that never ended: they keep their count (each may have run, its
-/// acknowledgement lost with the invocation) and are claimed normally again.
-const CLEAR_SHARED: &str = "UPDATE _dc_tasks SET claimed = NULL WHERE claimed = 1 AND id <> ?1";
-/// The whole row of the claimed delivery `(id, attempts)`, and the occurrence it retries.
-static FULL_DELIVERY: LazyLock<String> = LazyLock::new(|| {
-    format!("SELECT {TASK_COLUMNS}, retry_of FROM _dc_tasks WHERE id = ?1 AND attempts = ?2 AND claimed IS NOT NULL")
-});
-const ACK_ONE_SHOT: &str = "DELETE FROM _dc_tasks WHERE id = ?1 AND attempts = ?2 AND claimed IS NOT NULL";
-const RELEASE: &str =
-    "UPDATE _dc_tasks SET attempts = attempts - 1, claimed = NULL WHERE id = ?1 AND attempts = ?2 AND claimed IS NOT NULL";
-
 /// `claimed` of a task claimed together with others.
 const SHARED: i64 = 1;
 /// `claimed` of a task claimed alone: if its invocation ends, it is the one that ended it.
@@ -304,7 +221,7 @@ impl Scheduler {
 
     /// The earliest due time in the queue, if any.
     pub fn next_due(&mut self, db: &dyn SqlBackend) -> Result<Option<i64>, Error> {
-        let result = db.exec("SELECT min(due) FROM _dc_tasks", &[])?;
+        let result = db.exec(NEXT_DUE, &[])?;
         Ok(result.scalar().and_then(SqlValue::as_i64))
     }
 
@@ -372,11 +289,11 @@ impl Scheduler {
         if !named {
             // A generated id is new by construction: a plain INSERT (a collision of 96 random
             // bits fails loudly instead of replacing a task).
-            let written = returned_state(db.exec(&INSERT, &values)?)?;
+            let written = returned_state(db.exec(INSERT, &values)?)?;
             return Ok((task, written));
         }
         self.touch(&task.id);
-        let result = db.exec(&UPSERT, &values)?;
+        let result = db.exec(UPSERT, &values)?;
         match result.rows.into_iter().next().as_deref() {
             Some([due, scheduled_at, attempts, last_error, armed, earliest]) => {
                 task.due = due.as_i64().ok_or_else(|| storage_error("upsert returned no due time"))?;
@@ -400,38 +317,30 @@ impl Scheduler {
     /// Removes a task; `value` tells whether it existed.
     pub fn cancel(&mut self, db: &dyn SqlBackend, id: &str) -> Result<Outcome<bool>, Error> {
         self.touch(id);
-        let deleted = db.exec("DELETE FROM _dc_tasks WHERE id = ?1 RETURNING id", &[SqlValue::from(id)])?;
+        let deleted = db.exec(CANCEL, &[SqlValue::from(id)])?;
         let alarm = self.alarm.settle(db)?;
         Ok(Outcome { value: !deleted.rows.is_empty(), alarm })
     }
 
     pub fn get(&self, db: &dyn SqlBackend, id: &str) -> Result<Option<Task>, Error> {
         let result =
-            db.exec(&format!("SELECT {TASK_COLUMNS} FROM _dc_tasks WHERE id = ?1"), &[SqlValue::from(id)])?;
+            db.exec(GET, &[SqlValue::from(id)])?;
         result.first_row().map(|row| decode_task(row).map(|stored| stored.task)).transpose()
     }
 
     /// Tasks in due order (ties by id), filtered by method, from `after`, at most `limit`.
     pub fn list(&self, db: &dyn SqlBackend, query: &ListQuery) -> Result<Vec<Task>, Error> {
-        let mut sql = format!("SELECT {TASK_COLUMNS} FROM _dc_tasks WHERE 1");
-        let mut params = Vec::new();
+        let mut params = vec![SqlValue::Integer(query.limit.map_or(-1, i64::from))];
         if let Some(method) = &query.method {
             params.push(SqlValue::from(method.as_str()));
-            sql.push_str(&format!(" AND method = ?{}", params.len()));
         }
         if let Some(after) = &query.after {
             params.push(SqlValue::Integer(after.due));
-            let due = params.len();
-            match &after.id {
-                Some(id) => {
-                    params.push(SqlValue::from(id.as_str()));
-                    sql.push_str(&format!(" AND (due, id) > (?{due}, ?{})", params.len()));
-                }
-                None => sql.push_str(&format!(" AND due > ?{due}")),
+            if let Some(id) = &after.id {
+                params.push(SqlValue::from(id.as_str()));
             }
         }
-        params.push(SqlValue::Integer(query.limit.map_or(-1, i64::from)));
-        sql.push_str(&format!(" ORDER BY due, id LIMIT ?{}", params.len()));
+        let sql = list(query);
         let result = db.exec(&sql, &params)?;
         result.rows.iter().map(|row| decode_task(row).map(|stored| stored.task)).collect()
     }
@@ -439,9 +348,7 @@ impl Scheduler {
     /// Dead letters, oldest failure first.
     pub fn failed(&self, db: &dyn SqlBackend, limit: Option<u32>) -> Result<Vec<DeadTask>, Error> {
         let result = db.exec(
-            &format!(
-                "SELECT {TASK_COLUMNS}, error, failed_at FROM _dc_dead_tasks ORDER BY failed_at, id LIMIT ?1"
-            ),
+            FAILED,
             &[SqlValue::Integer(limit.map_or(-1, i64::from))],
         )?;
         result.rows.iter().map(|row| decode_dead(row)).collect()
@@ -468,7 +375,7 @@ impl Scheduler {
     fn restore_dead(&mut self, db: &dyn SqlBackend, id: &str, now_ms: i64) -> Result<Option<Task>, Error> {
         let key = [SqlValue::from(id)];
         let result = db.exec(
-            &format!("SELECT {TASK_COLUMNS}, error, failed_at FROM _dc_dead_tasks WHERE id = ?1"),
+            DEAD,
             &key,
         )?;
         let Some(row) = result.first_row() else { return Ok(None) };
@@ -478,10 +385,7 @@ impl Scheduler {
             // The live task keeps its occurrence in `scheduled_at`; the retried one rides on
             // the same row until it ends, then the row is due at that occurrence again.
             let live = db.exec(
-                &format!(
-                    "UPDATE _dc_tasks SET retry_of = ?3, due = ?2, attempts = 0, last_error = NULL, claimed = NULL \
-                     WHERE id = ?1 AND kind IN ('every', 'cron') RETURNING {TASK_COLUMNS}"
-                ),
+                RETRY_OCCURRENCE,
                 &[SqlValue::from(id), SqlValue::Integer(now_ms), SqlValue::Integer(dead.task.scheduled_at)],
             )?;
             restored = live.first_row().map(decode_task).transpose()?.map(|stored| stored.task);
@@ -491,13 +395,13 @@ impl Scheduler {
             None => {
                 let task = Task { due: now_ms, attempts: 0, last_error: None, ..dead.task };
                 db.exec(
-                    &format!("INSERT OR REPLACE INTO _dc_tasks ({TASK_COLUMNS}) VALUES ({PLACEHOLDERS})"),
+                    REPLACE,
                     &task_values(&task, dead.anchor),
                 )?;
                 task
             }
         };
-        db.exec("DELETE FROM _dc_dead_tasks WHERE id = ?1", &key)?;
+        db.exec(FORGET_DEAD, &key)?;
         Ok(Some(task))
     }
 
@@ -537,7 +441,7 @@ impl Scheduler {
                      (ctx.abort(), an exceeded CPU or memory limit, eviction, crash or deploy)",
                     row.attempts
                 );
-                let full = db.exec(&FULL_DELIVERY, &[SqlValue::from(row.id.as_str()), SqlValue::from(i64::from(row.attempts))])?;
+                let full = db.exec(FULL_DELIVERY, &[SqlValue::from(row.id.as_str()), SqlValue::from(i64::from(row.attempts))])?;
                 let (stored, retry_of) = decode_delivery(full.first_row())?.ok_or_else(|| storage_error("a claimed task vanished"))?;
                 claim.dead.push(self.bury(db, &stored, retry_of, row.attempts, &error, now_ms)?);
                 continue;
@@ -584,7 +488,7 @@ impl Scheduler {
             delivery.started = true;
             return Ok(Start::Run);
         }
-        let full = db.exec(&FULL_DELIVERY, &[SqlValue::from(id), SqlValue::Integer(i64::from(attempt))])?;
+        let full = db.exec(FULL_DELIVERY, &[SqlValue::from(id), SqlValue::Integer(i64::from(attempt))])?;
         let Some((stored, retry_of)) = decode_delivery(full.first_row())? else {
             self.in_flight.remove(id);
             return Ok(Start::Skip);
@@ -677,7 +581,7 @@ impl Scheduler {
         let delay = backoff_delay_ms(attempt, &delivery.task.retry, random);
         let retry_at = now_ms.saturating_add(delay);
         db.exec(
-            "UPDATE _dc_tasks SET due = ?3, last_error = ?4, claimed = NULL WHERE id = ?1 AND attempts = ?2",
+            RETRY_LATER,
             &[
                 SqlValue::from(id),
                 SqlValue::Integer(i64::from(attempt)),
@@ -703,7 +607,7 @@ impl Scheduler {
                 return Ok(Some(Taken::OneShot));
             }
         }
-        let result = db.exec(&FULL_DELIVERY, &[SqlValue::from(id), SqlValue::Integer(i64::from(attempt))])?;
+        let result = db.exec(FULL_DELIVERY, &[SqlValue::from(id), SqlValue::Integer(i64::from(attempt))])?;
         Ok(decode_delivery(result.first_row())?.map(|(stored, retry_of)| Taken::Full(Box::new(stored), retry_of)))
     }
 
@@ -724,7 +628,7 @@ impl Scheduler {
         values.push(SqlValue::from(error));
         values.push(SqlValue::Integer(now_ms));
         db.exec(
-            &format!("INSERT OR REPLACE INTO _dc_dead_tasks ({TASK_COLUMNS}, error, failed_at) VALUES ({PLACEHOLDERS}, ?17, ?18)"),
+            BURY,
             &values,
         )?;
         self.end_occurrence(db, delivery, retry_of, now_ms)?;
@@ -745,8 +649,7 @@ impl Scheduler {
         let key = [SqlValue::from(task.id.as_str()), SqlValue::Integer(i64::from(task.attempts))];
         if retry_of.is_some() {
             let restored = db.exec(
-                "UPDATE _dc_tasks SET due = scheduled_at, retry_of = NULL, attempts = 0, last_error = NULL, claimed = NULL \
-                 WHERE id = ?1 AND attempts = ?2",
+                END_RETRY,
                 &key,
             )?;
             return Ok(restored.rows_written > 0);
@@ -757,12 +660,11 @@ impl Scheduler {
             Some(next) => {
                 let [id, attempts] = key;
                 db.exec(
-                    "UPDATE _dc_tasks SET due = ?3, scheduled_at = ?3, attempts = 0, last_error = NULL, claimed = NULL \
-                     WHERE id = ?1 AND attempts = ?2",
+                    NEXT_OCCURRENCE,
                     &[id, attempts, SqlValue::Integer(next)],
                 )?
             }
-            None => db.exec("DELETE FROM _dc_tasks WHERE id = ?1 AND attempts = ?2", &key)?,
+            None => db.exec(END_ONE_SHOT, &key)?,
         };
         Ok(result.rows_written > 0)
     }
@@ -772,11 +674,11 @@ impl Scheduler {
 enum Written {
     /// A guarded INSERT wrote: the state last seen still holds.
     Guarded,
-    /// The write returned [`STATE_COLUMNS`]: the armed time on record and the earliest due time.
+    /// The write returned state columns (`statements::state_columns!`): the armed time on record and the earliest due time.
     Returned(SqlValue, SqlValue),
 }
 
-/// The [`STATE_COLUMNS`] a write returned.
+/// The state columns (`statements::state_columns!`) a write returned.
 fn returned_state(result: QueryResult) -> Result<Written, Error> {
     match result.rows.into_iter().next().as_deref() {
         Some([armed, due]) => Ok(Written::Returned(armed.clone(), due.clone())),

@@ -15,16 +15,7 @@ use crate::backend::{SqlBackend, SqlValue};
 use crate::error::Error;
 use serde::Serialize;
 
-/// The armed time on record (`'none'` when nothing is armed, NULL when the record is missing)
-/// and the earliest due time. Also appended to the RETURNING clause of a write, which then
-/// returns the state with its own row included: no second statement.
-pub(crate) const STATE_COLUMNS: &str =
-    "(SELECT ifnull(armed, 'none') FROM _dc_alarm WHERE id = 0) AS armed, (SELECT due FROM _dc_tasks ORDER BY due LIMIT 1) AS due";
-static STATE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| format!("SELECT {STATE_COLUMNS}"));
-/// The condition under which the guarded INSERT of [`AlarmBook::guard`] writes: `?5` is the armed
-/// time last seen.
-pub(crate) const GUARD: &str = "(SELECT armed FROM _dc_alarm WHERE id = 0) IS ?5";
-const RECORD: &str = "INSERT OR REPLACE INTO _dc_alarm (id, armed) VALUES (0, ?1)";
+use super::statements::{RECORD, STATE};
 
 /// What the facade must do with the native alarm after a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -117,7 +108,7 @@ impl AlarmBook {
     }
 
     /// The armed time last seen, when a one-shot INSERT may decide from it: the INSERT is then
-    /// guarded by [`GUARD`] and, if it wrote, [`AlarmBook::settle_inserted`] decides.
+    /// guarded by the guard of [`super::statements::INSERT_ONE_SHOT_GUARDED`] and, if it wrote, [`AlarmBook::settle_inserted`] decides.
     pub(crate) fn guard(&self) -> Option<Option<i64>> {
         if self.in_alarm {
             return None;
@@ -137,7 +128,7 @@ impl AlarmBook {
         self.seen = None;
     }
 
-    /// [`AlarmBook::settle`] with the [`STATE_COLUMNS`] a write returned.
+    /// [`AlarmBook::settle`] with the state columns (`statements::state_columns!`) a write returned.
     pub(crate) fn settle_returned(&mut self, db: &dyn SqlBackend, armed: &SqlValue, due: &SqlValue) -> Result<AlarmChange, Error> {
         let state = decode_state(armed, due)?;
         self.settle_with(db, state)
@@ -161,7 +152,7 @@ impl AlarmBook {
 }
 
 fn read(db: &dyn SqlBackend) -> Result<AlarmState, Error> {
-    let result = db.exec(&STATE, &[])?;
+    let result = db.exec(STATE, &[])?;
     match result.first_row() {
         Some([armed, wanted]) => decode_state(armed, wanted),
         _ => Err(storage_error("unexpected columns reading the alarm state")),

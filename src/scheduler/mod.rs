@@ -56,16 +56,19 @@
 mod alarm;
 mod backoff;
 mod cron;
+mod delivery;
 mod ids;
 mod queue;
 mod recurrence;
 mod rows;
+mod statements;
 mod task;
 
 pub use alarm::AlarmChange;
 pub use backoff::{backoff_delay_ms, RetryPolicy};
 pub use cron::CronSchedule;
-pub use queue::{Claim, ClaimedTask, Definition, Failure, Outcome, Scheduler, Start};
+pub use delivery::{Claim, ClaimedTask, Definition, Failure, Start};
+pub use queue::{Outcome, Scheduler};
 pub use recurrence::next_every;
 pub use task::{millis, DeadTask, ListAfter, ListQuery, RetryOptions, ScheduleRequest, Task, TaskKind, When};
 

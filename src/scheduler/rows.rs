@@ -6,9 +6,6 @@ use super::task::{DeadTask, Task, TaskKind};
 use crate::backend::{BackendError, SqlValue};
 use crate::error::Error;
 
-/// The task columns, in the order [`decode_task`] reads them.
-pub(crate) const TASK_COLUMNS: &str = "id, method, payload, kind, due, scheduled_at, every_ms, anchor, \
-cron, timezone, attempts, max_attempts, backoff_ms, max_backoff_ms, jitter, last_error";
 const TASK_COLUMN_COUNT: usize = 16;
 
 pub(crate) fn storage_error(message: &str) -> Error {
@@ -47,7 +44,7 @@ fn count(value: i64) -> u32 {
     u32::try_from(value.max(0)).unwrap_or(u32::MAX)
 }
 
-/// Decodes the first [`TASK_COLUMNS`] of `row`.
+/// Decodes the first task columns (`statements::task_columns!`) of `row`.
 pub(crate) fn decode_task(row: &[SqlValue]) -> Result<StoredTask, Error> {
     if row.len() < TASK_COLUMN_COUNT {
         return Err(storage_error("a task row has too few columns"));
@@ -77,7 +74,7 @@ pub(crate) fn decode_task(row: &[SqlValue]) -> Result<StoredTask, Error> {
     Ok(StoredTask { task, anchor: optional_integer(row, 7) })
 }
 
-/// Decodes [`TASK_COLUMNS`] followed by `error, failed_at`.
+/// Decodes task columns (`statements::task_columns!`) followed by `error, failed_at`.
 pub(crate) fn decode_dead(row: &[SqlValue]) -> Result<DeadTask, Error> {
     let stored = decode_task(row)?;
     Ok(DeadTask {
@@ -87,7 +84,7 @@ pub(crate) fn decode_dead(row: &[SqlValue]) -> Result<DeadTask, Error> {
     })
 }
 
-/// The values of a task in [`TASK_COLUMNS`] order, for writing it whole.
+/// The values of a task in task columns (`statements::task_columns!`) order, for writing it whole.
 pub(crate) fn task_values(task: &Task, anchor: Option<i64>) -> Vec<SqlValue> {
     vec![
         SqlValue::from(task.id.as_str()),

@@ -8,7 +8,7 @@
 //! here relies on garbage collection.
 
 use super::backend::{JsSqlBackend, SqlStorage};
-use super::interop::{argument_error, error_to_js};
+use super::interop::argument_error;
 use crate::error::Error;
 use crate::hashing::SeededState;
 use crate::schema::{self, Ledger, Migration, USER_SCOPE};
@@ -94,24 +94,24 @@ impl Engine {
     /// own migrations, then the user's. Fails with `MIGRATION_CHANGED`/`MIGRATION_MISSING`
     /// when the declared user migrations no longer match the ledger.
     #[wasm_bindgen(js_name = planMigrations)]
-    pub fn plan_migrations(&mut self, user: Vec<Ts<MigrationSource>>) -> Result<Ts<MigrationPlan>, JsValue> {
+    pub fn plan_migrations(&mut self, user: Vec<Ts<MigrationSource>>) -> Result<Ts<MigrationPlan>, Error> {
         self.user_migrations = user
             .iter()
             .map(|m| {
                 let m = m.to_rust().map_err(|e| argument_error("migrations", &e))?;
                 Ok(Migration { name: m.name, sql: m.sql })
             })
-            .collect::<Result<_, JsValue>>()?;
-        self.ledger = schema::read_ledger(&self.db).map_err(|e| error_to_js(&e))?;
+            .collect::<Result<_, Error>>()?;
+        self.ledger = schema::read_ledger(&self.db)?;
         let mut steps = Vec::new();
         for (scope, migrations) in schema::core_migrations() {
-            let pending = self.ledger.pending(scope, &migrations).map_err(|e| error_to_js(&e))?;
+            let pending = self.ledger.pending(scope, &migrations)?;
             steps.extend(pending.into_iter().map(|version| MigrationStep { scope: scope.to_owned(), version }));
         }
         let pending = self
             .ledger
             .pending(USER_SCOPE, &self.user_migrations)
-            .map_err(|e| error_to_js(&e))?;
+            ?;
         steps.extend(pending.into_iter().map(|version| MigrationStep { scope: USER_SCOPE.to_owned(), version }));
         self.pending_migrations = steps.len();
         self.release_migrations_when_done();
@@ -121,9 +121,9 @@ impl Engine {
     /// Applies one planned migration with its ledger row. Call it inside
     /// `ctx.storage.transactionSync`, one call per transaction.
     #[wasm_bindgen(js_name = applyMigration)]
-    pub fn apply_migration(&mut self, scope: &str, version: u32, now_ms: f64) -> Result<(), JsValue> {
-        let migration = self.migration(scope, version).map_err(|e| error_to_js(&e))?;
-        schema::apply(&self.db, scope, version, &migration, now_ms).map_err(|e| error_to_js(&e))?;
+    pub fn apply_migration(&mut self, scope: &str, version: u32, now_ms: f64) -> Result<(), Error> {
+        let migration = self.migration(scope, version)?;
+        schema::apply(&self.db, scope, version, &migration, now_ms)?;
         self.ledger.record(scope, version, &migration);
         self.pending_migrations = self.pending_migrations.saturating_sub(1);
         self.release_migrations_when_done();

@@ -1,14 +1,17 @@
 //! All conversions between JS values and core types, in one place. Errors become JS `Error`
-//! objects with a `code` property; the facade turns them into `DurableCoreError`.
+//! objects with a `code` property (one `From<Error> for JsValue`, so every binding returns
+//! `Result<T, Error>` and `?` does the rest); the facade turns them into `DurableCoreError`.
 
 use crate::backend::{BackendError, SqlValue};
-use crate::error::ErrorCode;
+use crate::error::{Error, ErrorCode};
 use js_sys::{Array, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
 /// A JS `Error` with the core error's message and stable `code`.
-pub fn error_to_js<E: ErrorCode + std::fmt::Display>(error: &E) -> JsValue {
-    coded_error(error.code(), &error.to_string())
+impl From<Error> for JsValue {
+    fn from(error: Error) -> JsValue {
+        coded_error(error.code(), &error.to_string())
+    }
 }
 
 /// The `name` of every error the core throws: the facade recognises core errors by it
@@ -16,7 +19,7 @@ pub fn error_to_js<E: ErrorCode + std::fmt::Display>(error: &E) -> JsValue {
 const CORE_ERROR_NAME: &str = "DurableCoreEngineError";
 
 /// A JS `Error` with `message` and `code`.
-pub fn coded_error(code: &str, message: &str) -> JsValue {
+fn coded_error(code: &str, message: &str) -> JsValue {
     let error = js_sys::Error::new(message);
     error.set_name(CORE_ERROR_NAME);
     // Setting a property on a fresh Error object cannot fail.
@@ -25,8 +28,8 @@ pub fn coded_error(code: &str, message: &str) -> JsValue {
 }
 
 /// An argument that did not convert: `ARGUMENT`, naming it.
-pub fn argument_error(name: &'static str, reason: &dyn std::fmt::Display) -> JsValue {
-    error_to_js(&crate::error::Error::argument(name, reason.to_string()))
+pub fn argument_error(name: &'static str, reason: &dyn std::fmt::Display) -> Error {
+    Error::argument(name, reason.to_string())
 }
 
 /// The message of whatever JS threw (an `Error`'s message, or the value as text).

@@ -8,7 +8,7 @@
 //! the rarer calls return serde-converted objects whose `payload` is still JSON text.
 
 use super::engine::Engine;
-use super::interop::{argument_error, error_to_js};
+use super::interop::argument_error;
 use crate::error::Error;
 use crate::scheduler::{millis, AlarmChange, ListAfter, ListQuery, RetryOptions, ScheduleRequest, Start, When};
 use js_sys::Array;
@@ -28,12 +28,12 @@ fn alarm_code(change: AlarmChange) -> f64 {
     }
 }
 
-fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, Error> {
     serde_wasm_bindgen::to_value(value).map_err(|e| argument_error("result", &e))
 }
 
-fn now_ms(now: f64) -> Result<i64, JsValue> {
-    millis(now, "now").map_err(|e| error_to_js(&Error::from(e)))
+fn now_ms(now: f64) -> Result<i64, Error> {
+    Ok(millis(now, "now")?)
 }
 
 /// A seed for generated task ids; `Math.random` is enough (ids are names, not secrets).
@@ -47,16 +47,16 @@ pub(crate) fn random_seed() -> u64 {
 impl Engine {
     /// On each wake, with what `getAlarm()` returned and the time. Returns the alarm code.
     #[wasm_bindgen(js_name = schedulerWake)]
-    pub fn scheduler_wake(&mut self, armed: Option<f64>, now: f64) -> Result<f64, JsValue> {
+    pub fn scheduler_wake(&mut self, armed: Option<f64>, now: f64) -> Result<f64, Error> {
         let armed = armed.map(|t| t as i64);
         let now = now_ms(now)?;
-        self.scheduler.wake(&self.db, armed, now).map(alarm_code).map_err(|e| error_to_js(&e))
+        self.scheduler.wake(&self.db, armed, now).map(alarm_code)
     }
 
     /// What the alarm must become now. Returns the alarm code.
     #[wasm_bindgen(js_name = schedulerSettle)]
-    pub fn scheduler_settle(&mut self) -> Result<f64, JsValue> {
-        self.scheduler.settle(&self.db).map(alarm_code).map_err(|e| error_to_js(&e))
+    pub fn scheduler_settle(&mut self) -> Result<f64, Error> {
+        self.scheduler.settle(&self.db).map(alarm_code)
     }
 
     /// Schedules one task. `kind` is `at` | `after` | `every` | `cron`; `when` is the time,
@@ -75,7 +75,7 @@ impl Engine {
         payload: Option<String>,
         retry: JsValue,
         now: f64,
-    ) -> Result<Array, JsValue> {
+    ) -> Result<Array, Error> {
         let now = now_ms(now)?;
         let when = match kind {
             "at" => When::At { time: when },
@@ -90,7 +90,7 @@ impl Engine {
             serde_wasm_bindgen::from_value(retry).map_err(|e| argument_error("retry", &e))?
         };
         let request = ScheduleRequest { id, method, payload, when, retry };
-        let outcome = self.scheduler.schedule(&self.db, request, now).map_err(|e| error_to_js(&e))?;
+        let outcome = self.scheduler.schedule(&self.db, request, now)?;
         let task = outcome.value;
         Ok(Array::of5(
             &JsValue::from_str(&task.id),
@@ -103,15 +103,15 @@ impl Engine {
 
     /// Returns `[existed, alarmCode]`.
     #[wasm_bindgen(js_name = schedulerCancel)]
-    pub fn scheduler_cancel(&mut self, id: &str) -> Result<Array, JsValue> {
-        let outcome = self.scheduler.cancel(&self.db, id).map_err(|e| error_to_js(&e))?;
+    pub fn scheduler_cancel(&mut self, id: &str) -> Result<Array, Error> {
+        let outcome = self.scheduler.cancel(&self.db, id)?;
         Ok(Array::of2(&JsValue::from_bool(outcome.value), &JsValue::from_f64(alarm_code(outcome.alarm))))
     }
 
     /// The task, or undefined.
     #[wasm_bindgen(js_name = schedulerGet)]
-    pub fn scheduler_get(&self, id: &str) -> Result<JsValue, JsValue> {
-        let task = self.scheduler.get(&self.db, id).map_err(|e| error_to_js(&e))?;
+    pub fn scheduler_get(&self, id: &str) -> Result<JsValue, Error> {
+        let task = self.scheduler.get(&self.db, id)?;
         to_js(&task)
     }
 
@@ -123,28 +123,28 @@ impl Engine {
         limit: Option<u32>,
         after_due: Option<f64>,
         after_id: Option<String>,
-    ) -> Result<JsValue, JsValue> {
+    ) -> Result<JsValue, Error> {
         let after = match after_due {
             Some(due) => Some(ListAfter { due: now_ms(due)?, id: after_id }),
             None => None,
         };
         let query = ListQuery { method, limit, after };
-        let tasks = self.scheduler.list(&self.db, &query).map_err(|e| error_to_js(&e))?;
+        let tasks = self.scheduler.list(&self.db, &query)?;
         to_js(&tasks)
     }
 
     /// Dead letters, oldest first.
     #[wasm_bindgen(js_name = schedulerFailed)]
-    pub fn scheduler_failed(&self, limit: Option<u32>) -> Result<JsValue, JsValue> {
-        let dead = self.scheduler.failed(&self.db, limit).map_err(|e| error_to_js(&e))?;
+    pub fn scheduler_failed(&self, limit: Option<u32>) -> Result<JsValue, Error> {
+        let dead = self.scheduler.failed(&self.db, limit)?;
         to_js(&dead)
     }
 
     /// Returns `[task | undefined, alarmCode]`. Call inside `transactionSync`.
     #[wasm_bindgen(js_name = schedulerRetryFailed)]
-    pub fn scheduler_retry_failed(&mut self, id: &str, now: f64) -> Result<Array, JsValue> {
+    pub fn scheduler_retry_failed(&mut self, id: &str, now: f64) -> Result<Array, Error> {
         let now = now_ms(now)?;
-        let outcome = self.scheduler.retry_failed(&self.db, id, now).map_err(|e| error_to_js(&e))?;
+        let outcome = self.scheduler.retry_failed(&self.db, id, now)?;
         Ok(match outcome {
             Some(outcome) => Array::of2(&to_js(&outcome.value)?, &JsValue::from_f64(alarm_code(outcome.alarm))),
             None => Array::of2(&JsValue::UNDEFINED, &JsValue::from_f64(f64::NAN)),
@@ -153,8 +153,8 @@ impl Engine {
 
     /// A run starts; `armed` is what `getAlarm()` returned at its start.
     #[wasm_bindgen(js_name = schedulerBeginAlarm)]
-    pub fn scheduler_begin_alarm(&mut self, armed: Option<f64>) -> Result<(), JsValue> {
-        self.scheduler.begin_alarm(&self.db, armed.map(|t| t as i64)).map_err(|e| error_to_js(&e))
+    pub fn scheduler_begin_alarm(&mut self, armed: Option<f64>) -> Result<(), Error> {
+        self.scheduler.begin_alarm(&self.db, armed.map(|t| t as i64))
     }
 
     /// A new handle in the middle of a run.
@@ -168,9 +168,9 @@ impl Engine {
     /// [`CLAIMED_FIELDS`] values per task to run: `id, method, payload (JSON text or undefined),
     /// scheduledAt, attempt`. Call inside `transactionSync`.
     #[wasm_bindgen(js_name = schedulerClaim)]
-    pub fn scheduler_claim(&mut self, now: f64, limit: u32) -> Result<Array, JsValue> {
+    pub fn scheduler_claim(&mut self, now: f64, limit: u32) -> Result<Array, Error> {
         let now = now_ms(now)?;
-        let claim = self.scheduler.claim_due(&self.db, now, limit).map_err(|e| error_to_js(&e))?;
+        let claim = self.scheduler.claim_due(&self.db, now, limit)?;
         let out = Array::new_with_length(1 + CLAIMED_FIELDS * claim.tasks.len() as u32);
         if !claim.dead.is_empty() {
             out.set(0, to_js(&claim.dead)?);
@@ -191,9 +191,9 @@ impl Engine {
     /// since the claim, or claimed by another handle), `true` = run it as claimed, or
     /// `[method, payload, scheduledAt, next]` = run this definition (read again).
     #[wasm_bindgen(js_name = schedulerStart)]
-    pub fn scheduler_start(&mut self, id: &str, attempt: u32, now: f64) -> Result<JsValue, JsValue> {
+    pub fn scheduler_start(&mut self, id: &str, attempt: u32, now: f64) -> Result<JsValue, Error> {
         let now = now_ms(now)?;
-        Ok(match self.scheduler.start(&self.db, id, attempt, now).map_err(|e| error_to_js(&e))? {
+        Ok(match self.scheduler.start(&self.db, id, attempt, now)? {
             Start::Skip => JsValue::FALSE,
             Start::Run => JsValue::TRUE,
             Start::Fresh(definition) => Array::of4(
@@ -206,25 +206,20 @@ impl Engine {
         })
     }
 
-    #[wasm_bindgen(js_name = schedulerIsCurrent)]
-    pub fn scheduler_is_current(&self, id: &str, attempt: u32) -> bool {
-        self.scheduler.is_current(id, attempt)
-    }
-
     /// Returns the alarm code.
     #[wasm_bindgen(js_name = schedulerAck)]
-    pub fn scheduler_ack(&mut self, id: &str, attempt: u32, now: f64) -> Result<f64, JsValue> {
+    pub fn scheduler_ack(&mut self, id: &str, attempt: u32, now: f64) -> Result<f64, Error> {
         let now = now_ms(now)?;
-        let outcome = self.scheduler.ack(&self.db, id, attempt, now).map_err(|e| error_to_js(&e))?;
+        let outcome = self.scheduler.ack(&self.db, id, attempt, now)?;
         Ok(alarm_code(outcome.alarm))
     }
 
     /// Returns `[retryAt | undefined, deadTask | undefined, alarmCode]`. Call inside
     /// `transactionSync`.
     #[wasm_bindgen(js_name = schedulerFail)]
-    pub fn scheduler_fail(&mut self, id: &str, attempt: u32, error: &str, now: f64, random: f64) -> Result<Array, JsValue> {
+    pub fn scheduler_fail(&mut self, id: &str, attempt: u32, error: &str, now: f64, random: f64) -> Result<Array, Error> {
         let now = now_ms(now)?;
-        let failure = self.scheduler.fail(&self.db, id, attempt, error, now, random).map_err(|e| error_to_js(&e))?;
+        let failure = self.scheduler.fail(&self.db, id, attempt, error, now, random)?;
         let retry_at = failure.retry_at.map_or(JsValue::UNDEFINED, |t| JsValue::from_f64(t as f64));
         let dead = match &failure.dead {
             Some(dead) => to_js(dead)?,
@@ -233,22 +228,16 @@ impl Engine {
         Ok(Array::of3(&retry_at, &dead, &JsValue::from_f64(alarm_code(failure.alarm))))
     }
 
-    /// Releases the deliveries of the batch that never started (their count is taken back).
-    #[wasm_bindgen(js_name = schedulerReleaseUnstarted)]
-    pub fn scheduler_release_unstarted(&mut self) -> Result<(), JsValue> {
-        self.scheduler.release_unstarted(&self.db).map_err(|e| error_to_js(&e))
-    }
-
     /// Returns the alarm code of the whole run.
     #[wasm_bindgen(js_name = schedulerEndAlarm)]
-    pub fn scheduler_end_alarm(&mut self) -> Result<f64, JsValue> {
-        self.scheduler.end_alarm(&self.db).map(alarm_code).map_err(|e| error_to_js(&e))
+    pub fn scheduler_end_alarm(&mut self) -> Result<f64, Error> {
+        self.scheduler.end_alarm(&self.db).map(alarm_code)
     }
 
     /// The earliest due time, or undefined.
     #[wasm_bindgen(js_name = schedulerNextDue)]
-    pub fn scheduler_next_due(&mut self) -> Result<Option<f64>, JsValue> {
-        let due = self.scheduler.next_due(&self.db).map_err(|e| error_to_js(&e))?;
+    pub fn scheduler_next_due(&mut self) -> Result<Option<f64>, Error> {
+        let due = self.scheduler.next_due(&self.db)?;
         Ok(due.map(|t| t as f64))
     }
 }

@@ -2,7 +2,8 @@
 //! on nothing but its strings and hole shapes (the facade caches it per call site, across
 //! objects). One call per cache miss; a cached query makes no call at all.
 
-use super::interop::{argument_error, error_to_js};
+use super::interop::argument_error;
+use crate::error::Error;
 use crate::sql::{self, Template};
 use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -38,10 +39,10 @@ extern "C" {
 /// Compiles a classified template (see `crate::sql::compile`): `SQL_TEMPLATE`, `SQL_BIND`,
 /// `SQL_IDENTIFIER` or `SQL_FORBIDDEN` when it cannot run.
 #[wasm_bindgen(js_name = sqlCompile)]
-pub fn sql_compile(template: SqlTemplateJs) -> Result<CompiledSqlJs, JsValue> {
+pub fn sql_compile(template: SqlTemplateJs) -> Result<CompiledSqlJs, Error> {
     let template: Template =
         serde_wasm_bindgen::from_value(template.into()).map_err(|e| argument_error("template", &e))?;
-    let compiled = sql::compile(&template).map_err(|e| error_to_js(&e))?;
+    let compiled = sql::compile(&template)?;
     let result = Object::new();
     let set = |key: &str, value: JsValue| Reflect::set(&result, &JsValue::from_str(key), &value);
     set("sql", JsValue::from_str(&compiled.sql))

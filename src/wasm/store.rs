@@ -6,7 +6,8 @@
 
 use super::backend::JsSqlBackend;
 use super::engine::Engine;
-use super::interop::{argument_error, error_to_js};
+use super::interop::argument_error;
+use crate::error::Error;
 use crate::store::cache::ReadCache;
 use crate::store::{
     decode, BigIntKey, BuildOutcome, MAX_KEY_DEPTH, IndexDefinition, IndexEntry, KeyError, KeyPart, KvRange, Lower, Range, Store,
@@ -33,16 +34,16 @@ fn with_cache<T>(f: impl FnOnce(&mut ReadCache) -> T) -> T {
     CACHE.with(|cache| f(&mut cache.borrow_mut()))
 }
 
-fn not_opened() -> JsValue {
+fn not_opened() -> Error {
     argument_error("store", &"storeOpen must run before any other store call")
 }
 
-fn key_error(e: KeyError) -> JsValue {
-    error_to_js(&StoreError::from(e))
+fn key_error(e: KeyError) -> Error {
+    StoreError::from(e).into()
 }
 
 /// A JS key (a part, or an array of parts) as the core's tuple.
-fn key_from_js(key: &JsValue) -> Result<Vec<KeyPart>, JsValue> {
+fn key_from_js(key: &JsValue) -> Result<Vec<KeyPart>, Error> {
     match key.dyn_ref::<Array>() {
         Some(parts) => parts.iter().map(|p| part_from_js(&p, 0)).collect::<Result<_, _>>().map_err(key_error),
         None => Ok(vec![part_from_js(key, 0).map_err(key_error)?]),
@@ -105,7 +106,7 @@ fn part_to_js(part: &KeyPart) -> JsValue {
     }
 }
 
-fn optional_key(range: &JsValue, field: &str) -> Result<Option<Vec<KeyPart>>, JsValue> {
+fn optional_key(range: &JsValue, field: &str) -> Result<Option<Vec<KeyPart>>, Error> {
     let value = Reflect::get(range, &JsValue::from_str(field)).unwrap_or(JsValue::UNDEFINED);
     if value.is_undefined() {
         Ok(None)
@@ -115,7 +116,7 @@ fn optional_key(range: &JsValue, field: &str) -> Result<Option<Vec<KeyPart>>, Js
 }
 
 /// A `{ prefix, start, startAfter, end, reverse, limit }` object as a core range.
-fn range_from_js(range: &JsValue) -> Result<Range, JsValue> {
+fn range_from_js(range: &JsValue) -> Result<Range, Error> {
     if range.is_undefined() || range.is_null() {
         return Ok(Range::default());
     }
@@ -162,7 +163,7 @@ fn kv_options(plan: &KvRange) -> JsValue {
     options.into()
 }
 
-fn definitions_from_js(indexes: &Array) -> Result<Vec<IndexDefinition>, JsValue> {
+fn definitions_from_js(indexes: &Array) -> Result<Vec<IndexDefinition>, Error> {
     indexes
         .iter()
         .map(|def| {
@@ -184,17 +185,17 @@ fn definitions_from_js(indexes: &Array) -> Result<Vec<IndexDefinition>, JsValue>
 type IndexKey = (String, Option<Vec<KeyPart>>);
 
 impl Engine {
-    fn opened_store(&self) -> Result<&Store, JsValue> {
+    fn opened_store(&self) -> Result<&Store, Error> {
         self.store.as_ref().ok_or_else(not_opened)
     }
 
     /// The backend and the store, borrowed apart for the calls that change the store's state.
-    fn opened_store_mut(&mut self) -> Result<(&JsSqlBackend, &mut Store), JsValue> {
+    fn opened_store_mut(&mut self) -> Result<(&JsSqlBackend, &mut Store), Error> {
         Ok((&self.db, self.store.as_mut().ok_or_else(not_opened)?))
     }
 
     /// Index keys aligned with `storeMaintained()` (undefined = the key function skipped it).
-    fn index_keys(&self, keys: &Array) -> Result<Vec<IndexKey>, JsValue> {
+    fn index_keys(&self, keys: &Array) -> Result<Vec<IndexKey>, Error> {
         let store = self.opened_store()?;
         store
             .maintained_indexes()
@@ -212,14 +213,14 @@ impl Engine {
     /// Reconciles `static indexes` (`[{ name, unique, source }]`) with the stored definitions.
     /// Run inside `transactionSync`, once per handle. Returns whether a build is pending.
     #[wasm_bindgen(js_name = storeOpen)]
-    pub fn store_open(&mut self, indexes: Array) -> Result<bool, JsValue> {
+    pub fn store_open(&mut self, indexes: Array) -> Result<bool, Error> {
         let declared = definitions_from_js(&indexes)?;
         let id = NEXT_STORE_ID.with(|next| {
             let id = next.get();
             next.set(id.wrapping_add(1));
             id
         });
-        let store = with_cache(|cache| Store::open(&self.db, cache, id, &declared)).map_err(|e| error_to_js(&e))?;
+        let store = with_cache(|cache| Store::open(&self.db, cache, id, &declared))?;
         let pending = store.build_step().is_some();
         self.store = Some(store);
         Ok(pending)
@@ -228,28 +229,28 @@ impl Engine {
     /// Throws the error of the first index whose build failed (what `store.ready()` rejects
     /// with); returns when every index is ready or still building.
     #[wasm_bindgen(js_name = storeFailure)]
-    pub fn store_failure(&self) -> Result<(), JsValue> {
+    pub fn store_failure(&self) -> Result<(), Error> {
         match self.opened_store()?.first_failure() {
-            Some(failure) => Err(error_to_js(&failure)),
+            Some(failure) => Err(failure.into()),
             None => Ok(()),
         }
     }
 
     /// The names of the indexes whose keys `storePut` expects, in order.
     #[wasm_bindgen(js_name = storeMaintained)]
-    pub fn store_maintained(&self) -> Result<Vec<String>, JsValue> {
+    pub fn store_maintained(&self) -> Result<Vec<String>, Error> {
         Ok(self.opened_store()?.maintained_indexes().map(str::to_owned).collect())
     }
 
     /// The kv key of `key` (for get, has, getMany).
     #[wasm_bindgen(js_name = storeEncode)]
-    pub fn store_encode(key: JsValue) -> Result<String, JsValue> {
+    pub fn store_encode(key: JsValue) -> Result<String, Error> {
         crate::store::encode(&key_from_js(&key)?).map_err(key_error)
     }
 
     /// The key a kv key stands for, as a JS array.
     #[wasm_bindgen(js_name = storeDecode)]
-    pub fn store_decode(kv_key: &str) -> Result<Array, JsValue> {
+    pub fn store_decode(kv_key: &str) -> Result<Array, Error> {
         let parts = decode(kv_key).map_err(key_error)?;
         Ok(parts.iter().map(part_to_js).collect())
     }
@@ -258,32 +259,32 @@ impl Engine {
     /// index rows and returns the kv key to put the value under. Run in `transactionSync`
     /// together with the `kv.put`.
     #[wasm_bindgen(js_name = storePut)]
-    pub fn store_put(&self, key: JsValue, index_keys: Array) -> Result<String, JsValue> {
+    pub fn store_put(&self, key: JsValue, index_keys: Array) -> Result<String, Error> {
         let key = key_from_js(&key)?;
         let index_keys = self.index_keys(&index_keys)?;
         let store = self.opened_store()?;
-        with_cache(|cache| store.put(&self.db, cache, &key, &index_keys)).map_err(|e| error_to_js(&e))
+        Ok(with_cache(|cache| store.put(&self.db, cache, &key, &index_keys))?)
     }
 
     /// Removes the index rows of `key` and returns its kv key. Run in `transactionSync` with the
     /// `kv.delete`.
     #[wasm_bindgen(js_name = storeDelete)]
-    pub fn store_delete(&self, key: JsValue) -> Result<String, JsValue> {
+    pub fn store_delete(&self, key: JsValue) -> Result<String, Error> {
         let key = key_from_js(&key)?;
         let store = self.opened_store()?;
-        with_cache(|cache| store.delete(&self.db, cache, &key)).map_err(|e| error_to_js(&e))
+        Ok(with_cache(|cache| store.delete(&self.db, cache, &key))?)
     }
 
     /// Removes the index rows of the entries from `first` to `last` (kv keys, inclusive).
     #[wasm_bindgen(js_name = storeDeleteSpan)]
-    pub fn store_delete_span(&self, first: &str, last: &str) -> Result<(), JsValue> {
+    pub fn store_delete_span(&self, first: &str, last: &str) -> Result<(), Error> {
         let store = self.opened_store()?;
-        with_cache(|cache| store.delete_span(&self.db, cache, first, last)).map_err(|e| error_to_js(&e))
+        Ok(with_cache(|cache| store.delete_span(&self.db, cache, first, last))?)
     }
 
     /// `kv.list` options for a range, or `null` when nothing can match.
     #[wasm_bindgen(js_name = storeRange)]
-    pub fn store_range(range: JsValue) -> Result<JsValue, JsValue> {
+    pub fn store_range(range: JsValue) -> Result<JsValue, Error> {
         let plan = KvRange::plan(&range_from_js(&range)?).map_err(key_error)?;
         Ok(kv_options(&plan))
     }
@@ -291,10 +292,10 @@ impl Engine {
     /// The kv keys of the entries whose `index` key is `key`. `fill`: whether a miss may be
     /// cached (false while a transaction that wrote index rows may still roll back).
     #[wasm_bindgen(js_name = storeIndexGet)]
-    pub fn store_index_get(&self, index: &str, key: JsValue, fill: bool) -> Result<Vec<String>, JsValue> {
+    pub fn store_index_get(&self, index: &str, key: JsValue, fill: bool) -> Result<Vec<String>, Error> {
         let key = key_from_js(&key)?;
         let store = self.opened_store()?;
-        with_cache(|cache| store.index_get(&self.db, cache, index, &key, fill)).map_err(|e| error_to_js(&e))
+        Ok(with_cache(|cache| store.index_get(&self.db, cache, index, &key, fill))?)
     }
 
     /// One page of index entries as a flat array `[indexKey0, primaryKey0, indexKey1, ...]`,
@@ -306,7 +307,7 @@ impl Engine {
         range: JsValue,
         resume_index_key: Option<String>,
         resume_primary_key: Option<String>,
-    ) -> Result<Vec<String>, JsValue> {
+    ) -> Result<Vec<String>, Error> {
         let range = range_from_js(&range)?;
         let resume = match (resume_index_key, resume_primary_key) {
             (Some(index_key), Some(primary_key)) => Some(IndexEntry { index_key, primary_key }),
@@ -315,20 +316,20 @@ impl Engine {
         let entries = self
             .opened_store()?
             .index_list(&self.db, index, &range, resume.as_ref())
-            .map_err(|e| error_to_js(&e))?;
+            ?;
         Ok(entries.into_iter().flat_map(|e| [e.index_key, e.primary_key]).collect())
     }
 
     #[wasm_bindgen(js_name = storeIndexCount)]
-    pub fn store_index_count(&self, index: &str, range: JsValue) -> Result<f64, JsValue> {
+    pub fn store_index_count(&self, index: &str, range: JsValue) -> Result<f64, Error> {
         let range = range_from_js(&range)?;
-        let count = self.opened_store()?.index_count(&self.db, index, &range).map_err(|e| error_to_js(&e))?;
+        let count = self.opened_store()?.index_count(&self.db, index, &range)?;
         Ok(count as f64)
     }
 
     /// The next rebuild chunk as `{ index, options }` (kv.list options), or `null` when done.
     #[wasm_bindgen(js_name = storeBuildStep)]
-    pub fn store_build_step(&self) -> Result<JsValue, JsValue> {
+    pub fn store_build_step(&self) -> Result<JsValue, Error> {
         let Some(step) = self.opened_store()?.build_step() else { return Ok(JsValue::NULL) };
         let result = Object::new();
         let _ = Reflect::set(&result, &JsValue::from_str("index"), &JsValue::from_str(&step.index));
@@ -347,7 +348,7 @@ impl Engine {
         kv_keys: Vec<String>,
         keys: Array,
         complete: bool,
-    ) -> Result<Option<String>, JsValue> {
+    ) -> Result<Option<String>, Error> {
         let entries = kv_keys
             .into_iter()
             .zip(keys.iter())
@@ -355,9 +356,9 @@ impl Engine {
                 let key = if key.is_undefined() { None } else { Some(key_from_js(&key)?) };
                 Ok((kv_key, key))
             })
-            .collect::<Result<Vec<_>, JsValue>>()?;
+            .collect::<Result<Vec<_>, Error>>()?;
         let (db, store) = self.opened_store_mut()?;
-        let outcome = with_cache(|cache| store.build_chunk(db, cache, index, &entries, complete)).map_err(|e| error_to_js(&e))?;
+        let outcome = with_cache(|cache| store.build_chunk(db, cache, index, &entries, complete))?;
         Ok(match outcome {
             BuildOutcome::Failed { reason } => Some(reason),
             BuildOutcome::Progress | BuildOutcome::Ready => None,
@@ -368,8 +369,8 @@ impl Engine {
     /// gave a key too large to cross (`KEY_TOO_LARGE`) for the entry `kvKey`; returns the reason
     /// its queries will report. Run in `transactionSync`.
     #[wasm_bindgen(js_name = storeBuildFail)]
-    pub fn store_build_fail(&mut self, index: &str, kv_key: &str, why: &str, code: &str) -> Result<String, JsValue> {
+    pub fn store_build_fail(&mut self, index: &str, kv_key: &str, why: &str, code: &str) -> Result<String, Error> {
         let (db, store) = self.opened_store_mut()?;
-        with_cache(|cache| store.fail_index(db, cache, index, kv_key, why, code)).map_err(|e| error_to_js(&e))
+        Ok(with_cache(|cache| store.fail_index(db, cache, index, kv_key, why, code))?)
     }
 }

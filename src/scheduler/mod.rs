@@ -61,12 +61,14 @@ mod queue;
 mod recurrence;
 mod rows;
 mod task;
+mod zone;
 
 pub use alarm::AlarmChange;
 pub use backoff::{backoff_delay_ms, RetryPolicy};
 pub use cron::CronSchedule;
 pub use queue::{Claim, ClaimedTask, Definition, Failure, Outcome, Scheduler, Start};
 pub use recurrence::next_every;
+pub use zone::{set_zone_lookup, Resolved, Zone, ZoneLookup, ZoneOffset};
 pub use task::{millis, DeadTask, ListAfter, ListQuery, RetryOptions, ScheduleRequest, Task, TaskKind, When};
 
 use crate::error::ErrorCode;

@@ -20,6 +20,7 @@ export default defineConfig({
     alias: [
       { find: /^durable-core\/testing$/, replacement: `${pkg}testing.js` },
       { find: /^durable-core\/test-wasm$/, replacement: `${pkg}wasm/durable_core.js` },
+      { find: /^durable-core\/test-zones$/, replacement: `${pkg}zones.js` },
       { find: /^durable-core$/, replacement: `${pkg}workerd.js` },
     ],
   },

@@ -5,6 +5,9 @@ use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Timelike, Utc};
 use durable_core::scheduler::{CronSchedule, ScheduleError};
 use durable_core::ErrorCode;
 
+#[path = "support/chrono_tz_zones.rs"]
+mod zones;
+
 fn utc(text: &str) -> i64 {
     DateTime::parse_from_rfc3339(text).unwrap().timestamp_millis()
 }
@@ -15,6 +18,7 @@ fn iso(ms: i64) -> String {
 
 /// The next `count` occurrences of `expression` in `zone` after `start`, as UTC RFC 3339.
 fn next_n(expression: &str, zone: Option<&str>, start: &str, count: usize) -> Vec<String> {
+    zones::install();
     let schedule = CronSchedule::parse(expression, zone).unwrap();
     let mut at = utc(start);
     (0..count)
@@ -167,6 +171,7 @@ fn new_york_gap_and_overlap() {
 
 #[test]
 fn errors_name_the_field_and_carry_stable_codes() {
+    zones::install();
     let err = CronSchedule::parse("0 9 * * MOON", None).unwrap_err();
     assert_eq!(err.code(), "CRON_INVALID");
     assert!(err.to_string().contains("day of week"), "{err}");

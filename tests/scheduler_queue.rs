@@ -3,6 +3,8 @@
 
 #[path = "support/rusqlite_backend.rs"]
 mod support;
+#[path = "support/chrono_tz_zones.rs"]
+mod zones;
 
 use durable_core::backend::{SqlBackend, SqlValue};
 use durable_core::scheduler::{
@@ -14,6 +16,7 @@ use std::collections::HashMap;
 use support::RusqliteBackend;
 
 fn open() -> RusqliteBackend {
+    zones::install();
     let db = RusqliteBackend::open();
     let mut ledger = read_ledger(&db).unwrap();
     for (scope, migrations) in core_migrations() {

@@ -26,7 +26,8 @@
  * failing call; the next call gets a new handle rebuilt from SQLite.
  */
 import { DurableCoreError, fromCoreError } from "./errors.js";
-import { Engine, __wbg_reset_state, initSync, memoryBytes, readCacheBytes } from "./wasm/durable_core.js";
+import { Engine, __wbg_reset_state, initSync, memoryBytes, readCacheBytes, setZoneLookup } from "./wasm/durable_core.js";
+import { zoneOffsetSeconds } from "./zones.js";
 
 /** Heap bytes the handles of one isolate may hold together, unless {@link setEngineBudget} says otherwise. */
 export const DEFAULT_BUDGET_BYTES = 32 * 1024 * 1024;
@@ -55,6 +56,7 @@ let totalBytes = 0;
 export function installEngine(module: WebAssembly.Module): void {
   if (installed) return;
   initSync({ module });
+  setZoneLookup(zoneOffsetSeconds);
   installed = true;
 }
 
@@ -70,6 +72,8 @@ function requireInstalled(): void {
 /** Replaces a trapped instance with a fresh one; every existing handle becomes stale. */
 function resetEngine(): void {
   __wbg_reset_state();
+  // A fresh instance starts without the lookup the old one held.
+  setZoneLookup(zoneOffsetSeconds);
   generation += 1;
   for (const slot of slotsById.values()) slot.forget();
   slotsById.clear();

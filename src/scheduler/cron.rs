@@ -1,5 +1,5 @@
-//! Cron expressions and their next occurrence in a time zone, on top of `croner` and
-//! `chrono-tz`.
+//! Cron expressions and their next occurrence in a time zone, on top of `croner` and the
+//! offsets of [`super::zone`] (the host's time-zone data, not a database in the core).
 //!
 //! Accepted: 5 fields (minute hour day-of-month month day-of-week) or 6 with a leading seconds
 //! field; names (`MON`, `JAN`), ranges, steps and lists; `@daily`-style nicknames; croner's
@@ -13,8 +13,8 @@
 //!   are skipped, and times in an overlap run at both instants, as absolute time passes twice.
 
 use super::ScheduleError;
+use super::zone::{installed_lookup, Zone, ZoneLookup};
 use chrono::{DateTime, TimeZone, Utc};
-use chrono_tz::Tz;
 use croner::parser::{CronParser, Seconds};
 use croner::Cron;
 
@@ -25,17 +25,28 @@ const SIX_FIELDS: [&str; 6] = ["second", "minute", "hour", "day of month", "mont
 #[derive(Debug, Clone)]
 pub struct CronSchedule {
     cron: Cron,
-    zone: Tz,
+    zone: Zone,
 }
 
 impl CronSchedule {
-    /// Parses `expression` and resolves `timezone` (an IANA name), naming the field at fault.
+    /// Parses `expression` and resolves `timezone` (an IANA name) with the lookup the host
+    /// installed ([`super::set_zone_lookup`]), naming the field at fault. Without a lookup,
+    /// only UTC (no `timezone`) is known.
     pub fn parse(expression: &str, timezone: Option<&str>) -> Result<Self, ScheduleError> {
+        Self::parse_in(expression, timezone, installed_lookup())
+    }
+
+    /// [`CronSchedule::parse`] with the zone lookup passed in.
+    pub fn parse_in(
+        expression: &str,
+        timezone: Option<&str>,
+        lookup: Option<std::sync::Arc<dyn ZoneLookup>>,
+    ) -> Result<Self, ScheduleError> {
         let zone = match timezone {
-            None => Tz::UTC,
-            Some(name) => {
-                name.parse::<Tz>().map_err(|_| ScheduleError::CronTimezone { zone: name.to_owned() })?
-            }
+            None => Zone::utc(),
+            Some(name) => lookup
+                .and_then(|lookup| Zone::named(name, lookup))
+                .ok_or_else(|| ScheduleError::CronTimezone { zone: name.to_owned() })?,
         };
         let cron = parse_naming_field(expression)?;
         Ok(CronSchedule { cron, zone })
@@ -54,8 +65,8 @@ impl CronSchedule {
     }
 
     /// The time zone occurrences are computed in.
-    pub fn zone(&self) -> Tz {
-        self.zone
+    pub fn zone(&self) -> &Zone {
+        &self.zone
     }
 
     /// Whether a wall-clock instant matches the expression (used by tests and diagnostics).
@@ -140,11 +151,26 @@ mod tests {
         }
     }
 
+    struct ChronoTz;
+    impl ZoneLookup for ChronoTz {
+        fn offset_seconds(&self, zone: &str, utc_seconds: i64) -> Option<i32> {
+            use chrono::Offset;
+            let tz: chrono_tz::Tz = zone.parse().ok()?;
+            let at = DateTime::from_timestamp(utc_seconds, 0)?.naive_utc();
+            Some(tz.offset_from_utc_datetime(&at).fix().local_minus_utc())
+        }
+    }
+
     #[test]
     fn unknown_zones_are_refused() {
-        let err = CronSchedule::parse("0 9 * * *", Some("Mars/Olympus_Mons")).unwrap_err();
+        let lookup = || Some(std::sync::Arc::new(ChronoTz) as std::sync::Arc<dyn ZoneLookup>);
+        let err = CronSchedule::parse_in("0 9 * * *", Some("Mars/Olympus_Mons"), lookup()).unwrap_err();
         assert_eq!(err.code(), "CRON_TIMEZONE");
-        assert!(CronSchedule::parse("0 9 * * *", Some("Europe/Paris")).is_ok());
+        assert!(CronSchedule::parse_in("0 9 * * *", Some("Europe/Paris"), lookup()).is_ok());
+        // Without a lookup only UTC is known: a named zone is refused, never taken for UTC.
+        let err = CronSchedule::parse_in("0 9 * * *", Some("Europe/Paris"), None).unwrap_err();
+        assert_eq!(err.code(), "CRON_TIMEZONE");
+        assert!(CronSchedule::parse_in("0 9 * * *", None, None).is_ok());
     }
 
     #[test]

@@ -63,6 +63,7 @@ mod recurrence;
 mod rows;
 mod statements;
 mod task;
+mod zone;
 
 pub use alarm::AlarmChange;
 pub use backoff::{backoff_delay_ms, RetryPolicy};
@@ -70,6 +71,7 @@ pub use cron::CronSchedule;
 pub use delivery::{Claim, ClaimedTask, Definition, Failure, Start};
 pub use queue::{Outcome, Scheduler};
 pub use recurrence::next_every;
+pub use zone::{set_zone_lookup, Resolved, Zone, ZoneLookup, ZoneOffset};
 pub use task::{millis, DeadTask, ListAfter, ListQuery, RetryOptions, ScheduleRequest, Task, TaskKind, When};
 
 use crate::error::ErrorCode;

@@ -12,6 +12,7 @@ mod interop;
 mod scheduler;
 mod sql;
 mod store;
+mod zones;
 
 use wasm_bindgen::prelude::*;
 

@@ -17,8 +17,8 @@ fn ts_constant(file: &str, name: &str) -> usize {
 
 #[test]
 fn the_facade_checks_the_core_limits() {
-    assert_eq!(ts_constant("sql.ts", "MAX_FRAGMENT_DEPTH"), durable_core::sql::MAX_FRAGMENT_DEPTH);
-    assert_eq!(ts_constant("sql.ts", "MAX_IDENTIFIER_BYTES"), durable_core::sql::MAX_IDENTIFIER_BYTES);
+    assert_eq!(ts_constant("sql-template.ts", "MAX_FRAGMENT_DEPTH"), durable_core::sql::MAX_FRAGMENT_DEPTH);
+    assert_eq!(ts_constant("sql-template.ts", "MAX_IDENTIFIER_BYTES"), durable_core::sql::MAX_IDENTIFIER_BYTES);
     assert_eq!(ts_constant("store-keys.ts", "MAX_KEY_BYTES"), durable_core::store::MAX_KEY_BYTES);
     assert_eq!(ts_constant("store-keys.ts", "MAX_KEY_DEPTH"), durable_core::store::MAX_KEY_DEPTH);
     assert_eq!(ts_constant("topic-limit.ts", "MAX_TOPIC_BYTES"), durable_core::fanout::topic::MAX_TOPIC_BYTES);

@@ -27,6 +27,7 @@ pub mod fanout;
 pub mod hashing;
 pub mod scheduler;
 pub mod schema;
+pub mod shared;
 pub mod sql;
 pub mod store;
 

@@ -5,6 +5,7 @@
 import { DurableCoreError } from "./errors.js";
 import { bindError, describe, isBlob } from "./sql-bind.js";
 import type { CompiledSql, SqlHole, SqlTemplate } from "./wasm/durable_core.js";
+import { MAX_FRAGMENT_DEPTH, MAX_IDENTIFIER_BYTES } from "./generated/core.js";
 
 /** Base of every `sql.*` helper value, so that classification is one `instanceof`. */
 export abstract class SqlPart {}
@@ -56,10 +57,6 @@ export class SqlJoin extends SqlPart {
 /** The strings of a one-value fragment, shared so that its identity (and cache key) is stable. */
 export const VALUE_STRINGS: readonly string[] = Object.freeze(["", ""]);
 
-/** How deeply fragments and join parts may nest (`MAX_FRAGMENT_DEPTH` in src/sql/template.rs). */
-export const MAX_FRAGMENT_DEPTH = 100;
-/** The longest `sql.id` name in UTF-8 bytes (`MAX_IDENTIFIER_BYTES` in src/sql/template.rs). */
-export const MAX_IDENTIFIER_BYTES = 255;
 /**
  * The platform's limit on a statement's text, 100 KB. A template whose text (strings, `sql.raw`
  * texts, join separators, identifiers) is longer in UTF-16 units is longer in bytes too: it is

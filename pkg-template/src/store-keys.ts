@@ -10,6 +10,7 @@
  */
 import { DurableCoreError } from "./errors.js";
 import { Engine } from "./wasm/durable_core.js";
+import { MAX_KEY_BYTES, MAX_KEY_DEPTH } from "./generated/core.js";
 
 export type FlatPart = null | boolean | number | string;
 
@@ -20,8 +21,6 @@ const HEX_CODES = [48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101,
 const number = new Float64Array(1);
 /** The float's two 32-bit halves: [low, high] on every platform workerd runs on (little-endian). */
 const words = new Uint32Array(number.buffer);
-/** The encoded key limit in UTF-8 bytes (`MAX_KEY_BYTES` in Rust). */
-const MAX_KEY_BYTES = 2048;
 
 /** `String.prototype.isWellFormed` (ES2024; workerd has it, the compile target's lib does not). */
 type WellFormedCheck = string & { isWellFormed(): boolean };
@@ -94,8 +93,6 @@ export function encodeFlat(key: unknown): string | undefined {
   return out.length + 2 * units <= MAX_KEY_BYTES ? out : undefined;
 }
 
-/** Tuples nested deeper than this are refused by the Rust codec (`MAX_KEY_DEPTH` in src/store/keys.rs). */
-const MAX_KEY_DEPTH = 32;
 /** Bigints of this magnitude or more need more than 1,024 bytes, so more than 2,048 hex digits. */
 const BIGINT_TOO_LARGE = 1n << 8192n;
 

@@ -4,9 +4,7 @@
  * though the core refuses it. The core still validates everything else (segments, wildcards).
  */
 import { DurableCoreError } from "./errors.js";
-
-/** The longest topic or pattern in UTF-8 bytes (`MAX_TOPIC_BYTES` in src/fanout/topic.rs). */
-const MAX_TOPIC_BYTES = 256;
+import { MAX_TOPIC_BYTES } from "./generated/core.js";
 
 /** Throws `TOPIC_INVALID` for a topic that is not a string or is over the limit. */
 export function checkTopic(topic: unknown): asserts topic is string {

@@ -436,10 +436,28 @@ impl<'s, 'a> FileCtx<'s, 'a> {
         .collect()
     }
 
+    /// Calls `<receiver>.<method>(...)` whose method is one of `methods` and whose receiver
+    /// `on` accepts ([`is_ctx`], [`is_storage`], a rule's own test): where most code rules start.
+    pub fn calls_to<'c>(
+        &'c self,
+        methods: &'c [&str],
+        on: fn(&[String]) -> bool,
+    ) -> impl Iterator<Item = &'c MethodCall<'a>> + 'c {
+        self.calls
+            .iter()
+            .filter(move |c| methods.contains(&c.method.as_str()) && c.receiver.as_deref().is_some_and(on))
+    }
+
     /// Calls of `storage.<method>(...)` (the object's `ctx.storage`, through any alias).
     pub fn storage_calls(&self) -> impl Iterator<Item = &MethodCall<'a>> + '_ {
-        self.method_calls()
-            .filter(|c| c.receiver.as_deref().and_then(storage_rest).is_some_and(|r| r.is_empty()))
+        self.method_calls().filter(|c| c.receiver.as_deref().is_some_and(is_storage))
+    }
+
+    /// The call's argument at `index` and the literal string it always is, when it is one
+    /// (see [`FileCtx::static_string`]).
+    pub fn static_argument(&self, call: &MethodCall<'a>, index: usize) -> Option<(&'a Expression<'a>, String)> {
+        let argument = call.argument(index)?;
+        Some((argument, self.static_string(argument)?))
     }
 
     /// Calls of `storage.sql.exec(...)`.
@@ -493,12 +511,18 @@ pub struct MethodCall<'a> {
     pub receiver_expr: &'a Expression<'a>,
 }
 
-impl MethodCall<'_> {
+impl<'a> MethodCall<'a> {
     pub fn span(&self) -> Span {
         self.call.span
     }
 
-    pub fn argument(&self, index: usize) -> Option<&Expression<'_>> {
+    /// The span a finding about the call reports (see [`call_name_span`]).
+    pub fn name_span(&self) -> Span {
+        call_name_span(self.call)
+    }
+
+    /// The argument at `index`, unless it is absent or spread (`...args`).
+    pub fn argument(&self, index: usize) -> Option<&'a Expression<'a>> {
         match self.call.arguments.get(index)? {
             Argument::SpreadElement(_) => None,
             other => other.as_expression(),
@@ -526,6 +550,11 @@ fn ctx_len(path: &[String]) -> Option<usize> {
         [ctx, ..] if ctx == "ctx" || ctx == "state" => Some(1),
         _ => None,
     }
+}
+
+/// True when `path` is the object's `ctx.storage` itself.
+pub fn is_storage(path: &[String]) -> bool {
+    storage_rest(path).is_some_and(<[String]>::is_empty)
 }
 
 /// What follows `ctx.storage` in `path`, if `path` goes through it.

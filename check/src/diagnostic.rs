@@ -1,6 +1,7 @@
 //! Findings and the report the CLI prints. The JSON form of [`Report`] is the stable schema
 //! documented in `docs/rules/README.md` (`--format json` prints it as is).
 
+use oxc_span::Span;
 use serde::Serialize;
 
 /// How much a finding matters: errors fail the check, warnings only past `--max-warnings`.
@@ -69,6 +70,11 @@ pub struct RawFinding {
 impl RawFinding {
     pub fn new(rule: &'static str, start: u32, end: u32, message: impl Into<String>) -> Self {
         RawFinding { rule, start, end, message: message.into(), severity: None }
+    }
+
+    /// A finding over `span` (a node's span, or [`crate::analysis::MethodCall::name_span`]).
+    pub fn at(rule: &'static str, span: Span, message: impl Into<String>) -> Self {
+        Self::new(rule, span.start, span.end, message)
     }
 
     pub fn with_severity(mut self, severity: Severity) -> Self {

@@ -32,11 +32,9 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
                     && ctx.is_inside(n.id(), function)
             });
             if !calls_super {
-                let span = method.key.span();
-                out.push(RawFinding::new(
+                out.push(RawFinding::at(
                     META.id,
-                    span.start,
-                    span.end,
+                    method.key.span(),
                     "this alarm() replaces durable-core's, so scheduled tasks never run: call `await super.alarm(alarmInfo)` in it",
                 ));
             }
@@ -62,11 +60,6 @@ mod tests {
             "import { DurableObject } from 'cloudflare:workers';\nexport class Room extends DurableObject { async alarm() {} }".to_owned(),
             wrap("async alarm(info) { try { await super.alarm(info); } finally { this.done(); } } done() {}"),
         ];
-        assert_cases(
-            "alarm-without-super",
-            CONFIG,
-            &fire.iter().map(String::as_str).collect::<Vec<_>>(),
-            &pass.iter().map(String::as_str).collect::<Vec<_>>(),
-        );
+        assert_cases("alarm-without-super", CONFIG, &fire, &pass);
     }
 }

@@ -4,7 +4,7 @@
 //! and other events run in between. Group the writes, or use `ctx.storage.transactionSync`.
 
 use super::{Category, RuleMeta};
-use crate::analysis::{call_name_span, FileCtx, MethodCall};
+use crate::analysis::{FileCtx, MethodCall};
 use crate::diagnostic::{LineIndex, RawFinding, Severity};
 use oxc_ast::AstKind;
 use oxc_semantic::NodeId;
@@ -19,8 +19,7 @@ pub const META: RuleMeta = RuleMeta {
 const WRITES: &[&str] = &["put", "delete", "deleteAll", "setAlarm", "deleteAlarm"];
 
 fn is_write_sql(ctx: &FileCtx, call: &MethodCall) -> bool {
-    let Some(query) = call.call.arguments.first().and_then(|a| a.as_expression()) else { return false };
-    let Some(text) = ctx.static_string(query) else { return false };
+    let Some((_, text)) = ctx.static_argument(call, 0) else { return false };
     let first = text.trim_start().split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("").to_ascii_uppercase();
     matches!(first.as_str(), "INSERT" | "UPDATE" | "DELETE" | "REPLACE" | "UPSERT")
 }
@@ -30,7 +29,7 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
     let mut writes: Vec<(Option<NodeId>, u32)> = ctx
         .storage_calls()
         .filter(|c| WRITES.contains(&c.method.as_str()))
-        .map(|c| (ctx.function_of(c.node_id), call_name_span(c.call).start))
+        .map(|c| (ctx.function_of(c.node_id), c.name_span().start))
         .collect();
     writes.extend(ctx.sql_exec_calls().filter(|c| is_write_sql(ctx, c)).map(|c| (ctx.function_of(c.node_id), c.span().start)));
     if writes.len() < 2 {
@@ -83,11 +82,6 @@ mod tests {
             wrap("const r = await fetch('https://example.com'); this.ctx.storage.transactionSync(() => { this.ctx.storage.sql.exec('UPDATE a SET n = 1'); this.ctx.storage.sql.exec('UPDATE b SET n = 2'); });"),
             wrap("await this.ctx.storage.put('a', 1); const f = async () => { await fetch('x'); }; await this.ctx.storage.put('b', 2);"),
         ];
-        assert_cases(
-            "await-between-writes",
-            CONFIG,
-            &fire.iter().map(String::as_str).collect::<Vec<_>>(),
-            &pass.iter().map(String::as_str).collect::<Vec<_>>(),
-        );
+        assert_cases("await-between-writes", CONFIG, &fire, &pass);
     }
 }

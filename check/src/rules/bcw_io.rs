@@ -18,9 +18,8 @@ pub const META: RuleMeta = RuleMeta {
 
 pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
     let callbacks: Vec<_> = ctx
-        .method_calls()
-        .filter(|c| c.method == "blockConcurrencyWhile" && c.receiver.as_deref().is_some_and(is_ctx))
-        .filter_map(|c| match c.call.arguments.first().and_then(|a| a.as_expression()) {
+        .calls_to(&["blockConcurrencyWhile"], is_ctx)
+        .filter_map(|c| match c.argument(0) {
             Some(Expression::ArrowFunctionExpression(f)) => Some(f.node_id.get()),
             Some(Expression::FunctionExpression(f)) => Some(f.node_id.get()),
             _ => None,
@@ -36,10 +35,9 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
             continue;
         }
         let Some(kind) = ctx.io_kind(&await_expr.argument) else { continue };
-        out.push(RawFinding::new(
+        out.push(RawFinding::at(
             META.id,
-            await_expr.span.start,
-            await_expr.span.end,
+            await_expr.span,
             format!("{kind} is awaited inside blockConcurrencyWhile, so the object takes no other event until it answers: read only ctx.storage here and do the I/O after the block (or in the handler that needs it)"),
         ));
     }
@@ -65,11 +63,6 @@ mod tests {
             "import { DurableObject } from 'cloudflare:workers';\nexport class Room extends DurableObject { async fetch() { const c = await this.env.CACHE.get('x'); return new Response(c); } }".to_owned(),
             wrap("const later = async () => { await fetch('https://example.com'); }; this.later = later;"),
         ];
-        assert_cases(
-            "bcw-io",
-            CONFIG,
-            &fire.iter().map(String::as_str).collect::<Vec<_>>(),
-            &pass.iter().map(String::as_str).collect::<Vec<_>>(),
-        );
+        assert_cases("bcw-io", CONFIG, &fire, &pass);
     }
 }

@@ -4,7 +4,7 @@
 //! for set-up that must finish before the first event.
 
 use super::{Category, RuleMeta};
-use crate::analysis::{call_name_span, is_ctx, FileCtx};
+use crate::analysis::{is_ctx, FileCtx};
 use crate::diagnostic::{RawFinding, Severity};
 
 pub const META: RuleMeta = RuleMeta {
@@ -15,10 +15,7 @@ pub const META: RuleMeta = RuleMeta {
 };
 
 pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
-    for call in ctx.method_calls() {
-        if call.method != "blockConcurrencyWhile" || !call.receiver.as_deref().is_some_and(is_ctx) {
-            continue;
-        }
+    for call in ctx.calls_to(&["blockConcurrencyWhile"], is_ctx) {
         if ctx.object_class(call.node_id).is_none() {
             continue;
         }
@@ -26,11 +23,9 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
         if member.is_constructor {
             continue;
         }
-        let span = call_name_span(call.call);
-        out.push(RawFinding::new(
+        out.push(RawFinding::at(
             META.id,
-            span.start,
-            span.end,
+            call.name_span(),
             format!(
                 "blockConcurrencyWhile in `{}` holds every other event of the object each time it runs: move the set-up to the constructor, or use `ctx.storage.transactionSync` for atomic writes",
                 member.name
@@ -60,11 +55,6 @@ mod tests {
         ];
         let fire: Vec<String> = fire.iter().map(|s| format!("{HEAD}{s}")).collect();
         let pass: Vec<String> = pass.iter().map(|s| format!("{HEAD}{s}")).collect();
-        assert_cases(
-            "bcw-outside-constructor",
-            CONFIG,
-            &fire.iter().map(String::as_str).collect::<Vec<_>>(),
-            &pass.iter().map(String::as_str).collect::<Vec<_>>(),
-        );
+        assert_cases("bcw-outside-constructor", CONFIG, &fire, &pass);
     }
 }

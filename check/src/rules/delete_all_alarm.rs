@@ -3,7 +3,7 @@
 //! fires on an object whose state is gone. From that date on `deleteAll()` deletes it too.
 
 use super::{Category, RuleMeta};
-use crate::analysis::{call_name_span, FileCtx};
+use crate::analysis::{is_storage, FileCtx};
 use crate::diagnostic::{RawFinding, Severity};
 
 pub const META: RuleMeta = RuleMeta {
@@ -21,18 +21,15 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
     if ctx.config.date_on_or_after(DELETES_ALARM_FROM) {
         return;
     }
-    let calls: Vec<_> = ctx.storage_calls().collect();
-    for call in calls.iter().filter(|c| c.method == "deleteAll") {
+    for call in ctx.calls_to(&["deleteAll"], is_storage) {
         let function = ctx.function_of(call.node_id);
-        let paired = calls.iter().any(|other| other.method == "deleteAlarm" && ctx.function_of(other.node_id) == function);
+        let paired = ctx.calls_to(&["deleteAlarm"], is_storage).any(|other| ctx.function_of(other.node_id) == function);
         if paired {
             continue;
         }
-        let span = call_name_span(call.call);
-        out.push(RawFinding::new(
+        out.push(RawFinding::at(
             META.id,
-            span.start,
-            span.end,
+            call.name_span(),
             format!("before compatibility date {DELETES_ALARM_FROM}, deleteAll() keeps the alarm, which then fires on an empty object: call `await ctx.storage.deleteAlarm()` as well, or move the compatibility date forward"),
         ));
     }
@@ -57,14 +54,12 @@ mod tests {
             wrap("const s = this.ctx.storage; await s.deleteAll(); await s.deleteAlarm();"),
             wrap("await this.cache.deleteAll();"),
         ];
-        let f: Vec<&str> = fire.iter().map(String::as_str).collect();
-        let p: Vec<&str> = pass.iter().map(String::as_str).collect();
-        assert_cases("delete-all-alarm", OLD, &f, &p);
+        assert_cases("delete-all-alarm", OLD, &fire, &pass);
         // From the platform's change on, the same code is fine.
         let new = OLD.replace("2025-06-01", "2026-02-24");
-        for source in &f {
+        for source in &fire {
             assert!(findings_of("delete-all-alarm", &new, source).is_empty());
         }
-        assert!(findings_of("delete-all-alarm", CONFIG, f[0]).is_empty());
+        assert!(findings_of("delete-all-alarm", CONFIG, &fire[0]).is_empty());
     }
 }

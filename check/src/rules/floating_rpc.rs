@@ -3,7 +3,7 @@
 //! method) are lost, and the invocation may be cancelled when the caller's request ends.
 
 use super::{Category, RuleMeta};
-use crate::analysis::{call_name_span, FileCtx};
+use crate::analysis::FileCtx;
 use crate::diagnostic::{RawFinding, Severity};
 use oxc_ast::AstKind;
 
@@ -23,11 +23,9 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
         if !matches!(ctx.semantic.nodes().parent_kind(call.node_id), AstKind::ExpressionStatement(_)) {
             continue;
         }
-        let span = call_name_span(call.call);
-        out.push(RawFinding::new(
+        out.push(RawFinding::at(
             META.id,
-            span.start,
-            span.end,
+            call.name_span(),
             format!("the promise of this `{}` call on a Durable Object stub is dropped, so its errors are lost: `await` it, return it, or pass it to `ctx.waitUntil(...)`", call.method),
         ));
     }
@@ -52,11 +50,6 @@ mod tests {
             wrap("const p = env.ROOM.getByName('a').hit(); await p;"),
             wrap("env.CACHE.get('a').then(() => {});"),
         ];
-        assert_cases(
-            "floating-rpc",
-            CONFIG,
-            &fire.iter().map(String::as_str).collect::<Vec<_>>(),
-            &pass.iter().map(String::as_str).collect::<Vec<_>>(),
-        );
+        assert_cases("floating-rpc", CONFIG, &fire, &pass);
     }
 }

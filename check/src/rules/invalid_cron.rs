@@ -39,16 +39,10 @@ fn validate(expression: &str) -> Result<(), ScheduleError> {
 }
 
 pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
-    for call in ctx.method_calls() {
-        if call.method != "cron" || !call.receiver.as_deref().is_some_and(is_scheduler) {
-            continue;
-        }
-        let args = &call.call.arguments;
-        let Some(expression) = args.first().and_then(|a| a.as_expression()) else { continue };
-        let Some(text) = ctx.static_string(expression) else { continue };
+    for call in ctx.calls_to(&["cron"], is_scheduler) {
+        let Some((expression, text)) = ctx.static_argument(call, 0) else { continue };
         if let Err(error) = validate(&text) {
-            let span = expression.span();
-            out.push(RawFinding::new(META.id, span.start, span.end, format!("{error} ({} at run time)", error.code())));
+            out.push(RawFinding::at(META.id, expression.span(), format!("{error} ({} at run time)", error.code())));
         }
     }
 }
@@ -72,12 +66,7 @@ mod tests {
             wrap("this.jobs.cron('not a cron', 'digest');"),
             wrap("this.scheduler.cron('@daily', 'digest');"),
         ];
-        assert_cases(
-            "invalid-cron",
-            CONFIG,
-            &fire.iter().map(String::as_str).collect::<Vec<_>>(),
-            &pass.iter().map(String::as_str).collect::<Vec<_>>(),
-        );
+        assert_cases("invalid-cron", CONFIG, &fire, &pass);
     }
 
     #[test]

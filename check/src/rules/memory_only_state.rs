@@ -196,11 +196,6 @@ mod tests {
             wrap("#running = new Set(); async run(id) { this.#running.add(id); try { await this.work(id); } finally { this.#running.delete(id); } } async work() {}"),
             wrap("#refs = 0; keepAlive() { this.#refs++; return () => { this.#refs = Math.max(0, this.#refs - 1); }; }"),
         ];
-        assert_cases(
-            "memory-only-state",
-            CONFIG,
-            &fire.iter().map(String::as_str).collect::<Vec<_>>(),
-            &pass.iter().map(String::as_str).collect::<Vec<_>>(),
-        );
+        assert_cases("memory-only-state", CONFIG, &fire, &pass);
     }
 }

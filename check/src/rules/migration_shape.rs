@@ -99,11 +99,6 @@ mod tests {
             wrap("...BASE, 'CREATE TABLE c (z)'"),
             "import { DurableObject } from 'cloudflare:workers';\nexport class Room extends DurableObject { static migrations = ['BEGIN']; }".to_owned(),
         ];
-        assert_cases(
-            "migration-shape",
-            CONFIG,
-            &fire.iter().map(String::as_str).collect::<Vec<_>>(),
-            &pass.iter().map(String::as_str).collect::<Vec<_>>(),
-        );
+        assert_cases("migration-shape", CONFIG, &fire, &pass);
     }
 }

@@ -4,7 +4,7 @@
 //! unique id must be stored (`id.toString()`) to reach the object later.
 
 use super::{Category, RuleMeta};
-use crate::analysis::{call_name_span, FileCtx};
+use crate::analysis::FileCtx;
 use crate::diagnostic::{RawFinding, Severity};
 use oxc_ast::ast::{BindingPattern, Expression};
 use oxc_ast::AstKind;
@@ -76,13 +76,11 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
     for call in ctx.method_calls() {
         match call.method.as_str() {
             "getByName" | "idFromName" => {
-                let Some(name) = call.call.arguments.first().and_then(|a| a.as_expression()) else { continue };
+                let Some(name) = call.argument(0) else { continue };
                 if is_random(ctx, name, 0) {
-                    let span = name.span();
-                    out.push(RawFinding::new(
+                    out.push(RawFinding::at(
                         META.id,
-                        span.start,
-                        span.end,
+                        name.span(),
                         format!("this name is random or time-based, so every `{}` reaches a new, empty object that nobody can find again: name objects after what they hold (a room, a user id), or store the name", call.method),
                     ));
                 }
@@ -92,11 +90,9 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
                     || call.receiver.as_deref().is_some_and(|p| p.iter().any(|s| s == "env")))
                     && id_is_dropped(ctx, call.node_id) =>
             {
-                let span = call_name_span(call.call);
-                out.push(RawFinding::new(
+                out.push(RawFinding::at(
                     META.id,
-                    span.start,
-                    span.end,
+                    call.name_span(),
                     "the id from newUniqueId() is never kept, so the object it creates cannot be reached again: store `id.toString()` (and use `idFromString` later), or use `getByName` with a meaningful name",
                 ));
             }
@@ -125,11 +121,6 @@ mod tests {
             wrap("const id = env.ROOM.newUniqueId(); return Response.json({ id: id.toString() });"),
             wrap("const started = Date.now(); const r = await env.ROOM.getByName('lobby').fetch(request); console.log(Date.now() - started); return r;"),
         ];
-        assert_cases(
-            "random-object-name",
-            CONFIG,
-            &fire.iter().map(String::as_str).collect::<Vec<_>>(),
-            &pass.iter().map(String::as_str).collect::<Vec<_>>(),
-        );
+        assert_cases("random-object-name", CONFIG, &fire, &pass);
     }
 }

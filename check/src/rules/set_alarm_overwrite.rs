@@ -5,7 +5,7 @@
 //! and re-arming there is the normal pattern.
 
 use super::{Category, RuleMeta};
-use crate::analysis::{call_name_span, FileCtx};
+use crate::analysis::{is_storage, FileCtx};
 use crate::diagnostic::{RawFinding, Severity};
 
 pub const META: RuleMeta = RuleMeta {
@@ -16,23 +16,20 @@ pub const META: RuleMeta = RuleMeta {
 };
 
 pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
-    let calls: Vec<_> = ctx.storage_calls().collect();
-    for call in calls.iter().filter(|c| c.method == "setAlarm") {
+    for call in ctx.calls_to(&["setAlarm"], is_storage) {
         if ctx.member_of(call.node_id).is_some_and(|m| m.name == "alarm") {
             continue;
         }
         let function = ctx.function_of(call.node_id);
-        let compared = calls
-            .iter()
-            .any(|other| other.method == "getAlarm" && function.is_some_and(|f| ctx.is_inside(other.node_id, f) || ctx.function_of(other.node_id) == Some(f)));
+        let compared = ctx.calls_to(&["getAlarm"], is_storage).any(|other| {
+            function.is_some_and(|f| ctx.is_inside(other.node_id, f) || ctx.function_of(other.node_id) == Some(f))
+        });
         if compared {
             continue;
         }
-        let span = call_name_span(call.call);
-        out.push(RawFinding::new(
+        out.push(RawFinding::at(
             META.id,
-            span.start,
-            span.end,
+            call.name_span(),
             "setAlarm replaces the object's one pending alarm: read `await ctx.storage.getAlarm()` first and only move it earlier (or keep a single place that arms it)",
         ));
     }
@@ -55,11 +52,6 @@ mod tests {
             wrap("async alarm() { await this.work(); await this.ctx.storage.setAlarm(Date.now() + 60000); } async work() {}"),
             wrap("async remind(at) { await this.timers.setAlarm(at); }"),
         ];
-        assert_cases(
-            "set-alarm-overwrite",
-            CONFIG,
-            &fire.iter().map(String::as_str).collect::<Vec<_>>(),
-            &pass.iter().map(String::as_str).collect::<Vec<_>>(),
-        );
+        assert_cases("set-alarm-overwrite", CONFIG, &fire, &pass);
     }
 }

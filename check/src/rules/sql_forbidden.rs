@@ -27,8 +27,7 @@ fn sets_user_version(sql: &str) -> bool {
 
 pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
     for call in ctx.sql_exec_calls() {
-        let Some(query) = call.call.arguments.first().and_then(|a| a.as_expression()) else { continue };
-        let Some(text) = ctx.static_string(query) else { continue };
+        let Some((query, text)) = ctx.static_argument(call, 0) else { continue };
         let message = match durable_core::sql::check(&text) {
             Err(error) => format!("{error} (the platform refuses this statement at run time)"),
             Ok(()) if sets_user_version(&text) => {
@@ -36,8 +35,7 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
             }
             Ok(()) => continue,
         };
-        let span = query.span();
-        out.push(RawFinding::new(META.id, span.start, span.end, message));
+        out.push(RawFinding::at(META.id, query.span(), message));
     }
 }
 
@@ -64,11 +62,6 @@ mod tests {
             // Assigned twice: no longer known to be the storage.
             "export class Room { constructor(state, env) { this.storage = state.storage; } swap(other) { this.storage = other; this.storage.sql.exec('COMMIT'); } }".to_owned(),
         ];
-        assert_cases(
-            "sql-forbidden",
-            CONFIG,
-            &fire.iter().map(String::as_str).collect::<Vec<_>>(),
-            &pass.iter().map(String::as_str).collect::<Vec<_>>(),
-        );
+        assert_cases("sql-forbidden", CONFIG, &fire, &pass);
     }
 }

@@ -47,15 +47,13 @@ fn is_spliced<'a>(ctx: &FileCtx<'_, 'a>, expr: &'a Expression<'a>) -> bool {
 
 pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
     for call in ctx.sql_exec_calls() {
-        let Some(query) = call.call.arguments.first().and_then(|a| a.as_expression()) else { continue };
+        let Some(query) = call.argument(0) else { continue };
         if !is_spliced(ctx, query) {
             continue;
         }
-        let span = query.span();
-        out.push(RawFinding::new(
+        out.push(RawFinding::at(
             META.id,
-            span.start,
-            span.end,
+            query.span(),
             "run-time values are spliced into this SQL text (injection, and a new statement each time): write `?` in the text and pass the values as arguments, `sql.exec(\"... WHERE id = ?\", id)`",
         ));
     }
@@ -81,11 +79,6 @@ mod tests {
             wrap("this.db.exec(`SELECT ${id}`);"),
             "import { DurableObject } from 'cloudflare:workers';\nexport class Room extends DurableObject { count(table: 'a' | 'b') { return this.ctx.storage.sql.exec(`SELECT count(*) FROM ${table}`).one(); } }".to_owned(),
         ];
-        assert_cases(
-            "sql-interpolation",
-            CONFIG,
-            &fire.iter().map(String::as_str).collect::<Vec<_>>(),
-            &pass.iter().map(String::as_str).collect::<Vec<_>>(),
-        );
+        assert_cases("sql-interpolation", CONFIG, &fire, &pass);
     }
 }

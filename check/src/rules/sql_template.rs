@@ -75,10 +75,9 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
         }
         let Some(template) = template(ctx, &tagged.quasi, 0) else { continue };
         if let Err(error) = compile(&template) {
-            out.push(RawFinding::new(
+            out.push(RawFinding::at(
                 META.id,
-                tagged.quasi.span.start,
-                tagged.quasi.span.end,
+                tagged.quasi.span,
                 format!("{error} ({} at run time)", error.code()),
             ));
         }
@@ -104,11 +103,6 @@ mod tests {
             wrap("this.sql.all`SELECT ${sql.join(this.cols)} FROM t`;"),
             wrap("this.other.run`BEGIN`;"),
         ];
-        assert_cases(
-            "sql-template",
-            CONFIG,
-            &fire.iter().map(String::as_str).collect::<Vec<_>>(),
-            &pass.iter().map(String::as_str).collect::<Vec<_>>(),
-        );
+        assert_cases("sql-template", CONFIG, &fire, &pass);
     }
 }

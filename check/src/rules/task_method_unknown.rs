@@ -89,11 +89,6 @@ mod tests {
             wrap("this.scheduler.after(1000, this.method);"),
             "import { DurableObject } from 'cloudflare:workers';\nexport class Room extends DurableObject { go() { this.scheduler.after(1, 'nope'); } }".to_owned(),
         ];
-        assert_cases(
-            "task-method-unknown",
-            CONFIG,
-            &fire.iter().map(String::as_str).collect::<Vec<_>>(),
-            &pass.iter().map(String::as_str).collect::<Vec<_>>(),
-        );
+        assert_cases("task-method-unknown", CONFIG, &fire, &pass);
     }
 }

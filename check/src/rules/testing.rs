@@ -25,15 +25,15 @@ pub fn findings_of(rule: &str, config: &str, source: &str) -> Vec<Finding> {
 }
 
 /// Asserts that every `fire` case yields a finding of `rule` and no `pass` case does.
-pub fn assert_cases(rule: &str, config: &str, fire: &[&str], pass: &[&str]) {
+pub fn assert_cases(rule: &str, config: &str, fire: &[impl AsRef<str>], pass: &[impl AsRef<str>]) {
     assert!(fire.len() >= 3 && pass.len() >= 3, "{rule}: at least three cases each way");
-    for (i, source) in fire.iter().enumerate() {
+    for (i, source) in fire.iter().map(AsRef::as_ref).enumerate() {
         let found = findings_of(rule, config, source);
         assert!(!found.is_empty(), "{rule}: fire case {i} did not fire:\n{source}");
         let syntax = findings_of("syntax-error", config, source);
         assert!(syntax.is_empty(), "{rule}: fire case {i} does not parse: {syntax:?}");
     }
-    for (i, source) in pass.iter().enumerate() {
+    for (i, source) in pass.iter().map(AsRef::as_ref).enumerate() {
         let found = findings_of(rule, config, source);
         assert!(found.is_empty(), "{rule}: near-miss {i} fired: {found:#?}\n{source}");
         let syntax = findings_of("syntax-error", config, source);

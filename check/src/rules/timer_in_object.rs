@@ -22,10 +22,9 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
         if ctx.object_class(node.id()).is_none() {
             continue;
         }
-        out.push(RawFinding::new(
+        out.push(RawFinding::at(
             META.id,
-            call.span.start,
-            call.span.end,
+            call.span,
             format!("{name} in a Durable Object is lost on eviction and keeps the object from hibernating: schedule the work with `ctx.storage.setAlarm` (or `this.scheduler` in durable-core)"),
         ));
     }

@@ -28,10 +28,9 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
             .ancestors(node.id())
             .any(|a| matches!(a.kind(), AstKind::TSPropertySignature(_)));
         if in_declaration {
-            out.push(RawFinding::new(
+            out.push(RawFinding::at(
                 META.id,
-                reference.span.start,
-                reference.span.end,
+                reference.span,
                 "this namespace has no class type, so its stubs are untyped: write `DurableObjectNamespace<MyClass>` (or run `wrangler types`)",
             ));
         }

@@ -93,16 +93,14 @@ mod tests {
             wrap("async webSocketClose(ws, code) { this.drop(ws); } drop(ws) { ws.close(); }"),
             wrap("async webSocketMessage(ws, m) { ws.send(m); }"),
         ];
-        let f: Vec<&str> = fire.iter().map(String::as_str).collect();
-        let p: Vec<&str> = pass.iter().map(String::as_str).collect();
-        assert_cases("ws-close-unanswered", OLD, &f, &p);
+        assert_cases("ws-close-unanswered", OLD, &fire, &pass);
         for flagged in [
             OLD.replace("2026-01-10", "2026-04-07"),
             OLD.replace("\"main\"", "\"compatibility_flags\":[\"web_socket_auto_reply_to_close\"],\"main\""),
         ] {
-            assert!(findings_of("ws-close-unanswered", &flagged, f[0]).is_empty());
+            assert!(findings_of("ws-close-unanswered", &flagged, &fire[0]).is_empty());
         }
         let opted_out = OLD.replace("2026-01-10", "2026-10-01").replace("\"main\"", "\"compatibility_flags\":[\"no_web_socket_auto_reply_to_close\"],\"main\"");
-        assert!(!findings_of("ws-close-unanswered", &opted_out, f[0]).is_empty());
+        assert!(!findings_of("ws-close-unanswered", &opted_out, &fire[0]).is_empty());
     }
 }

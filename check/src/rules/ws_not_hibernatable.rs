@@ -3,7 +3,7 @@
 //! hibernation). `ctx.acceptWebSocket(ws)` lets the object sleep between messages.
 
 use super::{Category, RuleMeta};
-use crate::analysis::{call_name_span, FileCtx};
+use crate::analysis::FileCtx;
 use crate::diagnostic::{RawFinding, Severity};
 use oxc_ast::ast::Expression;
 use oxc_ast::AstKind;
@@ -45,11 +45,9 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
         if !is_pair_socket(ctx, call.receiver_expr, 0) {
             continue;
         }
-        let span = call_name_span(call.call);
-        out.push(RawFinding::new(
+        out.push(RawFinding::at(
             META.id,
-            span.start,
-            span.end,
+            call.name_span(),
             "ws.accept() keeps the object in memory while the socket is open: accept it with `this.ctx.acceptWebSocket(ws)` and handle `webSocketMessage`/`webSocketClose`, so the object can hibernate",
         ));
     }
@@ -74,11 +72,6 @@ mod tests {
         ];
         let fire: Vec<String> = fire.iter().map(|s| format!("{head}{s}")).collect();
         let pass: Vec<String> = pass.iter().map(|s| format!("{head}{s}")).collect();
-        assert_cases(
-            "ws-not-hibernatable",
-            CONFIG,
-            &fire.iter().map(String::as_str).collect::<Vec<_>>(),
-            &pass.iter().map(String::as_str).collect::<Vec<_>>(),
-        );
+        assert_cases("ws-not-hibernatable", CONFIG, &fire, &pass);
     }
 }

@@ -62,8 +62,21 @@ pub struct Member {
 }
 
 impl<'s, 'a> FileCtx<'s, 'a> {
-    pub fn new(path: &'s str, text: &'a str, semantic: &'s Semantic<'a>, config: &'s Config) -> Self {
-        let mut ctx = FileCtx { path, text, semantic, config, classes: Vec::new(), calls: Vec::new(), field_aliases: Vec::new() };
+    pub fn new(
+        path: &'s str,
+        text: &'a str,
+        semantic: &'s Semantic<'a>,
+        config: &'s Config,
+    ) -> Self {
+        let mut ctx = FileCtx {
+            path,
+            text,
+            semantic,
+            config,
+            classes: Vec::new(),
+            calls: Vec::new(),
+            field_aliases: Vec::new(),
+        };
         ctx.classes = ctx.find_classes();
         ctx.field_aliases = ctx.find_field_aliases();
         ctx.mark_sql_classes();
@@ -78,10 +91,18 @@ impl<'s, 'a> FileCtx<'s, 'a> {
     fn find_classes(&self) -> Vec<ClassInfo> {
         let mut classes = Vec::new();
         for node in self.semantic.nodes().iter() {
-            let AstKind::Class(class) = node.kind() else { continue };
+            let AstKind::Class(class) = node.kind() else {
+                continue;
+            };
             let name = class.id.as_ref().map(|id| id.name.to_string());
             let kind = self.class_kind(class, name.as_deref());
-            let mut info = ClassInfo { node_id: node.id(), name, kind, span: class.span, uses_sql: false };
+            let mut info = ClassInfo {
+                node_id: node.id(),
+                name,
+                kind,
+                span: class.span,
+                uses_sql: false,
+            };
             info.uses_sql = kind == ObjectKind::DurableCore;
             classes.push(info);
         }
@@ -92,21 +113,41 @@ impl<'s, 'a> FileCtx<'s, 'a> {
         let mut assigned: Vec<(NodeId, String)> = Vec::new();
         let mut in_constructor = Vec::new();
         for node in self.semantic.nodes().iter() {
-            let AstKind::AssignmentExpression(assign) = node.kind() else { continue };
-            let oxc_ast::ast::AssignmentTarget::StaticMemberExpression(target) = &assign.left else { continue };
+            let AstKind::AssignmentExpression(assign) = node.kind() else {
+                continue;
+            };
+            let oxc_ast::ast::AssignmentTarget::StaticMemberExpression(target) = &assign.left
+            else {
+                continue;
+            };
             if !matches!(target.object, Expression::ThisExpression(_)) {
                 continue;
             }
-            let Some(class) = self.class_of_node(node.id()) else { continue };
+            let Some(class) = self.class_of_node(node.id()) else {
+                continue;
+            };
             let field = target.property.name.to_string();
             assigned.push((class, field.clone()));
-            let top_level = matches!(self.semantic.nodes().parent_kind(node.id()), AstKind::ExpressionStatement(_))
-                && self.member_of(node.id()).is_some_and(|m| m.is_constructor && self.function_of(node.id()) == m.function);
-            if top_level && assign.operator == oxc_syntax::operator::AssignmentOperator::Assign && self.class_info(class).is_some_and(ClassInfo::is_object) {
+            let top_level = matches!(
+                self.semantic.nodes().parent_kind(node.id()),
+                AstKind::ExpressionStatement(_)
+            ) && self
+                .member_of(node.id())
+                .is_some_and(|m| m.is_constructor && self.function_of(node.id()) == m.function);
+            if top_level
+                && assign.operator == oxc_syntax::operator::AssignmentOperator::Assign
+                && self.class_info(class).is_some_and(ClassInfo::is_object)
+            {
                 in_constructor.push((class, field, &assign.right));
             }
         }
-        in_constructor.retain(|(class, field, _)| assigned.iter().filter(|(c, f)| c == class && f == field).count() == 1);
+        in_constructor.retain(|(class, field, _)| {
+            assigned
+                .iter()
+                .filter(|(c, f)| c == class && f == field)
+                .count()
+                == 1
+        });
         in_constructor
     }
 
@@ -114,11 +155,15 @@ impl<'s, 'a> FileCtx<'s, 'a> {
         let mut classes = std::mem::take(&mut self.classes);
         // `ctx.storage.sql` anywhere inside the class.
         for node in self.semantic.nodes().iter() {
-            let AstKind::StaticMemberExpression(member) = node.kind() else { continue };
+            let AstKind::StaticMemberExpression(member) = node.kind() else {
+                continue;
+            };
             if member.property.name != "sql" {
                 continue;
             }
-            let Some(path) = self.path(&member.object) else { continue };
+            let Some(path) = self.path(&member.object) else {
+                continue;
+            };
             if storage_rest(&path).is_some_and(|rest| rest.is_empty()) {
                 if let Some(class) = self.class_of_node(node.id()) {
                     if let Some(info) = classes.iter_mut().find(|c| c.node_id == class) {
@@ -131,13 +176,17 @@ impl<'s, 'a> FileCtx<'s, 'a> {
     }
 
     fn class_kind(&self, class: &Class<'a>, name: Option<&str>) -> ObjectKind {
-        let superclass = class.heritage.as_ref().and_then(|h| self.imported_name(&h.expression));
+        let superclass = class
+            .heritage
+            .as_ref()
+            .and_then(|h| self.imported_name(&h.expression));
         match superclass.as_deref() {
             Some("DurableCore") => return ObjectKind::DurableCore,
             Some("DurableObject") => return ObjectKind::DurableObject,
             _ => {}
         }
-        let bound = name.is_some_and(|n| self.config.bindings.iter().any(|b| b.class_name.value == n));
+        let bound =
+            name.is_some_and(|n| self.config.bindings.iter().any(|b| b.class_name.value == n));
         if bound {
             ObjectKind::DurableObject
         } else {
@@ -148,7 +197,9 @@ impl<'s, 'a> FileCtx<'s, 'a> {
     /// The name an identifier was imported under (`import { DurableObject as DO }` gives
     /// `DurableObject` for `DO`), or its own name.
     pub fn imported_name(&self, expr: &Expression<'a>) -> Option<String> {
-        let Expression::Identifier(id) = expr.without_parentheses() else { return None };
+        let Expression::Identifier(id) = expr.without_parentheses() else {
+            return None;
+        };
         if let Some(symbol) = self.symbol(id.reference_id.get()) {
             let decl = self.semantic.scoping().symbol_declaration(symbol);
             if let AstKind::ImportSpecifier(spec) = self.kind(decl) {
@@ -158,8 +209,14 @@ impl<'s, 'a> FileCtx<'s, 'a> {
         Some(id.name.to_string())
     }
 
-    fn symbol(&self, reference: Option<oxc_semantic::ReferenceId>) -> Option<oxc_semantic::SymbolId> {
-        self.semantic.scoping().get_reference(reference?).symbol_id()
+    fn symbol(
+        &self,
+        reference: Option<oxc_semantic::ReferenceId>,
+    ) -> Option<oxc_semantic::SymbolId> {
+        self.semantic
+            .scoping()
+            .get_reference(reference?)
+            .symbol_id()
     }
 
     /// The nearest class enclosing `id` (the class node itself excluded).
@@ -175,7 +232,9 @@ impl<'s, 'a> FileCtx<'s, 'a> {
     /// The Durable Object class enclosing `id`, if any.
     pub fn object_class(&self, id: NodeId) -> Option<&ClassInfo> {
         let class = self.class_of_node(id)?;
-        self.classes.iter().find(|c| c.node_id == class && c.is_object())
+        self.classes
+            .iter()
+            .find(|c| c.node_id == class && c.is_object())
     }
 
     pub fn class_info(&self, id: NodeId) -> Option<&ClassInfo> {
@@ -222,13 +281,21 @@ impl<'s, 'a> FileCtx<'s, 'a> {
             .nodes()
             .ancestors(id)
             .skip(1)
-            .find(|n| matches!(n.kind(), AstKind::Function(_) | AstKind::ArrowFunctionExpression(_)))
+            .find(|n| {
+                matches!(
+                    n.kind(),
+                    AstKind::Function(_) | AstKind::ArrowFunctionExpression(_)
+                )
+            })
             .map(|n| n.id())
     }
 
     /// True when `id` lies inside `ancestor`.
     pub fn is_inside(&self, id: NodeId, ancestor: NodeId) -> bool {
-        self.semantic.nodes().ancestor_ids(id).any(|a| a == ancestor)
+        self.semantic
+            .nodes()
+            .ancestor_ids(id)
+            .any(|a| a == ancestor)
     }
 
     /// What `expr` stands for as a chain of property names from a root, following `const`
@@ -247,7 +314,8 @@ impl<'s, 'a> FileCtx<'s, 'a> {
             Expression::ThisExpression(_) => Some(vec!["this".into()]),
             Expression::StaticMemberExpression(m) => {
                 if matches!(m.object, Expression::ThisExpression(_)) {
-                    if let Some(value) = self.field_alias(m.node_id.get(), m.property.name.as_str()) {
+                    if let Some(value) = self.field_alias(m.node_id.get(), m.property.name.as_str())
+                    {
                         return self.path_at_depth(value, depth + 1);
                     }
                 }
@@ -276,11 +344,15 @@ impl<'s, 'a> FileCtx<'s, 'a> {
                     AstKind::VariableDeclarator(d) => {
                         let init = d.init.as_ref()?;
                         match &d.id {
-                            BindingPattern::BindingIdentifier(_) => self.path_at_depth(init, depth + 1),
+                            BindingPattern::BindingIdentifier(_) => {
+                                self.path_at_depth(init, depth + 1)
+                            }
                             BindingPattern::ObjectPattern(pattern) => {
                                 let mut path = self.path_at_depth(init, depth + 1)?;
                                 let property = pattern.properties.iter().find(|p| {
-                                    p.value.get_binding_identifier().is_some_and(|b| b.name == id.name)
+                                    p.value
+                                        .get_binding_identifier()
+                                        .is_some_and(|b| b.name == id.name)
                                 })?;
                                 path.push(key_name(&property.key)?);
                                 Some(path)
@@ -288,7 +360,9 @@ impl<'s, 'a> FileCtx<'s, 'a> {
                             _ => None,
                         }
                     }
-                    AstKind::FormalParameter(param) => Some(self.parameter_path(decl, param, id.name.as_str())),
+                    AstKind::FormalParameter(param) => {
+                        Some(self.parameter_path(decl, param, id.name.as_str()))
+                    }
                     _ => Some(vec![id.name.to_string()]),
                 }
             }
@@ -296,7 +370,12 @@ impl<'s, 'a> FileCtx<'s, 'a> {
         }
     }
 
-    fn parameter_path(&self, decl: NodeId, param: &oxc_ast::ast::FormalParameter<'a>, name: &str) -> Vec<String> {
+    fn parameter_path(
+        &self,
+        decl: NodeId,
+        param: &oxc_ast::ast::FormalParameter<'a>,
+        name: &str,
+    ) -> Vec<String> {
         let nodes = self.semantic.nodes();
         let params = nodes.parent_node(decl);
         if let AstKind::FormalParameters(list) = params.kind() {
@@ -304,7 +383,9 @@ impl<'s, 'a> FileCtx<'s, 'a> {
             let function = nodes.parent_node(params.id());
             let method = nodes.parent_node(function.id());
             if let AstKind::MethodDefinition(m) = method.kind() {
-                if m.kind == MethodDefinitionKind::Constructor && self.object_class(method.id()).is_some() {
+                if m.kind == MethodDefinitionKind::Constructor
+                    && self.object_class(method.id()).is_some()
+                {
                     match index {
                         Some(0) => return vec!["this".into(), "ctx".into()],
                         Some(1) => return vec!["this".into(), "env".into()],
@@ -321,7 +402,10 @@ impl<'s, 'a> FileCtx<'s, 'a> {
             return None;
         }
         let class = self.class_of_node(at)?;
-        self.field_aliases.iter().find(|(c, f, _)| *c == class && f == field).map(|(_, _, v)| *v)
+        self.field_aliases
+            .iter()
+            .find(|(c, f, _)| *c == class && f == field)
+            .map(|(_, _, v)| *v)
     }
 
     /// The configured binding an expression reads (`this.env.KV`, `env.KV`, an alias of them).
@@ -343,16 +427,25 @@ impl<'s, 'a> FileCtx<'s, 'a> {
         }
         match expr.without_parentheses() {
             Expression::CallExpression(call) => {
-                let Some(member) = call.callee.get_member_expr() else { return false };
-                let Some(method) = member.static_property_name() else { return false };
+                let Some(member) = call.callee.get_member_expr() else {
+                    return false;
+                };
+                let Some(method) = member.static_property_name() else {
+                    return false;
+                };
                 if method != "get" && method != "getByName" {
                     return false;
                 }
-                matches!(self.binding_of(member.object()), Some((_, BindingKind::DurableObject)))
+                matches!(
+                    self.binding_of(member.object()),
+                    Some((_, BindingKind::DurableObject))
+                )
             }
             Expression::AwaitExpression(a) => self.is_stub_at_depth(&a.argument, depth + 1),
             Expression::Identifier(id) => {
-                let Some(symbol) = self.symbol(id.reference_id.get()) else { return false };
+                let Some(symbol) = self.symbol(id.reference_id.get()) else {
+                    return false;
+                };
                 let scoping = self.semantic.scoping();
                 if scoping.symbol_is_mutated(symbol) {
                     return false;
@@ -360,7 +453,9 @@ impl<'s, 'a> FileCtx<'s, 'a> {
                 match self.kind(scoping.symbol_declaration(symbol)) {
                     AstKind::VariableDeclarator(d) => {
                         matches!(d.id, BindingPattern::BindingIdentifier(_))
-                            && d.init.as_ref().is_some_and(|i| self.is_stub_at_depth(i, depth + 1))
+                            && d.init
+                                .as_ref()
+                                .is_some_and(|i| self.is_stub_at_depth(i, depth + 1))
                     }
                     _ => false,
                 }
@@ -371,14 +466,20 @@ impl<'s, 'a> FileCtx<'s, 'a> {
 
     /// The value a `const` identifier was initialised with, for literal rules.
     pub fn const_init(&self, expr: &'a Expression<'a>) -> Option<&'a Expression<'a>> {
-        let Expression::Identifier(id) = expr.without_parentheses() else { return None };
+        let Expression::Identifier(id) = expr.without_parentheses() else {
+            return None;
+        };
         let symbol = self.symbol(id.reference_id.get())?;
         let scoping = self.semantic.scoping();
         if scoping.symbol_is_mutated(symbol) {
             return None;
         }
         match self.kind(scoping.symbol_declaration(symbol)) {
-            AstKind::VariableDeclarator(d) if matches!(d.id, BindingPattern::BindingIdentifier(_)) => d.init.as_ref(),
+            AstKind::VariableDeclarator(d)
+                if matches!(d.id, BindingPattern::BindingIdentifier(_)) =>
+            {
+                d.init.as_ref()
+            }
             _ => None,
         }
     }
@@ -406,10 +507,17 @@ impl<'s, 'a> FileCtx<'s, 'a> {
                 Some(text)
             }
             Expression::NumericLiteral(n) => Some(n.value.to_string()),
-            Expression::BinaryExpression(b) if b.operator == oxc_syntax::operator::BinaryOperator::Addition => {
-                Some(self.static_string_at_depth(&b.left, depth + 1)? + &self.static_string_at_depth(&b.right, depth + 1)?)
+            Expression::BinaryExpression(b)
+                if b.operator == oxc_syntax::operator::BinaryOperator::Addition =>
+            {
+                Some(
+                    self.static_string_at_depth(&b.left, depth + 1)?
+                        + &self.static_string_at_depth(&b.right, depth + 1)?,
+                )
             }
-            Expression::Identifier(_) => self.static_string_at_depth(self.const_init(expr)?, depth + 1),
+            Expression::Identifier(_) => {
+                self.static_string_at_depth(self.const_init(expr)?, depth + 1)
+            }
             Expression::TSAsExpression(e) => self.static_string_at_depth(&e.expression, depth + 1),
             _ => None,
         }
@@ -421,19 +529,24 @@ impl<'s, 'a> FileCtx<'s, 'a> {
     }
 
     fn collect_calls(&self) -> Vec<MethodCall<'a>> {
-        self.semantic.nodes().iter().filter_map(|node| {
-            let AstKind::CallExpression(call) = node.kind() else { return None };
-            let member = call.callee.without_parentheses().get_member_expr()?;
-            let method = member.static_property_name()?;
-            Some(MethodCall {
-                node_id: node.id(),
-                call,
-                method: method.to_string(),
-                receiver: self.path(member.object()),
-                receiver_expr: member.object(),
+        self.semantic
+            .nodes()
+            .iter()
+            .filter_map(|node| {
+                let AstKind::CallExpression(call) = node.kind() else {
+                    return None;
+                };
+                let member = call.callee.without_parentheses().get_member_expr()?;
+                let method = member.static_property_name()?;
+                Some(MethodCall {
+                    node_id: node.id(),
+                    call,
+                    method: method.to_string(),
+                    receiver: self.path(member.object()),
+                    receiver_expr: member.object(),
+                })
             })
-        })
-        .collect()
+            .collect()
     }
 
     /// Calls `<receiver>.<method>(...)` whose method is one of `methods` and whose receiver
@@ -443,19 +556,24 @@ impl<'s, 'a> FileCtx<'s, 'a> {
         methods: &'c [&str],
         on: fn(&[String]) -> bool,
     ) -> impl Iterator<Item = &'c MethodCall<'a>> + 'c {
-        self.calls
-            .iter()
-            .filter(move |c| methods.contains(&c.method.as_str()) && c.receiver.as_deref().is_some_and(on))
+        self.calls.iter().filter(move |c| {
+            methods.contains(&c.method.as_str()) && c.receiver.as_deref().is_some_and(on)
+        })
     }
 
     /// Calls of `storage.<method>(...)` (the object's `ctx.storage`, through any alias).
     pub fn storage_calls(&self) -> impl Iterator<Item = &MethodCall<'a>> + '_ {
-        self.method_calls().filter(|c| c.receiver.as_deref().is_some_and(is_storage))
+        self.method_calls()
+            .filter(|c| c.receiver.as_deref().is_some_and(is_storage))
     }
 
     /// The call's argument at `index` and the literal string it always is, when it is one
     /// (see [`FileCtx::static_string`]).
-    pub fn static_argument(&self, call: &MethodCall<'a>, index: usize) -> Option<(&'a Expression<'a>, String)> {
+    pub fn static_argument(
+        &self,
+        call: &MethodCall<'a>,
+        index: usize,
+    ) -> Option<(&'a Expression<'a>, String)> {
         let argument = call.argument(index)?;
         Some((argument, self.static_string(argument)?))
     }
@@ -474,9 +592,12 @@ impl<'s, 'a> FileCtx<'s, 'a> {
     /// Calls of a global function (`setTimeout`, `fetch`): the name resolves to no symbol.
     pub fn is_global_call(&self, callee: &Expression<'a>, name: &str) -> bool {
         match callee.without_parentheses() {
-            Expression::Identifier(id) => id.name == name && self.symbol(id.reference_id.get()).is_none(),
+            Expression::Identifier(id) => {
+                id.name == name && self.symbol(id.reference_id.get()).is_none()
+            }
             Expression::StaticMemberExpression(m) => {
-                m.property.name == name && matches!(&m.object, Expression::Identifier(o) if o.name == "globalThis")
+                m.property.name == name
+                    && matches!(&m.object, Expression::Identifier(o) if o.name == "globalThis")
             }
             _ => false,
         }
@@ -484,7 +605,9 @@ impl<'s, 'a> FileCtx<'s, 'a> {
 
     /// The members of a class body by name.
     pub fn class_members(&self, class_id: NodeId) -> Vec<(String, &'a ClassElement<'a>)> {
-        let AstKind::Class(class) = self.kind(class_id) else { return Vec::new() };
+        let AstKind::Class(class) = self.kind(class_id) else {
+            return Vec::new();
+        };
         class
             .body
             .body
@@ -600,7 +723,9 @@ impl<'a> FileCtx<'_, 'a> {
             }
             return None;
         }
-        let Expression::CallExpression(call) = expr else { return None };
+        let Expression::CallExpression(call) = expr else {
+            return None;
+        };
         if self.is_global_call(&call.callee, "fetch") {
             return Some("fetch()".into());
         }
@@ -617,10 +742,12 @@ impl<'a> FileCtx<'_, 'a> {
                 return Some("an RPC call to another Durable Object".into());
             }
             match receiver.without_parentheses() {
-                Expression::CallExpression(inner) => match inner.callee.without_parentheses().get_member_expr() {
-                    Some(m) => receiver = m.object(),
-                    None => return None,
-                },
+                Expression::CallExpression(inner) => {
+                    match inner.callee.without_parentheses().get_member_expr() {
+                        Some(m) => receiver = m.object(),
+                        None => return None,
+                    }
+                }
                 _ => break,
             }
         }

@@ -69,7 +69,13 @@ pub struct RawFinding {
 
 impl RawFinding {
     pub fn new(rule: &'static str, start: u32, end: u32, message: impl Into<String>) -> Self {
-        RawFinding { rule, start, end, message: message.into(), severity: None }
+        RawFinding {
+            rule,
+            start,
+            end,
+            message: message.into(),
+            severity: None,
+        }
     }
 
     /// A finding over `span` (a node's span, or [`crate::analysis::MethodCall::name_span`]).
@@ -101,7 +107,10 @@ impl LineIndex {
     }
 
     pub fn position(&self, text: &str, offset: u32) -> Position {
-        let line = self.starts.partition_point(|&s| s <= offset).saturating_sub(1);
+        let line = self
+            .starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1);
         let start = self.starts.get(line).copied().unwrap_or(0);
         let end = (offset as usize).min(text.len());
         let column = text

@@ -32,14 +32,22 @@ impl Options {
     /// Reads `id=off|warn|error` settings, refusing unknown rules and levels.
     pub fn set(&mut self, id: &str, level: &str) -> Result<(), SessionError> {
         if rules::meta(id).is_none() {
-            return Err(SessionError { message: format!("unknown rule `{id}` (run `durable-core check --rules` for the list)") });
+            return Err(SessionError {
+                message: format!(
+                    "unknown rule `{id}` (run `durable-core check --rules` for the list)"
+                ),
+            });
         }
         let severity = match level {
             "off" | "0" => None,
             "warn" | "warning" | "1" => Some(Severity::Warning),
             "error" | "2" => Some(Severity::Error),
             other => {
-                return Err(SessionError { message: format!("rule `{id}`: unknown level `{other}` (use off, warn or error)") });
+                return Err(SessionError {
+                    message: format!(
+                        "rule `{id}`: unknown level `{other}` (use off, warn or error)"
+                    ),
+                });
             }
         };
         self.rules.insert(id.to_owned(), severity);
@@ -71,12 +79,18 @@ pub struct Session {
 
 impl Session {
     pub fn new(options: Options) -> Self {
-        Session { options, config: None, files: Vec::new() }
+        Session {
+            options,
+            config: None,
+            files: Vec::new(),
+        }
     }
 
     /// Reads the wrangler configuration. Call it before any file: the code rules read it.
     pub fn set_config(&mut self, path: &str, text: &str) -> Result<&Config, SessionError> {
-        let config = Config::parse(path, text).map_err(|e| SessionError { message: format!("{path}: {}", e.message) })?;
+        let config = Config::parse(path, text).map_err(|e| SessionError {
+            message: format!("{path}: {}", e.message),
+        })?;
         Ok(self.config.insert(config))
     }
 
@@ -91,7 +105,11 @@ impl Session {
         let empty = Config::default();
         let config = self.config.as_ref().unwrap_or(&empty);
         let record = check_source(path, text, config);
-        let imports = record.facts.as_ref().map(|f| f.imports.clone()).unwrap_or_default();
+        let imports = record
+            .facts
+            .as_ref()
+            .map(|f| f.imports.clone())
+            .unwrap_or_default();
         self.files.push(record);
         imports
     }
@@ -106,7 +124,11 @@ impl Session {
                 .filter_map(|f| Some((f.path.as_str(), f.facts.as_ref()?)))
                 .collect();
             let entry = self.entry();
-            let project = Project { config, files: &facts, entry: entry.as_deref() };
+            let project = Project {
+                config,
+                files: &facts,
+                entry: entry.as_deref(),
+            };
             let mut findings = Vec::new();
             rules::check_project(&project, &mut findings);
             config_record = Some(FileRecord {
@@ -117,14 +139,25 @@ impl Session {
                 facts: None,
             });
         }
-        let mut report = Report { schema: 1, ..Report::default() };
-        let records = config_record.into_iter().chain(std::mem::take(&mut self.files));
+        let mut report = Report {
+            schema: 1,
+            ..Report::default()
+        };
+        let records = config_record
+            .into_iter()
+            .chain(std::mem::take(&mut self.files));
         for record in records {
             report.files.push(record.path.clone());
             resolve(record, &self.options, &mut report.findings);
         }
-        report.findings.sort_by(|a, b| (&a.file, a.start, &a.rule).cmp(&(&b.file, b.start, &b.rule)));
-        report.errors = report.findings.iter().filter(|f| f.severity == Severity::Error).count();
+        report
+            .findings
+            .sort_by(|a, b| (&a.file, a.start, &a.rule).cmp(&(&b.file, b.start, &b.rule)));
+        report.errors = report
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .count();
         report.warnings = report.findings.len() - report.errors;
         report
     }
@@ -149,8 +182,14 @@ fn check_source(path: &str, text: &str, config: &Config) -> FileRecord {
             suppress::parse(content, line, c.span.start, c.span.end)
         })
         .collect();
-    let built = SemanticBuilder::new().with_build_nodes(true).build(&parsed.program);
-    let errors: Vec<_> = parsed.diagnostics.iter().chain(built.diagnostics.iter()).collect();
+    let built = SemanticBuilder::new()
+        .with_build_nodes(true)
+        .build(&parsed.program);
+    let errors: Vec<_> = parsed
+        .diagnostics
+        .iter()
+        .chain(built.diagnostics.iter())
+        .collect();
     if parsed.panicked || !errors.is_empty() {
         // The first error only: the ones after it are usually its consequences.
         for error in errors.into_iter().take(1) {
@@ -162,16 +201,31 @@ fn check_source(path: &str, text: &str, config: &Config) -> FileRecord {
                 "syntax-error",
                 start,
                 end,
-                format!("{}: the file could not be parsed, so no other rule checked it; fix the syntax", error.message),
+                format!(
+                    "{}: the file could not be parsed, so no other rule checked it; fix the syntax",
+                    error.message
+                ),
             ));
         }
-        return FileRecord { path: path.to_owned(), text: text.to_owned(), findings, suppressions, facts: None };
+        return FileRecord {
+            path: path.to_owned(),
+            text: text.to_owned(),
+            findings,
+            suppressions,
+            facts: None,
+        };
     }
     let semantic = built.semantic;
     let ctx = FileCtx::new(path, text, &semantic, config);
     rules::check_file(&ctx, &mut findings);
     let facts = file_facts(&semantic, &ctx.classes);
-    FileRecord { path: path.to_owned(), text: text.to_owned(), findings, suppressions, facts: Some(facts) }
+    FileRecord {
+        path: path.to_owned(),
+        text: text.to_owned(),
+        findings,
+        suppressions,
+        facts: Some(facts),
+    }
 }
 
 /// Turns a file's raw findings into reported ones: severity, suppressions, positions.
@@ -190,8 +244,12 @@ fn resolve(record: FileRecord, options: &Options, out: &mut Vec<Finding>) {
         });
     };
     for raw in record.findings {
-        let Some(meta) = rules::meta(raw.rule) else { continue };
-        let Some(configured) = options.severity(meta) else { continue };
+        let Some(meta) = rules::meta(raw.rule) else {
+            continue;
+        };
+        let Some(configured) = options.severity(meta) else {
+            continue;
+        };
         let line = index.position(&record.text, raw.start).line;
         let suppressed = record.suppressions.iter().position(|s| {
             s.rules.iter().any(|r| r == raw.rule) && s.line.is_none_or(|l| l == line)
@@ -214,21 +272,46 @@ fn resolve(record: FileRecord, options: &Options, out: &mut Vec<Finding>) {
         if used {
             continue;
         }
-        let Some(severity) = unused_meta.and_then(|m| options.severity(m)) else { break };
-        let unknown: Vec<&String> = suppression.rules.iter().filter(|r| rules::meta(r).is_none()).collect();
+        let Some(severity) = unused_meta.and_then(|m| options.severity(m)) else {
+            break;
+        };
+        let unknown: Vec<&String> = suppression
+            .rules
+            .iter()
+            .filter(|r| rules::meta(r).is_none())
+            .collect();
         let message = if suppression.rules.is_empty() {
             "this suppression names no rule: name the rule it silences, e.g. `durable-core-disable-next-line timer-in-object -- why`".to_owned()
         } else if !unknown.is_empty() {
-            format!("this suppression names an unknown rule ({}): fix the id or remove it", join_names(&unknown))
+            format!(
+                "this suppression names an unknown rule ({}): fix the id or remove it",
+                join_names(&unknown)
+            )
         } else {
-            format!("this suppression of {} silences nothing: remove it", join_names(&suppression.rules.iter().collect::<Vec<_>>()))
+            format!(
+                "this suppression of {} silences nothing: remove it",
+                join_names(&suppression.rules.iter().collect::<Vec<_>>())
+            )
         };
-        push(RawFinding::new("unused-suppression", suppression.start, suppression.end, message), severity, out);
+        push(
+            RawFinding::new(
+                "unused-suppression",
+                suppression.start,
+                suppression.end,
+                message,
+            ),
+            severity,
+            out,
+        );
     }
 }
 
 fn join_names(names: &[&String]) -> String {
-    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The directory part of a `/`-separated path ("" for a bare name).
@@ -238,7 +321,11 @@ pub fn dir_of(path: &str) -> &str {
 
 /// `base/relative`, with `.` and `..` segments folded.
 pub fn join(base: &str, relative: &str) -> String {
-    let mut parts: Vec<&str> = if relative.starts_with('/') { Vec::new() } else { base.split('/').filter(|s| !s.is_empty()).collect() };
+    let mut parts: Vec<&str> = if relative.starts_with('/') {
+        Vec::new()
+    } else {
+        base.split('/').filter(|s| !s.is_empty()).collect()
+    };
     for segment in relative.split('/') {
         match segment {
             "" | "." => {}

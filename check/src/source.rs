@@ -36,7 +36,9 @@ pub fn file_facts(semantic: &Semantic, classes: &[ClassInfo]) -> FileFacts {
     let program = semantic.nodes().program();
     for statement in &program.body {
         match statement {
-            Statement::ImportDeclaration(import) => facts.imports.push(import.source.value.to_string()),
+            Statement::ImportDeclaration(import) => {
+                facts.imports.push(import.source.value.to_string())
+            }
             Statement::ExportAllDeclaration(all) => {
                 facts.imports.push(all.source.value.to_string());
                 match &all.exported {
@@ -45,22 +47,34 @@ pub fn file_facts(semantic: &Semantic, classes: &[ClassInfo]) -> FileFacts {
                 }
             }
             Statement::ExportNamedDeclaration(named) => {
-                facts.exports.extend(named.specifiers.iter().map(|s| export_name(&s.exported)));
+                facts
+                    .exports
+                    .extend(named.specifiers.iter().map(|s| export_name(&s.exported)));
             }
             Statement::ExportFromDeclaration(from) => {
                 facts.imports.push(from.source.value.to_string());
-                facts.exports.extend(from.specifiers.iter().map(|s| export_name(&s.exported)));
+                facts
+                    .exports
+                    .extend(from.specifiers.iter().map(|s| export_name(&s.exported)));
             }
             Statement::ExportDeclaration(export) => match &export.declaration {
                 Declaration::ClassDeclaration(class) => {
-                    facts.exports.extend(class.id.as_ref().map(|id| id.name.to_string()));
+                    facts
+                        .exports
+                        .extend(class.id.as_ref().map(|id| id.name.to_string()));
                 }
                 Declaration::FunctionDeclaration(f) => {
-                    facts.exports.extend(f.id.as_ref().map(|id| id.name.to_string()));
+                    facts
+                        .exports
+                        .extend(f.id.as_ref().map(|id| id.name.to_string()));
                 }
                 Declaration::VariableDeclaration(v) => {
                     for d in &v.declarations {
-                        facts.exports.extend(d.id.get_binding_identifiers().iter().map(|b| b.name.to_string()));
+                        facts.exports.extend(
+                            d.id.get_binding_identifiers()
+                                .iter()
+                                .map(|b| b.name.to_string()),
+                        );
                     }
                 }
                 _ => {}
@@ -70,7 +84,10 @@ pub fn file_facts(semantic: &Semantic, classes: &[ClassInfo]) -> FileFacts {
             _ => {}
         }
     }
-    facts.uses_durable_core = facts.imports.iter().any(|s| s == "durable-core" || s.starts_with("durable-core/"));
+    facts.uses_durable_core = facts
+        .imports
+        .iter()
+        .any(|s| s == "durable-core" || s.starts_with("durable-core/"));
     facts.classes = classes
         .iter()
         .filter_map(|c| {

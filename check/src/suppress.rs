@@ -41,7 +41,12 @@ pub fn parse(content: &str, comment_line: u32, start: u32, end: u32) -> Option<S
         .filter(|r| !r.is_empty())
         .map(str::to_owned)
         .collect();
-    Some(Suppression { rules, line, start, end })
+    Some(Suppression {
+        rules,
+        line,
+        start,
+        end,
+    })
 }
 
 /// Suppressions in a configuration file: whole-line `//` (JSONC) or `#` (TOML) comments.
@@ -51,7 +56,9 @@ pub fn scan_config(text: &str) -> Vec<Suppression> {
     for (index, line) in text.split('\n').enumerate() {
         let trimmed = line.trim_start();
         let lead = u32::try_from(line.len() - trimmed.len()).unwrap_or(0);
-        let body = trimmed.strip_prefix("//").or_else(|| trimmed.strip_prefix('#'));
+        let body = trimmed
+            .strip_prefix("//")
+            .or_else(|| trimmed.strip_prefix('#'));
         if let Some(body) = body {
             let line_no = u32::try_from(index + 1).unwrap_or(u32::MAX);
             let start = offset + lead;
@@ -71,7 +78,13 @@ mod tests {
 
     #[test]
     fn reads_both_forms_with_reasons() {
-        let s = parse(" durable-core-disable-next-line timer-in-object -- a short debounce", 3, 0, 10).unwrap();
+        let s = parse(
+            " durable-core-disable-next-line timer-in-object -- a short debounce",
+            3,
+            0,
+            10,
+        )
+        .unwrap();
         assert_eq!(s.rules, vec!["timer-in-object"]);
         assert_eq!(s.line, Some(4));
         let s = parse(" durable-core-disable-file floating-rpc, bcw-io", 1, 0, 10).unwrap();
@@ -88,11 +101,15 @@ mod tests {
 
     #[test]
     fn config_comments_are_scanned_by_line() {
-        let text = "{\n  // durable-core-disable-next-line kv-backed-class -- legacy class\n  \"x\": 1\n}";
+        let text =
+            "{\n  // durable-core-disable-next-line kv-backed-class -- legacy class\n  \"x\": 1\n}";
         let found = scan_config(text);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].line, Some(3));
-        assert_eq!(&text[found[0].start as usize..found[0].start as usize + 2], "//");
+        assert_eq!(
+            &text[found[0].start as usize..found[0].start as usize + 2],
+            "//"
+        );
         let toml = "[[migrations]]\ntag = \"v1\"\n# durable-core-disable-next-line kv-backed-class -- legacy\nnew_classes = [\"Room\"]\n";
         let found = scan_config(toml);
         assert_eq!(found.len(), 1);

@@ -26,14 +26,21 @@ impl Checker {
         for (id, level) in &levels {
             options.set(id, level).map_err(|e| error(&e.message))?;
         }
-        Ok(Checker { session: Some(Session::new(options)) })
+        Ok(Checker {
+            session: Some(Session::new(options)),
+        })
     }
 
     /// Reads the wrangler configuration and returns the entry module's path, if it names one.
     #[wasm_bindgen(js_name = setConfig)]
     pub fn set_config(&mut self, path: &str, text: &str) -> Result<Option<String>, JsError> {
-        let session = self.session.as_mut().ok_or_else(|| error("the check has finished"))?;
-        session.set_config(path, text).map_err(|e| error(&e.message))?;
+        let session = self
+            .session
+            .as_mut()
+            .ok_or_else(|| error("the check has finished"))?;
+        session
+            .set_config(path, text)
+            .map_err(|e| error(&e.message))?;
         Ok(session.entry())
     }
 
@@ -42,13 +49,19 @@ impl Checker {
     /// Bytes that are not UTF-8 read as U+FFFD.
     #[wasm_bindgen(js_name = addFile)]
     pub fn add_file(&mut self, path: &str, bytes: &[u8]) -> Result<Vec<String>, JsError> {
-        let session = self.session.as_mut().ok_or_else(|| error("the check has finished"))?;
+        let session = self
+            .session
+            .as_mut()
+            .ok_or_else(|| error("the check has finished"))?;
         Ok(session.add_file(path, &String::from_utf8_lossy(bytes)))
     }
 
     /// The report, as JSON text. The checker cannot be used afterwards.
     pub fn finish(&mut self) -> Result<String, JsError> {
-        let session = self.session.take().ok_or_else(|| error("the check has finished"))?;
+        let session = self
+            .session
+            .take()
+            .ok_or_else(|| error("the check has finished"))?;
         serde_json::to_string(&session.finish()).map_err(|e| error(&e.to_string()))
     }
 }

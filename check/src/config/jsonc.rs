@@ -6,9 +6,15 @@ use jsonc_parser::ast::{ObjectPropName, Value};
 use jsonc_parser::{parse_to_ast, CollectOptions, ParseOptions};
 
 pub(super) fn parse(text: &str) -> Result<Node, ConfigError> {
-    let parsed = parse_to_ast(text, &CollectOptions::default(), &ParseOptions::default())
-        .map_err(|e| ConfigError { message: e.to_string() })?;
-    let value = parsed.value.ok_or_else(|| ConfigError { message: "the configuration is empty".into() })?;
+    let parsed =
+        parse_to_ast(text, &CollectOptions::default(), &ParseOptions::default()).map_err(|e| {
+            ConfigError {
+                message: e.to_string(),
+            }
+        })?;
+    let value = parsed.value.ok_or_else(|| ConfigError {
+        message: "the configuration is empty".into(),
+    })?;
     Ok(node(&value))
 }
 
@@ -23,7 +29,11 @@ fn node(value: &Value) -> Node {
             start: offset(s.range.start),
             end: offset(s.range.end),
         }),
-        Value::Array(a) => Node::Array(a.elements.iter().map(node).collect(), offset(a.range.start), offset(a.range.end)),
+        Value::Array(a) => Node::Array(
+            a.elements.iter().map(node).collect(),
+            offset(a.range.start),
+            offset(a.range.end),
+        ),
         Value::Object(o) => Node::Table(
             o.properties
                 .iter()

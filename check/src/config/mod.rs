@@ -119,11 +119,21 @@ pub struct ConfigError {
 impl Config {
     /// Reads `text`; the format follows the file name (`.toml`, anything else is JSONC).
     pub fn parse(path: &str, text: &str) -> Result<Config, ConfigError> {
-        let root = if path.ends_with(".toml") { toml::parse(text)? } else { jsonc::parse(text)? };
+        let root = if path.ends_with(".toml") {
+            toml::parse(text)?
+        } else {
+            jsonc::parse(text)?
+        };
         if !matches!(root, Node::Table(..)) {
-            return Err(ConfigError { message: format!("{path}: the configuration must be an object") });
+            return Err(ConfigError {
+                message: format!("{path}: the configuration must be an object"),
+            });
         }
-        let mut config = Config { path: path.to_owned(), text: text.to_owned(), ..Config::default() };
+        let mut config = Config {
+            path: path.to_owned(),
+            text: text.to_owned(),
+            ..Config::default()
+        };
         config.main = root.get("main").and_then(Node::str).cloned();
         config.compatibility_date = root.get("compatibility_date").and_then(Node::str).cloned();
         config.compatibility_flags = root
@@ -138,11 +148,16 @@ impl Config {
             ) else {
                 continue;
             };
-            config.resources.push((name.value.clone(), BindingKind::DurableObject));
+            config
+                .resources
+                .push((name.value.clone(), BindingKind::DurableObject));
             config.bindings.push(DoBinding {
                 name: name.clone(),
                 class_name: class_name.clone(),
-                script_name: binding.get("script_name").and_then(Node::str).map(|s| s.value.clone()),
+                script_name: binding
+                    .get("script_name")
+                    .and_then(Node::str)
+                    .map(|s| s.value.clone()),
             });
         }
         for entry in root.get("migrations").map(Node::items).unwrap_or_default() {
@@ -164,7 +179,9 @@ impl Config {
         if let Some(producers) = root.get("queues").and_then(|q| q.get("producers")) {
             for item in producers.items() {
                 if let Some(name) = item.get("binding").and_then(Node::str) {
-                    config.resources.push((name.value.clone(), BindingKind::Queue));
+                    config
+                        .resources
+                        .push((name.value.clone(), BindingKind::Queue));
                 }
             }
         }
@@ -173,7 +190,10 @@ impl Config {
 
     /// The kind of the binding called `name`, if the configuration declares it.
     pub fn resource(&self, name: &str) -> Option<BindingKind> {
-        self.resources.iter().find(|(n, _)| n == name).map(|(_, k)| *k)
+        self.resources
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, k)| *k)
     }
 
     /// True when `flag` is set, or when the compatibility date is on or after `default_from`
@@ -186,22 +206,34 @@ impl Config {
             return false;
         }
         // ISO dates compare as text; a missing date is wrangler's oldest default.
-        self.compatibility_date.as_ref().is_some_and(|d| d.value.as_str() >= default_from)
+        self.compatibility_date
+            .as_ref()
+            .is_some_and(|d| d.value.as_str() >= default_from)
     }
 
     /// True when the compatibility date is `date` or later (a missing date is the oldest).
     pub fn date_on_or_after(&self, date: &str) -> bool {
-        self.compatibility_date.as_ref().is_some_and(|d| d.value.as_str() >= date)
+        self.compatibility_date
+            .as_ref()
+            .is_some_and(|d| d.value.as_str() >= date)
     }
 
     /// The span of the whole configuration's first line, for findings about it as a whole.
     pub fn head_span(&self) -> (u32, u32) {
-        (0, u32::try_from(self.text.find('\n').unwrap_or(self.text.len())).unwrap_or(0))
+        (
+            0,
+            u32::try_from(self.text.find('\n').unwrap_or(self.text.len())).unwrap_or(0),
+        )
     }
 }
 
 fn read_migration(entry: &Node) -> Migration {
-    let list = |key: &str| -> Vec<Spanned> { entry.get(key).map(|n| n.strings().cloned().collect()).unwrap_or_default() };
+    let list = |key: &str| -> Vec<Spanned> {
+        entry
+            .get(key)
+            .map(|n| n.strings().cloned().collect())
+            .unwrap_or_default()
+    };
     let pairs = |key: &str, from: &str, to: &str| -> Vec<(Spanned, Spanned)> {
         entry
             .get(key)
@@ -219,7 +251,10 @@ fn read_migration(entry: &Node) -> Migration {
         new_classes: list("new_classes"),
         renamed_classes: pairs("renamed_classes", "from", "to"),
         deleted_classes: list("deleted_classes"),
-        transferred_classes: pairs("transferred_classes", "from", "to").into_iter().map(|(_, to)| to).collect(),
+        transferred_classes: pairs("transferred_classes", "from", "to")
+            .into_iter()
+            .map(|(_, to)| to)
+            .collect(),
     }
 }
 
@@ -259,7 +294,11 @@ id = "x"
             assert_eq!(c.main.as_ref().unwrap().value, "src/index.ts", "{path}");
             assert_eq!(c.bindings.len(), 1);
             let class = &c.bindings[0].class_name;
-            assert_eq!(&text[class.start as usize..class.end as usize], "\"Room\"", "{path}");
+            assert_eq!(
+                &text[class.start as usize..class.end as usize],
+                "\"Room\"",
+                "{path}"
+            );
             assert_eq!(c.migrations[0].new_sqlite_classes[0].value, "Room");
             assert_eq!(c.resource("CACHE"), Some(BindingKind::Kv));
             assert_eq!(c.resource("ROOM"), Some(BindingKind::DurableObject));

@@ -4,7 +4,9 @@ use super::{ConfigError, Node, Spanned};
 use toml::de::{DeTable, DeValue};
 
 pub(super) fn parse(text: &str) -> Result<Node, ConfigError> {
-    let table = DeTable::parse(text).map_err(|e| ConfigError { message: e.to_string() })?;
+    let table = DeTable::parse(text).map_err(|e| ConfigError {
+        message: e.to_string(),
+    })?;
     let span = table.span();
     Ok(table_node(table.get_ref(), span.start, span.end))
 }
@@ -19,7 +21,10 @@ fn table_node(table: &DeTable, start: usize, end: usize) -> Node {
             .iter()
             .map(|(k, v)| {
                 let span = v.span();
-                (k.get_ref().to_string(), node(v.get_ref(), span.start, span.end))
+                (
+                    k.get_ref().to_string(),
+                    node(v.get_ref(), span.start, span.end),
+                )
             })
             .collect(),
         offset(start),
@@ -29,7 +34,11 @@ fn table_node(table: &DeTable, start: usize, end: usize) -> Node {
 
 fn node(value: &DeValue, start: usize, end: usize) -> Node {
     match value {
-        DeValue::String(s) => Node::Str(Spanned { value: s.to_string(), start: offset(start), end: offset(end) }),
+        DeValue::String(s) => Node::Str(Spanned {
+            value: s.to_string(),
+            start: offset(start),
+            end: offset(end),
+        }),
         DeValue::Array(items) => Node::Array(
             items
                 .iter()

@@ -17,16 +17,26 @@ pub const META: RuleMeta = RuleMeta {
 };
 
 pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
-    for class in ctx.classes.iter().filter(|c| c.kind == ObjectKind::DurableCore) {
+    for class in ctx
+        .classes
+        .iter()
+        .filter(|c| c.kind == ObjectKind::DurableCore)
+    {
         for (name, element) in ctx.class_members(class.node_id) {
-            let ClassElement::MethodDefinition(method) = element else { continue };
+            let ClassElement::MethodDefinition(method) = element else {
+                continue;
+            };
             if name != "alarm" || method.r#static {
                 continue;
             }
             let function = method.value.node_id.get();
             let calls_super = ctx.semantic.nodes().iter().any(|n| {
-                let AstKind::CallExpression(call) = n.kind() else { return false };
-                let Some(member) = call.callee.get_member_expr() else { return false };
+                let AstKind::CallExpression(call) = n.kind() else {
+                    return false;
+                };
+                let Some(member) = call.callee.get_member_expr() else {
+                    return false;
+                };
                 matches!(member.object(), Expression::Super(_))
                     && member.static_property_name() == Some("alarm")
                     && ctx.is_inside(n.id(), function)
@@ -44,11 +54,11 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::rules::testing::{assert_cases, CONFIG};
+    use crate::rules::testing::{assert_cases, core_object_with, CONFIG};
 
     #[test]
     fn fixtures() {
-        let wrap = |body: &str| format!("import {{ DurableCore }} from 'durable-core';\nexport class Room extends DurableCore {{ {body} }}");
+        let wrap = core_object_with;
         let fire = [
             wrap("async alarm() { await this.cleanup(); } async cleanup() {}"),
             wrap("alarm(info) { return; }"),

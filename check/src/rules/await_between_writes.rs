@@ -19,9 +19,19 @@ pub const META: RuleMeta = RuleMeta {
 const WRITES: &[&str] = &["put", "delete", "deleteAll", "setAlarm", "deleteAlarm"];
 
 fn is_write_sql(ctx: &FileCtx, call: &MethodCall) -> bool {
-    let Some((_, text)) = ctx.static_argument(call, 0) else { return false };
-    let first = text.trim_start().split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("").to_ascii_uppercase();
-    matches!(first.as_str(), "INSERT" | "UPDATE" | "DELETE" | "REPLACE" | "UPSERT")
+    let Some((_, text)) = ctx.static_argument(call, 0) else {
+        return false;
+    };
+    let first = text
+        .trim_start()
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or("")
+        .to_ascii_uppercase();
+    matches!(
+        first.as_str(),
+        "INSERT" | "UPDATE" | "DELETE" | "REPLACE" | "UPSERT"
+    )
 }
 
 pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
@@ -31,7 +41,11 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
         .filter(|c| WRITES.contains(&c.method.as_str()))
         .map(|c| (ctx.function_of(c.node_id), c.name_span().start))
         .collect();
-    writes.extend(ctx.sql_exec_calls().filter(|c| is_write_sql(ctx, c)).map(|c| (ctx.function_of(c.node_id), c.span().start)));
+    writes.extend(
+        ctx.sql_exec_calls()
+            .filter(|c| is_write_sql(ctx, c))
+            .map(|c| (ctx.function_of(c.node_id), c.span().start)),
+    );
     if writes.len() < 2 {
         return;
     }
@@ -40,7 +54,11 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
         .nodes()
         .iter()
         .filter_map(|n| match n.kind() {
-            AstKind::AwaitExpression(a) => Some((ctx.function_of(n.id()), a.span.start, ctx.io_kind(&a.argument)?)),
+            AstKind::AwaitExpression(a) => Some((
+                ctx.function_of(n.id()),
+                a.span.start,
+                ctx.io_kind(&a.argument)?,
+            )),
             _ => None,
         })
         .collect();
@@ -49,9 +67,15 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
     for (i, (function, second)) in writes.iter().enumerate() {
         // Some earlier write of the function with an await after it and before this one exists
         // exactly when the function's first write has one: only that one is compared.
-        let Some((_, first)) = writes.iter().take(i).find(|(f, _)| f == function) else { continue };
-        let between = awaits.iter().find(|(f, at, _)| f == function && at > first && at < second);
-        let Some((_, at, kind)) = between else { continue };
+        let Some((_, first)) = writes.iter().take(i).find(|(f, _)| f == function) else {
+            continue;
+        };
+        let between = awaits
+            .iter()
+            .find(|(f, at, _)| f == function && at > first && at < second);
+        let Some((_, at, kind)) = between else {
+            continue;
+        };
         let index = index.get_or_insert_with(|| LineIndex::new(ctx.text));
         let first_line = index.position(ctx.text, *first).line;
         let await_line = index.position(ctx.text, *at).line;
@@ -66,11 +90,11 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::rules::testing::{assert_cases, CONFIG};
+    use crate::rules::testing::{assert_cases, object_with, CONFIG};
 
     #[test]
     fn fixtures() {
-        let wrap = |body: &str| format!("import {{ DurableObject }} from 'cloudflare:workers';\nexport class Room extends DurableObject {{ async pay(id, n) {{ {body} }} }}");
+        let wrap = |body: &str| object_with(&format!("async pay(id, n) {{ {body} }}"));
         let fire = [
             wrap("await this.ctx.storage.put('a', 1); await fetch('https://example.com'); await this.ctx.storage.put('b', 2);"),
             wrap("const s = this.ctx.storage; s.delete('a'); const r = await this.env.OTHER.getByName('x').debit(n); s.put('b', r);"),

@@ -29,12 +29,19 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
         return;
     }
     for node in ctx.semantic.nodes().iter() {
-        let AstKind::AwaitExpression(await_expr) = node.kind() else { continue };
+        let AstKind::AwaitExpression(await_expr) = node.kind() else {
+            continue;
+        };
         // An await in a function defined inside the callback runs when that function is called.
-        if !ctx.function_of(node.id()).is_some_and(|f| callbacks.contains(&f)) {
+        if !ctx
+            .function_of(node.id())
+            .is_some_and(|f| callbacks.contains(&f))
+        {
             continue;
         }
-        let Some(kind) = ctx.io_kind(&await_expr.argument) else { continue };
+        let Some(kind) = ctx.io_kind(&await_expr.argument) else {
+            continue;
+        };
         out.push(RawFinding::at(
             META.id,
             await_expr.span,
@@ -45,11 +52,13 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::rules::testing::{assert_cases, CONFIG};
+    use crate::rules::testing::{assert_cases, object_with, CONFIG};
 
     #[test]
     fn fixtures() {
-        let wrap = |body: &str| format!("import {{ DurableObject }} from 'cloudflare:workers';\nexport class Room extends DurableObject {{ constructor(ctx, env) {{ super(ctx, env); ctx.blockConcurrencyWhile(async () => {{ {body} }}); }} }}");
+        let wrap = |body: &str| {
+            object_with(&format!("constructor(ctx, env) {{ super(ctx, env); ctx.blockConcurrencyWhile(async () => {{ {body} }}); }}"))
+        };
         let fire = [
             wrap("this.config = await (await fetch('https://example.com/config')).json();"),
             wrap("this.flags = await this.env.CACHE.get('flags', 'json');"),

@@ -19,7 +19,9 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
         if ctx.object_class(call.node_id).is_none() {
             continue;
         }
-        let Some(member) = ctx.member_of(call.node_id) else { continue };
+        let Some(member) = ctx.member_of(call.node_id) else {
+            continue;
+        };
         if member.is_constructor {
             continue;
         }

@@ -24,7 +24,10 @@ fn exports(project: &Project, path: &str, name: &str, depth: u32) -> Option<bool
     }
     let mut unknown = false;
     for specifier in &facts.export_all {
-        match project.resolve(path, specifier).map(|target| exports(project, target, name, depth + 1)) {
+        match project
+            .resolve(path, specifier)
+            .map(|target| exports(project, target, name, depth + 1))
+        {
             Some(Some(true)) => return Some(true),
             Some(Some(false)) => {}
             _ => unknown = true,
@@ -66,14 +69,29 @@ mod tests {
             "class-not-exported",
             &[
                 (CONFIG, "export class Other {}\nclass Room {}"),
-                (CONFIG, "export class Other {}\nexport default class Room {}"),
-                (CONFIG, "export { Room as Hall } from './room';\nexport class Other {}"),
+                (
+                    CONFIG,
+                    "export class Other {}\nexport default class Room {}",
+                ),
+                (
+                    CONFIG,
+                    "export { Room as Hall } from './room';\nexport class Other {}",
+                ),
             ],
             &[
                 (CONFIG, "export class Room {}\nexport class Other {}"),
-                (CONFIG, "class Room {}\nclass Other {}\nexport { Room, Other };"),
-                (CONFIG, "export * from 'some-package';\nexport class Other {}"),
-                (CONFIG, "export { Room } from './room';\nexport class Other {}"),
+                (
+                    CONFIG,
+                    "class Room {}\nclass Other {}\nexport { Room, Other };",
+                ),
+                (
+                    CONFIG,
+                    "export * from 'some-package';\nexport class Other {}",
+                ),
+                (
+                    CONFIG,
+                    "export { Room } from './room';\nexport class Other {}",
+                ),
             ],
         );
     }
@@ -83,9 +101,16 @@ mod tests {
         let run = |room: &str| {
             let mut s = Session::new(Options::default());
             s.set_config("wrangler.jsonc", CONFIG).unwrap();
-            s.add_file("src/index.ts", "export * from './room.js';\nexport class Other {}");
+            s.add_file(
+                "src/index.ts",
+                "export * from './room.js';\nexport class Other {}",
+            );
             s.add_file("src/room.ts", room);
-            s.finish().findings.into_iter().filter(|f| f.rule == "class-not-exported").count()
+            s.finish()
+                .findings
+                .into_iter()
+                .filter(|f| f.rule == "class-not-exported")
+                .count()
         };
         assert_eq!(run("export class Room {}"), 0);
         assert_eq!(run("export class Hall {}"), 1);

@@ -23,7 +23,9 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
     }
     for call in ctx.calls_to(&["deleteAll"], is_storage) {
         let function = ctx.function_of(call.node_id);
-        let paired = ctx.calls_to(&["deleteAlarm"], is_storage).any(|other| ctx.function_of(other.node_id) == function);
+        let paired = ctx
+            .calls_to(&["deleteAlarm"], is_storage)
+            .any(|other| ctx.function_of(other.node_id) == function);
         if paired {
             continue;
         }
@@ -37,13 +39,12 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::rules::testing::{assert_cases, findings_of, CONFIG};
-
-    const OLD: &str = r#"{"main":"src/index.ts","compatibility_date":"2025-06-01","durable_objects":{"bindings":[{"name":"ROOM","class_name":"Room"}]},"migrations":[{"tag":"v1","new_sqlite_classes":["Room"]}]}"#;
+    use crate::rules::testing::{assert_cases, config_dated, findings_of, object_with, CONFIG};
 
     #[test]
     fn fixtures() {
-        let wrap = |body: &str| format!("import {{ DurableObject }} from 'cloudflare:workers';\nexport class Room extends DurableObject {{ async reset() {{ {body} }} }}");
+        let old = config_dated("2025-06-01");
+        let wrap = |body: &str| object_with(&format!("async reset() {{ {body} }}"));
         let fire = [
             wrap("await this.ctx.storage.deleteAll();"),
             wrap("const s = this.ctx.storage; await s.deleteAll();"),
@@ -54,9 +55,9 @@ mod tests {
             wrap("const s = this.ctx.storage; await s.deleteAll(); await s.deleteAlarm();"),
             wrap("await this.cache.deleteAll();"),
         ];
-        assert_cases("delete-all-alarm", OLD, &fire, &pass);
+        assert_cases("delete-all-alarm", &old, &fire, &pass);
         // From the platform's change on, the same code is fine.
-        let new = OLD.replace("2025-06-01", "2026-02-24");
+        let new = old.replace("2025-06-01", "2026-02-24");
         for source in &fire {
             assert!(findings_of("delete-all-alarm", &new, source).is_empty());
         }

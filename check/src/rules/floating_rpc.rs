@@ -11,7 +11,8 @@ pub const META: RuleMeta = RuleMeta {
     id: "floating-rpc",
     severity: Severity::Warning,
     category: Category::Code,
-    summary: "A call on a Durable Object stub whose promise is neither awaited, returned nor passed on.",
+    summary:
+        "A call on a Durable Object stub whose promise is neither awaited, returned nor passed on.",
 };
 
 pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
@@ -20,7 +21,10 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
             continue;
         }
         // Only a call that is the whole statement is dropped (`void stub.x()` is a choice).
-        if !matches!(ctx.semantic.nodes().parent_kind(call.node_id), AstKind::ExpressionStatement(_)) {
+        if !matches!(
+            ctx.semantic.nodes().parent_kind(call.node_id),
+            AstKind::ExpressionStatement(_)
+        ) {
             continue;
         }
         out.push(RawFinding::at(
@@ -37,7 +41,9 @@ mod tests {
 
     #[test]
     fn fixtures() {
-        let wrap = |body: &str| format!("export default {{ async fetch(request, env, ctx) {{ {body} return new Response(); }} }};");
+        let wrap = |body: &str| {
+            format!("export default {{ async fetch(request, env, ctx) {{ {body} return new Response(); }} }};")
+        };
         let fire = [
             wrap("env.ROOM.getByName('a').hit();"),
             wrap("const stub = env.ROOM.getByName('a'); stub.hit(1);"),

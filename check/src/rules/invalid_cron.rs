@@ -40,20 +40,26 @@ fn validate(expression: &str) -> Result<(), ScheduleError> {
 
 pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
     for call in ctx.calls_to(&["cron"], is_scheduler) {
-        let Some((expression, text)) = ctx.static_argument(call, 0) else { continue };
+        let Some((expression, text)) = ctx.static_argument(call, 0) else {
+            continue;
+        };
         if let Err(error) = validate(&text) {
-            out.push(RawFinding::at(META.id, expression.span(), format!("{error} ({} at run time)", error.code())));
+            out.push(RawFinding::at(
+                META.id,
+                expression.span(),
+                format!("{error} ({} at run time)", error.code()),
+            ));
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::rules::testing::{assert_cases, CONFIG};
+    use crate::rules::testing::{assert_cases, core_object_with, CONFIG};
 
     #[test]
     fn fixtures() {
-        let wrap = |body: &str| format!("import {{ DurableCore }} from 'durable-core';\nexport class Room extends DurableCore {{ onStart() {{ {body} }} digest() {{}} }}");
+        let wrap = |body: &str| core_object_with(&format!("onStart() {{ {body} }} digest() {{}}"));
         let fire = [
             wrap("this.scheduler.cron('0 25 * * *', 'digest');"),
             wrap("const EVERY = '*/0 * * * *'; this.scheduler.cron(EVERY, 'digest');"),
@@ -73,7 +79,13 @@ mod tests {
     fn the_message_is_the_core_message() {
         let source = "import { DurableCore } from 'durable-core';\nexport class Room extends DurableCore { a() { this.scheduler.cron('0 25 * * *', 'a'); } }";
         let found = crate::rules::testing::findings_of("invalid-cron", CONFIG, source);
-        let core = durable_core::scheduler::CronSchedule::parse("0 25 * * *", None).unwrap_err().to_string();
-        assert!(found[0].message.starts_with(&core), "{} / {core}", found[0].message);
+        let core = durable_core::scheduler::CronSchedule::parse("0 25 * * *", None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            found[0].message.starts_with(&core),
+            "{} / {core}",
+            found[0].message
+        );
     }
 }

@@ -14,11 +14,15 @@ pub const META: RuleMeta = RuleMeta {
     id: "invalid-topic",
     severity: Severity::Error,
     category: Category::DurableCore,
-    summary: "A literal topic or pattern that `this.sockets` / `connection.subscribe` would refuse.",
+    summary:
+        "A literal topic or pattern that `this.sockets` / `connection.subscribe` would refuse.",
 };
 
 pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
-    let durable_core = ctx.classes.iter().any(|c| c.kind == crate::analysis::ObjectKind::DurableCore);
+    let durable_core = ctx
+        .classes
+        .iter()
+        .any(|c| c.kind == crate::analysis::ObjectKind::DurableCore);
     if !durable_core {
         return;
     }
@@ -34,24 +38,38 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
             "subscribe" | "unsubscribe" if !on_sockets => false,
             _ => continue,
         };
-        if !on_sockets && ctx.object_class(call.node_id).is_none_or(|c| c.kind != crate::analysis::ObjectKind::DurableCore) {
+        if !on_sockets
+            && ctx
+                .object_class(call.node_id)
+                .is_none_or(|c| c.kind != crate::analysis::ObjectKind::DurableCore)
+        {
             continue;
         }
-        let Some((topic, text)) = ctx.static_argument(call, 0) else { continue };
-        let result = if exact { parse_topic(&text).map(|_| ()) } else { parse_filter(&text).map(|_| ()) };
+        let Some((topic, text)) = ctx.static_argument(call, 0) else {
+            continue;
+        };
+        let result = if exact {
+            parse_topic(&text).map(|_| ())
+        } else {
+            parse_filter(&text).map(|_| ())
+        };
         if let Err(error) = result {
-            out.push(RawFinding::at(META.id, topic.span(), format!("{error} ({} at run time)", error.code())));
+            out.push(RawFinding::at(
+                META.id,
+                topic.span(),
+                format!("{error} ({} at run time)", error.code()),
+            ));
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::rules::testing::{assert_cases, CONFIG};
+    use crate::rules::testing::{assert_cases, core_object_with, CONFIG};
 
     #[test]
     fn fixtures() {
-        let wrap = |body: &str| format!("import {{ DurableCore }} from 'durable-core';\nexport class Room extends DurableCore {{ onConnect(conn) {{ {body} }} }}");
+        let wrap = |body: &str| core_object_with(&format!("onConnect(conn) {{ {body} }}"));
         let fire = [
             wrap("this.sockets.publish('room/*', 'hi');"),
             wrap("conn.subscribe('room//typing');"),

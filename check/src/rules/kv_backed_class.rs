@@ -4,14 +4,15 @@
 //! `ctx.storage.sql` or extends `DurableCore` cannot work on a key-value backend at all.
 
 use super::{Category, Project, RuleMeta};
-use crate::diagnostic::{RawFinding, Severity};
 use crate::analysis::ObjectKind;
+use crate::diagnostic::{RawFinding, Severity};
 
 pub const META: RuleMeta = RuleMeta {
     id: "kv-backed-class",
     severity: Severity::Warning,
     category: Category::Configuration,
-    summary: "A class introduced with `new_classes` (key-value storage); an error if it needs SQLite.",
+    summary:
+        "A class introduced with `new_classes` (key-value storage); an error if it needs SQLite.",
 };
 
 pub fn check(project: &Project, out: &mut Vec<RawFinding>) {
@@ -55,7 +56,8 @@ mod tests {
     const SQLITE: &str = r#"{"main":"src/index.ts","durable_objects":{"bindings":[{"name":"R","class_name":"Room"}]},"migrations":[{"tag":"v1","new_sqlite_classes":["Room"]}]}"#;
     const PLAIN: &str = "import { DurableObject } from 'cloudflare:workers';\nexport class Room extends DurableObject { async fetch() { return new Response(await this.ctx.storage.get('x')); } }";
     const SQL: &str = "import { DurableObject } from 'cloudflare:workers';\nexport class Room extends DurableObject { n() { return this.ctx.storage.sql.exec('SELECT 1').one(); } }";
-    const CORE: &str = "import { DurableCore } from 'durable-core';\nexport class Room extends DurableCore {}";
+    const CORE: &str =
+        "import { DurableCore } from 'durable-core';\nexport class Room extends DurableCore {}";
 
     #[test]
     fn fixtures() {
@@ -68,10 +70,22 @@ mod tests {
 
     #[test]
     fn needing_sql_makes_it_an_error() {
-        assert_eq!(findings_of("kv-backed-class", KV, PLAIN)[0].severity, Severity::Warning);
-        assert_eq!(findings_of("kv-backed-class", KV, SQL)[0].severity, Severity::Error);
+        assert_eq!(
+            findings_of("kv-backed-class", KV, PLAIN)[0].severity,
+            Severity::Warning
+        );
+        assert_eq!(
+            findings_of("kv-backed-class", KV, SQL)[0].severity,
+            Severity::Error
+        );
         let aliased = "import { DurableObject } from 'cloudflare:workers';\nexport class Room extends DurableObject { n() { const s = this.ctx.storage; return s.sql.exec('SELECT 1').one(); } }";
-        assert_eq!(findings_of("kv-backed-class", KV, aliased)[0].severity, Severity::Error);
-        assert_eq!(findings_of("kv-backed-class", KV, CORE)[0].severity, Severity::Error);
+        assert_eq!(
+            findings_of("kv-backed-class", KV, aliased)[0].severity,
+            Severity::Error
+        );
+        assert_eq!(
+            findings_of("kv-backed-class", KV, CORE)[0].severity,
+            Severity::Error
+        );
     }
 }

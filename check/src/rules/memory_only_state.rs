@@ -10,7 +10,9 @@
 use super::{Category, RuleMeta};
 use crate::analysis::{FileCtx, Member};
 use crate::diagnostic::{RawFinding, Severity};
-use oxc_ast::ast::{ClassElement, Expression, MethodDefinitionKind, SimpleAssignmentTarget, AssignmentTarget};
+use oxc_ast::ast::{
+    AssignmentTarget, ClassElement, Expression, MethodDefinitionKind, SimpleAssignmentTarget,
+};
 use oxc_ast::AstKind;
 use oxc_semantic::NodeId;
 
@@ -21,21 +23,38 @@ pub const META: RuleMeta = RuleMeta {
     summary: "A field (Map, Set, array, counter) changed by handlers and neither persisted nor rebuilt on wake.",
 };
 
-const MUTATORS: &[&str] = &["set", "add", "push", "delete", "clear", "splice", "unshift", "pop", "shift"];
-const DURABLE: &[&str] = &["getWebSockets", "serializeAttachment", "deserializeAttachment", "acceptWebSocket"];
+const MUTATORS: &[&str] = &[
+    "set", "add", "push", "delete", "clear", "splice", "unshift", "pop", "shift",
+];
+const DURABLE: &[&str] = &[
+    "getWebSockets",
+    "serializeAttachment",
+    "deserializeAttachment",
+    "acceptWebSocket",
+];
 
 /// `this.<name>` / `this.#name` as the field's name.
 fn this_field(expr: &Expression) -> Option<String> {
     match expr.without_parentheses() {
-        Expression::StaticMemberExpression(m) if matches!(m.object, Expression::ThisExpression(_)) => Some(m.property.name.to_string()),
-        Expression::PrivateFieldExpression(p) if matches!(p.object, Expression::ThisExpression(_)) => Some(format!("#{}", p.field.name)),
+        Expression::StaticMemberExpression(m)
+            if matches!(m.object, Expression::ThisExpression(_)) =>
+        {
+            Some(m.property.name.to_string())
+        }
+        Expression::PrivateFieldExpression(p)
+            if matches!(p.object, Expression::ThisExpression(_)) =>
+        {
+            Some(format!("#{}", p.field.name))
+        }
         _ => None,
     }
 }
 
 fn is_memory_value(expr: &Expression) -> bool {
     match expr.without_parentheses() {
-        Expression::NewExpression(n) => matches!(&n.callee, Expression::Identifier(id) if id.name == "Map" || id.name == "Set"),
+        Expression::NewExpression(n) => {
+            matches!(&n.callee, Expression::Identifier(id) if id.name == "Map" || id.name == "Set")
+        }
         Expression::ArrayExpression(a) => a.elements.is_empty(),
         Expression::NumericLiteral(_) => true,
         _ => false,
@@ -52,7 +71,9 @@ fn shrinks(kind: AstKind) -> bool {
             .get_member_expr()
             .and_then(|m| m.static_property_name())
             .is_some_and(|m| SHRINKERS.contains(&m)),
-        AstKind::UpdateExpression(update) => update.operator == oxc_syntax::operator::UpdateOperator::Decrement,
+        AstKind::UpdateExpression(update) => {
+            update.operator == oxc_syntax::operator::UpdateOperator::Decrement
+        }
         AstKind::AssignmentExpression(assign) => match assign.operator {
             oxc_syntax::operator::AssignmentOperator::Subtraction => true,
             oxc_syntax::operator::AssignmentOperator::Assign => {
@@ -77,16 +98,29 @@ fn written_field(kind: AstKind) -> Option<String> {
             this_field(member.object())
         }
         AstKind::UpdateExpression(update) => match &update.argument {
-            SimpleAssignmentTarget::StaticMemberExpression(m) if matches!(m.object, Expression::ThisExpression(_)) => Some(m.property.name.to_string()),
-            SimpleAssignmentTarget::PrivateFieldExpression(p) if matches!(p.object, Expression::ThisExpression(_)) => Some(format!("#{}", p.field.name)),
+            SimpleAssignmentTarget::StaticMemberExpression(m)
+                if matches!(m.object, Expression::ThisExpression(_)) =>
+            {
+                Some(m.property.name.to_string())
+            }
+            SimpleAssignmentTarget::PrivateFieldExpression(p)
+                if matches!(p.object, Expression::ThisExpression(_)) =>
+            {
+                Some(format!("#{}", p.field.name))
+            }
             _ => None,
         },
         AstKind::AssignmentExpression(assign) => match &assign.left {
             AssignmentTarget::StaticMemberExpression(m) => this_field(&m.object).or_else(|| {
-                matches!(m.object, Expression::ThisExpression(_)).then(|| m.property.name.to_string())
+                matches!(m.object, Expression::ThisExpression(_))
+                    .then(|| m.property.name.to_string())
             }),
             AssignmentTarget::ComputedMemberExpression(m) => this_field(&m.object),
-            AssignmentTarget::PrivateFieldExpression(p) if matches!(p.object, Expression::ThisExpression(_)) => Some(format!("#{}", p.field.name)),
+            AssignmentTarget::PrivateFieldExpression(p)
+                if matches!(p.object, Expression::ThisExpression(_)) =>
+            {
+                Some(format!("#{}", p.field.name))
+            }
             _ => None,
         },
         _ => None,
@@ -113,16 +147,32 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
         let mut fields: Vec<(String, u32, u32)> = Vec::new();
         for (name, element) in ctx.class_members(class.node_id) {
             match element {
-                ClassElement::PropertyDefinition(p) if !p.r#static && p.value.as_ref().is_some_and(is_memory_value) => {
+                ClassElement::PropertyDefinition(p)
+                    if !p.r#static && p.value.as_ref().is_some_and(is_memory_value) =>
+                {
                     fields.push((name, p.span.start, p.span.end));
                 }
-                ClassElement::MethodDefinition(m) if m.kind == MethodDefinitionKind::Constructor => {
+                ClassElement::MethodDefinition(m)
+                    if m.kind == MethodDefinitionKind::Constructor =>
+                {
                     for statement in m.value.body.iter().flat_map(|b| b.statements.iter()) {
-                        let oxc_ast::ast::Statement::ExpressionStatement(e) = statement else { continue };
-                        let Expression::AssignmentExpression(a) = &e.expression else { continue };
-                        let AssignmentTarget::StaticMemberExpression(target) = &a.left else { continue };
-                        if matches!(target.object, Expression::ThisExpression(_)) && is_memory_value(&a.right) {
-                            fields.push((target.property.name.to_string(), e.span.start, e.span.end));
+                        let oxc_ast::ast::Statement::ExpressionStatement(e) = statement else {
+                            continue;
+                        };
+                        let Expression::AssignmentExpression(a) = &e.expression else {
+                            continue;
+                        };
+                        let AssignmentTarget::StaticMemberExpression(target) = &a.left else {
+                            continue;
+                        };
+                        if matches!(target.object, Expression::ThisExpression(_))
+                            && is_memory_value(&a.right)
+                        {
+                            fields.push((
+                                target.property.name.to_string(),
+                                e.span.start,
+                                e.span.end,
+                            ));
                         }
                     }
                 }
@@ -135,24 +185,40 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
         // Every write of a candidate, with the member it is in.
         let mut writes: Vec<(String, Member, NodeId, bool)> = Vec::new();
         for node in ctx.semantic.nodes().iter() {
-            let Some(field) = written_field(node.kind()) else { continue };
-            if !fields.iter().any(|(f, _, _)| *f == field) || ctx.class_of_node(node.id()) != Some(class.node_id) {
+            let Some(field) = written_field(node.kind()) else {
+                continue;
+            };
+            if !fields.iter().any(|(f, _, _)| *f == field)
+                || ctx.class_of_node(node.id()) != Some(class.node_id)
+            {
                 continue;
             }
-            let Some(member) = ctx.member_of(node.id()) else { continue };
+            let Some(member) = ctx.member_of(node.id()) else {
+                continue;
+            };
             writes.push((field, member, node.id(), shrinks(node.kind())));
         }
         for (field, start, end) in &fields {
-            let sites: Vec<&(String, Member, NodeId, bool)> = writes.iter().filter(|(f, ..)| f == field).collect();
-            let in_handlers: Vec<&&(String, Member, NodeId, bool)> = sites.iter().filter(|(_, m, ..)| !m.is_constructor).collect();
+            let sites: Vec<&(String, Member, NodeId, bool)> =
+                writes.iter().filter(|(f, ..)| f == field).collect();
+            let in_handlers: Vec<&&(String, Member, NodeId, bool)> = sites
+                .iter()
+                .filter(|(_, m, ..)| !m.is_constructor)
+                .collect();
             if in_handlers.is_empty() {
                 continue;
             }
             // Bookkeeping of work in flight (added, then removed by the same member: a set of
             // running tasks, a reference count) dies with the work it tracks: not state.
-            let in_flight = in_handlers.iter().filter(|(.., shrink)| !*shrink).all(|(_, grower, ..)| {
-                in_handlers.iter().any(|(_, m, _, shrink)| *shrink && m.node_id == grower.node_id)
-            });
+            let in_flight =
+                in_handlers
+                    .iter()
+                    .filter(|(.., shrink)| !*shrink)
+                    .all(|(_, grower, ..)| {
+                        in_handlers
+                            .iter()
+                            .any(|(_, m, _, shrink)| *shrink && m.node_id == grower.node_id)
+                    });
             if in_flight {
                 continue;
             }
@@ -163,7 +229,13 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
             if rebuilt {
                 continue;
             }
-            let Some((_, handler, ..)) = in_handlers.iter().find(|(.., shrink)| !*shrink).map(|s| **s) else { continue };
+            let Some((_, handler, ..)) = in_handlers
+                .iter()
+                .find(|(.., shrink)| !*shrink)
+                .map(|s| **s)
+            else {
+                continue;
+            };
             out.push(RawFinding::new(
                 META.id,
                 *start,
@@ -176,11 +248,11 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::rules::testing::{assert_cases, CONFIG};
+    use crate::rules::testing::{assert_cases, object_with, CONFIG};
 
     #[test]
     fn fixtures() {
-        let wrap = |body: &str| format!("import {{ DurableObject }} from 'cloudflare:workers';\nexport class Room extends DurableObject {{ {body} }}");
+        let wrap = object_with;
         let fire = [
             wrap("#count = 0; async fetch() { this.#count++; return new Response(String(this.#count)); }"),
             wrap("sessions = new Map(); async webSocketMessage(ws, m) { this.sessions.set(ws, m); }"),

@@ -14,54 +14,81 @@ pub const META: RuleMeta = RuleMeta {
     id: "migration-shape",
     severity: Severity::Error,
     category: Category::DurableCore,
-    summary: "A `static migrations` entry durable-core would refuse on wake (shape or statement check).",
+    summary:
+        "A `static migrations` entry durable-core would refuse on wake (shape or statement check).",
 };
 
 fn describe(expr: &Expression) -> &'static str {
     match expr.without_parentheses() {
         Expression::NumericLiteral(_) | Expression::BigIntLiteral(_) => "number",
         Expression::BooleanLiteral(_) => "boolean",
-        Expression::NullLiteral(_) | Expression::ArrayExpression(_) | Expression::ObjectExpression(_) => "object",
+        Expression::NullLiteral(_)
+        | Expression::ArrayExpression(_)
+        | Expression::ObjectExpression(_) => "object",
         _ => "a value of another type",
     }
 }
 
 pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
-    for class in ctx.classes.iter().filter(|c| c.kind == ObjectKind::DurableCore) {
+    for class in ctx
+        .classes
+        .iter()
+        .filter(|c| c.kind == ObjectKind::DurableCore)
+    {
         for (name, element) in ctx.class_members(class.node_id) {
-            let ClassElement::PropertyDefinition(p) = element else { continue };
+            let ClassElement::PropertyDefinition(p) = element else {
+                continue;
+            };
             if name != "migrations" || !p.r#static {
                 continue;
             }
-            let Some(Expression::ArrayExpression(list)) = p.value.as_ref().map(|v| v.without_parentheses()) else { continue };
+            let Some(Expression::ArrayExpression(list)) =
+                p.value.as_ref().map(|v| v.without_parentheses())
+            else {
+                continue;
+            };
             for (index, item) in list.elements.iter().enumerate() {
                 let Some(entry) = (match item {
-                    ArrayExpressionElement::SpreadElement(_) | ArrayExpressionElement::Elision(_) => None,
+                    ArrayExpressionElement::SpreadElement(_)
+                    | ArrayExpressionElement::Elision(_) => None,
                     other => other.as_expression(),
                 }) else {
                     continue;
                 };
-                let invalid = || format!("static migrations[{index}] must be SQL text or {{ name?, sql }}, got {} (MIGRATION_INVALID on wake)", describe(entry));
+                let invalid = || {
+                    format!("static migrations[{index}] must be SQL text or {{ name?, sql }}, got {} (MIGRATION_INVALID on wake)", describe(entry))
+                };
                 let (sql, span) = match entry.without_parentheses() {
                     Expression::ObjectExpression(object) => {
                         let sql = object.properties.iter().find_map(|prop| match prop {
-                            ObjectPropertyKind::ObjectProperty(prop) if key_name(&prop.key).as_deref() == Some("sql") => Some(&prop.value),
+                            ObjectPropertyKind::ObjectProperty(prop)
+                                if key_name(&prop.key).as_deref() == Some("sql") =>
+                            {
+                                Some(&prop.value)
+                            }
                             _ => None,
                         });
                         match sql {
                             None => (Err(invalid()), entry.span()),
                             Some(value) => match ctx.static_string(value) {
                                 Some(text) => (Ok(text), value.span()),
-                                None if matches!(value.without_parentheses(), Expression::NumericLiteral(_) | Expression::BooleanLiteral(_) | Expression::NullLiteral(_)) => {
+                                None if matches!(
+                                    value.without_parentheses(),
+                                    Expression::NumericLiteral(_)
+                                        | Expression::BooleanLiteral(_)
+                                        | Expression::NullLiteral(_)
+                                ) =>
+                                {
                                     (Err(invalid()), value.span())
                                 }
                                 None => continue,
                             },
                         }
                     }
-                    Expression::NumericLiteral(_) | Expression::BooleanLiteral(_) | Expression::NullLiteral(_) | Expression::ArrayExpression(_) => {
-                        (Err(invalid()), entry.span())
-                    }
+                    Expression::NumericLiteral(_)
+                    | Expression::BooleanLiteral(_)
+                    | Expression::NullLiteral(_)
+                    | Expression::ArrayExpression(_) => (Err(invalid()), entry.span()),
                     _ => match ctx.static_string(entry) {
                         Some(text) => (Ok(text), entry.span()),
                         None => continue,
@@ -86,7 +113,9 @@ mod tests {
 
     #[test]
     fn fixtures() {
-        let wrap = |list: &str| format!("import {{ DurableCore }} from 'durable-core';\nexport class Room extends DurableCore {{ static migrations = [{list}]; }}");
+        let wrap = |list: &str| {
+            format!("import {{ DurableCore }} from 'durable-core';\nexport class Room extends DurableCore {{ static migrations = [{list}]; }}")
+        };
         let fire = [
             wrap("'CREATE TABLE a (x)', 'BEGIN; CREATE TABLE b (y); COMMIT'"),
             wrap("'CREATE TABLE a (x)', 42"),

@@ -27,21 +27,31 @@ pub fn check(project: &Project, out: &mut Vec<RawFinding>) {
         let class = &binding.class_name.value;
         let mut fate = None;
         for migration in &config.migrations {
-            let tag = migration.tag.as_ref().map_or("(untagged)".to_owned(), |t| t.value.clone());
+            let tag = migration
+                .tag
+                .as_ref()
+                .map_or("(untagged)".to_owned(), |t| t.value.clone());
             let introduced = migration
                 .new_sqlite_classes
                 .iter()
                 .chain(&migration.new_classes)
                 .chain(&migration.transferred_classes)
                 .any(|c| &c.value == class)
-                || migration.renamed_classes.iter().any(|(_, to)| &to.value == class);
+                || migration
+                    .renamed_classes
+                    .iter()
+                    .any(|(_, to)| &to.value == class);
             if introduced {
                 fate = Some(Fate::Live);
             }
             if migration.deleted_classes.iter().any(|c| &c.value == class) {
                 fate = Some(Fate::Deleted(tag.clone()));
             }
-            if let Some((_, to)) = migration.renamed_classes.iter().find(|(from, _)| &from.value == class) {
+            if let Some((_, to)) = migration
+                .renamed_classes
+                .iter()
+                .find(|(from, _)| &from.value == class)
+            {
                 fate = Some(Fate::Renamed(tag, to.value.clone()));
             }
         }
@@ -61,7 +71,12 @@ pub fn check(project: &Project, out: &mut Vec<RawFinding>) {
                 binding.name.value
             ),
         };
-        out.push(RawFinding::new(META.id, binding.class_name.start, binding.class_name.end, message));
+        out.push(RawFinding::new(
+            META.id,
+            binding.class_name.start,
+            binding.class_name.end,
+            message,
+        ));
     }
 }
 
@@ -76,7 +91,10 @@ mod tests {
         assert_config_cases(
             "missing-migration",
             &[
-                (r#"{"durable_objects":{"bindings":[{"name":"R","class_name":"Room"}]}}"#, SRC),
+                (
+                    r#"{"durable_objects":{"bindings":[{"name":"R","class_name":"Room"}]}}"#,
+                    SRC,
+                ),
                 (
                     r#"{"durable_objects":{"bindings":[{"name":"R","class_name":"Room"}]},
                        "migrations":[{"tag":"v1","new_sqlite_classes":["Room"]},{"tag":"v2","deleted_classes":["Room"]}]}"#,
@@ -104,7 +122,10 @@ mod tests {
                        "migrations":[{"tag":"v1","new_sqlite_classes":["Room"]},{"tag":"v2","renamed_classes":[{"from":"Room","to":"Hall"}]}]}"#,
                     SRC,
                 ),
-                (r#"{"durable_objects":{"bindings":[{"name":"R","class_name":"Room","script_name":"rooms"}]}}"#, SRC),
+                (
+                    r#"{"durable_objects":{"bindings":[{"name":"R","class_name":"Room","script_name":"rooms"}]}}"#,
+                    SRC,
+                ),
                 (
                     r#"{"durable_objects":{"bindings":[{"name":"R","class_name":"Room"}]},
                        "migrations":[{"tag":"v1","new_classes":["Room"]},{"tag":"v2","deleted_classes":["Hall"]}]}"#,
@@ -120,7 +141,11 @@ mod tests {
         let mut session = crate::Session::new(crate::Options::default());
         session.set_config("wrangler.toml", config).unwrap();
         let report = session.finish();
-        let f = report.findings.iter().find(|f| f.rule == "missing-migration").unwrap();
+        let f = report
+            .findings
+            .iter()
+            .find(|f| f.rule == "missing-migration")
+            .unwrap();
         assert_eq!((f.start.line, f.start.column), (3, 14));
     }
 }

@@ -198,7 +198,11 @@ mod tests {
             let page = std::fs::read_to_string(format!("{docs}/{}.md", rule.id))
                 .unwrap_or_else(|_| panic!("docs/rules/{}.md is missing", rule.id));
             for section in ["## Why", "## Bad", "## Good"] {
-                assert!(page.contains(section), "docs/rules/{}.md has no `{section}`", rule.id);
+                assert!(
+                    page.contains(section),
+                    "docs/rules/{}.md has no `{section}`",
+                    rule.id
+                );
             }
         }
     }
@@ -206,8 +210,16 @@ mod tests {
     #[test]
     fn ids_are_unique_and_kebab_case() {
         for (i, rule) in RULES.iter().enumerate() {
-            assert!(rule.id.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{}", rule.id);
-            assert!(RULES.iter().skip(i + 1).all(|r| r.id != rule.id), "{} twice", rule.id);
+            assert!(
+                rule.id.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{}",
+                rule.id
+            );
+            assert!(
+                RULES.iter().skip(i + 1).all(|r| r.id != rule.id),
+                "{} twice",
+                rule.id
+            );
         }
     }
 }
@@ -220,7 +232,8 @@ mod page_examples {
     use crate::rules::testing::findings_of;
 
     const OBJECT: &str = "import { DurableObject } from \"cloudflare:workers\";\nexport class Room extends DurableObject {\n";
-    const CORE: &str = "import { DurableCore } from \"durable-core\";\nexport class Room extends DurableCore {\n";
+    const CORE: &str =
+        "import { DurableCore } from \"durable-core\";\nexport class Room extends DurableCore {\n";
     const CONFIG: &str = r#"{"main":"src/index.ts","compatibility_date":"2026-10-01",
       "durable_objects":{"bindings":[{"name":"ROOM","class_name":"Room"},{"name":"LEDGER","class_name":"Ledger"}]},
       "migrations":[{"tag":"v1","new_sqlite_classes":["Room","Ledger"]}],
@@ -228,9 +241,14 @@ mod page_examples {
 
     /// The first fenced block after `heading`.
     fn block(page: &str, heading: &str) -> String {
-        let after = page.split(heading).nth(1).unwrap_or_else(|| panic!("no {heading}"));
+        let after = page
+            .split(heading)
+            .nth(1)
+            .unwrap_or_else(|| panic!("no {heading}"));
         let body = after.split("```").nth(1).expect("a code block");
-        body.split_once('\n').map(|(_, code)| code.to_owned()).unwrap_or_default()
+        body.split_once('\n')
+            .map(|(_, code)| code.to_owned())
+            .unwrap_or_default()
     }
 
     /// The project an example stands for: (configuration, src/index.ts).
@@ -266,12 +284,24 @@ mod page_examples {
             let page = std::fs::read_to_string(format!("{docs}/{}.md", rule.id)).expect("page");
             let (config, bad) = project(rule.id, &block(&page, "## Bad"));
             let (good_config, good) = project(rule.id, &block(&page, "## Good"));
-            assert!(!findings_of(rule.id, &config, &bad).is_empty(), "{}: the Bad example does not fire:\n{config}\n{bad}", rule.id);
+            assert!(
+                !findings_of(rule.id, &config, &bad).is_empty(),
+                "{}: the Bad example does not fire:\n{config}\n{bad}",
+                rule.id
+            );
             let found = findings_of(rule.id, &good_config, &good);
-            assert!(found.is_empty(), "{}: the Good example fires: {found:#?}\n{good}", rule.id);
+            assert!(
+                found.is_empty(),
+                "{}: the Good example fires: {found:#?}\n{good}",
+                rule.id
+            );
             if rule.id != "syntax-error" {
                 let broken = findings_of("syntax-error", &good_config, &good);
-                assert!(broken.is_empty(), "{}: the Good example does not parse: {broken:?}\n{good}", rule.id);
+                assert!(
+                    broken.is_empty(),
+                    "{}: the Good example does not parse: {broken:?}\n{good}",
+                    rule.id
+                );
             }
         }
     }

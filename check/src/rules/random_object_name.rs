@@ -14,10 +14,18 @@ pub const META: RuleMeta = RuleMeta {
     id: "random-object-name",
     severity: Severity::Warning,
     category: Category::Code,
-    summary: "An object named by a random or time-based value, or a `newUniqueId()` that is never kept.",
+    summary:
+        "An object named by a random or time-based value, or a `newUniqueId()` that is never kept.",
 };
 
-const RANDOM: &[&str] = &["Math.random(", "randomUUID(", "Date.now(", "new Date(", "performance.now(", "getRandomValues("];
+const RANDOM: &[&str] = &[
+    "Math.random(",
+    "randomUUID(",
+    "Date.now(",
+    "new Date(",
+    "performance.now(",
+    "getRandomValues(",
+];
 
 fn is_random<'a>(ctx: &FileCtx<'_, 'a>, expr: &'a Expression<'a>, depth: u32) -> bool {
     if depth > 6 {
@@ -28,11 +36,26 @@ fn is_random<'a>(ctx: &FileCtx<'_, 'a>, expr: &'a Expression<'a>, depth: u32) ->
         return true;
     }
     match expr.without_parentheses() {
-        Expression::Identifier(_) => ctx.const_init(expr).is_some_and(|init| is_random(ctx, init, depth + 1)),
-        Expression::TemplateLiteral(t) => t.expressions.iter().any(|e| is_random(ctx, e, depth + 1)),
-        Expression::BinaryExpression(b) => is_random(ctx, &b.left, depth + 1) || is_random(ctx, &b.right, depth + 1),
-        Expression::CallExpression(c) if matches!(c.callee.get_member_expr().and_then(|m| m.static_property_name()), Some("toString")) => {
-            c.callee.get_member_expr().is_some_and(|m| is_random(ctx, m.object(), depth + 1))
+        Expression::Identifier(_) => ctx
+            .const_init(expr)
+            .is_some_and(|init| is_random(ctx, init, depth + 1)),
+        Expression::TemplateLiteral(t) => {
+            t.expressions.iter().any(|e| is_random(ctx, e, depth + 1))
+        }
+        Expression::BinaryExpression(b) => {
+            is_random(ctx, &b.left, depth + 1) || is_random(ctx, &b.right, depth + 1)
+        }
+        Expression::CallExpression(c)
+            if matches!(
+                c.callee
+                    .get_member_expr()
+                    .and_then(|m| m.static_property_name()),
+                Some("toString")
+            ) =>
+        {
+            c.callee
+                .get_member_expr()
+                .is_some_and(|m| is_random(ctx, m.object(), depth + 1))
         }
         _ => false,
     }
@@ -45,13 +68,24 @@ fn id_is_dropped(ctx: &FileCtx, call_id: oxc_semantic::NodeId) -> bool {
     match parent.kind() {
         AstKind::ExpressionStatement(_) => true,
         AstKind::CallExpression(outer) => {
-            outer.callee.get_member_expr().and_then(|m| m.static_property_name()) == Some("get")
-                && !matches!(nodes.parent_kind(parent.id()), AstKind::VariableDeclarator(_) | AstKind::ReturnStatement(_))
+            outer
+                .callee
+                .get_member_expr()
+                .and_then(|m| m.static_property_name())
+                == Some("get")
+                && !matches!(
+                    nodes.parent_kind(parent.id()),
+                    AstKind::VariableDeclarator(_) | AstKind::ReturnStatement(_)
+                )
                 && false_if_stub_kept(ctx, parent.id())
         }
         AstKind::VariableDeclarator(d) => {
-            let BindingPattern::BindingIdentifier(binding) = &d.id else { return false };
-            let Some(symbol) = binding.symbol_id.get() else { return false };
+            let BindingPattern::BindingIdentifier(binding) = &d.id else {
+                return false;
+            };
+            let Some(symbol) = binding.symbol_id.get() else {
+                return false;
+            };
             let scoping = ctx.semantic.scoping();
             let references: Vec<_> = scoping.get_resolved_references(symbol).collect();
             references.iter().all(|r| {
@@ -68,7 +102,12 @@ fn id_is_dropped(ctx: &FileCtx, call_id: oxc_semantic::NodeId) -> bool {
 /// variable, it may still be used for the object's whole life in this request, which is a
 /// legitimate one-off (the caller may store `stub.id` later), so only inline uses count.
 fn false_if_stub_kept(ctx: &FileCtx, get_call: oxc_semantic::NodeId) -> bool {
-    let text = ctx.semantic.nodes().kind(get_call).span().source_text(ctx.text);
+    let text = ctx
+        .semantic
+        .nodes()
+        .kind(get_call)
+        .span()
+        .source_text(ctx.text);
     !text.contains(".id")
 }
 
@@ -76,7 +115,9 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
     for call in ctx.method_calls() {
         match call.method.as_str() {
             "getByName" | "idFromName" => {
-                let Some(name) = call.argument(0) else { continue };
+                let Some(name) = call.argument(0) else {
+                    continue;
+                };
                 if is_random(ctx, name, 0) {
                     out.push(RawFinding::at(
                         META.id,
@@ -87,7 +128,10 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
             }
             "newUniqueId"
                 if (ctx.binding_of(call.receiver_expr).is_some()
-                    || call.receiver.as_deref().is_some_and(|p| p.iter().any(|s| s == "env")))
+                    || call
+                        .receiver
+                        .as_deref()
+                        .is_some_and(|p| p.iter().any(|s| s == "env")))
                     && id_is_dropped(ctx, call.node_id) =>
             {
                 out.push(RawFinding::at(
@@ -107,7 +151,8 @@ mod tests {
 
     #[test]
     fn fixtures() {
-        let wrap = |body: &str| format!("export default {{ async fetch(request, env) {{ {body} }} }};");
+        let wrap =
+            |body: &str| format!("export default {{ async fetch(request, env) {{ {body} }} }};");
         let fire = [
             wrap("return env.ROOM.getByName(crypto.randomUUID()).fetch(request);"),
             wrap("const name = `room-${Date.now()}`; return env.ROOM.getByName(name).fetch(request);"),

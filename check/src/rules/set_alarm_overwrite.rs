@@ -17,12 +17,17 @@ pub const META: RuleMeta = RuleMeta {
 
 pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
     for call in ctx.calls_to(&["setAlarm"], is_storage) {
-        if ctx.member_of(call.node_id).is_some_and(|m| m.name == "alarm") {
+        if ctx
+            .member_of(call.node_id)
+            .is_some_and(|m| m.name == "alarm")
+        {
             continue;
         }
         let function = ctx.function_of(call.node_id);
         let compared = ctx.calls_to(&["getAlarm"], is_storage).any(|other| {
-            function.is_some_and(|f| ctx.is_inside(other.node_id, f) || ctx.function_of(other.node_id) == Some(f))
+            function.is_some_and(|f| {
+                ctx.is_inside(other.node_id, f) || ctx.function_of(other.node_id) == Some(f)
+            })
         });
         if compared {
             continue;
@@ -37,11 +42,11 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::rules::testing::{assert_cases, CONFIG};
+    use crate::rules::testing::{assert_cases, object_with, CONFIG};
 
     #[test]
     fn fixtures() {
-        let wrap = |body: &str| format!("import {{ DurableObject }} from 'cloudflare:workers';\nexport class Room extends DurableObject {{ {body} }}");
+        let wrap = object_with;
         let fire = [
             wrap("async remind(at) { await this.ctx.storage.setAlarm(at); }"),
             wrap("async remind(at) { const s = this.ctx.storage; s.setAlarm(at); }"),

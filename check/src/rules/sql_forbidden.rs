@@ -27,7 +27,9 @@ fn sets_user_version(sql: &str) -> bool {
 
 pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
     for call in ctx.sql_exec_calls() {
-        let Some((query, text)) = ctx.static_argument(call, 0) else { continue };
+        let Some((query, text)) = ctx.static_argument(call, 0) else {
+            continue;
+        };
         let message = match durable_core::sql::check(&text) {
             Err(error) => format!("{error} (the platform refuses this statement at run time)"),
             Ok(()) if sets_user_version(&text) => {
@@ -41,11 +43,11 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::rules::testing::{assert_cases, CONFIG};
+    use crate::rules::testing::{assert_cases, object_with, CONFIG};
 
     #[test]
     fn fixtures() {
-        let wrap = |body: &str| format!("import {{ DurableObject }} from 'cloudflare:workers';\nexport class Room extends DurableObject {{ run() {{ {body} }} }}");
+        let wrap = |body: &str| object_with(&format!("run() {{ {body} }}"));
         let fire = [
             wrap("this.ctx.storage.sql.exec('BEGIN TRANSACTION');"),
             wrap("const sql = this.ctx.storage.sql; sql.exec(`INSERT INTO t VALUES (1); COMMIT`);"),

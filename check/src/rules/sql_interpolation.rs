@@ -14,18 +14,31 @@ pub const META: RuleMeta = RuleMeta {
     id: "sql-interpolation",
     severity: Severity::Error,
     category: Category::Code,
-    summary: "Run-time values spliced into `sql.exec` text (a template or `+`): bind them with `?`.",
+    summary:
+        "Run-time values spliced into `sql.exec` text (a template or `+`): bind them with `?`.",
 };
 
 /// True when `expr` is a parameter typed as a string literal or a union of them
 /// (`table: "a" | "b"`): a run-time value, but one of a closed set written in the code.
 fn is_literal_typed(ctx: &FileCtx, expr: &Expression) -> bool {
-    let Expression::Identifier(id) = expr.without_parentheses() else { return false };
-    let Some(symbol) = id.reference_id.get().and_then(|r| ctx.semantic.scoping().get_reference(r).symbol_id()) else {
+    let Expression::Identifier(id) = expr.without_parentheses() else {
         return false;
     };
-    let AstKind::FormalParameter(param) = ctx.kind(ctx.semantic.scoping().symbol_declaration(symbol)) else { return false };
-    let Some(annotation) = &param.type_annotation else { return false };
+    let Some(symbol) = id
+        .reference_id
+        .get()
+        .and_then(|r| ctx.semantic.scoping().get_reference(r).symbol_id())
+    else {
+        return false;
+    };
+    let AstKind::FormalParameter(param) =
+        ctx.kind(ctx.semantic.scoping().symbol_declaration(symbol))
+    else {
+        return false;
+    };
+    let Some(annotation) = &param.type_annotation else {
+        return false;
+    };
     let literal = |t: &TSType| matches!(t, TSType::TSLiteralType(l) if matches!(l.literal, TSLiteral::StringLiteral(_)));
     match &annotation.type_annotation {
         TSType::TSUnionType(union) => union.types.iter().all(literal),
@@ -40,14 +53,18 @@ fn is_spliced<'a>(ctx: &FileCtx<'_, 'a>, expr: &'a Expression<'a>) -> bool {
             .expressions
             .iter()
             .any(|e| ctx.static_string(e).is_none() && !is_literal_typed(ctx, e)),
-        Expression::BinaryExpression(b) => b.operator == BinaryOperator::Addition && ctx.static_string(expr).is_none(),
+        Expression::BinaryExpression(b) => {
+            b.operator == BinaryOperator::Addition && ctx.static_string(expr).is_none()
+        }
         _ => false,
     }
 }
 
 pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
     for call in ctx.sql_exec_calls() {
-        let Some(query) = call.argument(0) else { continue };
+        let Some(query) = call.argument(0) else {
+            continue;
+        };
         if !is_spliced(ctx, query) {
             continue;
         }
@@ -61,11 +78,11 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::rules::testing::{assert_cases, CONFIG};
+    use crate::rules::testing::{assert_cases, object_with, CONFIG};
 
     #[test]
     fn fixtures() {
-        let wrap = |body: &str| format!("import {{ DurableObject }} from 'cloudflare:workers';\nexport class Room extends DurableObject {{ run(id, name) {{ {body} }} }}");
+        let wrap = |body: &str| object_with(&format!("run(id, name) {{ {body} }}"));
         let fire = [
             wrap("this.ctx.storage.sql.exec(`SELECT * FROM t WHERE id = ${id}`);"),
             wrap("const s = this.ctx.storage; s.sql.exec('DELETE FROM t WHERE name = \\'' + name + '\\'');"),

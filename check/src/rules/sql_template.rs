@@ -23,11 +23,19 @@ const METHODS: &[&str] = &["run", "all", "one", "first"];
 
 /// The template's literal parts and hole shapes, or `None` when a hole's shape is not known
 /// statically (a `sql.join` of a computed list, a `sql.id` of a variable).
-fn template<'a>(ctx: &FileCtx<'_, 'a>, quasi: &'a TemplateLiteral<'a>, depth: u32) -> Option<Template> {
+fn template<'a>(
+    ctx: &FileCtx<'_, 'a>,
+    quasi: &'a TemplateLiteral<'a>,
+    depth: u32,
+) -> Option<Template> {
     if depth > 8 {
         return None;
     }
-    let strings = quasi.quasis.iter().map(|q| q.value.cooked.as_ref().map(|c| c.to_string())).collect::<Option<Vec<_>>>()?;
+    let strings = quasi
+        .quasis
+        .iter()
+        .map(|q| q.value.cooked.as_ref().map(|c| c.to_string()))
+        .collect::<Option<Vec<_>>>()?;
     let mut holes = Vec::new();
     for expr in &quasi.expressions {
         holes.push(hole(ctx, expr, depth)?);
@@ -41,14 +49,20 @@ fn hole<'a>(ctx: &FileCtx<'_, 'a>, expr: &'a Expression<'a>, depth: u32) -> Opti
             Some(Hole::Fragment(template(ctx, &tagged.quasi, depth + 1)?))
         }
         Expression::CallExpression(call) => {
-            let Some(member) = call.callee.get_member_expr() else { return Some(Hole::Value) };
+            let Some(member) = call.callee.get_member_expr() else {
+                return Some(Hole::Value);
+            };
             if !is_sql_tag(member.object()) {
                 return Some(Hole::Value);
             }
             let argument = call.arguments.first().and_then(|a| a.as_expression());
             match member.static_property_name()? {
-                "id" => Some(Hole::Id { name: ctx.static_string(argument?)? }),
-                "raw" => Some(Hole::Raw { text: ctx.static_string(argument?)? }),
+                "id" => Some(Hole::Id {
+                    name: ctx.static_string(argument?)?,
+                }),
+                "raw" => Some(Hole::Raw {
+                    text: ctx.static_string(argument?)?,
+                }),
                 "json" => Some(Hole::Json),
                 "in" => Some(Hole::In),
                 _ => None,
@@ -64,16 +78,31 @@ fn is_sql_tag(expr: &Expression) -> bool {
 
 pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
     for node in ctx.semantic.nodes().iter() {
-        let AstKind::TaggedTemplateExpression(tagged) = node.kind() else { continue };
-        let Some(member) = tagged.tag.get_member_expr() else { continue };
-        if !member.static_property_name().is_some_and(|m| METHODS.contains(&m)) {
+        let AstKind::TaggedTemplateExpression(tagged) = node.kind() else {
+            continue;
+        };
+        let Some(member) = tagged.tag.get_member_expr() else {
+            continue;
+        };
+        if !member
+            .static_property_name()
+            .is_some_and(|m| METHODS.contains(&m))
+        {
             continue;
         }
-        let on_this_sql = ctx.path(member.object()).is_some_and(|p| matches!(p.as_slice(), [this, s] if this == "this" && s == "sql"));
-        if !on_this_sql || ctx.object_class(node.id()).is_none_or(|c| c.kind != ObjectKind::DurableCore) {
+        let on_this_sql = ctx
+            .path(member.object())
+            .is_some_and(|p| matches!(p.as_slice(), [this, s] if this == "this" && s == "sql"));
+        if !on_this_sql
+            || ctx
+                .object_class(node.id())
+                .is_none_or(|c| c.kind != ObjectKind::DurableCore)
+        {
             continue;
         }
-        let Some(template) = template(ctx, &tagged.quasi, 0) else { continue };
+        let Some(template) = template(ctx, &tagged.quasi, 0) else {
+            continue;
+        };
         if let Err(error) = compile(&template) {
             out.push(RawFinding::at(
                 META.id,
@@ -90,7 +119,9 @@ mod tests {
 
     #[test]
     fn fixtures() {
-        let wrap = |body: &str| format!("import {{ DurableCore, sql }} from 'durable-core';\nexport class Room extends DurableCore {{ go(id, name) {{ {body} }} }}");
+        let wrap = |body: &str| {
+            format!("import {{ DurableCore, sql }} from 'durable-core';\nexport class Room extends DurableCore {{ go(id, name) {{ {body} }} }}")
+        };
         let fire = [
             wrap("this.sql.run`UPDATE t SET note = '${name}' WHERE id = ${id}`;"),
             wrap("this.sql.all`SELECT * FROM ${sql.id('bad\\u0000name')}`;"),

@@ -72,11 +72,11 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::rules::testing::{assert_cases, CONFIG};
+    use crate::rules::testing::{assert_cases, core_object_with, CONFIG};
 
     #[test]
     fn fixtures() {
-        let wrap = |body: &str| format!("import {{ DurableCore }} from 'durable-core';\nexport class Room extends DurableCore {{ onStart() {{ {body} }} digest() {{}} tick = () => {{}}; static build() {{}} }}");
+        let wrap = |body: &str| core_object_with(&format!("onStart() {{ {body} }} digest() {{}} tick = () => {{}}; static build() {{}}"));
         let fire = [
             wrap("this.scheduler.after(1000, 'digets');"),
             wrap("this.scheduler.cron('0 9 * * *', 'alarm');"),

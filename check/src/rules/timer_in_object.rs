@@ -16,8 +16,12 @@ pub const META: RuleMeta = RuleMeta {
 
 pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
     for node in ctx.semantic.nodes().iter() {
-        let AstKind::CallExpression(call) = node.kind() else { continue };
-        let name = ["setTimeout", "setInterval"].into_iter().find(|n| ctx.is_global_call(&call.callee, n));
+        let AstKind::CallExpression(call) = node.kind() else {
+            continue;
+        };
+        let name = ["setTimeout", "setInterval"]
+            .into_iter()
+            .find(|n| ctx.is_global_call(&call.callee, n));
         let Some(name) = name else { continue };
         if ctx.object_class(node.id()).is_none() {
             continue;

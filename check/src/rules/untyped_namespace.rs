@@ -17,8 +17,12 @@ pub const META: RuleMeta = RuleMeta {
 
 pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
     for node in ctx.semantic.nodes().iter() {
-        let AstKind::TSTypeReference(reference) = node.kind() else { continue };
-        let TSTypeName::IdentifierReference(name) = &reference.type_name else { continue };
+        let AstKind::TSTypeReference(reference) = node.kind() else {
+            continue;
+        };
+        let TSTypeName::IdentifierReference(name) = &reference.type_name else {
+            continue;
+        };
         if name.name != "DurableObjectNamespace" || reference.type_arguments.is_some() {
             continue;
         }

@@ -19,22 +19,34 @@ pub const META: RuleMeta = RuleMeta {
 pub const AUTO_REPLY_FROM: &str = "2026-04-07";
 
 pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
-    if ctx.config.flag_enabled("web_socket_auto_reply_to_close", "no_web_socket_auto_reply_to_close", AUTO_REPLY_FROM) {
+    if ctx.config.flag_enabled(
+        "web_socket_auto_reply_to_close",
+        "no_web_socket_auto_reply_to_close",
+        AUTO_REPLY_FROM,
+    ) {
         return;
     }
     for class in ctx.classes.iter().filter(|c| c.is_object()) {
         for (name, element) in ctx.class_members(class.node_id) {
-            let ClassElement::MethodDefinition(method) = element else { continue };
+            let ClassElement::MethodDefinition(method) = element else {
+                continue;
+            };
             if name != "webSocketClose" {
                 continue;
             }
-            let Some(param) = method.value.params.items.first() else { continue };
-            let BindingPattern::BindingIdentifier(ws) = &param.pattern else { continue };
+            let Some(param) = method.value.params.items.first() else {
+                continue;
+            };
+            let BindingPattern::BindingIdentifier(ws) = &param.pattern else {
+                continue;
+            };
             let function_id = method.value.node_id.get();
             let answered = ctx.method_calls().any(|c| {
                 c.method == "close"
                     && ctx.is_inside(c.node_id, function_id)
-                    && c.receiver.as_deref().is_some_and(|r| r.len() == 1 && r.first().is_some_and(|n| n == ws.name.as_str()))
+                    && c.receiver.as_deref().is_some_and(|r| {
+                        r.len() == 1 && r.first().is_some_and(|n| n == ws.name.as_str())
+                    })
             });
             // A handler that hands the socket to a helper of its own (`this.drop(ws)`,
             // `drop(ws)`) may close it there; `this.members.delete(ws)` closes nothing.
@@ -75,13 +87,12 @@ impl KeySpan for oxc_ast::ast::MethodDefinition<'_> {
 
 #[cfg(test)]
 mod tests {
-    use crate::rules::testing::{assert_cases, findings_of};
-
-    const OLD: &str = r#"{"main":"src/index.ts","compatibility_date":"2026-01-10","durable_objects":{"bindings":[{"name":"ROOM","class_name":"Room"}]},"migrations":[{"tag":"v1","new_sqlite_classes":["Room"]}]}"#;
+    use crate::rules::testing::{assert_cases, config_dated, findings_of, object_with};
 
     #[test]
     fn fixtures() {
-        let wrap = |body: &str| format!("import {{ DurableObject }} from 'cloudflare:workers';\nexport class Room extends DurableObject {{ {body} }}");
+        let old = config_dated("2026-01-10");
+        let wrap = object_with;
         let fire = [
             wrap("async webSocketClose(ws, code, reason) { this.count--; }"),
             wrap("webSocketClose(ws) {}"),
@@ -93,14 +104,20 @@ mod tests {
             wrap("async webSocketClose(ws, code) { this.drop(ws); } drop(ws) { ws.close(); }"),
             wrap("async webSocketMessage(ws, m) { ws.send(m); }"),
         ];
-        assert_cases("ws-close-unanswered", OLD, &fire, &pass);
+        assert_cases("ws-close-unanswered", &old, &fire, &pass);
         for flagged in [
-            OLD.replace("2026-01-10", "2026-04-07"),
-            OLD.replace("\"main\"", "\"compatibility_flags\":[\"web_socket_auto_reply_to_close\"],\"main\""),
+            old.replace("2026-01-10", "2026-04-07"),
+            old.replace(
+                "\"main\"",
+                "\"compatibility_flags\":[\"web_socket_auto_reply_to_close\"],\"main\"",
+            ),
         ] {
             assert!(findings_of("ws-close-unanswered", &flagged, &fire[0]).is_empty());
         }
-        let opted_out = OLD.replace("2026-01-10", "2026-10-01").replace("\"main\"", "\"compatibility_flags\":[\"no_web_socket_auto_reply_to_close\"],\"main\"");
+        let opted_out = old.replace("2026-01-10", "2026-10-01").replace(
+            "\"main\"",
+            "\"compatibility_flags\":[\"no_web_socket_auto_reply_to_close\"],\"main\"",
+        );
         assert!(!findings_of("ws-close-unanswered", &opted_out, &fire[0]).is_empty());
     }
 }

@@ -22,12 +22,19 @@ fn is_pair_socket(ctx: &FileCtx, expr: &Expression, depth: u32) -> bool {
     }
     match expr.without_parentheses() {
         Expression::Identifier(id) => {
-            let Some(reference) = id.reference_id.get() else { return false };
-            let Some(symbol) = ctx.semantic.scoping().get_reference(reference).symbol_id() else { return false };
+            let Some(reference) = id.reference_id.get() else {
+                return false;
+            };
+            let Some(symbol) = ctx.semantic.scoping().get_reference(reference).symbol_id() else {
+                return false;
+            };
             let decl = ctx.semantic.scoping().symbol_declaration(symbol);
-            let AstKind::VariableDeclarator(d) = ctx.kind(decl) else { return false };
+            let AstKind::VariableDeclarator(d) = ctx.kind(decl) else {
+                return false;
+            };
             let Some(init) = &d.init else { return false };
-            init.span().source_text(ctx.text).contains("WebSocketPair") || is_pair_socket(ctx, init, depth + 1)
+            init.span().source_text(ctx.text).contains("WebSocketPair")
+                || is_pair_socket(ctx, init, depth + 1)
         }
         Expression::ComputedMemberExpression(m) => is_pair_socket(ctx, &m.object, depth + 1),
         Expression::StaticMemberExpression(m) => is_pair_socket(ctx, &m.object, depth + 1),

@@ -603,6 +603,22 @@ impl<'s, 'a> FileCtx<'s, 'a> {
         }
     }
 
+    /// The members called `name` of every `DurableCore` class of the file.
+    pub fn core_members_named<'c>(
+        &'c self,
+        name: &'c str,
+    ) -> impl Iterator<Item = &'a ClassElement<'a>> + 'c {
+        self.classes
+            .iter()
+            .filter(|c| c.kind == ObjectKind::DurableCore)
+            .flat_map(move |class| {
+                self.class_members(class.node_id)
+                    .into_iter()
+                    .filter(move |(n, _)| n == name)
+                    .map(|(_, element)| element)
+            })
+    }
+
     /// The members of a class body by name.
     pub fn class_members(&self, class_id: NodeId) -> Vec<(String, &'a ClassElement<'a>)> {
         let AstKind::Class(class) = self.kind(class_id) else {

@@ -3,7 +3,7 @@
 //! no scheduled task ever runs again and the queue only grows.
 
 use super::{Category, RuleMeta};
-use crate::analysis::{FileCtx, ObjectKind};
+use crate::analysis::FileCtx;
 use crate::diagnostic::{RawFinding, Severity};
 use oxc_ast::ast::{ClassElement, Expression};
 use oxc_ast::AstKind;
@@ -17,37 +17,31 @@ pub const META: RuleMeta = RuleMeta {
 };
 
 pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
-    for class in ctx
-        .classes
-        .iter()
-        .filter(|c| c.kind == ObjectKind::DurableCore)
-    {
-        for (name, element) in ctx.class_members(class.node_id) {
-            let ClassElement::MethodDefinition(method) = element else {
-                continue;
+    for element in ctx.core_members_named("alarm") {
+        let ClassElement::MethodDefinition(method) = element else {
+            continue;
+        };
+        if method.r#static {
+            continue;
+        }
+        let function = method.value.node_id.get();
+        let calls_super = ctx.semantic.nodes().iter().any(|n| {
+            let AstKind::CallExpression(call) = n.kind() else {
+                return false;
             };
-            if name != "alarm" || method.r#static {
-                continue;
-            }
-            let function = method.value.node_id.get();
-            let calls_super = ctx.semantic.nodes().iter().any(|n| {
-                let AstKind::CallExpression(call) = n.kind() else {
-                    return false;
-                };
-                let Some(member) = call.callee.get_member_expr() else {
-                    return false;
-                };
-                matches!(member.object(), Expression::Super(_))
-                    && member.static_property_name() == Some("alarm")
-                    && ctx.is_inside(n.id(), function)
-            });
-            if !calls_super {
-                out.push(RawFinding::at(
-                    META.id,
-                    method.key.span(),
-                    "this alarm() replaces durable-core's, so scheduled tasks never run: call `await super.alarm(alarmInfo)` in it",
-                ));
-            }
+            let Some(member) = call.callee.get_member_expr() else {
+                return false;
+            };
+            matches!(member.object(), Expression::Super(_))
+                && member.static_property_name() == Some("alarm")
+                && ctx.is_inside(n.id(), function)
+        });
+        if !calls_super {
+            out.push(RawFinding::at(
+                META.id,
+                method.key.span(),
+                "this alarm() replaces durable-core's, so scheduled tasks never run: call `await super.alarm(alarmInfo)` in it",
+            ));
         }
     }
 }

@@ -5,7 +5,7 @@
 //! refused migration makes the object refuse every call until a deploy fixes it.
 
 use super::{Category, RuleMeta};
-use crate::analysis::{key_name, FileCtx, ObjectKind};
+use crate::analysis::{key_name, FileCtx};
 use crate::diagnostic::{RawFinding, Severity};
 use oxc_ast::ast::{ArrayExpressionElement, ClassElement, Expression, ObjectPropertyKind};
 use oxc_span::GetSpan;
@@ -30,79 +30,74 @@ fn describe(expr: &Expression) -> &'static str {
 }
 
 pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
-    for class in ctx
-        .classes
-        .iter()
-        .filter(|c| c.kind == ObjectKind::DurableCore)
-    {
-        for (name, element) in ctx.class_members(class.node_id) {
-            let ClassElement::PropertyDefinition(p) = element else {
+    for element in ctx.core_members_named("migrations") {
+        let ClassElement::PropertyDefinition(p) = element else {
+            continue;
+        };
+        if !p.r#static {
+            continue;
+        }
+        let Some(Expression::ArrayExpression(list)) =
+            p.value.as_ref().map(|v| v.without_parentheses())
+        else {
+            continue;
+        };
+        for (index, item) in list.elements.iter().enumerate() {
+            let Some(entry) = (match item {
+                ArrayExpressionElement::SpreadElement(_) | ArrayExpressionElement::Elision(_) => {
+                    None
+                }
+                other => other.as_expression(),
+            }) else {
                 continue;
             };
-            if name != "migrations" || !p.r#static {
-                continue;
-            }
-            let Some(Expression::ArrayExpression(list)) =
-                p.value.as_ref().map(|v| v.without_parentheses())
-            else {
-                continue;
+            let invalid = || {
+                format!("static migrations[{index}] must be SQL text or {{ name?, sql }}, got {} (MIGRATION_INVALID on wake)", describe(entry))
             };
-            for (index, item) in list.elements.iter().enumerate() {
-                let Some(entry) = (match item {
-                    ArrayExpressionElement::SpreadElement(_)
-                    | ArrayExpressionElement::Elision(_) => None,
-                    other => other.as_expression(),
-                }) else {
-                    continue;
-                };
-                let invalid = || {
-                    format!("static migrations[{index}] must be SQL text or {{ name?, sql }}, got {} (MIGRATION_INVALID on wake)", describe(entry))
-                };
-                let (sql, span) = match entry.without_parentheses() {
-                    Expression::ObjectExpression(object) => {
-                        let sql = object.properties.iter().find_map(|prop| match prop {
-                            ObjectPropertyKind::ObjectProperty(prop)
-                                if key_name(&prop.key).as_deref() == Some("sql") =>
-                            {
-                                Some(&prop.value)
-                            }
-                            _ => None,
-                        });
-                        match sql {
-                            None => (Err(invalid()), entry.span()),
-                            Some(value) => match ctx.static_string(value) {
-                                Some(text) => (Ok(text), value.span()),
-                                None if matches!(
-                                    value.without_parentheses(),
-                                    Expression::NumericLiteral(_)
-                                        | Expression::BooleanLiteral(_)
-                                        | Expression::NullLiteral(_)
-                                ) =>
-                                {
-                                    (Err(invalid()), value.span())
-                                }
-                                None => continue,
-                            },
+            let (sql, span) = match entry.without_parentheses() {
+                Expression::ObjectExpression(object) => {
+                    let sql = object.properties.iter().find_map(|prop| match prop {
+                        ObjectPropertyKind::ObjectProperty(prop)
+                            if key_name(&prop.key).as_deref() == Some("sql") =>
+                        {
+                            Some(&prop.value)
                         }
+                        _ => None,
+                    });
+                    match sql {
+                        None => (Err(invalid()), entry.span()),
+                        Some(value) => match ctx.static_string(value) {
+                            Some(text) => (Ok(text), value.span()),
+                            None if matches!(
+                                value.without_parentheses(),
+                                Expression::NumericLiteral(_)
+                                    | Expression::BooleanLiteral(_)
+                                    | Expression::NullLiteral(_)
+                            ) =>
+                            {
+                                (Err(invalid()), value.span())
+                            }
+                            None => continue,
+                        },
                     }
-                    Expression::NumericLiteral(_)
-                    | Expression::BooleanLiteral(_)
-                    | Expression::NullLiteral(_)
-                    | Expression::ArrayExpression(_) => (Err(invalid()), entry.span()),
-                    _ => match ctx.static_string(entry) {
-                        Some(text) => (Ok(text), entry.span()),
-                        None => continue,
-                    },
-                };
-                let message = match sql {
-                    Err(message) => message,
-                    Ok(text) => match durable_core::sql::check(&text) {
-                        Ok(()) => continue,
-                        Err(error) => format!("static migrations[{index}]: {error} (MIGRATION_FAILED on wake, and the object refuses every call until it is fixed)"),
-                    },
-                };
-                out.push(RawFinding::new(META.id, span.start, span.end, message));
-            }
+                }
+                Expression::NumericLiteral(_)
+                | Expression::BooleanLiteral(_)
+                | Expression::NullLiteral(_)
+                | Expression::ArrayExpression(_) => (Err(invalid()), entry.span()),
+                _ => match ctx.static_string(entry) {
+                    Some(text) => (Ok(text), entry.span()),
+                    None => continue,
+                },
+            };
+            let message = match sql {
+                Err(message) => message,
+                Ok(text) => match durable_core::sql::check(&text) {
+                    Ok(()) => continue,
+                    Err(error) => format!("static migrations[{index}]: {error} (MIGRATION_FAILED on wake, and the object refuses every call until it is fixed)"),
+                },
+            };
+            out.push(RawFinding::new(META.id, span.start, span.end, message));
         }
     }
 }

@@ -70,6 +70,15 @@ struct FileRecord {
     facts: Option<FileFacts>,
 }
 
+impl FileRecord {
+    /// The record of a checked file. Its text is kept only when something in it will be
+    /// reported (positions are resolved from it at the end): most files have nothing.
+    fn new(path: &str, text: &str, findings: Vec<RawFinding>, suppressions: Vec<Suppression>, facts: Option<FileFacts>) -> Self {
+        let text = if findings.is_empty() && suppressions.is_empty() { String::new() } else { text.to_owned() };
+        FileRecord { path: path.to_owned(), text, findings, suppressions, facts }
+    }
+}
+
 /// One run of the checker.
 pub struct Session {
     options: Options,
@@ -207,29 +216,20 @@ fn check_source(path: &str, text: &str, config: &Config) -> FileRecord {
                 ),
             ));
         }
-        return FileRecord {
-            path: path.to_owned(),
-            text: text.to_owned(),
-            findings,
-            suppressions,
-            facts: None,
-        };
+        return FileRecord::new(path, text, findings, suppressions, None);
     }
     let semantic = built.semantic;
     let ctx = FileCtx::new(path, text, &semantic, config);
     rules::check_file(&ctx, &mut findings);
     let facts = file_facts(&semantic, &ctx.classes);
-    FileRecord {
-        path: path.to_owned(),
-        text: text.to_owned(),
-        findings,
-        suppressions,
-        facts: Some(facts),
-    }
+    FileRecord::new(path, text, findings, suppressions, Some(facts))
 }
 
 /// Turns a file's raw findings into reported ones: severity, suppressions, positions.
 fn resolve(record: FileRecord, options: &Options, out: &mut Vec<Finding>) {
+    if record.findings.is_empty() && record.suppressions.is_empty() {
+        return;
+    }
     let index = LineIndex::new(&record.text);
     let mut used = vec![false; record.suppressions.len()];
     let push = |raw: RawFinding, severity: Severity, out: &mut Vec<Finding>| {

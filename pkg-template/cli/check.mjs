@@ -3,9 +3,8 @@
 // the checker's own wasm (`./wasm/`), which no Worker ever imports; this file only reads files,
 // follows imports and prints the report.
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
-import { dirname, join, relative, resolve, sep } from "node:path";
+import { dirname, join, posix, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import v8 from "node:v8";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const CONFIG_NAMES = ["wrangler.jsonc", "wrangler.json", "wrangler.toml"];
@@ -67,12 +66,12 @@ function parseArgs(args) {
 
 /**
  * Starts compiling the checker's wasm; `await` the result to use it. The compile runs on V8's
- * background threads while the CLI walks and reads the project. Optimised code from the start
- * (no baseline tier): a check is one long burst of parsing, which the baseline code runs about
- * half as fast.
+ * background threads while the CLI walks the project. V8's own tiering is kept (baseline code
+ * at once, the hot functions optimised in the background): since the checker's wasm lost the
+ * time-zone data, turning the baseline tier off costs more compile time than it saves
+ * (docs/reports/s8-check.md).
  */
 function loadChecker() {
-  v8.setFlagsFromString("--no-liftoff");
   const module = WebAssembly.compile(readFileSync(join(HERE, "wasm", "durable_core_check_bg.wasm")));
   return Promise.all([import("./wasm/durable_core_check.js"), module]).then(([bindings, compiled]) => {
     bindings.initSync({ module: compiled });
@@ -99,27 +98,46 @@ export function globToRegExp(glob) {
   return new RegExp(`^${out}$`);
 }
 
-function walk(root, dir, found) {
+/**
+ * The project's files (`/`-separated, relative to `root`), with what the walk saw: every
+ * directory it listed and every symbolic link in them, so that imports resolve against the
+ * listing instead of the file system.
+ */
+function walk(root, dir = root, listing = { files: [], dirs: new Set(), links: new Set() }) {
+  listing.dirs.add(toPosix(relative(root, dir)));
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (entry.isDirectory()) {
-      if (!SKIPPED_DIRS.has(entry.name) && !entry.name.startsWith(".")) walk(root, join(dir, entry.name), found);
+      if (!SKIPPED_DIRS.has(entry.name) && !entry.name.startsWith(".")) walk(root, join(dir, entry.name), listing);
     } else if (entry.isFile()) {
-      found.push(toPosix(relative(root, join(dir, entry.name))));
+      listing.files.push(toPosix(relative(root, join(dir, entry.name))));
+    } else if (entry.isSymbolicLink()) {
+      listing.links.add(toPosix(relative(root, join(dir, entry.name))));
     }
   }
-  return found;
+  return listing;
 }
 
 const toPosix = (path) => path.split(sep).join("/");
 
+/**
+ * Whether the project path `path` is a file. The walk's listing answers for the directories it
+ * listed (a name it did not see there is no file); the file system for the rest (skipped
+ * directories, paths outside the project, symbolic links).
+ */
+function isFile(root, path, listing, files) {
+  if (files.has(path)) return true;
+  if (listing.dirs.has(posix.dirname(path) === "." ? "" : posix.dirname(path)) && !listing.links.has(path)) return false;
+  const absolute = join(root, path);
+  return existsSync(absolute) && statSync(absolute).isFile();
+}
+
 /** The file a relative import names, as TypeScript and wrangler would find it. */
-function resolveImport(root, from, specifier) {
+function resolveImport(root, from, specifier, listing, files) {
   if (!specifier.startsWith(".")) return undefined;
-  const base = join(root, dirname(from), specifier);
+  const base = posix.join(posix.dirname(from), specifier);
   const stem = base.replace(/\.(?:m?js)$/, "");
-  const candidates = [base, `${stem}.ts`, `${stem}.tsx`, `${stem}.mts`, `${base}.ts`, `${base}.tsx`, `${base}.js`, `${base}.mjs`, join(base, "index.ts"), join(base, "index.js")];
-  const hit = candidates.find((c) => SOURCE.test(c) && existsSync(c) && statSync(c).isFile());
-  return hit === undefined ? undefined : toPosix(relative(root, hit));
+  const candidates = [base, `${stem}.ts`, `${stem}.tsx`, `${stem}.mts`, `${base}.ts`, `${base}.tsx`, `${base}.js`, `${base}.mjs`, posix.join(base, "index.ts"), posix.join(base, "index.js")];
+  return candidates.find((c) => SOURCE.test(c) && isFile(root, c, listing, files));
 }
 
 function readSettings(root) {
@@ -157,7 +175,9 @@ export async function review(options) {
   if (configPath === undefined || !existsSync(configPath)) {
     throw new UsageError(`no wrangler configuration in ${root} (${CONFIG_NAMES.join(", ")}); name one with -c <path>`);
   }
-  const all = walk(root, root, []);
+  const listing = walk(root);
+  const all = listing.files;
+  const files = new Set(all);
   const { Checker } = await loading;
   let checker;
   try {
@@ -194,7 +214,7 @@ export async function review(options) {
     const path = queue[i];
     const imports = checker.addFile(path, readFileSync(join(root, path)));
     for (const specifier of imports) {
-      const target = resolveImport(root, path, specifier);
+      const target = resolveImport(root, path, specifier, listing, files);
       if (target !== undefined) enqueue(target);
     }
   }

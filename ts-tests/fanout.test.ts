@@ -15,7 +15,7 @@ async function command(socket: TestSocket, body: Record<string, unknown>): Promi
 
 async function whoami(socket: TestSocket): Promise<{ id: string; state: Record<string, unknown>; topics: string[] }> {
   socket.send({ op: "whoami" });
-  const answer = await socket.nextJson();
+  const answer = await socket.nextJson<{ type: string; id: string; state: Record<string, unknown>; topics: string[] }>();
   expect(answer.type).toBe("whoami");
   return answer;
 }

@@ -5,6 +5,7 @@
  * hibernation; the topic index in the core is rebuilt from it after a wake. A `Connection`
  * only talks to its hub (see socket-hub.ts), never to the core directly.
  */
+import type { JsonObject } from "./values.js";
 
 /** What a socket's attachment holds. `dc` marks sockets accepted by durable-core. */
 export interface Attachment<S = unknown> {
@@ -35,9 +36,9 @@ export interface SubscribeOptions {
 }
 
 /**
- * One client connection. `S` is the type of its state; without it the state is `any`, so
- * `onMessage(conn: Connection) { conn.state?.name }` compiles as the platform's untyped
- * attachments would.
+ * One client connection. `S` is the type of its state; without it the state is a JSON object
+ * ({@link JsonObject}), so `onMessage(conn: Connection) { conn.state?.name }` compiles and
+ * `conn.state?.name` is a JSON value.
  *
  * @example
  * onConnect(conn: Connection<{ name: string }>) {
@@ -45,7 +46,7 @@ export interface SubscribeOptions {
  *   conn.subscribe("room/lobby", { presence: true });
  * }
  */
-export class Connection<S = any> {
+export class Connection<S = JsonObject> {
   /** The WebSocket (accepted with the hibernation API). @internal */
   readonly socket: WebSocket;
   /** The slot of this connection in the hub, or -1 once it is gone. @internal */

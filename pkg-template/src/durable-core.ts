@@ -253,16 +253,16 @@ export class DurableCore<Env = unknown> extends DurableObject<Env> {
   onBeforeConnect?(request: Request): Response | void | undefined | Promise<Response | void | undefined>;
 
   /** A WebSocket was accepted (hibernatable): set its state and subscribe it here. */
-  onConnect?(connection: Connection<any>, request: Request): void | Promise<void>;
+  onConnect?(connection: Connection<unknown>, request: Request): void | Promise<void>;
 
   /** A message from a connection, within `maxMessageBytes` and `rateLimit`. A throw goes to `onError`. */
-  onMessage?(connection: Connection<any>, data: string | ArrayBuffer): void | Promise<void>;
+  onMessage?(connection: Connection<unknown>, data: string | ArrayBuffer): void | Promise<void>;
 
   /** A connection closed; it has already left its topics (presence peers got `leave`). */
-  onClose?(connection: Connection<any>, code: number, reason: string, wasClean: boolean): void | Promise<void>;
+  onClose?(connection: Connection<unknown>, code: number, reason: string, wasClean: boolean): void | Promise<void>;
 
   /** A socket error, or a throw from `onMessage`. */
-  onError?(connection: Connection<any>, error: unknown): void | Promise<void>;
+  onError?(connection: Connection<unknown>, error: unknown): void | Promise<void>;
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     await this.#socketHub().message(ws, message, this);

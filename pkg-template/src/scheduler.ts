@@ -100,8 +100,12 @@ export interface TaskRun {
   dead?: boolean;
 }
 
-/** A task handler: `(payload, task) => void | Promise<void>`. */
-export type TaskHandler = (payload: any, task: TaskContext) => unknown;
+/**
+ * A task handler: `(payload, task) => void | Promise<void>`. Its payload is typed `never` here
+ * so that a handler of any payload type fits; the handler receives the JSON it was scheduled
+ * with.
+ */
+export type TaskHandler = (payload: never, task: TaskContext) => unknown;
 
 /**
  * The name of a task handler, for `method` arguments: a key of the class's `taskHandlers`

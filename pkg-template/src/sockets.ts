@@ -27,7 +27,7 @@ export interface SocketsOptions {
 /** Options of {@link Sockets.publish} and {@link Sockets.broadcast}. */
 export interface PublishOptions {
   /** A connection not to send to (typically the sender). */
-  readonly except?: Connection<any>;
+  readonly except?: Connection<unknown>;
 }
 
 /** A message: a string or bytes are sent as they are; anything else as JSON, encoded once. */

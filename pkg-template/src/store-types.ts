@@ -29,13 +29,13 @@ export interface Entry<V = StoreValue> {
 }
 
 /** One secondary index: `key(value)` gives the entry's index key, or `undefined` to leave it out. */
-export interface IndexDefinition<V = any> {
-  key: (value: V) => Key | undefined;
+export interface IndexDefinition<V = unknown> {
+  key(value: V): Key | undefined;
   /** At most one entry per index key; a put that would break it throws `INDEX_UNIQUE`. */
   unique?: boolean;
   /**
    * Only entries whose key starts with these parts are in the index (and `key` only ever sees
-   * their values): `{ prefix: ["sub"], key: (s) => s.email }`. Changing it rebuilds the index.
+   * their values): `{ prefix: ["sub"], key: (s: Sub) => s.email }`. Changing it rebuilds the index.
    */
   prefix?: Key;
   /**

@@ -88,6 +88,7 @@ export class Store {
     mayFill: () => !this.#indexWritesThisTurn,
   };
 
+  /** @internal Created by the base class (`this.store`). */
   constructor(core: CoreContext, definitions: IndexDefinitions = {}) {
     this.#core = core;
     this.#handle = new HandleWatch(core);

@@ -21,7 +21,7 @@ export interface TestSocket {
   /** The next message received (in order), or a rejection after `timeoutMs` (default 2,000) or on close. */
   next(timeoutMs?: number): Promise<string | ArrayBuffer>;
   /** {@link TestSocket.next}, parsed as JSON. */
-  nextJson<T = any>(timeoutMs?: number): Promise<T>;
+  nextJson<T = unknown>(timeoutMs?: number): Promise<T>;
   /** Takes every message received and not yet taken by `next`, without waiting. */
   pending(): (string | ArrayBuffer)[];
   /** Closes the client end (default 1000). */

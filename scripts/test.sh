@@ -27,6 +27,7 @@ stage "cargo test (checker: rule fixtures)" cargo test -p durable-core-check --q
 stage "build: published package (pkg/)" bash scripts/build.sh
 stage "build: test package (target/pkg-test/)" bash scripts/build.sh --test
 stage "published types: RPC results, strict lib, no @internal (ts-types/)" tsc -p ts-types
+stage "published types: no any in a public declaration (ts-types/no-any.test.mjs)" node --test ts-types/no-any.test.mjs
 stage "durable-core init: options and refusals" node --test scripts/init-cli.test.mjs
 stage "packaged README: links resolve inside the package" node scripts/check-package-readme.mjs pkg
 stage "durable-core check (the CLI, from Node)" node --test check/tests/cli.test.mjs

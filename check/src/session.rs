@@ -73,9 +73,25 @@ struct FileRecord {
 impl FileRecord {
     /// The record of a checked file. Its text is kept only when something in it will be
     /// reported (positions are resolved from it at the end): most files have nothing.
-    fn new(path: &str, text: &str, findings: Vec<RawFinding>, suppressions: Vec<Suppression>, facts: Option<FileFacts>) -> Self {
-        let text = if findings.is_empty() && suppressions.is_empty() { String::new() } else { text.to_owned() };
-        FileRecord { path: path.to_owned(), text, findings, suppressions, facts }
+    fn new(
+        path: &str,
+        text: &str,
+        findings: Vec<RawFinding>,
+        suppressions: Vec<Suppression>,
+        facts: Option<FileFacts>,
+    ) -> Self {
+        let text = if findings.is_empty() && suppressions.is_empty() {
+            String::new()
+        } else {
+            text.to_owned()
+        };
+        FileRecord {
+            path: path.to_owned(),
+            text,
+            findings,
+            suppressions,
+            facts,
+        }
     }
 }
 

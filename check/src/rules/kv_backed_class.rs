@@ -70,22 +70,11 @@ mod tests {
 
     #[test]
     fn needing_sql_makes_it_an_error() {
-        assert_eq!(
-            findings_of("kv-backed-class", KV, PLAIN)[0].severity,
-            Severity::Warning
-        );
-        assert_eq!(
-            findings_of("kv-backed-class", KV, SQL)[0].severity,
-            Severity::Error
-        );
+        let severity = |source: &str| findings_of("kv-backed-class", KV, source)[0].severity;
+        assert_eq!(severity(PLAIN), Severity::Warning);
+        assert_eq!(severity(SQL), Severity::Error);
         let aliased = "import { DurableObject } from 'cloudflare:workers';\nexport class Room extends DurableObject { n() { const s = this.ctx.storage; return s.sql.exec('SELECT 1').one(); } }";
-        assert_eq!(
-            findings_of("kv-backed-class", KV, aliased)[0].severity,
-            Severity::Error
-        );
-        assert_eq!(
-            findings_of("kv-backed-class", KV, CORE)[0].severity,
-            Severity::Error
-        );
+        assert_eq!(severity(aliased), Severity::Error);
+        assert_eq!(severity(CORE), Severity::Error);
     }
 }

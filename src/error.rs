@@ -1,5 +1,5 @@
 //! Every error the core returns carries a stable `code` that crosses the wasm boundary and
-//! becomes `DurableCoreError.code` in TypeScript. Each capability owns one enum; [`Error`]
+//! becomes `DurableCoreError.code` in TypeScript. Each capability owns one enum; [`enum@Error`]
 //! gathers them so that a binding needs one conversion.
 
 use crate::backend::BackendError;

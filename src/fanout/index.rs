@@ -196,7 +196,7 @@ impl FanoutIndex {
     }
 
     /// An estimate of the heap bytes this index holds, in O(1): the top-level tables by their
-    /// capacity, and per connection, subscription, topic and pattern what [`Usage`] counts.
+    /// capacity, and per connection, subscription, topic and pattern what `Usage` counts.
     /// Used by the facade's isolate-wide byte budget (`engineStats().handles`).
     pub fn heap_bytes(&self) -> usize {
         let usage = &self.usage;

@@ -2,7 +2,7 @@
 //! a binding plan, and checks statements before they reach SQLite.
 //!
 //! It owns the tokenizer ([`tokenizer`]), template compilation with fragment splicing, `IN`-list
-//! expansion and identifier quoting ([`template`]), the statement checks ([`check`]) and the
+//! expansion and identifier quoting (`template`), the statement checks ([`check`]) and the
 //! query errors ([`SqlError`]). It never sees a JavaScript value and never caches: compilation
 //! depends only on a template's strings and hole shapes, so the facade caches the result per
 //! call site and binds values itself. Migrations live in [`crate::schema`].

@@ -12,6 +12,7 @@ export interface Env {
   MIGRATIONS_COLD: DurableObjectNamespace;
   OURS: DurableObjectNamespace;
   OURS_COLD: DurableObjectNamespace;
+  OURS_INDEXED: DurableObjectNamespace;
 }
 
 export type Binding = keyof Env;
@@ -34,6 +35,8 @@ export interface SampleResult {
 export interface Metric {
   key: string;
   label: string;
+  /** What a sample's figure counts: milliseconds unless said otherwise. */
+  unit?: "ms" | "bytes";
 }
 
 export interface Side<Obj = any, P = any> {
@@ -49,12 +52,14 @@ export interface Side<Obj = any, P = any> {
 
 export interface TargetCheck {
   metric: string;
-  /** Side the ratio is taken against. */
-  against: string;
+  /** Side the ratio is taken against (none for a `maxValue` target). */
+  against?: string;
   /** ours' median time / against's median time must be at most this. */
   maxTimeRatio?: number;
   /** ours' median time minus against's must be at most this many ms (per unit reported). */
   maxExtraMs?: number;
+  /** ours' median figure (in the metric's unit) must be at most this. */
+  maxValue?: number;
   text: string;
 }
 
@@ -77,6 +82,13 @@ export interface Scenario<P = any> {
    * still flushing the storage that earlier scenarios wrote.
    */
   runFirst?: boolean;
+  /**
+   * Each sample in a workerd of its own, so that the isolate's one wasm instance starts empty:
+   * the allocator reuses what earlier samples freed, and memory growth would read low (S7).
+   */
+  freshIsolate?: boolean;
+  /** A sample that takes longer is a hang (default 2 minutes). */
+  sampleTimeoutMs?: number;
   /**
    * Sides in the order they run each round. `ours` is `NOT_YET` until the capability
    * lands: the row then says "not yet".

@@ -125,6 +125,32 @@ export interface BenchStub {
   fetch(request: Request | string, init?: RequestInit): Promise<Response>;
 }
 
+/**
+ * Opens `count` WebSocket connections to `stub`, 50 at a time, and accepts the client ends;
+ * each lands in `clients` as soon as it is open, so that the caller can close every one of them
+ * even when a later upgrade fails.
+ */
+export async function openSockets(
+  stub: BenchStub,
+  count: number,
+  url: (i: number) => string,
+  clients: WebSocket[],
+  onOpen?: (ws: WebSocket) => void,
+): Promise<void> {
+  const connectOne = async (i: number) => {
+    const response = await stub.fetch(url(i), { headers: { Upgrade: "websocket" } });
+    const ws = response.webSocket;
+    if (!ws) throw new Error(`upgrade refused with status ${response.status}`);
+    ws.accept();
+    onOpen?.(ws);
+    clients.push(ws);
+  };
+  for (let i = 0; i < count; i += 50) {
+    const batch = Math.min(50, count - i);
+    await Promise.all(Array.from({ length: batch }, (_, k) => connectOne(i + k)));
+  }
+}
+
 /** Milliseconds elapsed while running `fn` (performance.now() has 1 ms resolution locally). */
 export async function timed(fn: () => unknown): Promise<number> {
   const start = performance.now();

@@ -8,7 +8,7 @@
 // so it is measured across many objects, connections or entries and divided).
 //
 // Only durable-core has a wasm instance: the scenario has one side.
-import { type BenchStub, type DriveContext, type Env, type SampleResult, type Scenario } from "../harness";
+import { type BenchStub, type DriveContext, type Env, type SampleResult, type Scenario, openSockets } from "../harness";
 
 export interface S7Params {
   /** Fresh objects woken with one request each, then left idle. */
@@ -92,17 +92,7 @@ async function drive(ctx: DriveContext<S7Params>): Promise<SampleResult> {
   const beforeRoom = await probe.memory(roomId);
   const clients: WebSocket[] = [];
   try {
-    const connectOne = async (seq: number) => {
-      const url = `http://bench/ws?s7seq=${seq}&s7topics=${p.topicsPerConnection}`;
-      const response = await room.fetch(url, { headers: { Upgrade: "websocket" } });
-      if (!response.webSocket) throw new Error(`S7: upgrade refused with status ${response.status}`);
-      response.webSocket.accept();
-      clients.push(response.webSocket);
-    };
-    for (let i = 0; i < p.connections; i += 50) {
-      const batch = Math.min(50, p.connections - i);
-      await Promise.all(Array.from({ length: batch }, (_, k) => connectOne(i + k)));
-    }
+    await openSockets(room, p.connections, (seq) => `http://bench/ws?s7seq=${seq}&s7topics=${p.topicsPerConnection}`, clients);
     const afterRoom = await probe.memory(roomId);
     const perThousand = 1000 / p.connections;
 

@@ -80,7 +80,9 @@ mkdir -p "$out/docs" && cp docs/rooms.png "$out/docs/rooms.png" && cp -R docs/ru
 
 wasm="$out/dist/wasm/durable_core_bg.wasm"
 raw=$(wc -c <"$wasm")
-gz=$(gzip -9 -c "$wasm" | wc -c)
+# Node's zlib at level 9, as the bench's SIZE row measures (gzip(1) -9 gives about 2% less).
+gzipped() { node -e 'process.stdout.write(String(require("zlib").gzipSync(require("fs").readFileSync(process.argv[1]), { level: 9 }).length))' "$1"; }
+gz=$(gzipped "$wasm")
 printf '\nwasm size: %s bytes raw, %s bytes gzipped (budget %s gzipped)\n' "$raw" "$gz" "$GZIP_BUDGET_BYTES"
 if [ "$gz" -gt "$GZIP_BUDGET_BYTES" ]; then
   echo "error: the wasm is over its size budget" >&2
@@ -88,6 +90,6 @@ if [ "$gz" -gt "$GZIP_BUDGET_BYTES" ]; then
 fi
 check_wasm="$out/cli/wasm/durable_core_check_bg.wasm"
 printf 'checker wasm (cli only, never in a Worker bundle): %s bytes raw, %s bytes gzipped\n' \
-  "$(wc -c <"$check_wasm")" "$(gzip -9 -c "$check_wasm" | wc -c)"
+  "$(wc -c <"$check_wasm")" "$(gzipped "$check_wasm")"
 rm -rf "$staging"
 echo "built $out"

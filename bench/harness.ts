@@ -12,6 +12,7 @@ export interface Env {
   MIGRATIONS_COLD: DurableObjectNamespace;
   OURS: DurableObjectNamespace;
   OURS_COLD: DurableObjectNamespace;
+  OURS_INDEXED: DurableObjectNamespace;
 }
 
 export type Binding = keyof Env;
@@ -34,6 +35,8 @@ export interface SampleResult {
 export interface Metric {
   key: string;
   label: string;
+  /** What a sample's figure counts: milliseconds unless said otherwise. */
+  unit?: "ms" | "bytes";
 }
 
 export interface Side<Obj = any, P = any> {
@@ -49,12 +52,14 @@ export interface Side<Obj = any, P = any> {
 
 export interface TargetCheck {
   metric: string;
-  /** Side the ratio is taken against. */
-  against: string;
+  /** Side the ratio is taken against (none for a `maxValue` target). */
+  against?: string;
   /** ours' median time / against's median time must be at most this. */
   maxTimeRatio?: number;
   /** ours' median time minus against's must be at most this many ms (per unit reported). */
   maxExtraMs?: number;
+  /** ours' median figure (in the metric's unit) must be at most this. */
+  maxValue?: number;
   text: string;
 }
 
@@ -77,6 +82,13 @@ export interface Scenario<P = any> {
    * still flushing the storage that earlier scenarios wrote.
    */
   runFirst?: boolean;
+  /**
+   * Each sample in a workerd of its own, so that the isolate's one wasm instance starts empty:
+   * the allocator reuses what earlier samples freed, and memory growth would read low (S7).
+   */
+  freshIsolate?: boolean;
+  /** A sample that takes longer is a hang (default 2 minutes). */
+  sampleTimeoutMs?: number;
   /**
    * Sides in the order they run each round. `ours` is `NOT_YET` until the capability
    * lands: the row then says "not yet".
@@ -111,6 +123,32 @@ export interface BenchStub {
   runSide(scenarioId: string, sideName: string, params: unknown): Promise<SampleResult>;
   ping(): Promise<string>;
   fetch(request: Request | string, init?: RequestInit): Promise<Response>;
+}
+
+/**
+ * Opens `count` WebSocket connections to `stub`, 50 at a time, and accepts the client ends;
+ * each lands in `clients` as soon as it is open, so that the caller can close every one of them
+ * even when a later upgrade fails.
+ */
+export async function openSockets(
+  stub: BenchStub,
+  count: number,
+  url: (i: number) => string,
+  clients: WebSocket[],
+  onOpen?: (ws: WebSocket) => void,
+): Promise<void> {
+  const connectOne = async (i: number) => {
+    const response = await stub.fetch(url(i), { headers: { Upgrade: "websocket" } });
+    const ws = response.webSocket;
+    if (!ws) throw new Error(`upgrade refused with status ${response.status}`);
+    ws.accept();
+    onOpen?.(ws);
+    clients.push(ws);
+  };
+  for (let i = 0; i < count; i += 50) {
+    const batch = Math.min(50, count - i);
+    await Promise.all(Array.from({ length: batch }, (_, k) => connectOne(i + k)));
+  }
 }
 
 /** Milliseconds elapsed while running `fn` (performance.now() has 1 ms resolution locally). */

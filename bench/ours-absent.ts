@@ -8,3 +8,5 @@ export const OURS_AVAILABLE = false;
 export class OursBench extends DurableObject<Env> {}
 
 export class OursCold extends DurableObject<Env> {}
+
+export class OursIndexed extends DurableObject<Env> {}

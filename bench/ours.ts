@@ -5,11 +5,27 @@
 // A capability owner adds here whatever their scenario's ours side needs on the object
 // (a task handler, an onConnect that subscribes, a migration) and the side itself in
 // bench/scenarios/sN-*.ts. See bench/README.md.
-import { type Connection, DurableCore, sql } from "durable-core";
+import { type Connection, DurableCore, engineStats, sql } from "durable-core";
 import type { Env } from "./harness";
 import { ITEMS_TABLE, TaskMeter } from "./objects/common";
 import { runRegisteredSide } from "./scenarios/index";
 import { TOPIC as S3_TOPIC } from "./scenarios/s3-publish";
+import { EMAIL_INDEX, type MemoryProbe, type S7Params, fillReadCache, topicsOf } from "./scenarios/s7-memory";
+
+/** S7: the isolate's wasm instance, and the handle bytes of the objects `ids` names. */
+function memoryProbe(ids: readonly string[]): MemoryProbe {
+  const stats = engineStats();
+  const wanted = new Set(ids);
+  const handles: Record<string, number> = {};
+  for (const h of stats.handles) if (wanted.has(h.id)) handles[h.id] = h.bytes;
+  return {
+    memoryBytes: stats.memoryBytes,
+    budgetBytes: stats.budgetBytes,
+    readCacheBytes: stats.readCacheBytes,
+    liveEngines: stats.liveEngines,
+    handles,
+  };
+}
 
 export const OURS_AVAILABLE = true;
 
@@ -40,9 +56,17 @@ export class OursBench extends DurableCore<Env> {
     this.meter.fired += 1;
   }
 
-  /** S3: every connection subscribes to the benchmark topic. */
-  override onConnect(conn: Connection): void {
-    conn.subscribe(S3_TOPIC);
+  /** S7: the isolate's wasm memory, read from inside it. */
+  memory(ids: string[]): MemoryProbe {
+    return memoryProbe(ids);
+  }
+
+  /** S3: every connection subscribes to the benchmark topic; S7's to its own topics. */
+  override onConnect(conn: Connection, request: Request): void {
+    const params = new URL(request.url).searchParams;
+    const s7Topics = params.get("s7topics");
+    if (s7Topics === null) conn.subscribe(S3_TOPIC);
+    else for (const topic of topicsOf(Number(params.get("s7seq")), Number(s7Topics))) conn.subscribe(topic);
   }
 
   override async alarm(alarmInfo?: AlarmInvocationInfo): Promise<void> {
@@ -56,5 +80,22 @@ export class OursCold extends DurableCore<Env> {
 
   ping(): string {
     return "pong";
+  }
+}
+
+/** S7: a store with one unique index, whose lookups fill the isolate's read cache. */
+export class OursIndexed extends DurableCore<Env> {
+  static override indexes = { [EMAIL_INDEX]: { key: (value: { email: string }) => value.email, unique: true } };
+
+  ping(): string {
+    return "pong";
+  }
+
+  runSide(scenarioId: string, sideName: string, params: unknown) {
+    return runRegisteredSide(this, scenarioId, sideName, params);
+  }
+
+  fillReadCache(p: S7Params) {
+    return fillReadCache(this.store, () => memoryProbe([]), p.entries);
   }
 }

@@ -4,13 +4,13 @@
 // BENCHMARKS.md. See bench/README.md.
 //
 //   node bench/run.mjs [--smoke] [--rounds N] [--warmup N] [--only S1,S3] [--sides ours,raw] [--render]
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { gzipSync } from "node:zlib";
 import { createTestHarness } from "wrangler";
 import { runS8 } from "./s8-check.mjs";
+import { runSize } from "./size.mjs";
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const root = dirname(benchDir);
@@ -75,24 +75,6 @@ function versionOf(name) {
   }
 }
 
-function wasmSizes() {
-  if (!existsSync(pkgDir)) return undefined;
-  const found = [];
-  const walk = (dir) => {
-    for (const entry of readdirSync(dir)) {
-      if (entry === "node_modules") continue;
-      const path = join(dir, entry);
-      if (statSync(path).isDirectory()) walk(path);
-      else if (entry.endsWith(".wasm")) found.push(path);
-    }
-  };
-  walk(pkgDir);
-  return found.map((path) => {
-    const bytes = readFileSync(path);
-    return { file: relative(root, path), raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
-  });
-}
-
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -140,6 +122,10 @@ function evaluateTargets(scenario, rows) {
     const ours = rows.find((r) => r.side === "ours" && r.metric === t.metric);
     const other = rows.find((r) => r.side === t.against && r.metric === t.metric);
     if (!ours || ours.median === undefined) return { ...t, status: "not yet" };
+    if (t.maxValue !== undefined) {
+      const unit = scenario.metrics.find((m) => m.key === t.metric)?.unit;
+      return { ...t, status: ours.median <= t.maxValue ? "met" : "missed", measured: `${fmt(ours.median, unit)}${unit === "bytes" ? " bytes" : " ms"}` };
+    }
     if (!other || other.median === undefined) return { ...t, status: `no ${t.against} figure` };
     const ratio = ours.median / other.median;
     const extra = ours.median - other.median;
@@ -149,9 +135,18 @@ function evaluateTargets(scenario, rows) {
   });
 }
 
-const fmt = (ms) => (ms === undefined ? "" : ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
+/** A figure in its metric's unit: milliseconds to 3 significant digits, bytes whole. */
+function fmt(value, unit) {
+  if (value === undefined) return "";
+  if (unit === "bytes") return Math.round(value).toLocaleString("en-US");
+  return value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2);
+}
 
-function cell(row) {
+const unitOf = (scenario, metricKey) => scenario.metrics.find((m) => m.key === metricKey)?.unit ?? "ms";
+/** Bytes are absolute figures: a ratio to a baseline says nothing there. */
+const isTimed = (scenario) => scenario.metrics.some((m) => unitOf(scenario, m.key) === "ms");
+
+function cell(row, unit) {
   switch (row.state) {
     case "not yet":
       return { median: "not yet", range: "", ratio: "" };
@@ -165,9 +160,9 @@ function cell(row) {
       return { median: `FAILED: ${row.failure}`, range: "", ratio: "" };
     default:
       return {
-        median: fmt(row.median),
-        range: `${fmt(row.min)}–${fmt(row.max)}`,
-        ratio: row.ratio === undefined ? "" : `${row.ratio.toFixed(2)}×`,
+        median: fmt(row.median, unit),
+        range: `${fmt(row.min, unit)}–${fmt(row.max, unit)}`,
+        ratio: row.ratio === undefined || unit === "bytes" ? "" : `${row.ratio.toFixed(2)}×`,
       };
   }
 }
@@ -177,25 +172,26 @@ function printScenario(scenario, rows, targets) {
   for (const metric of scenario.metrics) {
     console.log(`  ${metric.label}`);
     for (const row of rows.filter((r) => r.metric === metric.key)) {
-      const c = cell(row);
+      const c = cell(row, metric.unit);
       console.log(`    ${row.label.padEnd(50)} ${c.median.padStart(9)}  ${c.range.padEnd(14)} ${c.ratio}`);
     }
   }
   for (const t of targets) console.log(`  target ${t.text}: ${t.status}${t.measured ? ` (${t.measured})` : ""}`);
 }
 
-function markdownScenario(scenario, wasm) {
+function markdownScenario(scenario) {
   const { rows, targets } = scenario;
   const lines = [`### ${scenario.id} — ${scenario.title}`, ""];
   lines.push(
     `Baseline: \`${scenario.baseline}\`. Sizes: \`${JSON.stringify(scenario.sizes)}\`. Rounds: ${scenario.rounds.warmup} warm-up + ${scenario.rounds.rounds} measured.`,
     "",
   );
-  lines.push("| measure | side | median ms | min–max ms | time ratio vs baseline |", "|---|---|---:|---:|---:|");
+  if (isTimed(scenario)) lines.push("| measure | side | median ms | min–max ms | time ratio vs baseline |", "|---|---|---:|---:|---:|");
+  else lines.push("| measure | side | median bytes | min–max bytes |", "|---|---|---:|---:|");
   for (const metric of scenario.metrics) {
     for (const row of rows.filter((r) => r.metric === metric.key)) {
-      const c = cell(row);
-      lines.push(`| ${metric.label} | ${row.label} | ${c.median} | ${c.range} | ${c.ratio} |`);
+      const c = cell(row, metric.unit);
+      lines.push(`| ${metric.label} | ${row.label} | ${c.median} | ${c.range} |${isTimed(scenario) ? ` ${c.ratio} |` : ""}`);
     }
   }
   lines.push("");
@@ -203,16 +199,13 @@ function markdownScenario(scenario, wasm) {
     lines.push("Targets for durable-core: " + targets.map((t) => `${t.text} — **${t.status}**${t.measured ? ` (${t.measured})` : ""}`).join("; ") + ".", "");
   }
   for (const note of scenario.notes) lines.push(note, "");
-  if (scenario.id === "S6") {
-    if (!wasm) lines.push("wasm size: not yet (pkg/ not built).", "");
-    else for (const w of wasm.filter((w) => !w.file.includes("/cli/"))) lines.push(`wasm size: \`${w.file}\` ${w.raw.toLocaleString("en-US")} bytes raw, ${w.gzip.toLocaleString("en-US")} bytes gzipped (level 9).`, "");
-  }
   return lines.join("\n");
 }
 
-function shortCell(row) {
-  const c = cell(row);
-  return row.median === undefined ? c.median : `${c.median} ms (${c.ratio})`;
+function shortCell(row, unit) {
+  const c = cell(row, unit);
+  if (row.median === undefined) return c.median;
+  return unit === "bytes" ? `${c.median} bytes` : `${c.median} ms (${c.ratio})`;
 }
 
 /** One line per scenario and measure: baseline, durable-core, then everything else. */
@@ -224,9 +217,11 @@ function glance(report) {
       const base = rows.find((r) => r.side === scenario.baseline);
       const ours = rows.find((r) => r.side === "ours");
       const others = rows.filter((r) => r !== base && r !== ours && r.state !== "n/a");
-      const baseText = base ? `${base.label}: ${shortCell(base)}` : "";
-      const othersText = others.map((r) => `${r.label}: ${shortCell(r)}`).join("<br>");
-      lines.push(`| ${scenario.id} | ${metric.label} | ${baseText} | ${ours ? shortCell(ours) : ""} | ${othersText} |`);
+      const unit = metric.unit;
+      // A scenario whose baseline is durable-core itself (S7, SIZE) has no other baseline.
+      const baseText = base && base !== ours ? `${base.label}: ${shortCell(base, unit)}` : "";
+      const othersText = others.map((r) => `${r.label}: ${shortCell(r, unit)}`).join("<br>");
+      lines.push(`| ${scenario.id} | ${metric.label} | ${baseText} | ${ours ? shortCell(ours, unit) : ""} | ${othersText} |`);
     }
   }
   return lines.join("\n");
@@ -234,7 +229,7 @@ function glance(report) {
 
 function markdown(report) {
   const v = report.versions;
-  const sections = report.scenarios.map((scenario) => markdownScenario(scenario, report.wasm));
+  const sections = report.scenarios.map((scenario) => markdownScenario(scenario));
   return `# Benchmarks
 
 Generated by \`npm run bench\` on ${report.date}. Do not edit by hand: rerun the bench.
@@ -279,7 +274,7 @@ ratios, not absolute times, across machines.
 
 ## At a glance
 
-Median time of each side and its time ratio to the scenario's baseline (below 1× is faster).
+Median time of each side and its time ratio to the scenario's baseline (below 1× is faster); S7 and SIZE are bytes.
 
 | scenario | measure | baseline | durable-core | peers and other sides |
 |---|---|---|---|---|
@@ -296,7 +291,8 @@ async function sampleOnce(server, scenario, run, { mode, round, runId }) {
   const query = new URLSearchParams({ scenario: scenario.id, side: run.name, mode, name: `${scenario.id}/${run.name}/${runId}/${round}` });
   let body;
   try {
-    const response = await server.fetch(`/sample?${query}`, { signal: AbortSignal.timeout(SAMPLE_TIMEOUT_MS) });
+    const timeout = scenario.sampleTimeoutMs ?? SAMPLE_TIMEOUT_MS;
+    const response = await server.fetch(`/sample?${query}`, { signal: AbortSignal.timeout(timeout) });
     body = await response.json();
   } catch (error) {
     // The runtime crashed or hung: later samples would only time out one by one.
@@ -385,7 +381,6 @@ async function main() {
     await server.listen();
     const info = await (await server.fetch("/info")).json();
     report.oursAvailable = info.oursAvailable;
-    report.wasm = wasmSizes();
     const runId = started.toString(36);
     const order = [...info.scenarios.filter((s) => s.runFirst), ...info.scenarios.filter((s) => !s.runFirst)];
     for (const scenario of order) {
@@ -411,7 +406,17 @@ async function main() {
         for (let round = -warmup; round < rounds; round++) {
           for (const run of group) {
             if (run.failure) continue;
-            harnessErrors += await sampleOnce(server, scenario, run, { mode, round, runId });
+            if (!scenario.freshIsolate) {
+              harnessErrors += await sampleOnce(server, scenario, run, { mode, round, runId });
+              continue;
+            }
+            const own = createTestHarness({ root: benchDir, workers: [{ config }] });
+            try {
+              await own.listen();
+              harnessErrors += await sampleOnce(own, scenario, run, { mode, round, runId });
+            } finally {
+              await own.close();
+            }
           }
         }
       }
@@ -435,9 +440,11 @@ async function main() {
       report.scenarios.push(runS8({ root, pkgDir, mode, rounds: args.rounds, warmup: args.warmup }));
       printScenario(report.scenarios.at(-1), report.scenarios.at(-1).rows, report.scenarios.at(-1).targets);
     }
+    if (!args.only || args.only.includes("SIZE")) {
+      report.scenarios.push(runSize({ root, pkgDir }));
+      printScenario(report.scenarios.at(-1), report.scenarios.at(-1).rows, report.scenarios.at(-1).targets);
+    }
     report.scenarios.sort((a, b) => a.id.localeCompare(b.id));
-    if (report.wasm) for (const w of report.wasm) console.log(`\nwasm ${w.file}: ${w.raw} bytes raw, ${w.gzip} bytes gzipped`);
-    else console.log("\nwasm size: not yet (pkg/ not built)");
     report.durationSeconds = Math.round((Date.now() - started) / 1000);
     report.machine.loadAverageAtEnd = os.loadavg().map((l) => Number(l.toFixed(2)));
     const outDir = join(benchDir, ".out");

@@ -11,7 +11,7 @@ export { AgentsBench } from "./objects/agents";
 export { MigrationsCold } from "./objects/durable-utils";
 export { PartyBench } from "./objects/partyserver";
 export { RawBench, RawCold, RawColdSchema } from "./objects/raw";
-export { OursBench, OursCold } from "bench-ours";
+export { OursBench, OursCold, OursIndexed } from "bench-ours";
 
 /** A stub the way each library expects its objects to be addressed. */
 async function stubFor(env: Env, side: Side, name: string): Promise<BenchStub> {
@@ -37,6 +37,8 @@ function describe(scenario: Scenario) {
     fullRounds: scenario.fullRounds,
     isolatedSides: scenario.isolatedSides,
     runFirst: scenario.runFirst ?? false,
+    freshIsolate: scenario.freshIsolate ?? false,
+    sampleTimeoutMs: scenario.sampleTimeoutMs,
     targets: scenario.targets ?? [],
     notes: scenario.notes ?? [],
     sides: Object.entries(scenario.sides).map(([name, side]) =>

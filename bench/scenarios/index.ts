@@ -7,8 +7,9 @@ import { s3 } from "./s3-publish";
 import { s4 } from "./s4-storage";
 import { s5 } from "./s5-sql";
 import { s6 } from "./s6-cold";
+import { s7 } from "./s7-memory";
 
-export const SCENARIOS: Scenario[] = [s1, s2, s3, s4, s5, s6];
+export const SCENARIOS: Scenario[] = [s1, s2, s3, s4, s5, s6, s7];
 
 export function scenarioById(id: string): Scenario {
   const scenario = SCENARIOS.find((s) => s.id === id);

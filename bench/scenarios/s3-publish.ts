@@ -10,7 +10,7 @@ import type { ActorsBench } from "../objects/actors";
 import type { AgentsBench } from "../objects/agents";
 import type { PartyBench } from "../objects/partyserver";
 import type { RawBench } from "../objects/raw";
-import { type DriveContext, type SampleResult, type Scenario, waitFor } from "../harness";
+import { type DriveContext, type SampleResult, type Scenario, openSockets, waitFor } from "../harness";
 
 export interface S3Params {
   connections: number;
@@ -39,21 +39,12 @@ async function drive(ctx: DriveContext<S3Params>): Promise<SampleResult> {
   const stub = await ctx.stub();
   const clients: WebSocket[] = [];
   let received = 0;
-  const connectOne = async () => {
-    const response = await stub.fetch("http://bench/ws", { headers: { Upgrade: "websocket" } });
-    const ws = response.webSocket;
-    if (!ws) throw new Error(`${ctx.sideName}: upgrade refused with status ${response.status}`);
-    ws.accept();
+  const count = (ws: WebSocket) =>
     ws.addEventListener("message", (event) => {
       if (typeof event.data === "string" && event.data.startsWith(MARK)) received += 1;
     });
-    clients.push(ws);
-  };
   try {
-    for (let i = 0; i < p.connections; i += 50) {
-      const batch = Math.min(50, p.connections - i);
-      await Promise.all(Array.from({ length: batch }, connectOne));
-    }
+    await openSockets(stub, p.connections, () => "http://bench/ws", clients, count);
     const result = await stub.runSide(ctx.scenario.id, ctx.sideName, p);
     const expected = p.connections * p.messages * p.repeat;
     const delivered = await waitFor(() => received >= expected, 20_000);

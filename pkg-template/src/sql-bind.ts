@@ -3,9 +3,10 @@
  * plan the core compiled (`SQL_BIND` for a value it cannot carry).
  */
 import { DurableCoreError } from "./errors.js";
+import { BIND_OP_JSON, BIND_OP_LIST, BIND_OP_SPREAD, BIND_OP_VALUE } from "./generated/core.js";
 import { errorText } from "./kernel/error-text.js";
 import { jsonText } from "./kernel/json.js";
-import { SqlPart, type Compiled } from "./sql-template.js";
+import { SqlPart } from "./sql-template.js";
 
 export function bindError(message: string): DurableCoreError {
   return new DurableCoreError("SQL_BIND", message);
@@ -82,26 +83,32 @@ export function sqlJsonText(value: unknown, position: number): string | undefine
   return jsonText(value, (error) => bindError(`sql.json value ${position} cannot be written as JSON: ${errorText(error)}`));
 }
 
-export function bindings(compiled: Compiled, args: readonly unknown[]): SqlStorageValue[] {
-  const plan = compiled.plan;
+/**
+ * The bindings of a template's flattened values `args`, by the plan the core compiled: the one
+ * place that reads its op codes (`BindOp` in src/sql/template.rs).
+ */
+export function bindings(plan: readonly number[], args: readonly unknown[]): SqlStorageValue[] {
   const out: SqlStorageValue[] = [];
   for (let i = 0; i < plan.length; i++) {
     const arg = args[i];
     switch (plan[i]) {
-      case 0:
+      case BIND_OP_VALUE:
         out.push(toBinding(arg, i + 1));
         break;
-      case 1: {
+      case BIND_OP_JSON: {
         const text = arg === undefined ? undefined : sqlJsonText(arg, i + 1);
         if (text === undefined) throw bindError(`sql.json value ${i + 1} has no JSON form (undefined or a function)`);
         out.push(text);
         break;
       }
-      case 2:
+      case BIND_OP_LIST:
         out.push(jsonList(arg as unknown[], i + 1));
         break;
-      default:
+      case BIND_OP_SPREAD:
         for (const item of arg as unknown[]) out.push(toBinding(item, i + 1));
+        break;
+      default:
+        throw bindError(`the compiled plan holds the unknown op ${plan[i]} at value ${i + 1}`);
     }
   }
   return out;

@@ -11,7 +11,11 @@ use super::tokenizer::{tokenize, Token, TokenKind};
 use serde::{Deserialize, Serialize};
 
 /// A tagged template: `strings` around `holes` (`strings.len() == holes.len() + 1`).
+///
+/// In the wasm build it also derives its TypeScript declaration (`Template`, `Hole` in the
+/// bindings' `.d.ts`), so the facade's shape of a template has this one home.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(all(target_arch = "wasm32", feature = "wasm"), derive(tsify::Tsify))]
 pub struct Template {
     pub strings: Vec<String>,
     pub holes: Vec<Hole>,
@@ -19,6 +23,7 @@ pub struct Template {
 
 /// The shape of one `${...}` of a template, as the facade classified its value.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(all(target_arch = "wasm32", feature = "wasm"), derive(tsify::Tsify))]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum Hole {
     /// A plain value: one parameter.
@@ -44,7 +49,8 @@ pub enum Hole {
 }
 
 /// What the facade does with the next flattened value: one op per value-carrying hole, in
-/// order (holes of nested fragments and join parts in place; `Id` and `Raw` carry none).
+/// order (holes of nested fragments and join parts in place; `Id` and `Raw` carry none). The
+/// codes cross as numbers; the facade names them `BIND_OP_*` (generated from `src/shared.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[repr(u8)]
 pub enum BindOp {
@@ -284,13 +290,18 @@ impl Builder {
     }
 }
 
-/// The error for fragments nested deeper than [`MAX_FRAGMENT_DEPTH`] (the facade raises the same).
-fn too_deep() -> SqlError {
-    SqlError::template(format!(
+/// The message of `SQL_TEMPLATE` for fragments nested deeper than [`MAX_FRAGMENT_DEPTH`]. The
+/// facade raises it first, before anything crosses into the engine (generated from `src/shared.rs`).
+pub fn fragment_depth_message() -> String {
+    format!(
         "sql fragments are nested more than {MAX_FRAGMENT_DEPTH} deep; build long conditions with \
          sql.join(parts, sql` AND `) instead of wrapping the previous fragment in a new one each time (SQLite itself nests \
          expressions at most 100 deep: for long lists of values use sql.in)"
-    ))
+    )
+}
+
+fn too_deep() -> SqlError {
+    SqlError::template(fragment_depth_message())
 }
 
 fn misplaced(hole: &[usize], token: &Token, sql: &str) -> SqlError {

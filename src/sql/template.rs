@@ -168,28 +168,10 @@ impl Builder {
 
     fn hole(&mut self, hole: &Hole, path: &mut Vec<usize>) -> Result<(), SqlError> {
         match hole {
-            Hole::Value => {
-                self.placeholder(path)?;
-                self.plan.push(BindOp::Value);
-            }
-            Hole::Date => {
-                self.sql.push_str("CAST(");
-                self.placeholder(path)?;
-                self.sql.push_str(" AS INTEGER)");
-                self.plan.push(BindOp::Value);
-            }
-            Hole::Json => {
-                self.sql.push_str("json(");
-                self.placeholder(path)?;
-                self.sql.push(')');
-                self.plan.push(BindOp::Json);
-            }
-            Hole::In => {
-                self.sql.push_str("(SELECT value FROM json_each(");
-                self.placeholder(path)?;
-                self.sql.push_str("))");
-                self.plan.push(BindOp::List);
-            }
+            Hole::Value => self.value("", "", BindOp::Value, path)?,
+            Hole::Date => self.value("CAST(", " AS INTEGER)", BindOp::Value, path)?,
+            Hole::Json => self.value("json(", ")", BindOp::Json, path)?,
+            Hole::In => self.value("(SELECT value FROM json_each(", "))", BindOp::List, path)?,
             Hole::InItems { len } => {
                 if self.placeholders.len() + len > MAX_BOUND_PARAMETERS {
                     return Err(SqlError::bind(format!(
@@ -236,6 +218,15 @@ impl Builder {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// One parameter between `open` and `close`, bound by `op`.
+    fn value(&mut self, open: &str, close: &str, op: BindOp, path: &[usize]) -> Result<(), SqlError> {
+        self.sql.push_str(open);
+        self.placeholder(path)?;
+        self.sql.push_str(close);
+        self.plan.push(op);
         Ok(())
     }
 

@@ -10,6 +10,11 @@ use crate::sql::SqlError;
 use crate::store::StoreError;
 use thiserror::Error;
 
+/// The JavaScript `name` of every error the core throws across the wasm boundary. The facade
+/// recognises core errors by it (`pkg-template/src/errors.ts`, from the generated constants), so
+/// that a user's own coded error thrown from a callback passes through untouched.
+pub const CORE_ERROR_NAME: &str = "DurableCoreEngineError";
+
 /// An error with a stable, documented code (`SQL_BIND`, `KEY_TYPE`, ...).
 pub trait ErrorCode {
     fn code(&self) -> &'static str;

@@ -19,6 +19,9 @@ use thiserror::Error;
 /// The scope of the user's `static migrations`.
 pub const USER_SCOPE: &str = "user";
 
+/// The scope of the scheduler's tables (`_dc_tasks`, `_dc_dead_tasks`, `_dc_alarm`).
+pub const SCHEDULER_SCOPE: &str = "core:scheduler";
+
 /// durable-core's own tables, by capability. Each list only ever grows at its end: an applied
 /// entry must never change (the ledger would refuse it with `MIGRATION_CHANGED`).
 pub const CORE_MIGRATIONS: &[(&str, &[&str])] = &[
@@ -35,7 +38,7 @@ pub const CORE_MIGRATIONS: &[(&str, &[&str])] = &[
         ],
     ),
     (
-        "core:scheduler",
+        SCHEDULER_SCOPE,
         &["CREATE TABLE _dc_tasks (id TEXT PRIMARY KEY, method TEXT NOT NULL, payload TEXT, \
            kind TEXT NOT NULL, due INTEGER NOT NULL, scheduled_at INTEGER NOT NULL, every_ms INTEGER, \
            anchor INTEGER, cron TEXT, timezone TEXT, attempts INTEGER NOT NULL, max_attempts INTEGER NOT NULL, \

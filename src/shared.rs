@@ -17,9 +17,36 @@ fn number(name: &'static str, value: usize, doc: &'static str) -> TsConstant {
     TsConstant { name, literal: value.to_string(), doc }
 }
 
+/// A string constant. Rust's `Debug` form of a `str` is a valid JavaScript string literal: it
+/// escapes `"`, `\` and control characters, and writes other escapes as `\u{...}`, which
+/// JavaScript reads the same way.
+fn text(name: &'static str, value: &str, doc: &'static str) -> TsConstant {
+    TsConstant { name, literal: format!("{value:?}"), doc }
+}
+
+fn bind_op(name: &'static str, op: crate::sql::BindOp, doc: &'static str) -> TsConstant {
+    number(name, usize::from(op as u8), doc)
+}
+
 /// Every constant the facade shares with the core, in the order the generated file lists them.
 pub fn ts_constants() -> Vec<TsConstant> {
+    use crate::sql::BindOp;
     vec![
+        text(
+            "CORE_ERROR_NAME",
+            crate::error::CORE_ERROR_NAME,
+            "The `name` of every error the wasm core throws, how the facade recognises them (src/error.rs).",
+        ),
+        // sql
+        bind_op("BIND_OP_VALUE", BindOp::Value, "Plan op: bind the value, converted (src/sql/template.rs `BindOp`)."),
+        bind_op("BIND_OP_JSON", BindOp::Json, "Plan op: bind the value's JSON text (src/sql/template.rs `BindOp`)."),
+        bind_op("BIND_OP_LIST", BindOp::List, "Plan op: bind a list as one JSON array text (src/sql/template.rs `BindOp`)."),
+        bind_op("BIND_OP_SPREAD", BindOp::Spread, "Plan op: bind each item of a list (src/sql/template.rs `BindOp`)."),
+        text(
+            "FRAGMENT_DEPTH_MESSAGE",
+            &crate::sql::fragment_depth_message(),
+            "`SQL_TEMPLATE`'s message for fragments nested too deep (src/sql/template.rs).",
+        ),
         number(
             "MAX_FRAGMENT_DEPTH",
             crate::sql::MAX_FRAGMENT_DEPTH,
@@ -29,6 +56,18 @@ pub fn ts_constants() -> Vec<TsConstant> {
             "MAX_IDENTIFIER_BYTES",
             crate::sql::MAX_IDENTIFIER_BYTES,
             "The longest `sql.id` name in UTF-8 bytes (src/sql/template.rs).",
+        ),
+        number(
+            "STATEMENT_PREVIEW_CHARS",
+            crate::sql::STATEMENT_PREVIEW_CHARS,
+            "How much of a statement an `SQL_ERROR` message shows (src/sql/error.rs).",
+        ),
+        // schema
+        text("USER_SCOPE", crate::schema::USER_SCOPE, "The ledger scope of the user's `static migrations` (src/schema.rs)."),
+        text(
+            "SCHEDULER_SCOPE",
+            crate::schema::SCHEDULER_SCOPE,
+            "The ledger scope of the scheduler's tables (src/schema.rs).",
         ),
         number("MAX_KEY_BYTES", crate::store::MAX_KEY_BYTES, "The encoded key limit in UTF-8 bytes (src/store/keys.rs)."),
         number("MAX_KEY_DEPTH", crate::store::MAX_KEY_DEPTH, "How deeply key tuples may nest (src/store/keys.rs)."),

@@ -176,6 +176,38 @@ describe("sql.in", () => {
       expect(hex.map((r) => r.k)).toEqual(["00FF", "02"]);
     });
   });
+
+  it("keeps text exact through the JSON array it binds", async () => {
+    await withItems("in-escaping", 10, (obj) => {
+      const odd = ['quote " back\\slash', "line\nbreak", "émoji 🎉", "it's", "tab\tand \u0001 control"];
+      odd.forEach((name, k) => obj.sql.run`INSERT INTO items (id, name, stock) VALUES (${-1 - k}, ${name}, 0)`);
+      const names = [...odd, "item-7", "absent"];
+      const rows = obj.sql.all<{ name: string }>`SELECT name FROM items WHERE name IN ${sql.in(names)} ORDER BY id`;
+      expect(rows.map((r) => r.name).sort()).toEqual([...odd, "item-7"].sort());
+    });
+  });
+
+  it("keeps numbers and nulls apart from text, as a literal list does", async () => {
+    await withItems("in-affinity", 10, (obj) => {
+      // json_each yields typed values and SQLite applies the column's affinity to them exactly
+      // as to a literal list: the JSON form must match what `IN (NULL, '5', 6.0)` matches.
+      const literal = obj.sql.one<{ n: number }>`SELECT count(*) AS n FROM items WHERE id IN (NULL, '5', 6.0)`.n;
+      const bound = obj.sql.one<{ n: number }>`SELECT count(*) AS n FROM items WHERE id IN ${sql.in([null, "5", 6.0])}`.n;
+      expect(bound).toBe(literal);
+      expect(literal).toBe(2);
+      const text = obj.sql.one<{ n: number }>`SELECT count(*) AS n FROM items WHERE name IN ${sql.in(["item-1", 1, null])}`.n;
+      expect(text).toBe(1);
+    });
+  });
+
+  it("binds lists, plain values and raw text together inside joined fragments", async () => {
+    await withItems("in-join", 40, (obj) => {
+      const ids = Array.from({ length: 30 }, (_, k) => k + 1);
+      const conditions = sql.join([sql`id IN ${sql.in(ids)}`, sql`name LIKE ${"item-2%"}`], " AND ");
+      const rows = obj.sql.all<{ id: number }>`SELECT id FROM items WHERE ${conditions} ORDER BY id ${sql.raw("DESC")} LIMIT ${3}`;
+      expect(rows.map((r) => r.id)).toEqual([29, 28, 27]);
+    });
+  });
 });
 
 describe("binding", () => {

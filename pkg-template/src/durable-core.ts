@@ -2,17 +2,13 @@ import { DurableObject } from "cloudflare:workers";
 import { CoreContext } from "./engine.js";
 import type { Engine, MigrationStep } from "./wasm/durable_core.js";
 import { DurableCoreError } from "./errors.js";
+import { SCHEDULER_SCOPE, USER_SCOPE } from "./generated/core.js";
 import { type FailedTask, Scheduler, runDueTasks } from "./scheduler.js";
 import { Sql } from "./sql.js";
 import { type IndexDefinitions, Store } from "./store.js";
 import type { Connection } from "./connection.js";
 import { SocketHub } from "./socket-hub.js";
 import type { Sockets, SocketsOptions } from "./sockets.js";
-
-/** The ledger scope of the user's `static migrations` (src/schema.rs `USER_SCOPE`). */
-const USER_SCOPE = "user";
-/** The ledger scope of the scheduler's tables (src/schema.rs `CORE_MIGRATIONS`). */
-const SCHEDULER_SCOPE = "core:scheduler";
 
 /** One entry of `static migrations`: SQL text, or SQL with a name kept in the ledger. */
 export type MigrationEntry = string | { readonly name?: string; readonly sql: string };

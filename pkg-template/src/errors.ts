@@ -1,3 +1,5 @@
+import { CORE_ERROR_NAME } from "./generated/core.js";
+
 /**
  * Every code a `DurableCoreError` can carry, the facade's and the Rust core's alike, in the order
  * of the README's Errors table. One list: `tests/error_codes.rs` checks it against the codes the
@@ -69,9 +71,6 @@ export class DurableCoreError extends Error {
     this.code = code;
   }
 }
-
-/** The `name` the wasm core gives the errors it throws (src/wasm/interop.rs `coded_error`). */
-const CORE_ERROR_NAME = "DurableCoreEngineError";
 
 /**
  * An error thrown by the wasm core. Recognised by its name, not by having a `code`: a user's

@@ -3,23 +3,40 @@
  * plan the core compiled (`SQL_BIND` for a value it cannot carry).
  */
 import { DurableCoreError } from "./errors.js";
+import { BIND_OP_JSON, BIND_OP_LIST, BIND_OP_SPREAD, BIND_OP_VALUE } from "./generated/core.js";
 import { errorText } from "./kernel/error-text.js";
 import { jsonText } from "./kernel/json.js";
-import { SqlPart, type Compiled } from "./sql-template.js";
+import { SqlPart } from "./sql-template.js";
 
-export function bindError(message: string): DurableCoreError {
-  return new DurableCoreError("SQL_BIND", message);
-}
-
-export function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "object") return `an object (${value.constructor?.name ?? "Object"})`;
-  return typeof value;
-}
-
-export function isBlob(value: unknown): boolean {
-  return value instanceof ArrayBuffer || ArrayBuffer.isView(value);
+/**
+ * The bindings of a template's flattened values `args`, by the plan the core compiled: the one
+ * place that reads its op codes (`BindOp` in src/sql/template.rs).
+ */
+export function bindings(plan: readonly number[], args: readonly unknown[]): SqlStorageValue[] {
+  const out: SqlStorageValue[] = [];
+  for (let i = 0; i < plan.length; i++) {
+    const arg = args[i];
+    switch (plan[i]) {
+      case BIND_OP_VALUE:
+        out.push(toBinding(arg, i + 1));
+        break;
+      case BIND_OP_JSON: {
+        const text = arg === undefined ? undefined : sqlJsonText(arg, i + 1);
+        if (text === undefined) throw bindError(`sql.json value ${i + 1} has no JSON form (undefined or a function)`);
+        out.push(text);
+        break;
+      }
+      case BIND_OP_LIST:
+        out.push(jsonList(arg as unknown[], i + 1));
+        break;
+      case BIND_OP_SPREAD:
+        for (const item of arg as unknown[]) out.push(toBinding(item, i + 1));
+        break;
+      default:
+        throw bindError(`the compiled plan holds the unknown op ${plan[i]} at value ${i + 1}`);
+    }
+  }
+  return out;
 }
 
 /** A JS value as the platform should bind it, or `SQL_BIND` naming value `position`. */
@@ -56,8 +73,26 @@ export function toBinding(value: unknown, position: number): SqlStorageValue {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Helpers the other sql modules share, then internals
+
+export function bindError(message: string): DurableCoreError {
+  return new DurableCoreError("SQL_BIND", message);
+}
+
+export function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object") return `an object (${value.constructor?.name ?? "Object"})`;
+  return typeof value;
+}
+
+export function isBlob(value: unknown): boolean {
+  return value instanceof ArrayBuffer || ArrayBuffer.isView(value);
+}
+
 /** A `sql.in` list as the JSON text `json_each` expands. */
-export function jsonList(items: readonly unknown[], position: number): string {
+function jsonList(items: readonly unknown[], position: number): string {
   let converted: unknown[] | undefined;
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
@@ -78,31 +113,6 @@ export function jsonList(items: readonly unknown[], position: number): string {
 }
 
 /** `sql.json`'s text, a cycle or a bigint refused as `SQL_BIND`. */
-export function sqlJsonText(value: unknown, position: number): string | undefined {
+function sqlJsonText(value: unknown, position: number): string | undefined {
   return jsonText(value, (error) => bindError(`sql.json value ${position} cannot be written as JSON: ${errorText(error)}`));
-}
-
-export function bindings(compiled: Compiled, args: readonly unknown[]): SqlStorageValue[] {
-  const plan = compiled.plan;
-  const out: SqlStorageValue[] = [];
-  for (let i = 0; i < plan.length; i++) {
-    const arg = args[i];
-    switch (plan[i]) {
-      case 0:
-        out.push(toBinding(arg, i + 1));
-        break;
-      case 1: {
-        const text = arg === undefined ? undefined : sqlJsonText(arg, i + 1);
-        if (text === undefined) throw bindError(`sql.json value ${i + 1} has no JSON form (undefined or a function)`);
-        out.push(text);
-        break;
-      }
-      case 2:
-        out.push(jsonList(arg as unknown[], i + 1));
-        break;
-      default:
-        for (const item of arg as unknown[]) out.push(toBinding(item, i + 1));
-    }
-  }
-  return out;
 }

@@ -1,30 +1,18 @@
 /**
  * The SQL query layer: `this.sql` (tagged-template queries and transactions) and the `sql`
- * helper (fragments, `IN` lists, identifiers, JSON, raw text).
+ * helper (fragments, `IN` lists, identifiers, JSON, raw text, in `sql-template.ts`).
  *
- * The Rust core compiles a template (its strings and the *shapes* of its values) into final SQL
- * text, a binding plan and the statement checks, once per call site and shape; this module
- * caches that per `TemplateStringsArray`, converts values and calls `ctx.storage.sql.exec`
- * directly. A query whose values are all plain therefore makes no wasm call after its first run.
+ * Each query is prepared by `sql-compile.ts` (text compiled by the core once per call site,
+ * values bound here in JS) and run with one `ctx.storage.sql.exec`; this module reads the
+ * result and turns what the platform threw into coded errors.
  */
-import { isAsyncFunction, isThenable } from "./kernel/async.js";
-import { errorText } from "./kernel/error-text.js";
 import type { CoreContext } from "./engine.js";
 import { DurableCoreError } from "./errors.js";
-import { bindings, toBinding } from "./sql-bind.js";
-import {
-  flatten,
-  fromCore,
-  MAX_SHAPES_PER_SITE,
-  MAX_STATEMENT_CHARS,
-  plainCache,
-  shapeCache,
-  SqlFragment,
-  SqlPart,
-  templateError,
-  type Compiled,
-} from "./sql-template.js";
-import { sqlCompile, type SqlHole, type SqlTemplate } from "./wasm/durable_core.js";
+import { STATEMENT_PREVIEW_CHARS } from "./generated/core.js";
+import { isAsyncFunction, isThenable } from "./kernel/async.js";
+import { errorText } from "./kernel/error-text.js";
+import { prepare } from "./sql-compile.js";
+import type { SqlFragment } from "./sql-template.js";
 
 export { sql, SqlFragment } from "./sql-template.js";
 export type { SqlHelper } from "./sql-template.js";
@@ -39,22 +27,6 @@ export type SqlRow = Record<string, SqlStorageValue>;
 export interface SqlRunResult {
   rowsRead: number;
   rowsWritten: number;
-}
-
-function asyncTransaction(what: string): DurableCoreError {
-  return new DurableCoreError(
-    "TRANSACTION_ASYNC",
-    `this.sql.transaction(fn): ${what}; fn must be synchronous (no await), or its awaited part would run outside the transaction`,
-  );
-}
-
-// ---------------------------------------------------------------------------------------------
-// Queries
-
-/** A prepared call: final text and bindings. */
-interface Statement {
-  sql: string;
-  bindings: SqlStorageValue[];
 }
 
 /**
@@ -79,7 +51,7 @@ export class Sql {
 
   /** Every row. `` this.sql.all<Item>`SELECT * FROM items WHERE stock > ${n}` `` */
   all<T = SqlRow>(strings: TemplateStringsArray | SqlFragment, ...values: unknown[]): T[] {
-    const statement = this.#prepare(strings, values);
+    const statement = prepare(this.#core, strings, values);
     try {
       return rowObjects(this.#storage.exec(statement.sql, ...statement.bindings)) as T[];
     } catch (error) {
@@ -89,7 +61,7 @@ export class Sql {
 
   /** Exactly one row, else `SQL_NOT_ONE`. `` this.sql.one<Item>`SELECT * FROM items WHERE id = ${id}` `` */
   one<T = SqlRow>(strings: TemplateStringsArray | SqlFragment, ...values: unknown[]): T {
-    const statement = this.#prepare(strings, values);
+    const statement = prepare(this.#core, strings, values);
     let rows: SqlRow[];
     try {
       rows = this.#storage.exec(statement.sql, ...statement.bindings).toArray();
@@ -102,7 +74,7 @@ export class Sql {
 
   /** The first row, or `undefined`. `` this.sql.first<Item>`SELECT * FROM items WHERE name = ${name}` `` */
   first<T = SqlRow>(strings: TemplateStringsArray | SqlFragment, ...values: unknown[]): T | undefined {
-    const statement = this.#prepare(strings, values);
+    const statement = prepare(this.#core, strings, values);
     try {
       const first = this.#storage.exec(statement.sql, ...statement.bindings).next();
       return first.done ? undefined : (first.value as T);
@@ -117,7 +89,7 @@ export class Sql {
    * `RETURNING` clause produces are not read (use `all` for them).
    */
   run(strings: TemplateStringsArray | SqlFragment, ...values: unknown[]): SqlRunResult {
-    const statement = this.#prepare(strings, values);
+    const statement = prepare(this.#core, strings, values);
     try {
       const cursor = this.#storage.exec(statement.sql, ...statement.bindings);
       // A plain object read eagerly: lazy getters cost a native call each (docs/reports/facade-figures.md).
@@ -143,91 +115,10 @@ export class Sql {
       return result;
     });
   }
-
-  #prepare(strings: TemplateStringsArray | SqlFragment, values: unknown[]): Statement {
-    if (strings instanceof SqlFragment) {
-      values = strings.values as unknown[];
-      strings = strings.strings as TemplateStringsArray;
-    }
-    // The hot path: plain values only, one pass, the compiled text cached per call site.
-    const bindings: SqlStorageValue[] = new Array(values.length);
-    for (let i = 0; i < values.length; i++) {
-      const value = values[i];
-      // A Date compiles to `CAST(? AS INTEGER)`: the platform binds every number as REAL.
-      if (typeof value === "object" && (value instanceof SqlPart || value instanceof Date)) {
-        return this.#prepareShaped(strings, values);
-      }
-      bindings[i] = toBinding(value, i + 1);
-    }
-    let compiled = plainCache.get(strings);
-    if (compiled === undefined) {
-      checkStrings(strings);
-      compiled = this.#compile({ strings: [...strings], holes: values.map(() => ({ kind: "value" })) });
-      plainCache.set(strings, compiled);
-    }
-    return { sql: compiled.sql, bindings };
-  }
-
-  /** Templates with `sql.*` parts: cached per call site and shape (the shape key is built here). */
-  #prepareShaped(strings: readonly string[], values: unknown[]): Statement {
-    const args: unknown[] = [];
-    const key = flatten(values, args);
-    let shapes = shapeCache.get(strings);
-    let compiled = shapes?.get(key);
-    if (compiled === undefined) {
-      checkStrings(strings);
-      const holes: SqlHole[] = [];
-      flatten(values, [], holes);
-      compiled = this.#compile({ strings: [...strings], holes });
-      if (shapes === undefined) shapeCache.set(strings, (shapes = new Map()));
-      if (shapes.size >= MAX_SHAPES_PER_SITE) shapes.clear();
-      shapes.set(key, compiled);
-    }
-    return { sql: compiled.sql, bindings: bindings(compiled, args) };
-  }
-
-  #compile(template: SqlTemplate): Compiled {
-    const chars = templateChars(template);
-    if (chars > MAX_STATEMENT_CHARS) {
-      throw templateError(
-        `the statement's text is ${chars} characters long, more than the platform's ${MAX_STATEMENT_CHARS / 1000} KB: bind long values with \${value} instead of splicing them with sql.raw`,
-      );
-    }
-    return fromCore(this.#core.call(() => sqlCompile(template)));
-  }
 }
 
-/**
- * Throws `SQL_TEMPLATE` unless `strings` is a template's strings: `this.sql.all("SELECT 1")` (a
- * call instead of a tag) must not be spread into characters or used as a cache key.
- */
-function checkStrings(strings: unknown): void {
-  if (!Array.isArray(strings) || !strings.every((text) => typeof text === "string")) {
-    throw templateError(
-      `this.sql.all/one/first/run are template tags: write this.sql.all\`SELECT ...\` (or pass a sql\`...\` fragment), not ${strings === null ? "null" : typeof strings}`,
-    );
-  }
-}
-
-/** The length of every text of `template` that the compiled statement would hold, in UTF-16 units. */
-function templateChars(template: SqlTemplate): number {
-  let chars = 0;
-  // Iterative: nesting is bounded by flatten already, but a walk needs no stack at all.
-  const pending: SqlTemplate[] = [template];
-  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    for (const text of next.strings) chars += text.length;
-    for (const hole of next.holes) {
-      if (hole.kind === "id") chars += hole.name.length + 2;
-      else if (hole.kind === "raw") chars += hole.text.length;
-      else if (hole.kind === "fragment") pending.push(hole);
-      else if (hole.kind === "join") {
-        chars += hole.separator.length * Math.max(hole.parts.length - 1, 0);
-        for (const part of hole.parts) pending.push(part);
-      } else if (hole.kind === "inItems") chars += hole.len * 3;
-    }
-  }
-  return chars;
-}
+// ---------------------------------------------------------------------------------------------
+// Internals
 
 /**
  * Every row of `cursor` as an object, the same objects `toArray()` returns (keys in column
@@ -268,6 +159,13 @@ function notOne(rows: number): DurableCoreError {
   );
 }
 
+function asyncTransaction(what: string): DurableCoreError {
+  return new DurableCoreError(
+    "TRANSACTION_ASYNC",
+    `this.sql.transaction(fn): ${what}; fn must be synchronous (no await), or its awaited part would run outside the transaction`,
+  );
+}
+
 function preview(text: string): string {
-  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+  return text.length > STATEMENT_PREVIEW_CHARS ? `${text.slice(0, STATEMENT_PREVIEW_CHARS)}…` : text;
 }

@@ -1,11 +1,16 @@
-//! Every way a query can be refused, each with a stable code and a message that says what to
-//! do instead.
+//! Every way the core refuses a query, each with a stable code and a message that says what to
+//! do instead. What only running a statement can tell (`SQL_NOT_ONE`, SQLite's own `SQL_ERROR`)
+//! the facade raises: statements run there, never here.
 
 use crate::error::ErrorCode;
 use thiserror::Error;
 
 /// How many bound parameters the platform accepts in one statement.
 pub const MAX_BOUND_PARAMETERS: usize = 100;
+
+/// How many characters of a statement an `SQL_ERROR` message shows (the facade raises it, around
+/// what `sql.exec` threw): a 10,000-item query must not flood a log line.
+pub const STATEMENT_PREVIEW_CHARS: usize = 300;
 
 /// Why a query was refused or failed.
 #[derive(Debug, Clone, Error, PartialEq)]
@@ -22,12 +27,6 @@ pub enum SqlError {
     /// The statement is not allowed in a Durable Object or touches reserved tables.
     #[error("{message}")]
     Forbidden { message: String },
-    /// `one` expected exactly one row.
-    #[error("expected exactly one row, got {rows}; use first() when the row may be missing, all() when there may be several")]
-    NotOne { rows: u64 },
-    /// SQLite refused the statement.
-    #[error("{message} (statement: {})", preview(statement))]
-    Sqlite { message: String, statement: String },
 }
 
 impl ErrorCode for SqlError {
@@ -37,8 +36,6 @@ impl ErrorCode for SqlError {
             SqlError::Bind { .. } => "SQL_BIND",
             SqlError::Identifier { .. } => "SQL_IDENTIFIER",
             SqlError::Forbidden { .. } => "SQL_FORBIDDEN",
-            SqlError::NotOne { .. } => "SQL_NOT_ONE",
-            SqlError::Sqlite { .. } => "SQL_ERROR",
         }
     }
 }
@@ -54,15 +51,5 @@ impl SqlError {
 
     pub(crate) fn forbidden(message: impl Into<String>) -> Self {
         SqlError::Forbidden { message: message.into() }
-    }
-}
-
-/// The statement as an error message shows it: long texts are cut (the full text stays in the
-/// `statement` field) so that a 10,000-item query does not flood a log line.
-fn preview(statement: &str) -> String {
-    const SHOWN: usize = 300;
-    match statement.char_indices().nth(SHOWN) {
-        Some((cut, _)) => format!("{}…", statement.get(..cut).unwrap_or(statement)),
-        None => statement.to_owned(),
     }
 }

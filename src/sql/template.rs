@@ -11,7 +11,11 @@ use super::tokenizer::{tokenize, Token, TokenKind};
 use serde::{Deserialize, Serialize};
 
 /// A tagged template: `strings` around `holes` (`strings.len() == holes.len() + 1`).
+///
+/// In the wasm build it also derives its TypeScript declaration (`Template`, `Hole` in the
+/// bindings' `.d.ts`), so the facade's shape of a template has this one home.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(all(target_arch = "wasm32", feature = "wasm"), derive(tsify::Tsify))]
 pub struct Template {
     pub strings: Vec<String>,
     pub holes: Vec<Hole>,
@@ -19,6 +23,7 @@ pub struct Template {
 
 /// The shape of one `${...}` of a template, as the facade classified its value.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(all(target_arch = "wasm32", feature = "wasm"), derive(tsify::Tsify))]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum Hole {
     /// A plain value: one parameter.
@@ -44,7 +49,8 @@ pub enum Hole {
 }
 
 /// What the facade does with the next flattened value: one op per value-carrying hole, in
-/// order (holes of nested fragments and join parts in place; `Id` and `Raw` carry none).
+/// order (holes of nested fragments and join parts in place; `Id` and `Raw` carry none). The
+/// codes cross as numbers; the facade names them `BIND_OP_*` (generated from `src/shared.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[repr(u8)]
 pub enum BindOp {
@@ -162,28 +168,10 @@ impl Builder {
 
     fn hole(&mut self, hole: &Hole, path: &mut Vec<usize>) -> Result<(), SqlError> {
         match hole {
-            Hole::Value => {
-                self.placeholder(path)?;
-                self.plan.push(BindOp::Value);
-            }
-            Hole::Date => {
-                self.sql.push_str("CAST(");
-                self.placeholder(path)?;
-                self.sql.push_str(" AS INTEGER)");
-                self.plan.push(BindOp::Value);
-            }
-            Hole::Json => {
-                self.sql.push_str("json(");
-                self.placeholder(path)?;
-                self.sql.push(')');
-                self.plan.push(BindOp::Json);
-            }
-            Hole::In => {
-                self.sql.push_str("(SELECT value FROM json_each(");
-                self.placeholder(path)?;
-                self.sql.push_str("))");
-                self.plan.push(BindOp::List);
-            }
+            Hole::Value => self.value("", "", BindOp::Value, path)?,
+            Hole::Date => self.value("CAST(", " AS INTEGER)", BindOp::Value, path)?,
+            Hole::Json => self.value("json(", ")", BindOp::Json, path)?,
+            Hole::In => self.value("(SELECT value FROM json_each(", "))", BindOp::List, path)?,
             Hole::InItems { len } => {
                 if self.placeholders.len() + len > MAX_BOUND_PARAMETERS {
                     return Err(SqlError::bind(format!(
@@ -230,6 +218,15 @@ impl Builder {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// One parameter between `open` and `close`, bound by `op`.
+    fn value(&mut self, open: &str, close: &str, op: BindOp, path: &[usize]) -> Result<(), SqlError> {
+        self.sql.push_str(open);
+        self.placeholder(path)?;
+        self.sql.push_str(close);
+        self.plan.push(op);
         Ok(())
     }
 
@@ -284,13 +281,18 @@ impl Builder {
     }
 }
 
-/// The error for fragments nested deeper than [`MAX_FRAGMENT_DEPTH`] (the facade raises the same).
-fn too_deep() -> SqlError {
-    SqlError::template(format!(
+/// The message of `SQL_TEMPLATE` for fragments nested deeper than [`MAX_FRAGMENT_DEPTH`]. The
+/// facade raises it first, before anything crosses into the engine (generated from `src/shared.rs`).
+pub fn fragment_depth_message() -> String {
+    format!(
         "sql fragments are nested more than {MAX_FRAGMENT_DEPTH} deep; build long conditions with \
          sql.join(parts, sql` AND `) instead of wrapping the previous fragment in a new one each time (SQLite itself nests \
          expressions at most 100 deep: for long lists of values use sql.in)"
-    ))
+    )
+}
+
+fn too_deep() -> SqlError {
+    SqlError::template(fragment_depth_message())
 }
 
 fn misplaced(hole: &[usize], token: &Token, sql: &str) -> SqlError {

@@ -3,7 +3,7 @@
 //! `Result<T, Error>` and `?` does the rest); the facade turns them into `DurableCoreError`.
 
 use crate::backend::{BackendError, SqlValue};
-use crate::error::{Error, ErrorCode};
+use crate::error::{Error, ErrorCode, CORE_ERROR_NAME};
 use js_sys::{Array, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -13,10 +13,6 @@ impl From<Error> for JsValue {
         coded_error(error.code(), &error.to_string())
     }
 }
-
-/// The `name` of every error the core throws: the facade recognises core errors by it
-/// (`pkg-template/src/errors.ts`), so that a user's own coded error passes through untouched.
-const CORE_ERROR_NAME: &str = "DurableCoreEngineError";
 
 /// A JS `Error` with `message` and `code`.
 fn coded_error(code: &str, message: &str) -> JsValue {

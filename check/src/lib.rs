@@ -6,6 +6,9 @@
 //! them to a [`Session`], one call per file, then asks for the [`Report`]. Where a rule checks a
 //! literal that durable-core would refuse at run time, it calls the core's own validator, so the
 //! finding carries the run-time error's message.
+// The core's header, repeated: a `[workspace.lints]` table would apply to the integration tests
+// too (their helpers unwrap), and clippy's `allow-*-in-tests` options spare only `#[test]`
+// functions and `#[cfg(test)]` modules.
 #![cfg_attr(
     not(test),
     deny(

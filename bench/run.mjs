@@ -261,6 +261,10 @@ ratios, not absolute times, across machines.
   local workerd) around the whole operation, so each sample lasts 20 ms or more where it can.
   S6 is timed by the calling Worker, because a cold start cannot be timed from inside. S8 runs
   no Worker: it times two command-line processes (\`durable-core check\` and \`oxlint\`) in Node.
+- S7 and SIZE count bytes, not time: S7 reads \`engineStats()\` inside workerd (each sample in a
+  workerd of its own, so the wasm instance starts empty); SIZE measures the published wasm and
+  the upload \`wrangler deploy --dry-run\` prints for the \`counter\` template built from the
+  packed package. Their targets are absolute bounds.
 - **median** and **min–max** are over the measured rounds (warm-up excluded), in milliseconds
   for the whole operation named in the row (for S3, per 20 messages to every connection; for
   the S5 IN list, per query).

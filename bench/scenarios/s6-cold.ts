@@ -1,6 +1,5 @@
 // S6 — cold objects: the first request to 200 fresh objects, timed by the calling Worker
-// (a cold start cannot be timed from inside). The wasm size (raw and gzipped) is measured
-// from pkg/ by the Node driver and printed under this scenario.
+// (a cold start cannot be timed from inside). The wasm size is the SIZE row (bench/size.mjs).
 import { getAgentByName } from "agents";
 import { type DriveContext, type Env, type SampleResult, type Scenario } from "../harness";
 

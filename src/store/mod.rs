@@ -312,6 +312,11 @@ impl Store {
         self.indexes.iter().filter(|i| i.is_maintained()).map(|i| i.name.as_str())
     }
 
+    /// Where `name` is in the list of indexes.
+    fn position(&self, name: &str) -> Result<usize, StoreError> {
+        self.indexes.iter().position(|i| i.name == name).ok_or_else(|| StoreError::IndexUnknown(name.to_owned()))
+    }
+
     fn index(&self, name: &str) -> Result<&Index, StoreError> {
         self.indexes
             .iter()
@@ -515,11 +520,7 @@ impl Store {
         entries: &[(String, Option<Vec<KeyPart>>)],
         complete: bool,
     ) -> Result<BuildOutcome, StoreError> {
-        let position = self
-            .indexes
-            .iter()
-            .position(|i| i.name == index_name)
-            .ok_or_else(|| StoreError::IndexUnknown(index_name.to_owned()))?;
+        let position = self.position(index_name)?;
         let unique = self.indexes.get(position).is_some_and(|i| i.unique);
         let covers = |primary_key: &str| self.indexes.get(position).is_some_and(|i| i.covers(primary_key));
         let mut rows = Vec::with_capacity(entries.len());
@@ -581,11 +582,7 @@ impl Store {
         why: &str,
         code: &str,
     ) -> Result<String, StoreError> {
-        let position = self
-            .indexes
-            .iter()
-            .position(|i| i.name == index_name)
-            .ok_or_else(|| StoreError::IndexUnknown(index_name.to_owned()))?;
+        let position = self.position(index_name)?;
         let code = failure_code(Some(code));
         let reason = if code == INDEX_KEY_FUNCTION {
             format!("its key function threw for entry {}: {why}", describe(primary_key))

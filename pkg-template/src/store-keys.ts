@@ -48,39 +48,62 @@ const words = new Uint32Array(number.buffer);
 /** `String.prototype.isWellFormed` (ES2024; workerd has it, the compile target's lib does not). */
 type WellFormedCheck = string & { isWellFormed(): boolean };
 
+/** The number of trailing zero bits of a 32-bit word (32 for zero). */
+function trailingZeros(word: number): number {
+  return word === 0 ? 32 : 31 - Math.clz32(word & -word);
+}
+
 /**
  * A number part: its tag, the base-64 digits of the order-mapped bits (positives get the sign
  * bit, negatives are complemented) and two padding bits, trailing padding digits dropped, and
- * the terminator (see src/store/keys.rs). All eleven digits are built in one
- * `String.fromCharCode` and cut to length.
+ * the terminator (see src/store/keys.rs). How many digits stay follows from the trailing zero
+ * bits of the mapped value (of the raw bits for a negative number, whose dropped digits are
+ * ones), so the string is built in one `String.fromCharCode` of the right length.
  */
 function encodeNumber(n: number): string {
   number[0] = n === 0 ? 0 : n;
   let high = words[1]!;
   let low = words[0]!;
   const negative = high >= 0x8000_0000;
-  let fill = 0;
-  let end = STORE_NUMBER_END;
   if (negative) {
     high = ~high >>> 0;
     low = ~low >>> 0;
-    fill = MAX_DIGIT;
-    end = STORE_NEGATIVE_NUMBER_END;
   } else {
     high = (high | 0x8000_0000) >>> 0;
   }
-  const last = ((low & 15) << 2) | (fill & 3);
+  // The value's trailing zero bits (trailing one bits for a negative number, read on the raw
+  // bits), plus the two padding bits, make the dropped digits.
+  const rawLow = negative ? ~low : low;
+  const zeros = rawLow !== 0 ? trailingZeros(rawLow) : 32 + trailingZeros(negative ? ~high : high);
+  const kept = STORE_NUMBER_MAX_DIGITS - Math.floor((zeros + 2) / 6);
   const b = STORE_NUMBER_DIGIT_BASE;
-  const all = String.fromCharCode(
-    negative ? TAG_NEGATIVE_NUMBER : TAG_NUMBER,
-    b + (high >>> 26), b + ((high >>> 20) & 63), b + ((high >>> 14) & 63), b + ((high >>> 8) & 63), b + ((high >>> 2) & 63),
-    b + (((high & 3) << 4) | (low >>> 28)), b + ((low >>> 22) & 63), b + ((low >>> 16) & 63), b + ((low >>> 10) & 63),
-    b + ((low >>> 4) & 63), b + last,
-  );
-  let length = STORE_NUMBER_MAX_DIGITS + 1;
-  const fillCode = b + fill;
-  while (all.charCodeAt(length - 1) === fillCode) length -= 1;
-  return all.slice(0, length) + end;
+  const tag = negative ? TAG_NEGATIVE_NUMBER : TAG_NUMBER;
+  const end = negative ? NEGATIVE_NUMBER_END : NUMBER_END;
+  const d0 = b + (high >>> 26);
+  const d1 = b + ((high >>> 20) & 63);
+  const d2 = b + ((high >>> 14) & 63);
+  const d3 = b + ((high >>> 8) & 63);
+  const d4 = b + ((high >>> 2) & 63);
+  const d5 = b + (((high & 3) << 4) | (low >>> 28));
+  const d6 = b + ((low >>> 22) & 63);
+  const d7 = b + ((low >>> 16) & 63);
+  const d8 = b + ((low >>> 10) & 63);
+  const d9 = b + ((low >>> 4) & 63);
+  const d10 = b + (((low & 15) << 2) | (negative ? 3 : 0));
+  const c = String.fromCharCode;
+  switch (kept) {
+    case 1: return c(tag, d0, end);
+    case 2: return c(tag, d0, d1, end);
+    case 3: return c(tag, d0, d1, d2, end);
+    case 4: return c(tag, d0, d1, d2, d3, end);
+    case 5: return c(tag, d0, d1, d2, d3, d4, end);
+    case 6: return c(tag, d0, d1, d2, d3, d4, d5, end);
+    case 7: return c(tag, d0, d1, d2, d3, d4, d5, d6, end);
+    case 8: return c(tag, d0, d1, d2, d3, d4, d5, d6, d7, end);
+    case 9: return c(tag, d0, d1, d2, d3, d4, d5, d6, d7, d8, end);
+    case 10: return c(tag, d0, d1, d2, d3, d4, d5, d6, d7, d8, d9, end);
+    default: return c(tag, d0, d1, d2, d3, d4, d5, d6, d7, d8, d9, d10, end);
+  }
 }
 
 /** Matches a character that `escapeString` rewrites; one object (a literal in the hot path is a new RegExp per call). */
@@ -240,36 +263,56 @@ function literal(value: unknown, depth: number): string {
   }
 }
 
-/** The base-64 digits of the number being decoded (missing ones become the padding digit). */
-const digits = new Uint8Array(STORE_NUMBER_MAX_DIGITS);
+/** 64 ** k for k = 0..5. */
+const POWERS_OF_64 = [1, 64, 4096, 262_144, 16_777_216, 1_073_741_824];
 /** Where the number {@link decodeNumber} last decoded ended (one past its terminator). */
 let numberEnd = 0;
 
 /**
  * The number whose digits start at `at` (after its tag), or `undefined` when they are not what
  * the codec writes (NaN, ±Infinity, -0, a trailing padding digit, bad digits). Reads char codes
- * instead of slicing: a scan decodes one number per entry. Sets {@link numberEnd}.
+ * instead of slicing: a scan decodes one number per entry. Digits 0–4 gather in `top`, digit 5
+ * in `middle`, digits 6–10 in `bottom` (30, 6 and 30 of the 66 bits). Sets {@link numberEnd}.
  */
 function decodeNumber(kvKey: string, at: number, negative: boolean): number | undefined {
   const fill = negative ? MAX_DIGIT : 0;
   const end = negative ? NEGATIVE_NUMBER_END : NUMBER_END;
+  let top = 0;
+  let middle = fill;
+  let bottom = 0;
+  let c = kvKey.charCodeAt(at++);
+  let digit = fill;
   let count = 0;
-  let last = fill;
-  for (;;) {
-    // Past the end reads NaN, which fails the digit test too.
-    const c = kvKey.charCodeAt(at++);
-    if (c === end) break;
-    const digit = c - STORE_NUMBER_DIGIT_BASE;
-    if (!(digit >= 0 && digit < 64) || count === STORE_NUMBER_MAX_DIGITS) return undefined;
-    digits[count++] = digit;
-    last = digit;
+  // Past the end reads NaN, which fails every digit test too.
+  for (; count < 5 && c !== end; count++, c = kvKey.charCodeAt(at++)) {
+    digit = c - STORE_NUMBER_DIGIT_BASE;
+    if (!(digit >= 0 && digit < 64)) return undefined;
+    top = top * 64 + digit;
   }
-  if (last === fill) return undefined;
-  digits.fill(fill, count);
-  const d = digits;
-  const high = ((d[0]! << 26) | (d[1]! << 20) | (d[2]! << 14) | (d[3]! << 8) | (d[4]! << 2) | (d[5]! >>> 4)) >>> 0;
-  const low = (((d[5]! & 15) << 28) | (d[6]! << 22) | (d[7]! << 16) | (d[8]! << 10) | (d[9]! << 4) | (d[10]! >>> 2)) >>> 0;
-  if ((d[10]! & 3) !== (fill & 3) || high >= 0x8000_0000 === negative) return undefined;
+  let bottomDigits = 0;
+  if (count === 5 && c !== end) {
+    digit = c - STORE_NUMBER_DIGIT_BASE;
+    if (!(digit >= 0 && digit < 64)) return undefined;
+    middle = digit;
+    for (c = kvKey.charCodeAt(at++); bottomDigits < 5 && c !== end; bottomDigits++, c = kvKey.charCodeAt(at++)) {
+      digit = c - STORE_NUMBER_DIGIT_BASE;
+      if (!(digit >= 0 && digit < 64)) return undefined;
+      bottom = bottom * 64 + digit;
+    }
+    if (c !== end) return undefined;
+  } else if (c !== end) {
+    return undefined;
+  }
+  // No digit, or a trailing one the encoder drops: not canonical.
+  if (digit === fill) return undefined;
+  // The dropped digits, all `fill`.
+  const topMissing = POWERS_OF_64[5 - count]!;
+  top = top * topMissing + (negative ? topMissing - 1 : 0);
+  const bottomMissing = POWERS_OF_64[5 - bottomDigits]!;
+  bottom = bottom * bottomMissing + (negative ? bottomMissing - 1 : 0);
+  const high = ((top << 2) | (middle >>> 4)) >>> 0;
+  const low = (((middle & 15) << 28) | (bottom >>> 2)) >>> 0;
+  if ((bottom & 3) !== (fill & 3) || high >= 0x8000_0000 === negative) return undefined;
   if (negative) {
     words[1] = ~high;
     words[0] = ~low;

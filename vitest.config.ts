@@ -21,6 +21,7 @@ export default defineConfig({
       { find: /^durable-core\/testing$/, replacement: `${pkg}testing.js` },
       { find: /^durable-core\/test-wasm$/, replacement: `${pkg}wasm/durable_core.js` },
       { find: /^durable-core\/test-zones$/, replacement: `${pkg}zones.js` },
+      { find: /^durable-core\/test-store-keys$/, replacement: `${pkg}store-keys.js` },
       { find: /^durable-core$/, replacement: `${pkg}workerd.js` },
     ],
   },

@@ -17,11 +17,38 @@ fn number(name: &'static str, value: usize, doc: &'static str) -> TsConstant {
     TsConstant { name, literal: value.to_string(), doc }
 }
 
-/// A string constant. Rust's `Debug` form of a `str` is a valid JavaScript string literal: it
-/// escapes `"`, `\` and control characters, and writes other escapes as `\u{...}`, which
-/// JavaScript reads the same way.
+/// A TypeScript string literal: printable ASCII as it is, every other character as `\uXXXX`.
+fn string_literal(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            ' '..='~' => out.push(c),
+            c => out.extend(c.encode_utf16(&mut [0; 2]).iter().map(|unit| format!("\\u{unit:04x}"))),
+        }
+    }
+    out.push('"');
+    out
+}
+
 fn text(name: &'static str, value: &str, doc: &'static str) -> TsConstant {
-    TsConstant { name, literal: format!("{value:?}"), doc }
+    TsConstant { name, literal: string_literal(value), doc }
+}
+
+fn byte_text(name: &'static str, value: u8, doc: &'static str) -> TsConstant {
+    text(name, &char::from(value).to_string(), doc)
+}
+
+/// The store's key tags of one format, as a `{ null: "1", ... } as const` object.
+fn key_tags(name: &'static str, format: crate::store::KeyFormat, doc: &'static str) -> TsConstant {
+    let fields: Vec<String> = crate::store::keys::tag_literals(format)
+        .iter()
+        .map(|(field, tag)| format!("{field}: {}", string_literal(&tag.to_string())))
+        .collect();
+    TsConstant { name, literal: format!("{{ {} }} as const", fields.join(", ")), doc }
 }
 
 fn bind_op(name: &'static str, op: crate::sql::BindOp, doc: &'static str) -> TsConstant {
@@ -71,6 +98,31 @@ pub fn ts_constants() -> Vec<TsConstant> {
         ),
         number("MAX_KEY_BYTES", crate::store::MAX_KEY_BYTES, "The encoded key limit in UTF-8 bytes (src/store/keys.rs)."),
         number("MAX_KEY_DEPTH", crate::store::MAX_KEY_DEPTH, "How deeply key tuples may nest (src/store/keys.rs)."),
+        text("STORE_NAMESPACE", &crate::store::NAMESPACE.to_string(), "The first character of every store key (src/store/keys.rs)."),
+        number(
+            "STORE_KEY_FORMAT",
+            usize::from(crate::store::KeyFormat::CURRENT.version()),
+            "The key format of objects with no store key yet, the one the JS fast path encodes (src/store/keys.rs).",
+        ),
+        key_tags("STORE_KEY_TAGS", crate::store::KeyFormat::CURRENT, "The type tags of that format (src/store/keys.rs)."),
+        byte_text("STORE_STRING_END", crate::store::keys::STRING_END, "Ends a string part (src/store/keys.rs)."),
+        byte_text("STORE_STRING_ESCAPE", crate::store::keys::STRING_ESCAPE, "Escapes U+0000..U+0002 in a string part (src/store/keys.rs)."),
+        number(
+            "STORE_NUMBER_DIGIT_BASE",
+            usize::from(crate::store::keys::NUMBER_DIGIT_BASE),
+            "The char code of base-64 digit 0 of a number (src/store/keys.rs).",
+        ),
+        number(
+            "STORE_NUMBER_MAX_DIGITS",
+            crate::store::keys::NUMBER_MAX_DIGITS,
+            "The most base-64 digits a number has (src/store/keys.rs).",
+        ),
+        byte_text("STORE_NUMBER_END", crate::store::keys::NUMBER_END, "Ends a number that is not negative (src/store/keys.rs)."),
+        byte_text(
+            "STORE_NEGATIVE_NUMBER_END",
+            crate::store::keys::NEGATIVE_NUMBER_END,
+            "Ends a negative number (src/store/keys.rs).",
+        ),
         number(
             "MAX_TOPIC_BYTES",
             crate::fanout::topic::MAX_TOPIC_BYTES,

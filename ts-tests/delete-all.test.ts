@@ -70,3 +70,17 @@ describe("a raw ctx.storage.deleteAll()", () => {
     },
   );
 });
+
+describe("a raw ctx.storage.deleteAll() after an index lookup was cached", () => {
+  it("is not hidden by the read cache: the next index call fails with STORAGE_RESET, then the object recovers", async () => {
+    const stub = object("raw-cached-index");
+    await stub.seed("ada");
+    // A turn after the write: this lookup fills the isolate's read cache.
+    expect((await snapshot(stub)).byOwner).toEqual({ ada: ["item", "ada"], bea: null });
+    await stub.rawDeleteAll();
+    expect(await stub.attempt("index")).toMatchObject({ code: "STORAGE_RESET" });
+    expect(await stub.attempt("index")).toEqual({ ok: null });
+    expect(await stub.attempt("indexed-put")).toEqual({ ok: true });
+    expect((await snapshot(stub)).starts).toBe(2);
+  });
+});

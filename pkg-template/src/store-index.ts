@@ -8,7 +8,7 @@ import { errorText } from "./kernel/error-text.js";
 import { codec, checkRange, paged, type SyncKv } from "./store-kv.js";
 import { decodeKey, encodeKey, guardKey, keyLiteral } from "./store-keys.js";
 import type { Entry, IndexDefinition, Key, KeyPart, Range } from "./store-types.js";
-import type { Engine } from "./wasm/durable_core.js";
+import type { Engine, IndexPageEntry } from "./wasm/durable_core.js";
 import type { StoreValue } from "./values.js";
 
 /** A secondary index: reads primary entries by their index key. */
@@ -26,13 +26,19 @@ export class StoreIndex<V = StoreValue> {
   get(key: Key): Entry<V> | undefined {
     guardKey(key);
     const host = this.#host;
-    const primaryKeys = host.call((engine) => engine.storeIndexGet(this.#name, key, host.mayFill()));
-    const kv = host.kv();
-    for (const kvKey of primaryKeys) {
-      const value = kv.get(kvKey);
-      if (value !== undefined) return { key: codec(() => decodeKey(kvKey)) as KeyPart[], value: value as V };
-    }
-    return undefined;
+    const name = this.#name;
+    const primaryKeys = host.call((engine) => engine.storeIndexGet(name, key, host.mayFill()));
+    const entry = this.#first(primaryKeys);
+    if (entry !== undefined || primaryKeys.length === 0) return entry;
+    // Index rows and entries commit together, so a looked-up entry that kv does not hold means
+    // the storage changed behind the store (a raw `ctx.storage.deleteAll()`) and the answer came
+    // from the read cache: ask SQLite instead, which also notices a wiped storage.
+    return this.#first(
+      host.call((engine) => {
+        engine.storeIndexForget(name, key);
+        return engine.storeIndexGet(name, key, host.mayFill());
+      }),
+    );
   }
 
   /** The entries whose index key is in `range`, in index key order then primary key order. */
@@ -45,18 +51,15 @@ export class StoreIndex<V = StoreValue> {
     checkRange(range);
     const host = this.#host;
     const kv = host.kv();
-    // A page is a flat [indexKey0, primaryKey0, indexKey1, ...]; the next resumes after its last pair.
-    yield* paged(range.limit, (size, after: [string, string] | undefined) => {
-      const page = host.call((engine) => engine.storeIndexList(this.#name, { ...range, limit: size }, after?.[0], after?.[1]));
-      return codec(() => {
-        const items: Entry<V>[] = [];
-        for (let i = 1; i < page.length; i += 2) {
-          const kvKey = page[i]!;
-          items.push({ key: decodeKey(kvKey) as KeyPart[], value: kv.get(kvKey) as V });
-        }
-        const last: [string, string] | undefined = page.length >= 2 ? [page[page.length - 2]!, page[page.length - 1]!] : undefined;
-        return { items, last };
-      });
+    // The next page resumes after the last entry of this one.
+    yield* paged(range.limit, (size, after: IndexPageEntry | undefined) => {
+      const { entries } = host.call((engine) =>
+        engine.storeIndexList(this.#name, { ...range, limit: size }, after?.indexKey, after?.primaryKey),
+      );
+      return codec(() => ({
+        items: entries.map(({ primaryKey }): Entry<V> => ({ key: decodeKey(primaryKey) as KeyPart[], value: kv.get(primaryKey) as V })),
+        last: entries[entries.length - 1],
+      }));
     });
   }
 
@@ -64,6 +67,16 @@ export class StoreIndex<V = StoreValue> {
   count(range: Range = {}): number {
     checkRange(range);
     return this.#host.call((engine) => engine.storeIndexCount(this.#name, range));
+  }
+
+  /** The first of `primaryKeys` that kv holds, as an entry. */
+  #first(primaryKeys: readonly string[]): Entry<V> | undefined {
+    const kv = this.#host.kv();
+    for (const kvKey of primaryKeys) {
+      const value = kv.get(kvKey);
+      if (value !== undefined) return { key: codec(() => decodeKey(kvKey)) as KeyPart[], value: value as V };
+    }
+    return undefined;
   }
 }
 

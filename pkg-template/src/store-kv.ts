@@ -6,16 +6,12 @@ import { translate } from "./engine.js";
 import { DurableCoreError } from "./errors.js";
 import { encodeKey, guardKey } from "./store-keys.js";
 import type { Key, Range } from "./store-types.js";
+import type { KvListOptions } from "./wasm/durable_core.js";
+
+export type { KvListOptions };
 
 /** Entries read per `kv.list` call by the lazy iterators. */
 export const PAGE_SIZE = 256;
-export interface KvListOptions {
-  start?: string;
-  startAfter?: string;
-  end: string;
-  reverse?: boolean;
-  limit?: number;
-}
 
 export interface SyncKv {
   get(key: string): unknown;
@@ -37,9 +33,9 @@ export function codec<T>(op: () => T): T {
   }
 }
 
-/** The kv key of `key` outside any engine call (see {@link codec}). */
-export function encodeKeyOutside(key: Key): string {
-  return codec(() => encodeKey(key));
+/** The kv key of `key` in the key format `format`, outside any engine call (see {@link codec}). */
+export function encodeKeyOutside(key: Key, format: number): string {
+  return codec(() => encodeKey(key, format));
 }
 
 /** One page of a paged read and the position to resume after (its last item's). */

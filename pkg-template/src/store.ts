@@ -5,21 +5,23 @@
  * The Rust core owns the key codec (typed keys → strings whose UTF-8 order is the key order),
  * range planning and the index rows (`_dc_store_index`). Values live in the native sync
  * `ctx.storage.kv` under the encoded key: measured faster than a `sql.exec` insert or select
- * (figures in docs/reports/facade-figures.md), and on SQLite-backed objects kv shares the database, so a kv write and its index rows commit together in one
- * `transactionSync`. This file checks values, runs the user's index key functions (Rust never
- * calls user code), and talks to kv; each operation crosses into wasm at most once (flat keys of
- * strings, numbers, booleans and null are encoded in JS by `store-keys.ts`, which matches the
- * Rust codec exactly).
+ * (figures in docs/reports/facade-figures.md), and on SQLite-backed objects kv shares the
+ * database, so a kv write and its index rows commit together in one `transactionSync`. This file
+ * checks values, runs the user's index key functions on writes (Rust never calls user code), and
+ * talks to kv; each operation crosses into wasm at most once (flat keys of strings, numbers,
+ * booleans and null are encoded in JS by `store-keys.ts`, which matches the Rust codec exactly).
+ * Index builds are `store-build.ts`, index reads `store-index.ts`.
  */
 import { type CoreContext } from "./engine.js";
 import { DurableCoreError } from "./errors.js";
+import { STORE_KEY_FORMAT } from "./generated/core.js";
 import { isAsyncFunction, isThenable } from "./kernel/async.js";
-import { errorText } from "./kernel/error-text.js";
 import { HandleWatch } from "./kernel/handle-watch.js";
 import { storeValueSize } from "./kernel/plain-data.js";
-import { declare, KEY_FUNCTION_ERROR, keyFunctionError, StoreIndex, type DeclaredIndex, type IndexHost } from "./store-index.js";
+import { IndexBuilder } from "./store-build.js";
+import { declare, keyFunctionError, StoreIndex, type DeclaredIndex, type IndexHost } from "./store-index.js";
 import { checkRange, codec, encodeKeyOutside, kvKeysPage, kvPage, paged, type KvListOptions, type SyncKv } from "./store-kv.js";
-import { encodeFlat, encodeKey, guardKey, keyHasPrefix, keyLiteral, prefixDecoder } from "./store-keys.js";
+import { encodeFlat, encodeKey, guardKey, keyFormatOf, keyHasPrefix, keyLiteral, prefixDecoder } from "./store-keys.js";
 import type { Entry, IndexDefinitions, Key, KeyPart, Range, StoreTransaction } from "./store-types.js";
 import { Engine } from "./wasm/durable_core.js";
 import type { StoreValue } from "./values.js";
@@ -29,32 +31,6 @@ export { StoreIndex };
 
 /** Largest value, in bytes of its serialized form: the platform's 2 MB key+value limit less a 2 KiB key. */
 export const MAX_VALUE_BYTES = 2_000_000 - 2048;
-/**
- * Index build chunks (of `BUILD_CHUNK_ENTRIES` = 500 entries, src/store/mod.rs) one wake runs
- * inside `blockConcurrencyWhile` before the object serves events; the rest runs one chunk per
- * macrotask afterwards. Counted in chunks, not milliseconds: in production `Date.now()` does not
- * advance during synchronous code, so a time budget would never run out. 4 chunks (2,000
- * entries) keep a wake to a few milliseconds (docs/reports/facade-figures.md) and have the
- * indexes of a store of up to 2,000 entries ready when the wake ends.
- */
-const WAKE_BUILD_CHUNKS = 4;
-
-function batchMustBeSynchronous(what: string): DurableCoreError {
-  return new DurableCoreError(
-    "TRANSACTION_ASYNC",
-    `store.batch(fn): ${what}; a batch must be synchronous (no await), or its later writes would commit outside the transaction`,
-  );
-}
-
-function checkedValue(value: unknown): void {
-  const size = storeValueSize(value);
-  if (size > MAX_VALUE_BYTES) {
-    throw new DurableCoreError(
-      "STORE_VALUE_TOO_LARGE",
-      `value is about ${size} bytes once serialized, above the limit of ${MAX_VALUE_BYTES}; split it across several keys`,
-    );
-  }
-}
 
 /**
  * `this.store`: see the README's "Ordered storage" section.
@@ -80,13 +56,19 @@ export class Store {
    * the turn's microtasks run; a lookup cached before then could describe rolled-back rows.
    */
   #indexWritesThisTurn = false;
-  #building: Promise<void> | null = null;
   #kvStorage: SyncKv | undefined;
+  /**
+   * The key format (src/store/keys.rs `KeyFormat`) of this object's store keys, read from the
+   * first stored key at the first operation of this instance: an object keeps the format its
+   * keys were written in, an empty one starts in the current format.
+   */
+  #format: number | undefined;
   readonly #host: IndexHost = {
     call: (op) => this.#call(op),
     kv: () => this.#kv,
     mayFill: () => !this.#indexWritesThisTurn,
   };
+  readonly #builder: IndexBuilder;
 
   /** @internal Created by the base class (`this.store`). */
   constructor(core: CoreContext, definitions: IndexDefinitions = {}) {
@@ -97,6 +79,18 @@ export class Store {
       throw new DurableCoreError("INDEX_DEFINITION", "static indexes is an object { name: { key, unique?, prefix?, version? } }");
     }
     this.#declared = Object.entries(definitions).map(([name, definition]) => declare(name, definition));
+    this.#builder = new IndexBuilder({
+      core,
+      definitions,
+      indexed: this.#declared.length > 0,
+      call: (op) => this.#call(op),
+      kv: () => this.#kv,
+      indexWrite: () => this.#indexWrite(),
+      maintainedChanged: (engine) => {
+        // The failed index is no longer maintained: the keys of later puts follow the new list.
+        this.#maintained = engine.storeMaintained();
+      },
+    });
   }
 
   /** Stores `value` under `key`, replacing what was there, and updates every index. */
@@ -105,7 +99,7 @@ export class Store {
     // A store with no index, once opened on this object (which dropped any stale index rows),
     // needs nothing from the core for a flat key: the JS codec encodes it, and a single kv.put is
     // atomic by itself (measured in docs/reports/store-core.md, "The put fast path").
-    if (this.#declared.length === 0 && this.#openedOnce) {
+    if (this.#declared.length === 0 && this.#openedOnce && this.#format === STORE_KEY_FORMAT) {
       const kvKey = encodeFlat(key);
       if (kvKey !== undefined) {
         this.#kv.put(kvKey, value);
@@ -118,8 +112,8 @@ export class Store {
   /** The value under `key`, or `undefined`. */
   get<V = StoreValue>(key: Key): V | undefined {
     // The common flat key needs no engine call at all.
-    // `encodeKeyOutside` keeps `key` out of a closure here (see {@link Store.#putSlow}).
-    return this.#kv.get(encodeFlat(key) ?? encodeKeyOutside(key)) as V | undefined;
+    // `#kvKeyOf` keeps `key` out of a closure here (see {@link Store.#putSlow}).
+    return this.#kv.get(this.#kvKeyOf(key)) as V | undefined;
   }
 
   has(key: Key): boolean {
@@ -130,7 +124,8 @@ export class Store {
   getMany<V = StoreValue>(keys: readonly Key[]): (V | undefined)[] {
     if (!Array.isArray(keys)) throw new DurableCoreError("KEY_TYPE", `getMany takes an array of keys, got ${keyLiteral(keys)}`);
     const kv = this.#kv;
-    return codec(() => keys.map((key) => kv.get(encodeKey(key)) as V | undefined));
+    const format = this.#keyFormat;
+    return codec(() => keys.map((key) => kv.get(encodeKey(key, format)) as V | undefined));
   }
 
   /** Deletes `key` and its index entries; true when it existed. */
@@ -138,7 +133,7 @@ export class Store {
     guardKey(key);
     return this.#call((engine) => {
       // With no index declared, `storeOpen` has dropped every index row: nothing to maintain.
-      if (this.#declared.length === 0) return this.#kv.delete(encodeKey(key));
+      if (this.#declared.length === 0) return this.#kv.delete(encodeKey(key, this.#keyFormat));
       this.#indexWrite();
       return this.#atomically(() => this.#kv.delete(engine.storeDelete(key)));
     });
@@ -147,11 +142,12 @@ export class Store {
   /** The entries in `range`, read at once. */
   list<V = StoreValue>(range: Range = {}): Entry<V>[] {
     checkRange(range);
+    const format = this.#keyFormat;
     return codec(() => {
-      const options = Engine.storeRange(range) as KvListOptions | null;
-      if (options === null) return [];
+      const options = Engine.storeRange(range, format);
+      if (options === undefined) return [];
       const entries: Entry<V>[] = [];
-      const decode = prefixDecoder(range.prefix);
+      const decode = prefixDecoder(range.prefix, format);
       for (const [kvKey, value] of this.#kv.list(options)) entries.push({ key: decode(kvKey) as KeyPart[], value: value as V });
       return entries;
     });
@@ -160,15 +156,10 @@ export class Store {
   /** The entries in `range`, read lazily page by page. Do not `await` inside the loop if you need a consistent view. */
   *entries<V = StoreValue>(range: Range = {}): Generator<Entry<V>> {
     checkRange(range);
-
-    const options = codec(() => Engine.storeRange(range)) as KvListOptions | null;
-
-    if (options === null) return;
-
+    const options = this.#plan(range);
+    if (options === undefined) return;
     const kv = this.#kv;
-
-    const decode = prefixDecoder(range.prefix);
-
+    const decode = prefixDecoder(range.prefix, this.#keyFormat);
     yield* paged(options.limit, (size, after: string | undefined) =>
       codec(() => {
         const items: Entry<V>[] = [];
@@ -180,14 +171,13 @@ export class Store {
         return { items, last };
       }),
     );
-
   }
 
   /** How many entries `range` holds (at most `limit`). */
   count(range: Range = {}): number {
     checkRange(range);
-    const options = codec(() => Engine.storeRange(range)) as KvListOptions | null;
-    if (options === null) return 0;
+    const options = this.#plan(range);
+    if (options === undefined) return 0;
     const kv = this.#kv;
     let count = 0;
     for (const _ of paged(options.limit, (size, after: string | undefined) => kvKeysPage(kv, options, size, after))) count += 1;
@@ -198,8 +188,8 @@ export class Store {
   deleteRange(range: Range = {}): number {
     checkRange(range);
     return this.#call((engine) => {
-      const options = Engine.storeRange(range) as KvListOptions | null;
-      if (options === null) return 0;
+      const options = Engine.storeRange(range, this.#keyFormat);
+      if (options === undefined) return 0;
       const indexed = this.#declared.length > 0;
       if (indexed) this.#indexWrite();
       return this.#atomically(() => {
@@ -255,32 +245,17 @@ export class Store {
    * `KEY_TOO_LARGE` for an index key that is not one).
    */
   ready(): Promise<void> {
-    return (this.#building ??= this.#buildAll().finally(() => {
-      this.#building = null;
-    }));
+    return this.#builder.ready();
   }
 
   /**
-   * @internal Wake-time work, inside `blockConcurrencyWhile`: opens the store and builds at most
-   * {@link WAKE_BUILD_CHUNKS} index chunks, then leaves the rest to the background. Never throws:
+   * @internal Wake-time work, inside `blockConcurrencyWhile`: opens the store and builds at most a
+   * few index chunks, then leaves the rest to the background (see `store-build.ts`). Never throws:
    * a throw would reset the object, and the next wake would fail the same way. A key function
-   * that throws fails its index (see {@link Store.#buildChunk}); anything else is logged and
-   * retried by the background build.
+   * that throws fails its index; anything else is logged and retried by the background build.
    */
   wake(): void {
-    if (this.#declared.length === 0) return;
-    try {
-      for (let chunk = 0; chunk < WAKE_BUILD_CHUNKS; chunk++) {
-        if (!this.#buildChunk()) return;
-      }
-    } catch (error) {
-      console.error("durable-core: building store indexes during the wake failed; retrying in the background:", error);
-    }
-    setTimeout(() => {
-      this.ready().catch((error: unknown) => {
-        console.error("durable-core: a store index is not usable; its queries and `this.store.ready()` throw:", error);
-      });
-    }, 0);
+    if (this.#declared.length > 0) this.#builder.wake();
   }
 
   // ---- internals ----
@@ -288,6 +263,31 @@ export class Store {
   /** `ctx.storage.kv`, read once: the platform getter is a runtime call on every hot-path operation. */
   get #kv(): SyncKv {
     return (this.#kvStorage ??= this.#core.ctx.storage.kv as unknown as SyncKv);
+  }
+
+  /** See {@link Store.#format}. */
+  get #keyFormat(): number {
+    return this.#format ?? this.#readFormat();
+  }
+
+  /** Reads the format from the first stored key: one `kv.list` of one entry per instance. */
+  #readFormat(): number {
+    const all = codec(() => Engine.storeRange({ limit: 1 }, STORE_KEY_FORMAT));
+    let first: string | undefined;
+    if (all !== undefined) for (const [kvKey] of this.#kv.list(all)) first = kvKey;
+    return (this.#format = codec(() => keyFormatOf(first)));
+  }
+
+  /** The kv key of `key` in this object's key format: the JS codec for a flat key in the current format. */
+  #kvKeyOf(key: Key): string {
+    const format = this.#format ?? this.#readFormat();
+    return (format === STORE_KEY_FORMAT ? encodeFlat(key) : undefined) ?? encodeKeyOutside(key, format);
+  }
+
+  /** `kv.list` options for `range` over this object's keys, `undefined` when nothing can match. */
+  #plan(range: Range): KvListOptions | undefined {
+    const format = this.#keyFormat;
+    return codec(() => Engine.storeRange(range, format));
   }
 
   /**
@@ -299,7 +299,8 @@ export class Store {
     const core = this.#core;
     return core.call((engine) => {
       if (this.#handle.isNew) {
-        core.ctx.storage.transactionSync(() => engine.storeOpen(this.#declared));
+        const format = this.#keyFormat;
+        core.ctx.storage.transactionSync(() => engine.storeOpen(this.#declared, format));
         this.#maintained = engine.storeMaintained();
         this.#handle.seen();
         this.#openedOnce = true;
@@ -324,7 +325,7 @@ export class Store {
   #putSlow(key: Key, value: unknown): void {
     const maintained = this.#call(() => this.#maintained);
     if (maintained.length === 0) {
-      this.#kv.put(encodeFlat(key) ?? encodeKeyOutside(key), value);
+      this.#kv.put(this.#kvKeyOf(key), value);
       return;
     }
     guardKey(key);
@@ -377,70 +378,21 @@ export class Store {
       get: <V>(key: Key) => this.get<V>(key),
     };
   }
-
-  async #buildAll(): Promise<void> {
-    while (this.#buildChunk()) {
-      // Let other events in between chunks: a long build never holds the object.
-      await new Promise((resolve) => setTimeout(resolve, 0));
-    }
-    if (this.#declared.length > 0) this.#call((engine) => engine.storeFailure());
-  }
-
-  /**
-   * Builds one chunk; false when nothing is left to build. The user's key functions run between
-   * two engine calls, never inside one; one that throws fails its index with the reason (queries
-   * then throw `INDEX_UNIQUE` saying so) instead of failing the build forever.
-   */
-  #buildChunk(): boolean {
-    const core = this.#core;
-    const step = this.#call((engine) => engine.storeBuildStep()) as {
-      index: string;
-      options: KvListOptions | null;
-      limit: number;
-    } | null;
-    if (step === null) return false;
-    const handle = new HandleWatch(core, true);
-    const keyOf = this.#definitions[step.index]!.key;
-    const kvKeys: string[] = [];
-    const keys: (Key | undefined)[] = [];
-    let thrown: { kvKey: string; error: unknown; code: "INDEX_KEY_FUNCTION" | "KEY_TOO_LARGE" } | undefined;
-    if (step.options !== null) {
-      for (const [kvKey, value] of this.#kv.list(step.options)) {
-        kvKeys.push(kvKey);
-        let indexKey: Key | undefined;
-        try {
-          indexKey = keyOf(value);
-        } catch (error) {
-          thrown = { kvKey, error, code: "INDEX_KEY_FUNCTION" };
-          break;
-        }
-        try {
-          if (indexKey !== undefined) guardKey(indexKey, "the key its key function gave");
-        } catch (error) {
-          thrown = { kvKey, error, code: "KEY_TOO_LARGE" };
-          break;
-        }
-        keys.push(indexKey);
-      }
-    }
-    // A key function that trapped the engine leaves the step stale: plan it again.
-    if (handle.isNew) return true;
-    const complete = kvKeys.length < step.limit;
-    const failed = thrown;
-    this.#indexWrite();
-    this.#call((engine) => {
-      const failure = core.ctx.storage.transactionSync(() =>
-        failed === undefined
-          ? engine.storeBuildChunk(step.index, kvKeys, keys, complete)
-          : engine.storeBuildFail(step.index, failed.kvKey, errorText(failed.error, KEY_FUNCTION_ERROR), failed.code),
-      );
-      if (failure !== undefined) {
-        // The failed index is no longer maintained: the keys of later puts follow the new list.
-        this.#maintained = engine.storeMaintained();
-        console.error(`durable-core: index \`${step.index}\` could not be built: ${failure}`);
-      }
-    });
-    return true;
-  }
 }
 
+function batchMustBeSynchronous(what: string): DurableCoreError {
+  return new DurableCoreError(
+    "TRANSACTION_ASYNC",
+    `store.batch(fn): ${what}; a batch must be synchronous (no await), or its later writes would commit outside the transaction`,
+  );
+}
+
+function checkedValue(value: unknown): void {
+  const size = storeValueSize(value);
+  if (size > MAX_VALUE_BYTES) {
+    throw new DurableCoreError(
+      "STORE_VALUE_TOO_LARGE",
+      `value is about ${size} bytes once serialized, above the limit of ${MAX_VALUE_BYTES}; split it across several keys`,
+    );
+  }
+}

@@ -4,6 +4,5 @@
  */
 export {};
 export * from "./testing/scheduler.js";
-export * from "./testing/store.js";
 export * from "./testing/fanout.js";
 export * from "./testing/errors.js";

@@ -14,23 +14,37 @@
 //!
 //! # Encoding
 //!
-//! [`NAMESPACE`] (`U+001F`), then each part, self-delimiting:
+//! [`NAMESPACE`] (`U+001F`), then each part, self-delimiting. Two formats exist
+//! ([`KeyFormat`]); an object's keys are all in one of them, and every tag of one differs from
+//! every tag of the other, so a stored key tells which format wrote it ([`format_of`]).
 //!
-//! | part | form | example |
+//! | part | V2 (current) | V1 (objects that stored keys before V2) |
 //! |---|---|---|
-//! | null | `0` | `0` |
-//! | false / true | `F` / `T` | `T` |
-//! | number | `f` + 16 hex digits of the order-mapped f64 bits | `42` → `fc045000000000000` |
-//! | bigint | `i0` for zero; `i1` + 4 hex digits of the magnitude's byte length + magnitude hex; `i-` + the same with every digit complemented | `1n` → `i1000101` |
-//! | string | `s` + UTF-8 with `U+0000..U+0002` escaped + `U+0001` | `"ab"` → `sab\u{1}` |
-//! | bytes | `x` + lowercase hex + `.` | `[0xab]` → `xab.` |
-//! | tuple | `{` + parts + `)` | `["a"]` → `{sa\u{1})` |
+//! | null | `1` | `0` |
+//! | false / true | `G` / `U` | `F` / `T` |
+//! | number | `g` (negative) or `h` + 1–11 base-64 digits of the order-mapped f64 bits (below) | `f` + 16 hex digits of the order-mapped f64 bits |
+//! | bigint | `j` + the V1 form after its tag | `i0` for zero; `i1` + 4 hex digits of the magnitude's byte length + magnitude hex; `i-` + the same with every digit complemented |
+//! | string | `t` + UTF-8 with `U+0000..U+0002` escaped + `U+0001` | `s` + the same |
+//! | bytes | `y` + lowercase hex + `.` | `x` + lowercase hex + `.` |
+//! | tuple | `\|` + parts + `)` | `{` + parts + `)` |
+//!
+//! `42` is ``h`4D/`` in V2 (5 bytes) and `fc045000000000000` in V1 (17 bytes).
+//!
+//! A V2 number: the order-mapped 64 bits, followed by two padding bits (`00`, or `11` for a
+//! negative number), are cut into eleven 6-bit digits, each written as the character
+//! `'0' + digit` (`0`..`o`). Trailing digits equal to the padding's (`0`, or `o` for a
+//! negative number) are dropped, and the number ends in [`NUMBER_END`] (`/`, below every digit)
+//! or, for a negative number, [`NEGATIVE_NUMBER_END`] (`p`, above every digit). A dropped run
+//! of zeros sorts exactly as the terminator below every digit does (and a dropped run of
+//! maximal digits as the terminator above them), so byte order stays numeric order; integers
+//! and short fractions keep only a few digits.
 //!
 //! Every part's encoding is a prefix code, so the encodings of `["user", 42]` are a string
 //! prefix of exactly the keys that start with `"user", 42` (never `["user", 420]`). Every tag is
 //! above `)` so a tuple sorts before its extensions, and the string terminator `U+0001` is
 //! below every escaped or plain character so a string sorts before its extensions. The output
-//! never contains NUL. Decoding is strict: it accepts exactly the strings `encode` produces.
+//! never contains NUL. Decoding is strict: it accepts exactly the strings `encode` produces, in
+//! either format, one format per key.
 
 use thiserror::Error;
 
@@ -47,25 +61,156 @@ pub const MAX_KEY_BYTES: usize = 2048;
 /// way out): the byte limit would stop them soon after, and recursion must stay shallow.
 pub const MAX_KEY_DEPTH: usize = 32;
 
-const TAG_NULL: u8 = b'0';
-const TAG_FALSE: u8 = b'F';
-const TAG_TRUE: u8 = b'T';
-const TAG_NUMBER: u8 = b'f';
-const TAG_BIGINT: u8 = b'i';
-const TAG_STRING: u8 = b's';
-const TAG_BYTES: u8 = b'x';
-const TAG_TUPLE: u8 = b'{';
+/// The tags of one key format. V1 has one number tag for both signs.
+struct Tags {
+    null: u8,
+    falsy: u8,
+    truthy: u8,
+    negative_number: u8,
+    number: u8,
+    bigint: u8,
+    string: u8,
+    bytes: u8,
+    tuple: u8,
+}
+
+const V1_TAGS: Tags = Tags {
+    null: b'0',
+    falsy: b'F',
+    truthy: b'T',
+    negative_number: b'f',
+    number: b'f',
+    bigint: b'i',
+    string: b's',
+    bytes: b'x',
+    tuple: b'{',
+};
+
+const V2_TAGS: Tags = Tags {
+    null: b'1',
+    falsy: b'G',
+    truthy: b'U',
+    negative_number: b'g',
+    number: b'h',
+    bigint: b'j',
+    string: b't',
+    bytes: b'y',
+    tuple: b'|',
+};
+
 const TUPLE_END: u8 = b')';
-const STRING_END: u8 = 0x01;
-const STRING_ESCAPE: u8 = 0x02;
+pub const STRING_END: u8 = 0x01;
+pub const STRING_ESCAPE: u8 = 0x02;
 const BYTES_END: u8 = b'.';
 const BIGINT_NEGATIVE: u8 = b'-';
 const BIGINT_ZERO: u8 = b'0';
 const BIGINT_POSITIVE: u8 = b'1';
 /// Hex digits of a bigint's magnitude length: up to 65,535 bytes, far above what fits a key.
 const BIGINT_LENGTH_DIGITS: usize = 4;
+/// Hex digits of a V1 number.
 const NUMBER_DIGITS: usize = 16;
 const HEX: &[u8; 16] = b"0123456789abcdef";
+/// The character of base-64 digit 0 in a V2 number; digit `d` is `NUMBER_DIGIT_BASE + d`.
+pub const NUMBER_DIGIT_BASE: u8 = b'0';
+/// The most base-64 digits a V2 number has: 64 bits and 2 padding bits.
+pub const NUMBER_MAX_DIGITS: usize = 11;
+/// Ends a V2 number that is not negative: below every digit.
+pub const NUMBER_END: u8 = b'/';
+/// Ends a negative V2 number: above every digit.
+pub const NEGATIVE_NUMBER_END: u8 = b'p';
+
+/// Which encoding an object's store keys use. An object stays in the format of the keys it
+/// already holds (the facade reads its first key at the first store call of a wake, see
+/// [`format_of`]); an object with no store key starts in [`KeyFormat::CURRENT`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyFormat {
+    /// Numbers as 16 hex digits: what every object stored before V2.
+    V1,
+    /// Numbers as 1–11 base-64 digits (see the module doc).
+    V2,
+}
+
+impl KeyFormat {
+    /// The format of objects with no store key yet.
+    pub const CURRENT: KeyFormat = KeyFormat::V2;
+
+    /// The number the facade passes for this format (`storeOpen`, `storeEncode`, `storeRange`).
+    pub fn version(self) -> u8 {
+        match self {
+            KeyFormat::V1 => 1,
+            KeyFormat::V2 => 2,
+        }
+    }
+
+    pub fn from_version(version: u8) -> Option<KeyFormat> {
+        match version {
+            1 => Some(KeyFormat::V1),
+            2 => Some(KeyFormat::V2),
+            _ => None,
+        }
+    }
+
+    fn tags(self) -> &'static Tags {
+        match self {
+            KeyFormat::V1 => &V1_TAGS,
+            KeyFormat::V2 => &V2_TAGS,
+        }
+    }
+
+    /// The format whose tags include `tag`, if any (the formats share no tag).
+    fn of_tag(tag: u8) -> Option<KeyFormat> {
+        let has = |tags: &Tags| {
+            [tags.null, tags.falsy, tags.truthy, tags.negative_number, tags.number, tags.bigint, tags.string, tags.bytes, tags.tuple]
+                .contains(&tag)
+        };
+        [KeyFormat::V1, KeyFormat::V2].into_iter().find(|format| has(format.tags()))
+    }
+
+    /// Encodes a key (a non-empty tuple of parts) into its kv string in this format.
+    pub fn encode(self, parts: &[KeyPart]) -> Result<String, KeyError> {
+        if parts.is_empty() {
+            return Err(KeyError::Type("empty tuple".into()));
+        }
+        let mut out = Vec::with_capacity(16);
+        let mut namespace = [0; 4];
+        out.extend_from_slice(NAMESPACE.encode_utf8(&mut namespace).as_bytes());
+        let encoder = Encoder { format: self, tags: self.tags() };
+        for part in parts {
+            encoder.part(part, &mut out, 0)?;
+            if out.len() > MAX_KEY_BYTES {
+                break;
+            }
+        }
+        if out.len() > MAX_KEY_BYTES {
+            return Err(KeyError::TooLarge { bytes: out.len(), limit: MAX_KEY_BYTES });
+        }
+        // Every byte pushed is ASCII or comes from a `str`, escaped only below 0x03, so this never fails.
+        String::from_utf8(out).map_err(|e| KeyError::Malformed(e.to_string()))
+    }
+}
+
+/// The format a stored key was written in (by its first tag), or `None` for a string that is
+/// not a store key. How the facade tells an object's format from the first key it lists.
+pub fn format_of(kv_key: &str) -> Option<KeyFormat> {
+    let body = kv_key.strip_prefix(NAMESPACE)?;
+    KeyFormat::of_tag(*body.as_bytes().first()?)
+}
+
+/// Every tag's character of one format, for the TypeScript fast path (`src/shared.rs`).
+pub fn tag_literals(format: KeyFormat) -> [(&'static str, char); 9] {
+    let tags = format.tags();
+    [
+        ("null", char::from(tags.null)),
+        ("false", char::from(tags.falsy)),
+        ("true", char::from(tags.truthy)),
+        ("negativeNumber", char::from(tags.negative_number)),
+        ("number", char::from(tags.number)),
+        ("bigint", char::from(tags.bigint)),
+        ("string", char::from(tags.string)),
+        ("bytes", char::from(tags.bytes)),
+        ("tuple", char::from(tags.tuple)),
+    ]
+}
 
 /// Why a key was refused.
 #[derive(Debug, Clone, Error, PartialEq)]
@@ -160,79 +305,80 @@ pub enum KeyPart {
     Tuple(Vec<KeyPart>),
 }
 
-/// Encodes a key (a non-empty tuple of parts) into its kv string, namespace included.
+/// Encodes a key (a non-empty tuple of parts) into its kv string, namespace included, in the
+/// current format ([`KeyFormat::CURRENT`]).
 pub fn encode(parts: &[KeyPart]) -> Result<String, KeyError> {
-    if parts.is_empty() {
-        return Err(KeyError::Type("empty tuple".into()));
-    }
-    let mut out = Vec::with_capacity(16);
-    let mut namespace = [0; 4];
-    out.extend_from_slice(NAMESPACE.encode_utf8(&mut namespace).as_bytes());
-    for part in parts {
-        encode_part(part, &mut out, 0)?;
-        if out.len() > MAX_KEY_BYTES {
-            break;
-        }
-    }
-    if out.len() > MAX_KEY_BYTES {
-        return Err(KeyError::TooLarge { bytes: out.len(), limit: MAX_KEY_BYTES });
-    }
-    // Every byte pushed is ASCII or comes from a `str`, escaped only below 0x03, so this never fails.
-    String::from_utf8(out).map_err(|e| KeyError::Malformed(e.to_string()))
+    KeyFormat::CURRENT.encode(parts)
 }
 
-/// Appends one part; `depth` counts the tuples around it.
-fn encode_part(part: &KeyPart, out: &mut Vec<u8>, depth: usize) -> Result<(), KeyError> {
-    match part {
-        KeyPart::Null => out.push(TAG_NULL),
-        KeyPart::Bool(false) => out.push(TAG_FALSE),
-        KeyPart::Bool(true) => out.push(TAG_TRUE),
-        KeyPart::Number(n) => {
-            if !n.is_finite() {
-                return Err(KeyError::Type(format!("{n} is not a finite number")));
-            }
-            out.push(TAG_NUMBER);
-            push_hex_u64(ordered_bits(*n), out);
-        }
-        KeyPart::BigInt(big) => encode_bigint(big, out)?,
-        KeyPart::String(s) => {
-            out.push(TAG_STRING);
-            for byte in s.bytes() {
-                if byte <= STRING_ESCAPE {
-                    out.extend_from_slice(&[STRING_ESCAPE, byte + 3]);
-                } else {
-                    out.push(byte);
-                }
-            }
-            out.push(STRING_END);
-        }
-        KeyPart::Bytes(bytes) => {
-            out.push(TAG_BYTES);
-            bytes.iter().for_each(|b| push_hex_byte(*b, out));
-            out.push(BYTES_END);
-        }
-        KeyPart::Tuple(items) => {
-            if items.is_empty() {
-                return Err(KeyError::Type("empty tuple".into()));
-            }
-            if depth >= MAX_KEY_DEPTH {
-                return Err(KeyError::Type(format!("tuples nested deeper than {MAX_KEY_DEPTH}")));
-            }
-            out.push(TAG_TUPLE);
-            for item in items {
-                encode_part(item, out, depth + 1)?;
-                if out.len() > MAX_KEY_BYTES {
-                    return Ok(());
-                }
-            }
-            out.push(TUPLE_END);
-        }
-    }
-    Ok(())
+struct Encoder {
+    format: KeyFormat,
+    tags: &'static Tags,
 }
 
+impl Encoder {
+    /// Appends one part; `depth` counts the tuples around it.
+    fn part(&self, part: &KeyPart, out: &mut Vec<u8>, depth: usize) -> Result<(), KeyError> {
+        let tags = self.tags;
+        match part {
+            KeyPart::Null => out.push(tags.null),
+            KeyPart::Bool(false) => out.push(tags.falsy),
+            KeyPart::Bool(true) => out.push(tags.truthy),
+            KeyPart::Number(n) => {
+                if !n.is_finite() {
+                    return Err(KeyError::Type(format!("{n} is not a finite number")));
+                }
+                match self.format {
+                    KeyFormat::V1 => {
+                        out.push(tags.number);
+                        push_hex_u64(ordered_bits(*n), out);
+                    }
+                    KeyFormat::V2 => push_number_v2(ordered_bits(*n), tags, out),
+                }
+            }
+            KeyPart::BigInt(big) => {
+                out.push(tags.bigint);
+                encode_bigint(big, out)?;
+            }
+            KeyPart::String(s) => {
+                out.push(tags.string);
+                for byte in s.bytes() {
+                    if byte <= STRING_ESCAPE {
+                        out.extend_from_slice(&[STRING_ESCAPE, byte + 3]);
+                    } else {
+                        out.push(byte);
+                    }
+                }
+                out.push(STRING_END);
+            }
+            KeyPart::Bytes(bytes) => {
+                out.push(tags.bytes);
+                bytes.iter().for_each(|b| push_hex_byte(*b, out));
+                out.push(BYTES_END);
+            }
+            KeyPart::Tuple(items) => {
+                if items.is_empty() {
+                    return Err(KeyError::Type("empty tuple".into()));
+                }
+                if depth >= MAX_KEY_DEPTH {
+                    return Err(KeyError::Type(format!("tuples nested deeper than {MAX_KEY_DEPTH}")));
+                }
+                out.push(tags.tuple);
+                for item in items {
+                    self.part(item, out, depth + 1)?;
+                    if out.len() > MAX_KEY_BYTES {
+                        return Ok(());
+                    }
+                }
+                out.push(TUPLE_END);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A bigint after its tag (the same in both formats).
 fn encode_bigint(big: &BigIntKey, out: &mut Vec<u8>) -> Result<(), KeyError> {
-    out.push(TAG_BIGINT);
     if big.magnitude.is_empty() {
         out.push(BIGINT_ZERO);
         return Ok(());
@@ -247,6 +393,28 @@ fn encode_bigint(big: &BigIntKey, out: &mut Vec<u8>) -> Result<(), KeyError> {
     push_hex_byte(low ^ flip, out);
     big.magnitude.iter().for_each(|b| push_hex_byte(b ^ flip, out));
     Ok(())
+}
+
+/// The padding digit, the terminator and the padding bits of a V2 number of this sign.
+fn number_v2_shape(negative: bool) -> (u8, u8, u128) {
+    if negative {
+        (63, NEGATIVE_NUMBER_END, 0b11)
+    } else {
+        (0, NUMBER_END, 0)
+    }
+}
+
+/// A V2 number (see the module doc): tag, digits without the trailing padding ones, terminator.
+fn push_number_v2(ordered: u64, tags: &Tags, out: &mut Vec<u8>) {
+    let negative = ordered >> 63 == 0;
+    let (fill, end, padding) = number_v2_shape(negative);
+    let stream = u128::from(ordered) << 2 | padding;
+    let digits = (0..NUMBER_MAX_DIGITS).rev().map(|i| ((stream >> (6 * i)) & 63) as u8);
+    let digits: Vec<u8> = digits.collect();
+    let kept = digits.iter().rposition(|d| *d != fill).map_or(0, |last| last + 1);
+    out.push(if negative { tags.negative_number } else { tags.number });
+    out.extend(digits.iter().take(kept).map(|d| NUMBER_DIGIT_BASE + d));
+    out.push(end);
 }
 
 /// Maps an f64 to bits whose unsigned order is the numeric order: positives get the sign bit
@@ -374,7 +542,7 @@ pub fn decode(key: &str) -> Result<Vec<KeyPart>, KeyError> {
     let body = key
         .strip_prefix(NAMESPACE)
         .ok_or_else(|| KeyError::Malformed("missing the store namespace".into()))?;
-    let mut reader = Reader { bytes: body.as_bytes(), at: 0, depth: 0 };
+    let mut reader = Reader { bytes: body.as_bytes(), at: 0, depth: 0, format: None };
     let mut parts = Vec::new();
     while !reader.is_done() {
         parts.push(reader.part()?);
@@ -390,6 +558,8 @@ struct Reader<'a> {
     at: usize,
     /// Tuples open around the current part.
     depth: usize,
+    /// The format of the key's first tag: every later tag must be of the same one.
+    format: Option<KeyFormat>,
 }
 
 impl Reader<'_> {
@@ -426,24 +596,67 @@ impl Reader<'_> {
     }
 
     fn part(&mut self) -> Result<KeyPart, KeyError> {
-        match self.next()? {
-            TAG_NULL => Ok(KeyPart::Null),
-            TAG_FALSE => Ok(KeyPart::Bool(false)),
-            TAG_TRUE => Ok(KeyPart::Bool(true)),
-            TAG_NUMBER => self.number(),
-            TAG_BIGINT => self.bigint(),
-            TAG_STRING => self.string(),
-            TAG_BYTES => self.bytes(),
-            TAG_TUPLE => self.tuple(),
-            _ => Err(self.malformed("unknown type tag")),
+        let tag = self.next()?;
+        let format = KeyFormat::of_tag(tag).ok_or_else(|| self.malformed("unknown type tag"))?;
+        if *self.format.get_or_insert(format) != format {
+            return Err(self.malformed("a tag of another key format"));
+        }
+        let tags = format.tags();
+        match tag {
+            _ if tag == tags.null => Ok(KeyPart::Null),
+            _ if tag == tags.falsy => Ok(KeyPart::Bool(false)),
+            _ if tag == tags.truthy => Ok(KeyPart::Bool(true)),
+            _ if format == KeyFormat::V1 && tag == tags.number => self.number_v1(),
+            _ if tag == tags.number => self.number_v2(false),
+            _ if tag == tags.negative_number => self.number_v2(true),
+            _ if tag == tags.bigint => self.bigint(),
+            _ if tag == tags.string => self.string(),
+            _ if tag == tags.bytes => self.bytes(),
+            _ => self.tuple(),
         }
     }
 
-    fn number(&mut self) -> Result<KeyPart, KeyError> {
+    fn number_v1(&mut self) -> Result<KeyPart, KeyError> {
         let mut ordered = 0u64;
         for _ in 0..NUMBER_DIGITS {
             ordered = ordered << 4 | u64::from(self.nibble()?);
         }
+        self.canonical_number(ordered)
+    }
+
+    fn number_v2(&mut self, negative: bool) -> Result<KeyPart, KeyError> {
+        let (fill, end, padding) = number_v2_shape(negative);
+        let mut stream = 0u128;
+        let mut count = 0;
+        let mut last = fill;
+        loop {
+            let byte = self.next()?;
+            if byte == end {
+                break;
+            }
+            let digit = byte
+                .checked_sub(NUMBER_DIGIT_BASE)
+                .filter(|d| *d < 64 && count < NUMBER_MAX_DIGITS)
+                .ok_or_else(|| self.malformed("expected a number digit or the number's end"))?;
+            stream = stream << 6 | u128::from(digit);
+            count += 1;
+            last = digit;
+        }
+        // Canonical: at least one digit, no trailing padding digit, padding bits as written.
+        if last == fill {
+            return Err(self.malformed("not a canonical number"));
+        }
+        for _ in count..NUMBER_MAX_DIGITS {
+            stream = stream << 6 | u128::from(fill);
+        }
+        let ordered = u64::try_from(stream >> 2).map_err(|_| self.malformed("number out of range"))?;
+        if stream & 0b11 != padding || (ordered >> 63 == 0) != negative {
+            return Err(self.malformed("not a canonical number"));
+        }
+        self.canonical_number(ordered)
+    }
+
+    fn canonical_number(&self, ordered: u64) -> Result<KeyPart, KeyError> {
         let n = number_from_ordered_bits(ordered);
         // Only what `encode` writes: finite, and zero only as +0.
         if !n.is_finite() || (n == 0.0 && n.is_sign_negative()) {
@@ -532,8 +745,33 @@ mod tests {
 
     #[test]
     fn ascii_strings_stay_readable() {
-        let encoded = key(&[KeyPart::String("user".into()), KeyPart::Number(42.0)]);
+        let parts = [KeyPart::String("user".into()), KeyPart::Number(42.0)];
+        let encoded = KeyFormat::V1.encode(&parts).unwrap();
         assert_eq!(encoded, "\u{1f}suser\u{1}fc045000000000000");
+        assert_eq!(key(&parts), "\u{1f}tuser\u{1}h`4D/");
+    }
+
+    #[test]
+    fn numbers_in_v2_keep_only_their_significant_digits() {
+        let cases = [(0.0, "hP/"), (1.0, "h_o/"), (-1.0, "g@0p"), (42.0, "h`4D/"), (9999.0, "h`<>7P/"), (0.5, "h_n/"), (-3.5, "g?o?p")];
+        for (n, expected) in cases {
+            let encoded = key(&[KeyPart::Number(n)]);
+            assert_eq!(&encoded[1..], expected, "{n}");
+            assert_eq!(decode(&encoded).unwrap(), vec![KeyPart::Number(n)]);
+        }
+    }
+
+    #[test]
+    fn a_key_is_in_one_format_and_says_which() {
+        let parts = [KeyPart::Null, KeyPart::Bool(true), KeyPart::Number(-3.5), KeyPart::String("a".into())];
+        for format in [KeyFormat::V1, KeyFormat::V2] {
+            let encoded = format.encode(&parts).unwrap();
+            assert_eq!(format_of(&encoded), Some(format));
+            assert_eq!(decode(&encoded).unwrap(), parts);
+        }
+        assert_eq!(format_of("plain"), None);
+        // A V1 null followed by a V2 true.
+        assert_eq!(decode("\u{1f}0U").unwrap_err().code(), "KEY_MALFORMED");
     }
 
     #[test]

@@ -30,7 +30,7 @@ use crate::checksum::fingerprint;
 use crate::error::ErrorCode;
 use cache::{CacheKey, ReadCache};
 pub use index::{IndexChange, IndexEntry, IndexRow};
-pub use keys::{decode, encode, js_literal, BigIntKey, KeyError, KeyPart, MAX_KEY_BYTES, MAX_KEY_DEPTH, NAMESPACE};
+pub use keys::{decode, encode, format_of, js_literal, BigIntKey, KeyError, KeyFormat, KeyPart, MAX_KEY_BYTES, MAX_KEY_DEPTH, NAMESPACE};
 pub use range::{KvRange, Lower, Range};
 use thiserror::Error;
 
@@ -101,11 +101,11 @@ pub struct IndexDefinition {
 
 impl IndexDefinition {
     /// Validates the definition: the prefix must be a key.
-    fn encoded_prefix(&self) -> Result<Option<String>, StoreError> {
+    fn encoded_prefix(&self, format: KeyFormat) -> Result<Option<String>, StoreError> {
         self.prefix
             .as_deref()
             .map(|prefix| {
-                encode(prefix).map_err(|e| StoreError::IndexDefinition {
+                format.encode(prefix).map_err(|e| StoreError::IndexDefinition {
                     index: self.name.clone(),
                     reason: format!("its prefix is not a key ({e})"),
                 })
@@ -197,10 +197,11 @@ pub enum BuildOutcome {
 /// The key each maintained index gives a value (`None`: the key function returned undefined).
 pub type IndexKeys = [(String, Option<Vec<KeyPart>>)];
 
-/// One object's store: its id in the isolate-wide cache and its indexes.
+/// One object's store: its id in the isolate-wide cache, the format of its keys and its indexes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Store {
     id: u64,
+    format: KeyFormat,
     indexes: Vec<Index>,
 }
 
@@ -222,7 +223,19 @@ impl Store {
         id: u64,
         declared: &[IndexDefinition],
     ) -> Result<Store, StoreError> {
-        let prefixes = declared.iter().map(IndexDefinition::encoded_prefix).collect::<Result<Vec<_>, _>>()?;
+        Store::open_in(db, cache, id, declared, KeyFormat::CURRENT)
+    }
+
+    /// [`Store::open`] for an object whose keys are in `format` (see [`format_of`]).
+    pub fn open_in(
+        db: &dyn SqlBackend,
+        cache: &mut ReadCache,
+        id: u64,
+        declared: &[IndexDefinition],
+        format: KeyFormat,
+    ) -> Result<Store, StoreError> {
+        let prefixes =
+            declared.iter().map(|definition| definition.encoded_prefix(format)).collect::<Result<Vec<_>, _>>()?;
         let checksums: Vec<String> =
             declared.iter().zip(&prefixes).map(|(d, prefix)| d.checksum(prefix.as_deref())).collect();
         let stored = db.exec(READ_DEFINITIONS, &[])?;
@@ -273,16 +286,35 @@ impl Store {
                 state: IndexState::Building { cursor: None },
             });
         }
-        Ok(Store { id, indexes })
+        Ok(Store { id, format, indexes })
     }
 
     pub fn id(&self) -> u64 {
         self.id
     }
 
+    pub fn format(&self) -> KeyFormat {
+        self.format
+    }
+
+    /// `key` encoded in this store's format.
+    fn encode(&self, key: &[KeyPart]) -> Result<String, KeyError> {
+        self.format.encode(key)
+    }
+
+    /// `range` planned over this store's keys.
+    fn plan(&self, range: &Range) -> Result<KvRange, KeyError> {
+        KvRange::plan_in(range, self.format)
+    }
+
     /// The names of the indexes a write must give keys for (every one not failed).
     pub fn maintained_indexes(&self) -> impl Iterator<Item = &str> {
         self.indexes.iter().filter(|i| i.is_maintained()).map(|i| i.name.as_str())
+    }
+
+    /// Where `name` is in the list of indexes.
+    fn position(&self, name: &str) -> Result<usize, StoreError> {
+        self.indexes.iter().position(|i| i.name == name).ok_or_else(|| StoreError::IndexUnknown(name.to_owned()))
     }
 
     fn index(&self, name: &str) -> Result<&Index, StoreError> {
@@ -332,7 +364,7 @@ impl Store {
                 continue;
             }
             let key = match key.as_deref() {
-                Some(key) if index.covers(primary_key) => Some(encode(key).map_err(|source| StoreError::IndexKey {
+                Some(key) if index.covers(primary_key) => Some(self.encode(key).map_err(|source| StoreError::IndexKey {
                     index: name.clone(),
                     entry: describe(primary_key),
                     source,
@@ -356,7 +388,7 @@ impl Store {
         key: &[KeyPart],
         index_keys: &IndexKeys,
     ) -> Result<String, StoreError> {
-        let primary_key = encode(key)?;
+        let primary_key = self.encode(key)?;
         let wanted = self.encode_index_keys(&primary_key, index_keys)?;
         if wanted.is_empty() {
             return Ok(primary_key);
@@ -383,7 +415,7 @@ impl Store {
 
     /// Removes the index rows of `key`; returns the kv key to delete.
     pub fn delete(&self, db: &dyn SqlBackend, cache: &mut ReadCache, key: &[KeyPart]) -> Result<String, StoreError> {
-        let primary_key = encode(key)?;
+        let primary_key = self.encode(key)?;
         if !self.indexes.is_empty() {
             index::delete_primary(db, cache, self.id, &primary_key)?;
         }
@@ -418,7 +450,7 @@ impl Store {
         fill: bool,
     ) -> Result<Vec<String>, StoreError> {
         self.ready_index(index)?;
-        let index_key = encode(key)?;
+        let index_key = self.encode(key)?;
         let cache_key = CacheKey::new(self.id, index, &index_key);
         if let Some(hit) = cache.get(&cache_key) {
             return Ok(hit.to_vec());
@@ -430,6 +462,15 @@ impl Store {
         Ok(primary_keys)
     }
 
+    /// Forgets the cached lookup of `key` in `index`, so that the next [`Store::index_get`] asks
+    /// SQLite. The facade calls it when a cached answer names an entry kv no longer holds: index
+    /// rows and entries commit together, so the storage changed behind the store (a raw
+    /// `ctx.storage.deleteAll()`), and only SQLite can say how.
+    pub fn forget_lookup(&self, cache: &mut ReadCache, index: &str, key: &[KeyPart]) -> Result<(), StoreError> {
+        cache.invalidate(&CacheKey::new(self.id, index, &self.encode(key)?));
+        Ok(())
+    }
+
     /// One page of `index` entries in `range`, resuming after `resume` (see [`index::list`]).
     pub fn index_list(
         &self,
@@ -439,12 +480,12 @@ impl Store {
         resume: Option<&IndexEntry>,
     ) -> Result<Vec<IndexEntry>, StoreError> {
         self.ready_index(index)?;
-        index::list(db, index, &KvRange::plan(range)?, resume)
+        index::list(db, index, &self.plan(range)?, resume)
     }
 
     pub fn index_count(&self, db: &dyn SqlBackend, index: &str, range: &Range) -> Result<u64, StoreError> {
         self.ready_index(index)?;
-        index::count(db, index, &KvRange::plan(range)?)
+        index::count(db, index, &self.plan(range)?)
     }
 
     /// The next rebuild chunk, or `None` when every index is ready (or failed).
@@ -453,7 +494,7 @@ impl Store {
             IndexState::Building { cursor } => {
                 let mut range = match &index.prefix {
                     Some(prefix) => KvRange::within(prefix),
-                    None => KvRange::plan(&Range::default()).ok()?,
+                    None => self.plan(&Range::default()).ok()?,
                 };
                 if let Some(cursor) = cursor {
                     range.lower = Lower::Exclusive(cursor.clone());
@@ -479,11 +520,7 @@ impl Store {
         entries: &[(String, Option<Vec<KeyPart>>)],
         complete: bool,
     ) -> Result<BuildOutcome, StoreError> {
-        let position = self
-            .indexes
-            .iter()
-            .position(|i| i.name == index_name)
-            .ok_or_else(|| StoreError::IndexUnknown(index_name.to_owned()))?;
+        let position = self.position(index_name)?;
         let unique = self.indexes.get(position).is_some_and(|i| i.unique);
         let covers = |primary_key: &str| self.indexes.get(position).is_some_and(|i| i.covers(primary_key));
         let mut rows = Vec::with_capacity(entries.len());
@@ -493,7 +530,7 @@ impl Store {
                 continue;
             }
             if let Some(key) = key {
-                let index_key = match encode(key) {
+                let index_key = match self.format.encode(key) {
                     Ok(index_key) => index_key,
                     Err(e) => {
                         let reason = format!("the key its key function gave entry {} is not a key ({e})", describe(primary_key));
@@ -545,11 +582,7 @@ impl Store {
         why: &str,
         code: &str,
     ) -> Result<String, StoreError> {
-        let position = self
-            .indexes
-            .iter()
-            .position(|i| i.name == index_name)
-            .ok_or_else(|| StoreError::IndexUnknown(index_name.to_owned()))?;
+        let position = self.position(index_name)?;
         let code = failure_code(Some(code));
         let reason = if code == INDEX_KEY_FUNCTION {
             format!("its key function threw for entry {}: {why}", describe(primary_key))

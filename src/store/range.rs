@@ -4,7 +4,9 @@
 //!
 //! This module owns the bounds arithmetic. It never reads storage.
 
-use super::keys::{encode, KeyError, KeyPart, NAMESPACE};
+use super::keys::{KeyError, KeyFormat, KeyPart, NAMESPACE};
+#[cfg(test)]
+use super::keys::encode;
 
 /// A range of keys as the user gives it. Every bound is a key tuple.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -49,8 +51,14 @@ pub struct KvRange {
 }
 
 impl KvRange {
-    /// Plans `range`; errors only for a bound that is not a valid key.
+    /// Plans `range` over keys of the current format; errors only for a bound that is not a valid key.
     pub fn plan(range: &Range) -> Result<KvRange, KeyError> {
+        KvRange::plan_in(range, KeyFormat::CURRENT)
+    }
+
+    /// Plans `range` over keys of `format` (an object's keys are all in one format).
+    pub fn plan_in(range: &Range, format: KeyFormat) -> Result<KvRange, KeyError> {
+        let encode = |parts: &[KeyPart]| format.encode(parts);
         let namespace = NAMESPACE.to_string();
         let mut lower = Lower::Inclusive(namespace.clone());
         let mut end = successor(&namespace);

@@ -10,11 +10,13 @@ use super::interop::argument_error;
 use crate::error::Error;
 use crate::store::cache::ReadCache;
 use crate::store::{
-    decode, BigIntKey, BuildOutcome, MAX_KEY_DEPTH, IndexDefinition, IndexEntry, KeyError, KeyPart, KvRange, Lower, Range, Store,
-    StoreError,
+    decode, format_of, BigIntKey, BuildOutcome, IndexDefinition, IndexEntry, KeyError, KeyFormat, KeyPart, KvRange, Lower,
+    Range, Store, StoreError, MAX_KEY_DEPTH,
 };
-use js_sys::{Array, Object, Reflect, Uint8Array};
+use js_sys::{Array, Reflect, Uint8Array};
+use serde::Serialize;
 use std::cell::{Cell, RefCell};
+use tsify::{Ts, Tsify};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -139,28 +141,69 @@ fn range_from_js(range: &JsValue) -> Result<Range, Error> {
     })
 }
 
-/// A planned range as `ctx.storage.kv.list` options, or `null` when it is empty.
-fn kv_options(plan: &KvRange) -> JsValue {
-    if plan.is_empty() {
-        return JsValue::NULL;
+/// `ctx.storage.kv.list` options: one lower bound (`start` or `startAfter`), an exclusive `end`.
+#[derive(Debug, Clone, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct KvListOptions {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub start: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub start_after: Option<String>,
+    pub end: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[tsify(optional)]
+    pub reverse: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub limit: Option<u32>,
+}
+
+impl KvListOptions {
+    /// A planned range as list options, or `None` when nothing can match.
+    fn of(plan: &KvRange) -> Option<KvListOptions> {
+        if plan.is_empty() {
+            return None;
+        }
+        let (start, start_after) = match &plan.lower {
+            Lower::Inclusive(key) => (Some(key.clone()), None),
+            Lower::Exclusive(key) => (None, Some(key.clone())),
+        };
+        Some(KvListOptions { start, start_after, end: plan.end.clone(), reverse: plan.reverse, limit: plan.limit })
     }
-    let options = Object::new();
-    let set = |name: &str, value: JsValue| {
-        // Setting a property on a fresh plain object cannot fail.
-        let _ = Reflect::set(&options, &JsValue::from_str(name), &value);
-    };
-    match &plan.lower {
-        Lower::Inclusive(key) => set("start", JsValue::from_str(key)),
-        Lower::Exclusive(key) => set("startAfter", JsValue::from_str(key)),
-    }
-    set("end", JsValue::from_str(&plan.end));
-    if plan.reverse {
-        set("reverse", JsValue::TRUE);
-    }
-    if let Some(limit) = plan.limit {
-        set("limit", JsValue::from_f64(f64::from(limit)));
-    }
-    options.into()
+}
+
+/// The next chunk of an index build: list `options` (at most `limit` entries) and key each value.
+#[derive(Debug, Clone, Serialize, Tsify)]
+pub struct BuildStep {
+    pub index: String,
+    /// `undefined` when the range is empty (nothing left to list).
+    #[tsify(optional)]
+    pub options: Option<KvListOptions>,
+    pub limit: u32,
+}
+
+/// One page of an index listing, in index key then primary key order.
+#[derive(Debug, Clone, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct IndexPageEntry {
+    pub index_key: String,
+    pub primary_key: String,
+}
+
+#[derive(Debug, Clone, Serialize, Tsify)]
+pub struct IndexPage {
+    pub entries: Vec<IndexPageEntry>,
+}
+
+fn to_ts<T: Serialize + Tsify>(value: &T, what: &'static str) -> Result<Ts<T>, Error> {
+    Ts::from_rust(value).map_err(|e| argument_error(what, &e))
+}
+
+/// The key format the facade names by its version number (1 or 2).
+fn key_format(version: u8) -> Result<KeyFormat, Error> {
+    KeyFormat::from_version(version).ok_or_else(|| argument_error("format", &format!("unknown key format {version}")))
 }
 
 fn definitions_from_js(indexes: &Array) -> Result<Vec<IndexDefinition>, Error> {
@@ -213,14 +256,15 @@ impl Engine {
     /// Reconciles `static indexes` (`[{ name, unique, source }]`) with the stored definitions.
     /// Run inside `transactionSync`, once per handle. Returns whether a build is pending.
     #[wasm_bindgen(js_name = storeOpen)]
-    pub fn store_open(&mut self, indexes: Array) -> Result<bool, Error> {
+    pub fn store_open(&mut self, indexes: Array, format: u8) -> Result<bool, Error> {
         let declared = definitions_from_js(&indexes)?;
+        let format = key_format(format)?;
         let id = NEXT_STORE_ID.with(|next| {
             let id = next.get();
             next.set(id.wrapping_add(1));
             id
         });
-        let store = with_cache(|cache| Store::open(&self.db, cache, id, &declared))?;
+        let store = with_cache(|cache| Store::open_in(&self.db, cache, id, &declared, format))?;
         let pending = store.build_step().is_some();
         self.store = Some(store);
         Ok(pending)
@@ -242,10 +286,18 @@ impl Engine {
         Ok(self.opened_store()?.maintained_indexes().map(str::to_owned).collect())
     }
 
-    /// The kv key of `key` (for get, has, getMany).
+    /// The key format (its version) of an object whose first store key in kv order is
+    /// `first_key`: the format that key was written in, or the current one for an object with no
+    /// store key (`undefined`) or an unreadable one.
+    #[wasm_bindgen(js_name = storeFormat)]
+    pub fn store_format(first_key: Option<String>) -> u8 {
+        first_key.as_deref().and_then(format_of).unwrap_or(KeyFormat::CURRENT).version()
+    }
+
+    /// The kv key of `key` in the key format `format` (for get, has, getMany).
     #[wasm_bindgen(js_name = storeEncode)]
-    pub fn store_encode(key: JsValue) -> Result<String, Error> {
-        crate::store::encode(&key_from_js(&key)?).map_err(key_error)
+    pub fn store_encode(key: JsValue, format: u8) -> Result<String, Error> {
+        key_format(format)?.encode(&key_from_js(&key)?).map_err(key_error)
     }
 
     /// The key a kv key stands for, as a JS array.
@@ -282,11 +334,11 @@ impl Engine {
         Ok(with_cache(|cache| store.delete_span(&self.db, cache, first, last))?)
     }
 
-    /// `kv.list` options for a range, or `null` when nothing can match.
+    /// `kv.list` options for a range over keys of `format`, or `undefined` when nothing can match.
     #[wasm_bindgen(js_name = storeRange)]
-    pub fn store_range(range: JsValue) -> Result<JsValue, Error> {
-        let plan = KvRange::plan(&range_from_js(&range)?).map_err(key_error)?;
-        Ok(kv_options(&plan))
+    pub fn store_range(range: JsValue, format: u8) -> Result<Option<Ts<KvListOptions>>, Error> {
+        let plan = KvRange::plan_in(&range_from_js(&range)?, key_format(format)?).map_err(key_error)?;
+        KvListOptions::of(&plan).map(|options| to_ts(&options, "range")).transpose()
     }
 
     /// The kv keys of the entries whose `index` key is `key`. `fill`: whether a miss may be
@@ -298,8 +350,17 @@ impl Engine {
         Ok(with_cache(|cache| store.index_get(&self.db, cache, index, &key, fill))?)
     }
 
-    /// One page of index entries as a flat array `[indexKey0, primaryKey0, indexKey1, ...]`,
-    /// resuming after the entry `(resumeIndexKey, resumePrimaryKey)` when given.
+    /// Forgets the cached lookup of `key` in `index` (a cached answer named an entry kv no
+    /// longer holds): the next `storeIndexGet` asks SQLite.
+    #[wasm_bindgen(js_name = storeIndexForget)]
+    pub fn store_index_forget(&self, index: &str, key: JsValue) -> Result<(), Error> {
+        let key = key_from_js(&key)?;
+        let store = self.opened_store()?;
+        Ok(with_cache(|cache| store.forget_lookup(cache, index, &key))?)
+    }
+
+    /// One page of index entries, resuming after the entry `(resumeIndexKey, resumePrimaryKey)`
+    /// when given.
     #[wasm_bindgen(js_name = storeIndexList)]
     pub fn store_index_list(
         &self,
@@ -307,17 +368,18 @@ impl Engine {
         range: JsValue,
         resume_index_key: Option<String>,
         resume_primary_key: Option<String>,
-    ) -> Result<Vec<String>, Error> {
+    ) -> Result<Ts<IndexPage>, Error> {
         let range = range_from_js(&range)?;
         let resume = match (resume_index_key, resume_primary_key) {
             (Some(index_key), Some(primary_key)) => Some(IndexEntry { index_key, primary_key }),
             _ => None,
         };
-        let entries = self
-            .opened_store()?
-            .index_list(&self.db, index, &range, resume.as_ref())
-            ?;
-        Ok(entries.into_iter().flat_map(|e| [e.index_key, e.primary_key]).collect())
+        let entries = self.opened_store()?.index_list(&self.db, index, &range, resume.as_ref())?;
+        let entries = entries
+            .into_iter()
+            .map(|e| IndexPageEntry { index_key: e.index_key, primary_key: e.primary_key })
+            .collect();
+        to_ts(&IndexPage { entries }, "index page")
     }
 
     #[wasm_bindgen(js_name = storeIndexCount)]
@@ -327,15 +389,12 @@ impl Engine {
         Ok(count as f64)
     }
 
-    /// The next rebuild chunk as `{ index, options }` (kv.list options), or `null` when done.
+    /// The next rebuild chunk, or `undefined` when every index is built.
     #[wasm_bindgen(js_name = storeBuildStep)]
-    pub fn store_build_step(&self) -> Result<JsValue, Error> {
-        let Some(step) = self.opened_store()?.build_step() else { return Ok(JsValue::NULL) };
-        let result = Object::new();
-        let _ = Reflect::set(&result, &JsValue::from_str("index"), &JsValue::from_str(&step.index));
-        let _ = Reflect::set(&result, &JsValue::from_str("options"), &kv_options(&step.range));
-        let _ = Reflect::set(&result, &JsValue::from_str("limit"), &JsValue::from_f64(f64::from(step.range.limit.unwrap_or(0))));
-        Ok(result.into())
+    pub fn store_build_step(&self) -> Result<Option<Ts<BuildStep>>, Error> {
+        let Some(step) = self.opened_store()?.build_step() else { return Ok(None) };
+        let limit = step.range.limit.unwrap_or(0);
+        to_ts(&BuildStep { index: step.index, options: KvListOptions::of(&step.range), limit }, "build step").map(Some)
     }
 
     /// Adds one listed chunk (kv keys and the index key of each value, undefined = skipped) to

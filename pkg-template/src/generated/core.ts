@@ -40,5 +40,32 @@ export const MAX_KEY_BYTES = 2048;
 /** How deeply key tuples may nest (src/store/keys.rs). */
 export const MAX_KEY_DEPTH = 32;
 
+/** The first character of every store key (src/store/keys.rs). */
+export const STORE_NAMESPACE = "\u001f";
+
+/** The key format of objects with no store key yet, the one the JS fast path encodes (src/store/keys.rs). */
+export const STORE_KEY_FORMAT = 2;
+
+/** The type tags of that format (src/store/keys.rs). */
+export const STORE_KEY_TAGS = { null: "1", false: "G", true: "U", negativeNumber: "g", number: "h", bigint: "j", string: "t", bytes: "y", tuple: "|" } as const;
+
+/** Ends a string part (src/store/keys.rs). */
+export const STORE_STRING_END = "\u0001";
+
+/** Escapes U+0000..U+0002 in a string part (src/store/keys.rs). */
+export const STORE_STRING_ESCAPE = "\u0002";
+
+/** The char code of base-64 digit 0 of a number (src/store/keys.rs). */
+export const STORE_NUMBER_DIGIT_BASE = 48;
+
+/** The most base-64 digits a number has (src/store/keys.rs). */
+export const STORE_NUMBER_MAX_DIGITS = 11;
+
+/** Ends a number that is not negative (src/store/keys.rs). */
+export const STORE_NUMBER_END = "/";
+
+/** Ends a negative number (src/store/keys.rs). */
+export const STORE_NEGATIVE_NUMBER_END = "p";
+
 /** The longest topic or pattern in UTF-8 bytes (src/fanout/topic.rs). */
 export const MAX_TOPIC_BYTES = 256;

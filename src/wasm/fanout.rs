@@ -1,7 +1,9 @@
 //! `Engine.fanout*`: the WebSocket fan-out index of one object (see `crate::fanout`).
 //!
 //! Connections are named by slot, the index of their WebSocket in the facade's array. Slot
-//! lists cross as `Uint32Array`; presence notices as a small structured value (rare events).
+//! lists cross as `Uint32Array` (a publish's recipients are the hot path: one copy of the
+//! list, no object per recipient); everything else as typed values declared here (presence
+//! notices, the attachments a rebuild reads, the rate-limit option).
 
 use super::engine::Engine;
 use super::interop::argument_error;

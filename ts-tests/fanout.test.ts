@@ -214,11 +214,11 @@ describe("limits and failures", () => {
     expect(await stub.socketsOptionsError({ autoResponse: ["ping"] })).toBe("SOCKETS_OPTIONS_INVALID");
   });
 
-  it("keeps the rate limit on the handle made after a wake", async () => {
-    const stub = room("rate-after-wake");
+  it("keeps the rate limit on the handle made after an engine reset", async () => {
+    const stub = room("rate-after-reset");
     const steady = await join(stub, "name=steady&lobby=0");
     await whoami(steady);
-    await hibernate(stub);
+    expect(await stub.trap()).toBe("ENGINE_RESET");
     const flood = await join(stub, "name=flood&lobby=0");
     for (let i = 0; i < 40; i++) flood.send({ op: "noop" });
     expect(await flood.closed).toMatchObject({ code: 1008, reason: "rate limited" });

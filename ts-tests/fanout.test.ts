@@ -204,11 +204,25 @@ describe("limits and failures", () => {
       { messages: 1.5, perMs: 1000 },
       { messages: 20, perMs: 2 ** 32 },
       { messages: -1, perMs: 1000 },
-    ]) {
+      { messages: "20", perMs: 1000 },
+      { messages: 20 },
+      null,
+    ] as never[]) {
       expect(await stub.socketsOptionsError({ rateLimit }), JSON.stringify(rateLimit)).toBe("SOCKETS_OPTIONS_INVALID");
     }
     expect(await stub.socketsOptionsError({ rateLimit: { messages: 1, perMs: 2 ** 32 - 1 } })).toBeUndefined();
     expect(await stub.socketsOptionsError({ autoResponse: ["ping"] })).toBe("SOCKETS_OPTIONS_INVALID");
+  });
+
+  it("keeps the rate limit on the handle made after an engine reset", async () => {
+    const stub = room("rate-after-reset");
+    const steady = await join(stub, "name=steady&lobby=0");
+    await whoami(steady);
+    expect(await stub.trap()).toBe("ENGINE_RESET");
+    const flood = await join(stub, "name=flood&lobby=0");
+    for (let i = 0; i < 40; i++) flood.send({ op: "noop" });
+    expect(await flood.closed).toMatchObject({ code: 1008, reason: "rate limited" });
+    expect((await whoami(steady)).state).toEqual({ name: "steady" });
   });
 
   it("refuses a message JSON cannot encode with MESSAGE_INVALID and sends nothing", async () => {

@@ -7,13 +7,18 @@
  */
 import type { JsonObject } from "./values.js";
 
-/** What a socket's attachment holds. `dc` marks sockets accepted by durable-core. */
-export interface Attachment<S = unknown> {
+import type { IndexedConnection } from "./wasm/durable_core.js";
+
+/**
+ * What a socket's attachment holds: what the core's index is rebuilt from (`id`, `subs`, a
+ * type the core declares), plus `dc`, which marks sockets accepted by durable-core, and the
+ * user's state, which the core never sees.
+ */
+export interface Attachment<S = unknown> extends IndexedConnection {
   readonly dc: 1;
   readonly id: string;
   readonly state: S | null;
-  /** [topic or pattern, presence (1) or not (0)], in subscription order. */
-  readonly subs: ReadonlyArray<readonly [string, 0 | 1]>;
+  readonly subs: IndexedConnection["subs"];
 }
 
 /** What a connection needs of the object's socket hub. @internal */

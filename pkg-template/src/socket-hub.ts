@@ -59,6 +59,11 @@ export class SocketHub implements ConnectionHost {
     this.#maxMessageBytes = checked.maxMessageBytes;
     this.#attachmentBytes = checked.attachmentBytes;
     this.api = new Sockets(this);
+    // The core checks `rateLimit` (its one home) and keeps it in the handle: set now, so that a
+    // bad value fails this first use, and again on every later handle.
+    const rate = options.rateLimit;
+    core.call((engine) => engine.fanoutConfigure(rate));
+    core.onNewEngine((engine) => engine.fanoutConfigure(rate));
     const pair = options.autoResponse;
     if (pair !== undefined) {
       core.ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(pair[0], pair[1]));
@@ -281,10 +286,6 @@ export class SocketHub implements ConnectionHost {
 
   #rebuild(): void {
     const connections: Connection<any>[] = [];
-    const ids: string[] = [];
-    const counts: number[] = [];
-    const filters: string[] = [];
-    const flags: number[] = [];
     for (const socket of this.#core.ctx.getWebSockets()) {
       // A closing socket gets no slot (its close event is handled by #socketEnded); the
       // platform may still list one here, so check rather than trust the list.
@@ -293,18 +294,9 @@ export class SocketHub implements ConnectionHost {
       const attachment = known?.attachment ?? readAttachment(socket);
       if (attachment === null) continue;
       connections.push(known ?? new Connection(this, socket, attachment, connections.length));
-      ids.push(attachment.id);
-      counts.push(attachment.subs.length);
-      for (const [topic, presence] of attachment.subs) {
-        filters.push(topic);
-        flags.push(presence);
-      }
     }
-    const rate = this.#options.rateLimit;
-    const rejected = this.#core.call((engine) => {
-      engine.fanoutConfigure(rate?.messages ?? 0, rate?.perMs ?? 0);
-      return engine.fanoutRebuild(ids, Uint32Array.from(counts), filters, Uint8Array.from(flags));
-    });
+    // The attachments themselves: the core reads only the fields it declares (`id`, `subs`).
+    const rejected = this.#core.call((engine) => engine.fanoutRebuild(connections.map((connection) => connection.attachment)));
     this.#handle.seen();
     this.#core.grew();
     this.#table.replaceAll(connections);

@@ -24,9 +24,10 @@ pub enum FanoutError {
     /// [`MAX_CONNECTION_ID_BYTES`]: super::MAX_CONNECTION_ID_BYTES
     #[error("invalid connection id {id:?}: {reason}")]
     InvalidConnectionId { id: String, reason: &'static str },
-    /// `rateLimit` must allow at least one message per at least one millisecond.
-    #[error("invalid rateLimit {{ messages: {messages}, perMs: {per_ms} }}: both must be whole numbers from 1 to 4294967295")]
-    RateLimitInvalid { messages: u64, per_ms: u64 },
+    /// `static sockets.rateLimit` must allow at least one message per at least one millisecond;
+    /// `shown` is the value given (or why it could not be read).
+    #[error("static sockets.rateLimit {shown}: messages and perMs must both be whole numbers from 1 to 4294967295")]
+    RateLimitInvalid { shown: String },
 }
 
 impl ErrorCode for FanoutError {
@@ -37,7 +38,7 @@ impl ErrorCode for FanoutError {
             FanoutError::UnknownConnection { .. } => "CONNECTION_UNKNOWN",
             FanoutError::DuplicateConnection { .. } => "CONNECTION_DUPLICATE",
             FanoutError::InvalidConnectionId { .. } => "CONNECTION_ID_INVALID",
-            // The facade raises the same code for every `static sockets` option it checks first.
+            // The facade raises the same code for the `static sockets` options only it uses.
             FanoutError::RateLimitInvalid { .. } => "SOCKETS_OPTIONS_INVALID",
         }
     }
@@ -55,7 +56,7 @@ mod tests {
             FanoutError::UnknownConnection { slot: 3 },
             FanoutError::DuplicateConnection { id: "x".into() },
             FanoutError::InvalidConnectionId { id: String::new(), reason: "empty" },
-            FanoutError::RateLimitInvalid { messages: 0, per_ms: 1 },
+            FanoutError::RateLimitInvalid { shown: "{ messages: 0, perMs: 1 }".into() },
         ];
         let mut codes: Vec<&str> = errors.iter().map(ErrorCode::code).collect();
         codes.sort_unstable();

@@ -266,7 +266,7 @@ fn connections_and_count_by_topic_and_pattern() {
 
 #[test]
 fn admit_applies_each_connections_own_bucket() {
-    let mut limited = FanoutIndex::new(Some(RateLimit::new(2, 1000).unwrap()), SeededState::default());
+    let mut limited = FanoutIndex::new(Some(RateLimit::new(2.0, 1000.0).unwrap()), SeededState::default());
     let a = limited.connect("a").unwrap();
     let b = limited.connect("b").unwrap();
     assert_eq!([limited.admit(a, 0), limited.admit(a, 0), limited.admit(a, 0)], [Ok(true), Ok(true), Ok(false)]);
@@ -282,7 +282,7 @@ fn admit_applies_each_connections_own_bucket() {
 fn changing_the_rate_limit_applies_to_existing_connections() {
     let mut index = index_with(&["a"]);
     assert!((0..100).all(|_| index.admit(0, 0) == Ok(true)));
-    index.set_rate_limit(Some(RateLimit::new(1, 1000).unwrap()));
+    index.set_rate_limit(Some(RateLimit::new(1.0, 1000.0).unwrap()));
     assert_eq!([index.admit(0, 0), index.admit(0, 0)], [Ok(true), Ok(false)]);
     index.set_rate_limit(None);
     assert_eq!(index.admit(0, 0), Ok(true));
@@ -325,7 +325,7 @@ fn rebuild_replaces_the_index_with_slot_equal_to_position() {
 
 #[test]
 fn rebuild_keeps_the_rate_limit_and_refills_buckets() {
-    let mut index = FanoutIndex::new(Some(RateLimit::new(1, 1000).unwrap()), SeededState::default());
+    let mut index = FanoutIndex::new(Some(RateLimit::new(1.0, 1000.0).unwrap()), SeededState::default());
     let slot = index.connect("a").unwrap();
     assert_eq!(index.admit(slot, 0), Ok(true));
     assert_eq!(index.admit(slot, 0), Ok(false));

@@ -16,15 +16,13 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
-    /// Both values must be whole numbers from 1 to `u32::MAX`.
-    pub fn new(messages: u64, per_ms: u64) -> Result<Self, FanoutError> {
-        let refuse = || FanoutError::RateLimitInvalid { messages, per_ms };
-        let messages_u32 = u32::try_from(messages).map_err(|_| refuse())?;
-        let per_ms_u32 = u32::try_from(per_ms).map_err(|_| refuse())?;
-        if messages_u32 == 0 || per_ms_u32 == 0 {
-            return Err(refuse());
+    /// `static sockets.rateLimit` as the user wrote it (JS numbers): both must be whole numbers
+    /// from 1 to `u32::MAX`. This is the only place the option is checked.
+    pub fn new(messages: f64, per_ms: f64) -> Result<Self, FanoutError> {
+        match (count(messages), count(per_ms)) {
+            (Some(messages), Some(per_ms)) => Ok(RateLimit { messages, per_ms }),
+            _ => Err(FanoutError::RateLimitInvalid { shown: format!("{{ messages: {messages}, perMs: {per_ms} }}") }),
         }
-        Ok(RateLimit { messages: messages_u32, per_ms: per_ms_u32 })
     }
 
     pub fn messages(&self) -> u32 {
@@ -40,6 +38,13 @@ impl RateLimit {
     fn capacity(&self) -> u64 {
         u64::from(self.messages) * u64::from(self.per_ms)
     }
+}
+
+/// `value` as a whole number from 1 to `u32::MAX`, if it is one.
+fn count(value: f64) -> Option<u32> {
+    let in_range = value.fract() == 0.0 && (1.0..=f64::from(u32::MAX)).contains(&value);
+    // In range and whole, so the cast is exact.
+    in_range.then_some(value as u32)
 }
 
 /// One connection's bucket. It starts full, on the first message it sees.
@@ -84,25 +89,27 @@ mod tests {
 
     #[test]
     fn invalid_limits_are_refused() {
-        for (messages, per_ms) in [(0, 1000), (20, 0), (u64::from(u32::MAX) + 1, 1), (1, u64::MAX)] {
-            assert_eq!(
-                RateLimit::new(messages, per_ms),
-                Err(FanoutError::RateLimitInvalid { messages, per_ms })
-            );
+        let max = f64::from(u32::MAX);
+        for (messages, per_ms) in [(0.0, 1000.0), (20.0, 0.0), (max + 1.0, 1.0), (1.0, f64::MAX), (1.5, 1000.0), (-1.0, 1000.0)] {
+            let shown = format!("{{ messages: {messages}, perMs: {per_ms} }}");
+            assert_eq!(RateLimit::new(messages, per_ms), Err(FanoutError::RateLimitInvalid { shown }));
         }
-        assert!(RateLimit::new(u64::from(u32::MAX), u64::from(u32::MAX)).is_ok());
+        for (messages, per_ms) in [(f64::NAN, 1.0), (1.0, f64::INFINITY), (f64::NEG_INFINITY, 1.0)] {
+            assert!(RateLimit::new(messages, per_ms).is_err());
+        }
+        assert!(RateLimit::new(max, max).is_ok());
     }
 
     #[test]
     fn a_full_bucket_admits_a_burst_then_refuses() {
-        let limit = RateLimit::new(3, 1000).unwrap();
+        let limit = RateLimit::new(3.0, 1000.0).unwrap();
         let mut bucket = TokenBucket::default();
         assert_eq!(admitted(&mut bucket, &limit, &[0, 0, 0, 0, 1]), vec![true, true, true, false, false]);
     }
 
     #[test]
     fn tokens_refill_continuously_at_the_configured_rate() {
-        let limit = RateLimit::new(2, 1000).unwrap(); // one message every 500 ms
+        let limit = RateLimit::new(2.0, 1000.0).unwrap(); // one message every 500 ms
         let mut bucket = TokenBucket::default();
         assert_eq!(admitted(&mut bucket, &limit, &[0, 0, 0]), vec![true, true, false]);
         assert_eq!(admitted(&mut bucket, &limit, &[499]), vec![false]);
@@ -113,7 +120,7 @@ mod tests {
 
     #[test]
     fn a_steady_rate_at_the_limit_is_always_admitted() {
-        let limit = RateLimit::new(20, 1000).unwrap(); // one message every 50 ms
+        let limit = RateLimit::new(20.0, 1000.0).unwrap(); // one message every 50 ms
         let mut bucket = TokenBucket::default();
         let times: Vec<u64> = (0..200).map(|i| i * 50).collect();
         assert!(admitted(&mut bucket, &limit, &times).into_iter().all(|admit| admit));
@@ -121,7 +128,7 @@ mod tests {
 
     #[test]
     fn a_clock_stepping_back_refills_nothing() {
-        let limit = RateLimit::new(1, 1000).unwrap();
+        let limit = RateLimit::new(1.0, 1000.0).unwrap();
         let mut bucket = TokenBucket::default();
         assert!(bucket.admit(&limit, 10_000));
         assert!(!bucket.admit(&limit, 5_000));
@@ -132,7 +139,7 @@ mod tests {
 
     #[test]
     fn huge_values_do_not_overflow() {
-        let limit = RateLimit::new(u64::from(u32::MAX), u64::from(u32::MAX)).unwrap();
+        let limit = RateLimit::new(f64::from(u32::MAX), f64::from(u32::MAX)).unwrap();
         let mut bucket = TokenBucket::default();
         assert!(bucket.admit(&limit, 0));
         assert!(bucket.admit(&limit, u64::MAX));

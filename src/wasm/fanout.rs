@@ -1,13 +1,15 @@
 //! `Engine.fanout*`: the WebSocket fan-out index of one object (see `crate::fanout`).
 //!
 //! Connections are named by slot, the index of their WebSocket in the facade's array. Slot
-//! lists cross as `Uint32Array`; presence notices as a small structured value (rare events).
+//! lists cross as `Uint32Array` (a publish's recipients are the hot path: one copy of the
+//! list, no object per recipient); everything else as typed values declared here (presence
+//! notices, the attachments a rebuild reads, the rate-limit option).
 
 use super::engine::Engine;
 use super::interop::argument_error;
 use crate::error::Error;
-use crate::fanout::{PresenceEvent, RateLimit, RebuildEntry};
-use serde::Serialize;
+use crate::fanout::{FanoutError, PresenceEvent, RateLimit, RebuildEntry};
+use serde::{Deserialize, Serialize};
 use tsify::{Ts, Tsify};
 use wasm_bindgen::prelude::*;
 
@@ -28,6 +30,26 @@ pub struct PresencePlan {
     pub notices: Vec<PresenceNotice>,
 }
 
+/// What the index needs of a connection's attachment to restore it after a wake. The facade's
+/// attachment type extends this one, so these field names have one home.
+#[derive(Debug, Clone, Deserialize, Tsify)]
+pub struct IndexedConnection {
+    /// The connection's stable id.
+    pub id: String,
+    /// [topic or pattern, 1 with presence or 0], in subscription order.
+    #[tsify(type = "ReadonlyArray<readonly [string, 0 | 1]>")]
+    pub subs: Vec<(String, u8)>,
+}
+
+/// `static sockets.rateLimit` as written: a burst of `messages`, refilled at `messages` per
+/// `perMs` milliseconds.
+#[derive(Debug, Clone, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct RateLimitOption {
+    pub messages: f64,
+    pub per_ms: f64,
+}
+
 /// `undefined` when there is nothing to announce (most subscriptions): no object to build.
 fn presence_plan(events: Vec<PresenceEvent>) -> Result<Option<Ts<PresencePlan>>, Error> {
     if events.is_empty() {
@@ -45,7 +67,7 @@ fn presence_plan(events: Vec<PresenceEvent>) -> Result<Option<Ts<PresencePlan>>,
     Ts::from_rust(&PresencePlan { notices }).map(Some).map_err(|e| argument_error("presence", &e))
 }
 
-/// A JS number as a whole number (timestamps from `Date.now()`, rate-limit settings): anything
+/// A JS number as a whole number (timestamps from `Date.now()`): anything
 /// not finite and positive counts as 0, fractions are cut, and float-to-int casts saturate, so
 /// no input can panic.
 fn whole_number(value: f64) -> u64 {
@@ -58,16 +80,21 @@ fn whole_number(value: f64) -> u64 {
 
 #[wasm_bindgen]
 impl Engine {
-    /// Sets `rateLimit` for every connection (`messages`, `perMs` whole numbers >= 1), or
-    /// removes it when both are 0.
+    /// Sets `static sockets.rateLimit` for every connection, or removes it (`undefined`). The
+    /// option is checked here and nowhere else: `SOCKETS_OPTIONS_INVALID` for a bad value.
     #[wasm_bindgen(js_name = fanoutConfigure)]
-    pub fn fanout_configure(&mut self, messages: f64, per_ms: f64) -> Result<(), Error> {
-        if messages == 0.0 && per_ms == 0.0 {
-            self.fanout.set_rate_limit(None);
-            return Ok(());
-        }
-        let limit = RateLimit::new(whole_number(messages), whole_number(per_ms))?;
-        self.fanout.set_rate_limit(Some(limit));
+    pub fn fanout_configure(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "RateLimitOption | undefined")] rate_limit: JsValue,
+    ) -> Result<(), Error> {
+        let limit = if rate_limit.is_undefined() {
+            None
+        } else {
+            let option: RateLimitOption = serde_wasm_bindgen::from_value(rate_limit)
+                .map_err(|e| FanoutError::RateLimitInvalid { shown: format!("({e})") })?;
+            Some(RateLimit::new(option.messages, option.per_ms)?)
+        };
+        self.fanout.set_rate_limit(limit);
         Ok(())
     }
 
@@ -137,43 +164,18 @@ impl Engine {
         presence_plan(self.fanout.departure(id, &presence_topics)?)
     }
 
-    /// Replaces the index after a wake. Entry `i` (slot `i`) is `ids[i]` with the next
-    /// `counts[i]` subscriptions of `filters`/`presence` (1 = with presence). Returns the slots
-    /// whose entry was refused (left empty): the facade closes those sockets.
+    /// Replaces the index after a wake: entry `i` of `connections` gets slot `i`. Returns the
+    /// slots whose entry was refused (left empty): the facade closes those sockets.
     #[wasm_bindgen(js_name = fanoutRebuild)]
-    pub fn fanout_rebuild(
-        &mut self,
-        ids: Vec<String>,
-        counts: Vec<u32>,
-        filters: Vec<String>,
-        presence: Vec<u8>,
-    ) -> Result<Vec<u32>, Error> {
-        let entries = rebuild_entries(ids, &counts, filters, &presence)?;
+    pub fn fanout_rebuild(&mut self, connections: Vec<Ts<IndexedConnection>>) -> Result<Vec<u32>, Error> {
+        let entries = connections
+            .iter()
+            .map(|connection| {
+                let IndexedConnection { id, subs } = connection.to_rust().map_err(|e| argument_error("connections", &e))?;
+                let subscriptions = subs.into_iter().map(|(filter, presence)| (filter, presence != 0)).collect();
+                Ok(RebuildEntry { id, subscriptions })
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
         Ok(self.fanout.rebuild(entries).into_iter().map(|rejected| rejected.slot).collect())
     }
-}
-
-fn rebuild_entries(ids: Vec<String>, counts: &[u32], filters: Vec<String>, presence: &[u8]) -> Result<Vec<RebuildEntry>, Error> {
-    let declared: u64 = counts.iter().map(|&count| u64::from(count)).sum();
-    if ids.len() != counts.len() || filters.len() != presence.len() || declared != filters.len() as u64 {
-        return Err(Error::argument(
-            "rebuild",
-            format!(
-                "{} ids, {} counts summing to {declared}, {} filters and {} presence flags do not line up",
-                ids.len(),
-                counts.len(),
-                filters.len(),
-                presence.len()
-            ),
-        ));
-    }
-    let mut subscriptions = filters.into_iter().zip(presence.iter().map(|&flag| flag != 0));
-    Ok(ids
-        .into_iter()
-        .zip(counts)
-        .map(|(id, &count)| RebuildEntry {
-            id,
-            subscriptions: subscriptions.by_ref().take(usize::try_from(count).unwrap_or(usize::MAX)).collect(),
-        })
-        .collect())
 }

@@ -17,6 +17,18 @@ fn number(name: &'static str, value: usize, doc: &'static str) -> TsConstant {
     TsConstant { name, literal: value.to_string(), doc }
 }
 
+/// A string literal. Only names cross this way (ASCII without quotes or backslashes), which
+/// Rust's `Debug` quotes exactly as TypeScript reads them.
+fn text(name: &'static str, value: &str, doc: &'static str) -> TsConstant {
+    TsConstant { name, literal: format!("{value:?}"), doc }
+}
+
+/// A read-only array of string literals (see [`text`]).
+fn names(name: &'static str, values: &[&str], doc: &'static str) -> TsConstant {
+    let items: Vec<String> = values.iter().map(|value| format!("{value:?}")).collect();
+    TsConstant { name, literal: format!("[{}] as const", items.join(", ")), doc }
+}
+
 /// Every constant the facade shares with the core, in the order the generated file lists them.
 pub fn ts_constants() -> Vec<TsConstant> {
     vec![
@@ -36,6 +48,17 @@ pub fn ts_constants() -> Vec<TsConstant> {
             "MAX_TOPIC_BYTES",
             crate::fanout::topic::MAX_TOPIC_BYTES,
             "The longest topic or pattern in UTF-8 bytes (src/fanout/topic.rs).",
+        ),
+        number("MAX_TASK_ID_BYTES", crate::scheduler::MAX_ID_BYTES, "The longest task id in UTF-8 bytes (src/scheduler/task.rs)."),
+        names(
+            "LIFECYCLE_METHODS",
+            crate::scheduler::LIFECYCLE_METHODS,
+            "Names a task may never target, besides the prefix below (src/scheduler/lifecycle.rs).",
+        ),
+        text(
+            "LIFECYCLE_METHOD_PREFIX",
+            crate::scheduler::LIFECYCLE_METHOD_PREFIX,
+            "The prefix of the platform's WebSocket handlers, never task handlers (src/scheduler/lifecycle.rs).",
         ),
     ]
 }

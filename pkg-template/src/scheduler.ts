@@ -16,6 +16,7 @@ import type { CronOptions, FailedTask, ListOptions, ScheduleOptions, Task, TaskK
 import { parsePayload, toFailed, toTask } from "./scheduler-values.js";
 
 export type * from "./scheduler-types.js";
+/** @internal The base class's `alarm()` runs the queue through it. */
 export { runDueTasks } from "./scheduler-hooks.js";
 
 /**

@@ -65,6 +65,9 @@ mod tests {
             wrap("this.scheduler.cron('0 9 * * *', 'alarm');"),
             wrap("this.scheduler.every(60000, 'build');"),
             wrap("const M = 'nope'; this.scheduler.at(Date.now(), M);"),
+            // Lifecycle names the class itself defines are still refused (the core's one list).
+            "import { DurableCore } from 'durable-core';\nexport class Room extends DurableCore { onBeforeConnect() {} go() { this.scheduler.after(1, 'onBeforeConnect'); } }".to_owned(),
+            "import { DurableCore } from 'durable-core';\nexport class Room extends DurableCore { dup() {} go() { this.scheduler.after(1, 'dup'); } }".to_owned(),
         ];
         let pass = [
             wrap("this.scheduler.after(1000, 'digest');"),

@@ -55,6 +55,12 @@ fn bind_op(name: &'static str, op: crate::sql::BindOp, doc: &'static str) -> TsC
     number(name, usize::from(op as u8), doc)
 }
 
+/// A read-only array of string literals (see [`string_literal`]).
+fn names(name: &'static str, values: &[&str], doc: &'static str) -> TsConstant {
+    let items: Vec<String> = values.iter().map(|value| string_literal(value)).collect();
+    TsConstant { name, literal: format!("[{}] as const", items.join(", ")), doc }
+}
+
 /// Every constant the facade shares with the core, in the order the generated file lists them.
 pub fn ts_constants() -> Vec<TsConstant> {
     use crate::sql::BindOp;
@@ -127,6 +133,17 @@ pub fn ts_constants() -> Vec<TsConstant> {
             "MAX_TOPIC_BYTES",
             crate::fanout::topic::MAX_TOPIC_BYTES,
             "The longest topic or pattern in UTF-8 bytes (src/fanout/topic.rs).",
+        ),
+        number("MAX_TASK_ID_BYTES", crate::scheduler::MAX_ID_BYTES, "The longest task id in UTF-8 bytes (src/scheduler/task.rs)."),
+        names(
+            "LIFECYCLE_METHODS",
+            crate::scheduler::LIFECYCLE_METHODS,
+            "Names a task may never target, besides the prefix below (src/scheduler/lifecycle.rs).",
+        ),
+        text(
+            "LIFECYCLE_METHOD_PREFIX",
+            crate::scheduler::LIFECYCLE_METHOD_PREFIX,
+            "The prefix of the platform's WebSocket handlers, never task handlers (src/scheduler/lifecycle.rs).",
         ),
     ]
 }

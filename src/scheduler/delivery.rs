@@ -287,38 +287,19 @@ impl Scheduler {
         now_ms: i64,
         random: f64,
     ) -> Result<Failure, Error> {
-        let (retry_at, dead) = self.fail_delivery(db, id, attempt, error, now_ms, random)?;
+        let Some(Taken::Full(delivery, retry_of)) = self.take_delivery(db, id, attempt, true)? else {
+            return Ok(Failure { retry_at: None, dead: None, alarm: self.alarm.settle(db)? });
+        };
+        let (retry_at, dead) = if attempt >= delivery.task.retry.attempts {
+            (None, Some(self.bury(db, &delivery, retry_of, attempt, error, now_ms)?))
+        } else {
+            let retry_at = now_ms.saturating_add(backoff_delay_ms(attempt, &delivery.task.retry, random));
+            let values = [SqlValue::from(id), SqlValue::Integer(i64::from(attempt)), SqlValue::Integer(retry_at), SqlValue::from(error)];
+            db.exec(RETRY_LATER, &values)?;
+            (Some(retry_at), None)
+        };
         let alarm = self.alarm.settle(db)?;
         Ok(Failure { retry_at, dead, alarm })
-    }
-
-    fn fail_delivery(
-        &mut self,
-        db: &dyn SqlBackend,
-        id: &str,
-        attempt: u32,
-        error: &str,
-        now_ms: i64,
-        random: f64,
-    ) -> Result<(Option<i64>, Option<DeadTask>), Error> {
-        let Some(Taken::Full(delivery, retry_of)) = self.take_delivery(db, id, attempt, true)? else {
-            return Ok((None, None));
-        };
-        if attempt >= delivery.task.retry.attempts {
-            return Ok((None, Some(self.bury(db, &delivery, retry_of, attempt, error, now_ms)?)));
-        }
-        let delay = backoff_delay_ms(attempt, &delivery.task.retry, random);
-        let retry_at = now_ms.saturating_add(delay);
-        db.exec(
-            RETRY_LATER,
-            &[
-                SqlValue::from(id),
-                SqlValue::Integer(i64::from(attempt)),
-                SqlValue::Integer(retry_at),
-                SqlValue::from(error),
-            ],
-        )?;
-        Ok((Some(retry_at), None))
     }
 
     /// The claimed delivery `(id, attempt)`: a one-shot of this batch is ended from memory
@@ -356,10 +337,7 @@ impl Scheduler {
         let mut values = task_values(&dead, delivery.anchor);
         values.push(SqlValue::from(error));
         values.push(SqlValue::Integer(now_ms));
-        db.exec(
-            BURY,
-            &values,
-        )?;
+        db.exec(BURY, &values)?;
         self.end_occurrence(db, delivery, retry_of, now_ms)?;
         Ok(DeadTask { task: dead, error: error.to_owned(), failed_at: now_ms })
     }
@@ -377,10 +355,7 @@ impl Scheduler {
         let task = &delivery.task;
         let key = [SqlValue::from(task.id.as_str()), SqlValue::Integer(i64::from(task.attempts))];
         if retry_of.is_some() {
-            let restored = db.exec(
-                END_RETRY,
-                &key,
-            )?;
+            let restored = db.exec(END_RETRY, &key)?;
             return Ok(restored.rows_written > 0);
         }
         let after = now_ms.max(task.scheduled_at);
@@ -388,10 +363,7 @@ impl Scheduler {
         let result: QueryResult = match next {
             Some(next) => {
                 let [id, attempts] = key;
-                db.exec(
-                    NEXT_OCCURRENCE,
-                    &[id, attempts, SqlValue::Integer(next)],
-                )?
+                db.exec(NEXT_OCCURRENCE, &[id, attempts, SqlValue::Integer(next)])?
             }
             None => db.exec(END_ONE_SHOT, &key)?,
         };

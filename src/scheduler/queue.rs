@@ -12,16 +12,17 @@
 //! SQLite before it starts.
 
 use super::alarm::{AlarmBook, AlarmChange};
-use super::delivery::Delivery;
-use super::statements::*;
 use super::backoff::RetryPolicy;
+use super::delivery::Delivery;
 use super::ids::IdGenerator;
 use super::rows::{decode_dead, decode_task, storage_error, task_values};
+use super::statements::*;
 use super::task::{DeadTask, ListQuery, NewTask, ScheduleRequest, Task, TaskKind};
 use crate::backend::{QueryResult, SqlBackend, SqlValue};
 use crate::error::Error;
-use serde::Serialize;
 use crate::hashing::{SeededMap, SeededState};
+use serde::Serialize;
+
 /// A call's result and what the native alarm must become.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Outcome<T> {
@@ -77,27 +78,16 @@ impl Scheduler {
     }
 
     /// The run is ending: deliveries claimed and never started are released (their count is
-    /// taken back), then the one alarm change of the whole run.
+    /// taken back), then the one alarm change of the whole run. The batch is forgotten even
+    /// when a release fails.
     pub fn end_alarm(&mut self, db: &dyn SqlBackend) -> Result<AlarmChange, Error> {
         self.alarm.end_alarm();
-        let released = self.release_unstarted(db);
-        self.in_flight.clear();
-        released?;
-        self.alarm.settle(db)
-    }
-
-    /// Releases every delivery of the batch that was claimed and never started.
-    fn release_unstarted(&mut self, db: &dyn SqlBackend) -> Result<(), Error> {
-        let unstarted: Vec<(String, u32)> = self
-            .in_flight
-            .iter()
-            .filter(|(_, d)| !d.started)
-            .map(|(id, d)| (id.clone(), d.attempt))
-            .collect();
+        let unstarted: Vec<(String, u32)> =
+            self.in_flight.drain().filter(|(_, d)| !d.started).map(|(id, d)| (id, d.attempt)).collect();
         for (id, attempt) in unstarted {
-            self.release(db, &id, attempt)?;
+            db.exec(RELEASE, &[SqlValue::from(id), SqlValue::Integer(i64::from(attempt))])?;
         }
-        Ok(())
+        self.alarm.settle(db)
     }
 
     /// The earliest due time in the queue, if any.
@@ -204,8 +194,7 @@ impl Scheduler {
     }
 
     pub fn get(&self, db: &dyn SqlBackend, id: &str) -> Result<Option<Task>, Error> {
-        let result =
-            db.exec(GET, &[SqlValue::from(id)])?;
+        let result = db.exec(GET, &[SqlValue::from(id)])?;
         result.first_row().map(|row| decode_task(row).map(|stored| stored.task)).transpose()
     }
 
@@ -221,17 +210,13 @@ impl Scheduler {
                 params.push(SqlValue::from(id.as_str()));
             }
         }
-        let sql = list(query);
-        let result = db.exec(&sql, &params)?;
+        let result = db.exec(list(query), &params)?;
         result.rows.iter().map(|row| decode_task(row).map(|stored| stored.task)).collect()
     }
 
     /// Dead letters, oldest failure first.
     pub fn failed(&self, db: &dyn SqlBackend, limit: Option<u32>) -> Result<Vec<DeadTask>, Error> {
-        let result = db.exec(
-            FAILED,
-            &[SqlValue::Integer(limit.map_or(-1, i64::from))],
-        )?;
+        let result = db.exec(FAILED, &[SqlValue::Integer(limit.map_or(-1, i64::from))])?;
         result.rows.iter().map(|row| decode_dead(row)).collect()
     }
 
@@ -248,17 +233,8 @@ impl Scheduler {
         now_ms: i64,
     ) -> Result<Option<Outcome<Task>>, Error> {
         self.touch(id);
-        let Some(task) = self.restore_dead(db, id, now_ms)? else { return Ok(None) };
-        let alarm = self.alarm.settle(db)?;
-        Ok(Some(Outcome { value: task, alarm }))
-    }
-
-    fn restore_dead(&mut self, db: &dyn SqlBackend, id: &str, now_ms: i64) -> Result<Option<Task>, Error> {
         let key = [SqlValue::from(id)];
-        let result = db.exec(
-            DEAD,
-            &key,
-        )?;
+        let result = db.exec(DEAD, &key)?;
         let Some(row) = result.first_row() else { return Ok(None) };
         let dead = decode_task(row)?;
         let mut restored = None;
@@ -275,17 +251,14 @@ impl Scheduler {
             Some(task) => task,
             None => {
                 let task = Task { due: now_ms, attempts: 0, last_error: None, ..dead.task };
-                db.exec(
-                    REPLACE,
-                    &task_values(&task, dead.anchor),
-                )?;
+                db.exec(REPLACE, &task_values(&task, dead.anchor))?;
                 task
             }
         };
         db.exec(FORGET_DEAD, &key)?;
-        Ok(Some(task))
+        let alarm = self.alarm.settle(db)?;
+        Ok(Some(Outcome { value: task, alarm }))
     }
-
 }
 
 /// What a write of a new task tells about the alarm.

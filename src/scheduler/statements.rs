@@ -3,8 +3,8 @@
 //! One style: each statement is a constant, so the same text goes to `sql.exec` each call and
 //! hits the platform's prepared-statement cache, and nothing is formatted per call. The shared
 //! pieces (column lists, the alarm guard) are `macro_rules!` literals so that `concat!` can
-//! build the statements from them. The one exception is [`list`], whose filters are optional.
-//! This module never executes anything and holds no state.
+//! build the statements from them; a statement with variants (the one-shot INSERTs, `list`'s
+//! filters) is one constant per variant. This module never executes anything and holds no state.
 
 use super::task::ListQuery;
 
@@ -108,23 +108,25 @@ pub(crate) const CANCEL: &str = "DELETE FROM _dc_tasks WHERE id = ?1 RETURNING i
 pub(crate) const NEXT_DUE: &str = "SELECT min(due) FROM _dc_tasks";
 pub(crate) const GET: &str = concat!("SELECT ", task_columns!(), " FROM _dc_tasks WHERE id = ?1");
 
-/// `list`'s query: `?1` the limit, then the method and the position after which to start,
-/// when given (the one statement composed at run time, from its optional filters).
-pub(crate) fn list(query: &ListQuery) -> String {
-    let mut sql = String::from(concat!("SELECT ", task_columns!(), " FROM _dc_tasks WHERE 1"));
-    let mut next = 2;
-    if query.method.is_some() {
-        sql.push_str(&format!(" AND method = ?{next}"));
-        next += 1;
+/// A page of `list`: `?1` is the limit, then the filters' values in the order they appear.
+macro_rules! list_page {
+    ($($filter:literal),*) => {
+        concat!("SELECT ", task_columns!(), " FROM _dc_tasks WHERE 1", $($filter,)* " ORDER BY due, id LIMIT ?1")
+    };
+}
+
+/// `list`'s query for the filters `query` sets; it binds the limit, then the method and the
+/// position after which to start, when given.
+pub(crate) fn list(query: &ListQuery) -> &'static str {
+    let after_task = query.after.as_ref().map(|after| after.id.is_some());
+    match (query.method.is_some(), after_task) {
+        (false, None) => list_page!(),
+        (false, Some(false)) => list_page!(" AND due > ?2"),
+        (false, Some(true)) => list_page!(" AND (due, id) > (?2, ?3)"),
+        (true, None) => list_page!(" AND method = ?2"),
+        (true, Some(false)) => list_page!(" AND method = ?2", " AND due > ?3"),
+        (true, Some(true)) => list_page!(" AND method = ?2", " AND (due, id) > (?3, ?4)"),
     }
-    if let Some(after) = &query.after {
-        match after.id {
-            Some(_) => sql.push_str(&format!(" AND (due, id) > (?{next}, ?{})", next + 1)),
-            None => sql.push_str(&format!(" AND due > ?{next}")),
-        }
-    }
-    sql.push_str(" ORDER BY due, id LIMIT ?1");
-    sql
 }
 
 // Dead letters.

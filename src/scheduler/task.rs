@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 /// The largest time a JavaScript `Date` can hold, in milliseconds either side of the epoch.
 const MAX_DATE_MS: f64 = 8.64e15;
 /// Longer ids would only bloat the due-time index; an id is a name, not a payload.
-const MAX_ID_BYTES: usize = 512;
+pub const MAX_ID_BYTES: usize = 512;
 /// A retry policy beyond this is a typo, and would keep a poison task alive for days.
 const MAX_ATTEMPTS: f64 = 1_000.0;
 

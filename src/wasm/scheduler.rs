@@ -1,22 +1,175 @@
 //! `Engine` methods of the alarm queue (`schedulerXxx`). Thin: convert, call
-//! [`crate::scheduler::Scheduler`], convert back.
+//! [`crate::scheduler::Scheduler`], convert back. Every result is a typed value (the types
+//! below, generated into the `.d.ts` by tsify) whose `payload` is still JSON text: the facade
+//! parses it only when a handler or a caller needs it.
 //!
 //! Alarm changes cross as one number (see [`alarm_code`]): `NaN` = leave the alarm alone,
 //! `Infinity` = `deleteAlarm()`, `-Infinity` = repair later (see [`AlarmChange::Repair`]), any
-//! finite number = `setAlarm(thatTime)`. Scheduling is the
-//! hot path (thousands of calls in a loop), so it takes flat arguments and returns a flat array;
-//! the rarer calls return serde-converted objects whose `payload` is still JSON text.
+//! finite number = `setAlarm(thatTime)`.
 
 use super::engine::Engine;
 use super::interop::argument_error;
 use crate::error::Error;
-use crate::scheduler::{millis, AlarmChange, ListAfter, ListQuery, RetryOptions, ScheduleRequest, Start, When};
-use js_sys::Array;
-use serde::Serialize;
+use crate::scheduler::{
+    millis, AlarmChange, ClaimedTask, DeadTask, ListAfter, ListQuery, RetryOptions, ScheduleRequest, Start, Task, When,
+};
+use serde::{Deserialize, Serialize};
+use tsify::{Ts, Tsify};
 use wasm_bindgen::prelude::*;
 
-/// Values per task in the array `schedulerClaim` returns.
-const CLAIMED_FIELDS: u32 = 5;
+/// `opts.retry` as the user wrote it (see [`RetryOptions`]).
+#[derive(Debug, Clone, Default, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct Retry {
+    #[tsify(optional)]
+    pub attempts: Option<f64>,
+    #[tsify(optional)]
+    pub backoff_ms: Option<f64>,
+    #[tsify(optional)]
+    pub max_backoff_ms: Option<f64>,
+    #[tsify(optional)]
+    pub jitter: Option<bool>,
+}
+
+impl From<Retry> for RetryOptions {
+    fn from(retry: Retry) -> RetryOptions {
+        RetryOptions { attempts: retry.attempts, backoff_ms: retry.backoff_ms, max_backoff_ms: retry.max_backoff_ms, jitter: retry.jitter }
+    }
+}
+
+/// A queued task as the facade shows it (`Task` in `scheduler.ts`, before its payload is parsed).
+#[derive(Debug, Clone, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct CoreTask {
+    pub id: String,
+    pub method: String,
+    /// JSON text; absent for `undefined`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub payload: Option<String>,
+    #[tsify(type = "\"at\" | \"after\" | \"every\" | \"cron\"")]
+    pub kind: &'static str,
+    pub due: f64,
+    pub attempts: u32,
+}
+
+impl From<&Task> for CoreTask {
+    fn from(task: &Task) -> CoreTask {
+        CoreTask {
+            id: task.id.clone(),
+            method: task.method.clone(),
+            payload: task.payload.clone(),
+            kind: task.kind.as_str(),
+            due: task.due as f64,
+            attempts: task.attempts,
+        }
+    }
+}
+
+/// A dead letter.
+#[derive(Debug, Clone, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct CoreDeadTask {
+    pub task: CoreTask,
+    pub error: String,
+    pub failed_at: f64,
+}
+
+impl From<&DeadTask> for CoreDeadTask {
+    fn from(dead: &DeadTask) -> CoreDeadTask {
+        CoreDeadTask { task: CoreTask::from(&dead.task), error: dead.error.clone(), failed_at: dead.failed_at as f64 }
+    }
+}
+
+/// What `schedulerSchedule` wrote.
+#[derive(Debug, Clone, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct Scheduled {
+    /// The task's id (generated when the caller named none).
+    pub id: String,
+    pub due: f64,
+    pub attempts: u32,
+    /// The alarm code.
+    pub alarm: f64,
+}
+
+/// What `schedulerCancel` did.
+#[derive(Debug, Clone, Serialize, Tsify)]
+pub struct Cancelled {
+    pub existed: bool,
+    /// The alarm code.
+    pub alarm: f64,
+}
+
+/// What `schedulerRetryFailed` did: the task back in the queue, if there was such a dead letter.
+#[derive(Debug, Clone, Serialize, Tsify)]
+pub struct Retried {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub task: Option<CoreTask>,
+    /// The alarm code.
+    pub alarm: f64,
+}
+
+/// A delivery of a claim: what its handler needs.
+#[derive(Debug, Clone, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct Delivery {
+    pub id: String,
+    pub method: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub payload: Option<String>,
+    pub scheduled_at: f64,
+    /// The delivery's attempt, already counted (1 on the first run).
+    pub attempt: u32,
+}
+
+impl From<ClaimedTask> for Delivery {
+    fn from(task: ClaimedTask) -> Delivery {
+        Delivery {
+            id: task.id,
+            method: task.method,
+            payload: task.payload,
+            scheduled_at: task.scheduled_at as f64,
+            attempt: task.attempts,
+        }
+    }
+}
+
+/// A claim: the deliveries to run now, in due order, and the dead letters it found.
+#[derive(Debug, Clone, Serialize, Tsify)]
+pub struct Claimed {
+    pub tasks: Vec<Delivery>,
+    /// Tasks delivered their last attempt without ever finishing: call `onTaskFailed`.
+    pub dead: Vec<CoreDeadTask>,
+}
+
+/// The definition a started delivery runs with, read again since its claim.
+#[derive(Debug, Clone, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct Fresh {
+    pub method: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub payload: Option<String>,
+    pub scheduled_at: f64,
+    /// When a recurring task is due next; absent for a one-shot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub next: Option<f64>,
+}
+
+/// What `schedulerFail` did.
+#[derive(Debug, Clone, Serialize, Tsify)]
+pub struct Failed {
+    /// The dead letter, when the attempts ran out: call `onTaskFailed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub dead: Option<CoreDeadTask>,
+    /// The alarm code.
+    pub alarm: f64,
+}
 
 /// One number for an [`AlarmChange`].
 fn alarm_code(change: AlarmChange) -> f64 {
@@ -28,19 +181,30 @@ fn alarm_code(change: AlarmChange) -> f64 {
     }
 }
 
-fn to_js<T: Serialize>(value: &T) -> Result<JsValue, Error> {
-    serde_wasm_bindgen::to_value(value).map_err(|e| argument_error("result", &e))
+/// `value` as its generated TypeScript type.
+fn typed<T: Tsify + Serialize>(value: &T) -> Result<Ts<T>, Error> {
+    Ts::from_rust(value).map_err(|e| argument_error("result", &e))
 }
 
 fn now_ms(now: f64) -> Result<i64, Error> {
     Ok(millis(now, "now")?)
 }
 
-/// A seed for generated task ids; `Math.random` is enough (ids are names, not secrets).
+#[wasm_bindgen]
+extern "C" {
+    /// The runtime's `crypto.getRandomValues`, the facade's one random source.
+    #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
+    fn get_random_values(words: &mut [u32]);
+}
+
+/// A seed for generated task ids, drawn from `crypto.getRandomValues` like the handle's hash
+/// seed: ids are names, not secrets, but `Math.random`'s state can be recovered from a few of
+/// its outputs, and with it every id to come.
 pub(crate) fn random_seed() -> u64 {
-    let high = (js_sys::Math::random() * 4_294_967_296.0) as u64;
-    let low = (js_sys::Math::random() * 4_294_967_296.0) as u64;
-    (high << 32) | low
+    let mut words = [0u32; 2];
+    get_random_values(&mut words);
+    let [high, low] = words;
+    (u64::from(high) << 32) | u64::from(low)
 }
 
 #[wasm_bindgen]
@@ -61,7 +225,6 @@ impl Engine {
 
     /// Schedules one task. `kind` is `at` | `after` | `every` | `cron`; `when` is the time,
     /// delay or interval (ignored for cron); `retry` is `opts.retry` or undefined.
-    /// Returns `[id, due, scheduledAt, attempts, alarmCode]`.
     #[allow(clippy::too_many_arguments)]
     #[wasm_bindgen(js_name = schedulerSchedule)]
     pub fn scheduler_schedule(
@@ -73,9 +236,9 @@ impl Engine {
         id: Option<String>,
         method: String,
         payload: Option<String>,
-        retry: JsValue,
+        retry: Option<Ts<Retry>>,
         now: f64,
-    ) -> Result<Array, Error> {
+    ) -> Result<Ts<Scheduled>, Error> {
         let now = now_ms(now)?;
         let when = match kind {
             "at" => When::At { time: when },
@@ -84,35 +247,27 @@ impl Engine {
             "cron" => When::Cron { expression: expression.unwrap_or_default(), timezone },
             other => return Err(argument_error("kind", &format!("unknown task kind `{other}`"))),
         };
-        let retry: RetryOptions = if retry.is_undefined() || retry.is_null() {
-            RetryOptions::default()
-        } else {
-            serde_wasm_bindgen::from_value(retry).map_err(|e| argument_error("retry", &e))?
+        let retry = match retry {
+            Some(retry) => RetryOptions::from(retry.to_rust().map_err(|e| argument_error("retry", &e))?),
+            None => RetryOptions::default(),
         };
         let request = ScheduleRequest { id, method, payload, when, retry };
         let outcome = self.scheduler.schedule(&self.db, request, now)?;
         let task = outcome.value;
-        Ok(Array::of5(
-            &JsValue::from_str(&task.id),
-            &JsValue::from_f64(task.due as f64),
-            &JsValue::from_f64(task.scheduled_at as f64),
-            &JsValue::from_f64(f64::from(task.attempts)),
-            &JsValue::from_f64(alarm_code(outcome.alarm)),
-        ))
+        typed(&Scheduled { id: task.id, due: task.due as f64, attempts: task.attempts, alarm: alarm_code(outcome.alarm) })
     }
 
-    /// Returns `[existed, alarmCode]`.
     #[wasm_bindgen(js_name = schedulerCancel)]
-    pub fn scheduler_cancel(&mut self, id: &str) -> Result<Array, Error> {
+    pub fn scheduler_cancel(&mut self, id: &str) -> Result<Ts<Cancelled>, Error> {
         let outcome = self.scheduler.cancel(&self.db, id)?;
-        Ok(Array::of2(&JsValue::from_bool(outcome.value), &JsValue::from_f64(alarm_code(outcome.alarm))))
+        typed(&Cancelled { existed: outcome.value, alarm: alarm_code(outcome.alarm) })
     }
 
     /// The task, or undefined.
     #[wasm_bindgen(js_name = schedulerGet)]
-    pub fn scheduler_get(&self, id: &str) -> Result<JsValue, Error> {
+    pub fn scheduler_get(&self, id: &str) -> Result<Option<Ts<CoreTask>>, Error> {
         let task = self.scheduler.get(&self.db, id)?;
-        to_js(&task)
+        task.as_ref().map(|task| typed(&CoreTask::from(task))).transpose()
     }
 
     /// Tasks in due order. `after_id` only counts together with `after_due`.
@@ -123,32 +278,32 @@ impl Engine {
         limit: Option<u32>,
         after_due: Option<f64>,
         after_id: Option<String>,
-    ) -> Result<JsValue, Error> {
+    ) -> Result<Vec<Ts<CoreTask>>, Error> {
         let after = match after_due {
             Some(due) => Some(ListAfter { due: now_ms(due)?, id: after_id }),
             None => None,
         };
         let query = ListQuery { method, limit, after };
         let tasks = self.scheduler.list(&self.db, &query)?;
-        to_js(&tasks)
+        tasks.iter().map(|task| typed(&CoreTask::from(task))).collect()
     }
 
     /// Dead letters, oldest first.
     #[wasm_bindgen(js_name = schedulerFailed)]
-    pub fn scheduler_failed(&self, limit: Option<u32>) -> Result<JsValue, Error> {
+    pub fn scheduler_failed(&self, limit: Option<u32>) -> Result<Vec<Ts<CoreDeadTask>>, Error> {
         let dead = self.scheduler.failed(&self.db, limit)?;
-        to_js(&dead)
+        dead.iter().map(|dead| typed(&CoreDeadTask::from(dead))).collect()
     }
 
-    /// Returns `[task | undefined, alarmCode]`. Call inside `transactionSync`.
+    /// Call inside `transactionSync`.
     #[wasm_bindgen(js_name = schedulerRetryFailed)]
-    pub fn scheduler_retry_failed(&mut self, id: &str, now: f64) -> Result<Array, Error> {
+    pub fn scheduler_retry_failed(&mut self, id: &str, now: f64) -> Result<Ts<Retried>, Error> {
         let now = now_ms(now)?;
-        let outcome = self.scheduler.retry_failed(&self.db, id, now)?;
-        Ok(match outcome {
-            Some(outcome) => Array::of2(&to_js(&outcome.value)?, &JsValue::from_f64(alarm_code(outcome.alarm))),
-            None => Array::of2(&JsValue::UNDEFINED, &JsValue::from_f64(f64::NAN)),
-        })
+        let retried = match self.scheduler.retry_failed(&self.db, id, now)? {
+            Some(outcome) => Retried { task: Some(CoreTask::from(&outcome.value)), alarm: alarm_code(outcome.alarm) },
+            None => Retried { task: None, alarm: alarm_code(AlarmChange::Unchanged) },
+        };
+        typed(&retried)
     }
 
     /// A run starts; `armed` is what `getAlarm()` returned at its start.
@@ -163,45 +318,31 @@ impl Engine {
         self.scheduler.resume_alarm();
     }
 
-    /// One flat array, since a claim is on the hot path of `alarm()`: element 0 is the dead
-    /// letters (an array of dead tasks, or undefined when none), then
-    /// [`CLAIMED_FIELDS`] values per task to run: `id, method, payload (JSON text or undefined),
-    /// scheduledAt, attempt`. Call inside `transactionSync`.
+    /// Claims the due tasks of a batch and counts their deliveries. Call inside
+    /// `transactionSync`.
     #[wasm_bindgen(js_name = schedulerClaim)]
-    pub fn scheduler_claim(&mut self, now: f64, limit: u32) -> Result<Array, Error> {
+    pub fn scheduler_claim(&mut self, now: f64, limit: u32) -> Result<Ts<Claimed>, Error> {
         let now = now_ms(now)?;
         let claim = self.scheduler.claim_due(&self.db, now, limit)?;
-        let out = Array::new_with_length(1 + CLAIMED_FIELDS * claim.tasks.len() as u32);
-        if !claim.dead.is_empty() {
-            out.set(0, to_js(&claim.dead)?);
-        }
-        let mut i = 1;
-        for task in &claim.tasks {
-            out.set(i, JsValue::from_str(&task.id));
-            out.set(i + 1, JsValue::from_str(&task.method));
-            out.set(i + 2, task.payload.as_deref().map_or(JsValue::UNDEFINED, JsValue::from_str));
-            out.set(i + 3, JsValue::from_f64(task.scheduled_at as f64));
-            out.set(i + 4, JsValue::from_f64(f64::from(task.attempts)));
-            i += CLAIMED_FIELDS;
-        }
-        Ok(out)
+        let dead = claim.dead.iter().map(CoreDeadTask::from).collect();
+        typed(&Claimed { tasks: claim.tasks.into_iter().map(Delivery::from).collect(), dead })
     }
 
     /// Right before a claimed delivery's handler runs: `false` = skip it (cancelled or replaced
-    /// since the claim, or claimed by another handle), `true` = run it as claimed, or
-    /// `[method, payload, scheduledAt, next]` = run this definition (read again).
-    #[wasm_bindgen(js_name = schedulerStart)]
+    /// since the claim, or claimed by another handle), `true` = run it as claimed, or the
+    /// definition to run (read again).
+    #[wasm_bindgen(js_name = schedulerStart, unchecked_return_type = "boolean | Fresh")]
     pub fn scheduler_start(&mut self, id: &str, attempt: u32, now: f64) -> Result<JsValue, Error> {
         let now = now_ms(now)?;
         Ok(match self.scheduler.start(&self.db, id, attempt, now)? {
             Start::Skip => JsValue::FALSE,
             Start::Run => JsValue::TRUE,
-            Start::Fresh(definition) => Array::of4(
-                &JsValue::from_str(&definition.method),
-                &definition.payload.as_deref().map_or(JsValue::UNDEFINED, JsValue::from_str),
-                &JsValue::from_f64(definition.scheduled_at as f64),
-                &definition.next.map_or(JsValue::UNDEFINED, |t| JsValue::from_f64(t as f64)),
-            )
+            Start::Fresh(definition) => typed(&Fresh {
+                method: definition.method,
+                payload: definition.payload,
+                scheduled_at: definition.scheduled_at as f64,
+                next: definition.next.map(|t| t as f64),
+            })?
             .into(),
         })
     }
@@ -214,18 +355,12 @@ impl Engine {
         Ok(alarm_code(outcome.alarm))
     }
 
-    /// Returns `[retryAt | undefined, deadTask | undefined, alarmCode]`. Call inside
-    /// `transactionSync`.
+    /// Call inside `transactionSync`.
     #[wasm_bindgen(js_name = schedulerFail)]
-    pub fn scheduler_fail(&mut self, id: &str, attempt: u32, error: &str, now: f64, random: f64) -> Result<Array, Error> {
+    pub fn scheduler_fail(&mut self, id: &str, attempt: u32, error: &str, now: f64, random: f64) -> Result<Ts<Failed>, Error> {
         let now = now_ms(now)?;
         let failure = self.scheduler.fail(&self.db, id, attempt, error, now, random)?;
-        let retry_at = failure.retry_at.map_or(JsValue::UNDEFINED, |t| JsValue::from_f64(t as f64));
-        let dead = match &failure.dead {
-            Some(dead) => to_js(dead)?,
-            None => JsValue::UNDEFINED,
-        };
-        Ok(Array::of3(&retry_at, &dead, &JsValue::from_f64(alarm_code(failure.alarm))))
+        typed(&Failed { dead: failure.dead.as_ref().map(CoreDeadTask::from), alarm: alarm_code(failure.alarm) })
     }
 
     /// Returns the alarm code of the whole run.

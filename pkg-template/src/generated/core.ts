@@ -69,3 +69,12 @@ export const STORE_NEGATIVE_NUMBER_END = "p";
 
 /** The longest topic or pattern in UTF-8 bytes (src/fanout/topic.rs). */
 export const MAX_TOPIC_BYTES = 256;
+
+/** The longest task id in UTF-8 bytes (src/scheduler/task.rs). */
+export const MAX_TASK_ID_BYTES = 512;
+
+/** Names a task may never target, besides the prefix below (src/scheduler/lifecycle.rs). */
+export const LIFECYCLE_METHODS = ["constructor", "dup", "fetch", "alarm", "onStart", "onRequest", "onBeforeConnect", "onConnect", "onMessage", "onClose", "onError", "onTaskFailed", "assertReady", "core", "sql", "store", "scheduler", "sockets", "taskHandlers"] as const;
+
+/** The prefix of the platform's WebSocket handlers, never task handlers (src/scheduler/lifecycle.rs). */
+export const LIFECYCLE_METHOD_PREFIX = "webSocket";

@@ -4,15 +4,8 @@
  */
 import { runInDurableObject } from "cloudflare:test";
 import type { DurableCore } from "../durable-core.js";
-import {
-  type TaskRun,
-  alarmWrites,
-  idle,
-  keepAlarmRunsForTests,
-  nextDue,
-  runDueTasks as runDue,
-  takeAlarmRuns,
-} from "../scheduler.js";
+import { alarmWrites, idle, keepAlarmRunsForTests, nextDue, runDueTasks as runDue, takeAlarmRuns } from "../scheduler-hooks.js";
+import type { TaskRun } from "../scheduler-types.js";
 
 // The local runtime fires due alarms by itself, so a task due now may already have run, or be
 // running, when a test calls runDueTasks. The scheduler keeps the runs real alarms make (only
@@ -20,7 +13,7 @@ import {
 // each task run is reported exactly once, whichever of the two ran it.
 keepAlarmRunsForTests();
 
-export type { TaskRun } from "../scheduler.js";
+export type { TaskRun } from "../scheduler-types.js";
 
 export interface RunDueTasksOptions {
   /**

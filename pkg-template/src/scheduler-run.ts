@@ -1,0 +1,255 @@
+/**
+ * The run of due tasks: the body of `alarm()` (and of `runDueTasks` in tests). Claims batches
+ * from the core, confirms each claim before any handler runs, runs the handlers one at a time,
+ * and records how each ended. The order of these steps is what keeps G3–G7 (README); the core's
+ * side is described in src/scheduler/mod.rs.
+ */
+import type { CoreContext } from "./engine.js";
+import { DurableCoreError } from "./errors.js";
+import { errorText } from "./kernel/error-text.js";
+import { HandleWatch } from "./kernel/handle-watch.js";
+import type { AlarmWriter } from "./scheduler-alarm.js";
+import { taskHandler } from "./scheduler-handlers.js";
+import { keepsAlarmRuns } from "./scheduler-hooks.js";
+import type { FailedTask, TaskContext, TaskRun } from "./scheduler-types.js";
+import { parsePayload, toFailed } from "./scheduler-values.js";
+import type { CoreDeadTask, Delivery } from "./wasm/durable_core.js";
+
+/** See {@link MAX_TASKS_PER_ALARM}. */
+const MAX_TASKS_PER_ALARM_VALUE = 1_000;
+/**
+ * Tasks claimed per core call, and per confirmation (`ctx.storage.sync()`, one storage round trip):
+ * as many as one run may start, so a run of due tasks waits for durability once, not once per
+ * small batch. A batch cut short by the time budget releases the rest.
+ */
+const CLAIM_BATCH = MAX_TASKS_PER_ALARM_VALUE;
+/** Wall time one `alarm()` spends on handlers before it re-arms at once for the rest. */
+const ALARM_BUDGET_MS = 5_000;
+/**
+ * Handlers one `alarm()` runs before it re-arms at once for the rest. The time budget alone is
+ * not enough: in production `Date.now()` only advances across I/O, so a run of synchronous
+ * handlers would never see it spent.
+ */
+export const MAX_TASKS_PER_ALARM = MAX_TASKS_PER_ALARM_VALUE;
+/** Runs kept per object for `runDueTasks`; older ones are dropped. */
+const MAX_KEPT_RUNS = 10_000;
+
+export interface RunOptions {
+  /** A simulated time: every clock the scheduler reads during the run reads it. */
+  now?: number;
+  budgetMs?: number;
+  maxTasks?: number;
+  source?: "alarm" | "test";
+}
+
+/** A claimed delivery about to run, with the definition it runs with. */
+interface Running {
+  id: string;
+  method: string;
+  payload: string | undefined;
+  scheduledAt: number;
+  attempt: number;
+  next?: number | undefined;
+}
+
+interface OwnerHooks {
+  onTaskFailed?(task: FailedTask, error: unknown): void | Promise<void>;
+}
+
+/** The runs of due tasks of one object: one at a time, the next waits for the one before. */
+export class TaskRunner {
+  readonly #core: CoreContext;
+  readonly #owner: object;
+  readonly #alarm: AlarmWriter;
+  /** True while a run executes handlers. */
+  inAlarm = false;
+  /** Runs started since this object woke (a wake-time repair is moot once one has). */
+  runsStarted = 0;
+  /** The tail of the runs of due tasks. */
+  #runs: Promise<unknown> = Promise.resolve();
+  /** The simulated time of a `runDueTasks({ until })` step: every clock the scheduler reads. */
+  #simulatedNow: number | undefined;
+  /** Runs made by real alarms, kept for `runDueTasks` (tests only). */
+  #alarmRuns: TaskRun[] = [];
+  /** Set when the end of a delivery could not be recorded during the current run. */
+  #unrecorded = false;
+
+  constructor(core: CoreContext, owner: object, alarm: AlarmWriter) {
+    this.#core = core;
+    this.#owner = owner;
+    this.#alarm = alarm;
+  }
+
+  /** The scheduler's clock: real time, or the simulated time of a `runDueTasks` step. */
+  now(): number {
+    return this.#simulatedNow ?? Date.now();
+  }
+
+  /** Resolves once no run is in progress. */
+  idle(): Promise<void> {
+    return this.#runs.then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  /** The runs real alarms made since the last call. */
+  takeAlarmRuns(): TaskRun[] {
+    const runs = this.#alarmRuns;
+    this.#alarmRuns = [];
+    return runs;
+  }
+
+  /**
+   * Runs due tasks after the run in progress, if any. Stops after `budgetMs` of wall time or
+   * `maxTasks` handlers, whichever comes first; the alarm is then re-armed at once.
+   */
+  enqueue(options: RunOptions): Promise<TaskRun[]> {
+    const run = this.#runs.then(
+      () => this.#run(options),
+      () => this.#run(options),
+    );
+    this.#runs = run;
+    return run;
+  }
+
+  async #run(options: RunOptions): Promise<TaskRun[]> {
+    const core = this.#core;
+    const clock = () => this.now();
+    const deadline = Date.now() + (options.budgetMs ?? ALARM_BUDGET_MS);
+    const maxTasks = options.maxTasks ?? MAX_TASKS_PER_ALARM;
+    const runs: TaskRun[] = [];
+    this.runsStarted += 1;
+    this.#unrecorded = false;
+    this.inAlarm = true;
+    this.#simulatedNow = options.now;
+    try {
+      // While the platform's alarm fires getAlarm() is null; in a test run it is whatever is armed.
+      const armed = await core.ctx.storage.getAlarm();
+      core.call((engine) => engine.schedulerBeginAlarm(armed ?? undefined));
+      claiming: for (;;) {
+        if (runs.length >= maxTasks || Date.now() >= deadline) break;
+        const handle = new HandleWatch(core, true);
+        const claim = core.call((engine) =>
+          core.ctx.storage.transactionSync(() => engine.schedulerClaim(clock(), Math.min(CLAIM_BATCH, maxTasks - runs.length))),
+        );
+        if (claim.tasks.length > 0) {
+          // The claim counted every delivery of the batch: make that durable before any handler
+          // runs, so a handler that ends the invocation (ctx.abort(), an exceeded limit) has used
+          // an attempt and cannot be redelivered forever. One round trip per batch.
+          await core.ctx.storage.sync();
+        }
+        for (const task of claim.dead) await this.#reportFailed(toFailed(task), new Error(task.error));
+        if (claim.tasks.length === 0) {
+          if (claim.dead.length === 0) break;
+          continue;
+        }
+        for (const delivery of claim.tasks) {
+          // The rest of the batch is released (its counts taken back) when the run ends.
+          if (runs.length >= maxTasks || Date.now() >= deadline) break claiming;
+          // A new handle does not know this batch: claim again (the next claim sorts it out).
+          if (handle.isNew) continue claiming;
+          const task = this.#start(delivery, clock());
+          // Undefined: an earlier handler cancelled or replaced it.
+          if (task === undefined) continue;
+          runs.push(await this.#runOne(task, clock));
+          // Nothing more can be recorded (the invocation is ending, or storage refuses): stop,
+          // and leave the rest to the next run rather than run handlers whose end is lost.
+          if (this.#unrecorded) break claiming;
+        }
+      }
+      return runs;
+    } finally {
+      this.inAlarm = false;
+      try {
+        this.#alarm.apply(core.call((engine) => engine.schedulerEndAlarm()));
+      } finally {
+        this.#simulatedNow = undefined;
+        if (keepsAlarmRuns() && options.source !== "test") {
+          this.#alarmRuns.push(...runs);
+          if (this.#alarmRuns.length > MAX_KEPT_RUNS) this.#alarmRuns.splice(0, this.#alarmRuns.length - MAX_KEPT_RUNS);
+        }
+      }
+    }
+  }
+
+  /** The definition `delivery` runs with, or `undefined` when it must be skipped. */
+  #start(delivery: Delivery, now: number): Running | undefined {
+    const start = this.#core.call((engine) => engine.schedulerStart(delivery.id, delivery.attempt, now));
+    if (start === false) return undefined;
+    const { id, attempt } = delivery;
+    if (start === true) return { id, attempt, method: delivery.method, payload: delivery.payload, scheduledAt: delivery.scheduledAt };
+    return { id, attempt, method: start.method, payload: start.payload, scheduledAt: start.scheduledAt, next: start.next };
+  }
+
+  async #runOne(task: Running, clock: () => number): Promise<TaskRun> {
+    const core = this.#core;
+    const owner = this.#owner;
+    const run: TaskRun = { id: task.id, method: task.method, attempt: task.attempt, ok: true };
+    try {
+      const handler = taskHandler(owner, task.method);
+      if (handler === undefined) {
+        throw new DurableCoreError(
+          "TASK_METHOD",
+          `task ${task.id}: ${task.method} is not a task handler of ${owner.constructor.name} (renamed or removed since it was scheduled?)`,
+        );
+      }
+      const context: TaskContext = {
+        id: task.id,
+        attempt: task.attempt,
+        scheduledAt: task.scheduledAt,
+        firedAt: clock(),
+        next: task.next,
+      };
+      await handler.call(owner, parsePayload(task.payload), context);
+    } catch (error) {
+      run.ok = false;
+      run.error = errorText(error);
+      await this.#fail(task, run, error, clock);
+      return run;
+    }
+    // Apart from the handler: a handler that succeeded is never counted as failed. If the ack
+    // does not happen, the delivery stays due and runs again (at-least-once).
+    try {
+      this.#alarm.apply(core.call((engine) => engine.schedulerAck(task.id, task.attempt, clock())));
+    } catch (error) {
+      this.#unrecorded = true;
+      console.error(`durable-core: task ${task.id} succeeded but could not be acknowledged; it will run again:`, error);
+    }
+    return run;
+  }
+
+  async #fail(task: Running, run: TaskRun, error: unknown, clock: () => number): Promise<void> {
+    const core = this.#core;
+    let dead: CoreDeadTask | undefined;
+    try {
+      const failed = core.call((engine) =>
+        core.ctx.storage.transactionSync(() =>
+          engine.schedulerFail(task.id, task.attempt, run.error!, clock(), Math.random()),
+        ),
+      );
+      this.#alarm.apply(failed.alarm);
+      dead = failed.dead;
+    } catch (failError) {
+      this.#unrecorded = true;
+      // The delivery was counted and stays due: it is retried (or dead-lettered) on redelivery.
+      console.error(`durable-core: the failure of task ${task.id} could not be recorded; it will run again:`, failError);
+      return;
+    }
+    if (dead !== undefined) {
+      run.dead = true;
+      await this.#reportFailed(toFailed(dead), error);
+    }
+  }
+
+  async #reportFailed(task: FailedTask, error: unknown): Promise<void> {
+    const hooks = this.#owner as OwnerHooks;
+    try {
+      await hooks.onTaskFailed?.(task, error);
+    } catch (hookError) {
+      // A failing hook must not make alarm() throw: the platform's retries are for
+      // infrastructure faults, and the task is safely in dead letters already.
+      console.error(`durable-core: onTaskFailed threw for task ${task.id}:`, hookError);
+    }
+  }
+}

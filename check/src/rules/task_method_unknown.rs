@@ -19,15 +19,23 @@ pub const META: RuleMeta = RuleMeta {
 
 pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
     for call in ctx.method_calls() {
-        if !matches!(call.method.as_str(), "at" | "after" | "every" | "cron") || !call.receiver.as_deref().is_some_and(is_scheduler) {
+        if !matches!(call.method.as_str(), "at" | "after" | "every" | "cron")
+            || !call.receiver.as_deref().is_some_and(is_scheduler)
+        {
             continue;
         }
-        let Some(class) = ctx.object_class(call.node_id) else { continue };
+        let Some(class) = ctx.object_class(call.node_id) else {
+            continue;
+        };
         if class.kind != ObjectKind::DurableCore {
             continue;
         }
-        let Some(name_expr) = call.call.arguments.get(1).and_then(|a| a.as_expression()) else { continue };
-        let Some(name) = ctx.static_string(name_expr) else { continue };
+        let Some(name_expr) = call.call.arguments.get(1).and_then(|a| a.as_expression()) else {
+            continue;
+        };
+        let Some(name) = ctx.static_string(name_expr) else {
+            continue;
+        };
         let members = ctx.class_members(class.node_id);
         let is_method = members.iter().any(|(n, element)| {
             n == &name
@@ -35,7 +43,13 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
                     ClassElement::MethodDefinition(m) => !m.r#static,
                     ClassElement::PropertyDefinition(p) => {
                         !p.r#static
-                            && matches!(p.value, Some(Expression::ArrowFunctionExpression(_) | Expression::FunctionExpression(_)))
+                            && matches!(
+                                p.value,
+                                Some(
+                                    Expression::ArrowFunctionExpression(_)
+                                        | Expression::FunctionExpression(_)
+                                )
+                            )
                     }
                     _ => false,
                 }
@@ -59,7 +73,11 @@ mod tests {
 
     #[test]
     fn fixtures() {
-        let wrap = |body: &str| core_object_with(&format!("onStart() {{ {body} }} digest() {{}} tick = () => {{}}; static build() {{}}"));
+        let wrap = |body: &str| {
+            core_object_with(&format!(
+                "onStart() {{ {body} }} digest() {{}} tick = () => {{}}; static build() {{}}"
+            ))
+        };
         let fire = [
             wrap("this.scheduler.after(1000, 'digets');"),
             wrap("this.scheduler.cron('0 9 * * *', 'alarm');"),

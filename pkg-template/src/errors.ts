@@ -54,6 +54,13 @@ export const ERROR_CODES = [
 export type DurableCoreErrorCode = (typeof ERROR_CODES)[number];
 
 /**
+ * The `name` of every `DurableCoreError`. Across RPC the runtime rebuilds an error as a plain
+ * `Error` that keeps its `name` and `code`, so this is how a caller recognises one there.
+ * @internal
+ */
+export const DURABLE_CORE_ERROR_NAME = "DurableCoreError";
+
+/**
  * Every error durable-core throws on purpose. `code` is stable and documented; `message` says
  * what to do about it.
  *
@@ -67,7 +74,7 @@ export class DurableCoreError extends Error {
 
   constructor(code: DurableCoreErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = "DurableCoreError";
+    this.name = DURABLE_CORE_ERROR_NAME;
     this.code = code;
   }
 }

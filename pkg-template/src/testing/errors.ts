@@ -8,7 +8,7 @@
  * with the same error, unobserved: the run then fails with "Unhandled Rejection" (a plain
  * `DurableObject` behaves the same). `expectCode` only ever awaits the promise.
  */
-import { DurableCoreError } from "../errors.js";
+import { DURABLE_CORE_ERROR_NAME, DurableCoreError } from "../errors.js";
 
 /** The error a call was expected to throw: its `code` and `message`, whichever side it came from. */
 export interface ExpectedError {
@@ -52,7 +52,7 @@ function codeOf(error: unknown): string | undefined {
   if (error === null || typeof error !== "object") return undefined;
   // Only durable-core's errors: another library's `code` (a Node-style error) is not one.
   const { name, code } = error as { name?: unknown; code?: unknown };
-  return name === "DurableCoreError" && typeof code === "string" ? code : undefined;
+  return name === DURABLE_CORE_ERROR_NAME && typeof code === "string" ? code : undefined;
 }
 
 /**

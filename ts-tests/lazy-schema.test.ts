@@ -94,7 +94,7 @@ describe("a first use inside a transaction that rolls back", () => {
   it.each(cases)("%s (%s): the tables are undone, and the engine does not believe in them afterwards", async (way, kind) => {
     const stub = object(kind, `rollback-${way}`);
     await runInDurableObject(stub, async (o: LazySchema) => {
-      const inTransaction = (fn: () => void) => (way === "this.sql.transaction" ? o.sql.transaction(fn) : o.ctx.storage.transactionSync(fn));
+      const inTransaction = (fn: () => void) => (way === "this.sql.transaction" ? o.sql.transaction(fn) : o.transactionSync(fn));
       expect(() =>
         inTransaction(() => {
           o.schedule("rolled-back");
@@ -112,7 +112,7 @@ describe("a first use inside a transaction that rolls back", () => {
     // Rolled back again, in a later event, once the first creation is behind it: nothing lost.
     await runInDurableObject(stub, (o: LazySchema) => {
       expect(() =>
-        o.ctx.storage.transactionSync(() => {
+        o.transactionSync(() => {
           o.schedule("rolled-back-too");
           throw new Error("roll back");
         }),
@@ -145,7 +145,7 @@ describe("a first use in an invocation that ends abnormally", () => {
     await expect(
       runInDurableObject(object("bare", name), (o: LazySchema) => {
         o.schedule("maybe-lost");
-        o.ctx.abort("test");
+        o.abort("test");
       }),
     ).rejects.toThrow();
     // A stub of an aborted object stays broken: a fresh one.
@@ -159,7 +159,7 @@ describe("a first use in an invocation that ends abnormally", () => {
     const stub = object("bare", "evicted");
     await stub.schedule("queued", HOUR);
     const due = await runInDurableObject(stub, async (o: LazySchema) => {
-      await o.ctx.storage.deleteAlarm();
+      await o.deleteAlarm();
       return o.scheduler.get("queued")!.due;
     });
     await evictDurableObject(stub);
@@ -167,7 +167,7 @@ describe("a first use in an invocation that ends abnormally", () => {
     expect(statements[0]).toBe(READ_LEDGER);
     expect(statements.filter((s) => /CREATE|ALTER/.test(s))).toEqual([]);
     // The wake-time check re-armed the alarm the queue needs.
-    expect(await runInDurableObject(stub, (o: LazySchema) => o.ctx.storage.getAlarm())).toBe(due);
+    expect(await runInDurableObject(stub, (o: LazySchema) => o.alarmTime())).toBe(due);
   });
 });
 
@@ -186,7 +186,7 @@ describe("an object from before lazy schema", () => {
       ]) {
         o.rawSql(statement);
       }
-      await o.ctx.storage.deleteAlarm();
+      await o.deleteAlarm();
       return queued;
     });
     await evictDurableObject(stub);
@@ -198,7 +198,7 @@ describe("an object from before lazy schema", () => {
         { name: "retry_of" },
       ]);
       // The migration ran in the wake, before the alarm check that needs it.
-      expect(await o.ctx.storage.getAlarm()).toBe(due);
+      expect(await o.alarmTime()).toBe(due);
       expect(o.taskIds()).toEqual(["queued"]);
     });
   });

@@ -8,8 +8,14 @@
 //! migration is applied by [`apply`] together with its ledger row; the caller runs each call
 //! inside its own transaction, so a failing migration leaves nothing behind.
 //!
-//! This module never decides *when* to migrate: the facade does it once per wake inside
-//! `blockConcurrencyWhile`.
+//! Nothing is created before it is needed: the ledger table comes with the first migration
+//! recorded in it, and a capability's tables with its first use ([`ensure_core_scope`]). A
+//! fresh object that uses nothing runs one statement at its wake, the ledger read that fails
+//! for want of a table. A capability whose tables exist is brought to its current version at
+//! the wake (its migrations are part of the wake's plan).
+//!
+//! This module never decides *when* to migrate: the facade does, at the wake inside
+//! `blockConcurrencyWhile` and at a capability's first use.
 
 use crate::backend::{SqlBackend, SqlValue};
 use crate::checksum::fingerprint;
@@ -18,6 +24,11 @@ use thiserror::Error;
 
 /// The scope of the user's `static migrations`.
 pub const USER_SCOPE: &str = "user";
+/// The scope of `this.store`'s index tables: created at the wake of a class that declares
+/// `static indexes`, and never for a store without indexes.
+pub const STORE_SCOPE: &str = "core:store";
+/// The scope of `this.scheduler`'s tables: created at the scheduler's first use.
+pub const SCHEDULER_SCOPE: &str = "core:scheduler";
 
 /// The scope of the scheduler's tables (`_dc_tasks`, `_dc_dead_tasks`, `_dc_alarm`).
 pub const SCHEDULER_SCOPE: &str = "core:scheduler";
@@ -26,7 +37,7 @@ pub const SCHEDULER_SCOPE: &str = "core:scheduler";
 /// entry must never change (the ledger would refuse it with `MIGRATION_CHANGED`).
 pub const CORE_MIGRATIONS: &[(&str, &[&str])] = &[
     (
-        "core:store",
+        STORE_SCOPE,
         &[
             "CREATE TABLE _dc_store_index (index_name TEXT NOT NULL, index_key TEXT NOT NULL, \
              primary_key TEXT NOT NULL, PRIMARY KEY (index_name, index_key, primary_key)) WITHOUT ROWID, STRICT; \
@@ -62,13 +73,20 @@ pub const CORE_MIGRATIONS: &[(&str, &[&str])] = &[
     ),
 ];
 
-const READ_LEDGER: &str = "CREATE TABLE IF NOT EXISTS _dc_migrations (\
+/// The ledger's name, as SQLite names it in a "no such table" error.
+const LEDGER_TABLE: &str = "_dc_migrations";
+
+const READ_LEDGER: &str = "SELECT scope, version, checksum FROM _dc_migrations ORDER BY scope, version";
+
+const READ_SCOPE: &str = "SELECT scope, version, checksum FROM _dc_migrations WHERE scope = ? ORDER BY version";
+
+/// Records one migration, creating the ledger with the first one (a no-op read afterwards):
+/// the ledger exists exactly when something was recorded in it, and a transaction that rolls
+/// the first migration back takes the ledger with it.
+const RECORD: &str = "CREATE TABLE IF NOT EXISTS _dc_migrations (\
 scope TEXT NOT NULL, version INTEGER NOT NULL, name TEXT, checksum TEXT NOT NULL, \
 applied_at INTEGER NOT NULL, PRIMARY KEY (scope, version)) WITHOUT ROWID; \
-SELECT scope, version, checksum FROM _dc_migrations ORDER BY scope, version";
-
-const RECORD: &str =
-    "INSERT INTO _dc_migrations (scope, version, name, checksum, applied_at) VALUES (?, ?, ?, ?, ?)";
+INSERT INTO _dc_migrations (scope, version, name, checksum, applied_at) VALUES (?, ?, ?, ?, ?)";
 
 /// Why migrations could not run. Until the cause is fixed, the object refuses every call with
 /// this error, and nothing is half-applied.
@@ -121,11 +139,27 @@ struct Applied {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ledger {
     applied: Vec<Applied>,
+    /// Whether the ledger table existed when it was read (a fresh object has none).
+    exists: bool,
 }
 
-/// Reads the ledger (creating its table on the object's first wake) in one statement.
+/// Reads the ledger in one statement. An object that never recorded a migration has no ledger
+/// table: that reads as an empty ledger, and writes nothing.
 pub fn read_ledger(db: &dyn SqlBackend) -> Result<Ledger, Error> {
-    let result = db.exec(READ_LEDGER, &[])?;
+    read(db, READ_LEDGER, &[])
+}
+
+/// The ledger rows of one scope, in one statement (an empty ledger when it has no table).
+pub fn read_scope(db: &dyn SqlBackend, scope: &str) -> Result<Ledger, Error> {
+    read(db, READ_SCOPE, &[SqlValue::from(scope)])
+}
+
+fn read(db: &dyn SqlBackend, query: &str, params: &[SqlValue]) -> Result<Ledger, Error> {
+    let result = match db.exec(query, params) {
+        Ok(result) => result,
+        Err(e) if is_missing_table(&e.message, LEDGER_TABLE) => return Ok(Ledger::default()),
+        Err(e) => return Err(e.into()),
+    };
     let applied = result
         .rows
         .iter()
@@ -138,10 +172,29 @@ pub fn read_ledger(db: &dyn SqlBackend) -> Result<Ledger, Error> {
             _ => None,
         })
         .collect();
-    Ok(Ledger { applied })
+    Ok(Ledger { applied, exists: true })
+}
+
+/// Whether `message` is SQLite's "no such table" for `table` (rusqlite and the platform both
+/// say `no such table: <name>`, the platform with a suffix).
+pub fn is_missing_table(message: &str, table: &str) -> bool {
+    message
+        .split("no such table: ")
+        .skip(1)
+        .any(|rest| rest.strip_prefix(table).is_some_and(|tail| !tail.starts_with(|c: char| c.is_alphanumeric() || c == '_')))
 }
 
 impl Ledger {
+    /// Whether the ledger table existed when it was read.
+    pub fn exists(&self) -> bool {
+        self.exists
+    }
+
+    /// Whether anything of `scope` was ever applied (its tables exist).
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.applied.iter().any(|a| a.scope == scope)
+    }
+
     /// The versions of `migrations` (1-based) still to apply in `scope`, in order; or why the
     /// declared list no longer matches what was applied.
     pub fn pending(&self, scope: &str, migrations: &[Migration]) -> Result<Vec<u32>, MigrationError> {
@@ -222,6 +275,27 @@ pub fn core_migrations() -> impl Iterator<Item = (&'static str, Vec<Migration>)>
         .map(|(scope, sqls)| (*scope, sqls.iter().map(|sql| Migration::new(*sql)).collect()))
 }
 
+/// The migrations of one of durable-core's scopes (`core:store`, `core:scheduler`).
+pub fn core_scope(scope: &str) -> Option<Vec<Migration>> {
+    core_migrations().find(|(s, _)| *s == scope).map(|(_, migrations)| migrations)
+}
+
+/// Creates (or brings up to date) the tables of one of durable-core's scopes, on a capability's
+/// first use: reads the scope's ledger rows and applies what is pending with its rows. Returns
+/// the versions applied (none when the tables were current). Atomic only inside the caller's
+/// transaction: a rollback of it takes the tables, their rows and a ledger created for them back.
+pub fn ensure_core_scope(db: &dyn SqlBackend, scope: &str, now_ms: f64) -> Result<Vec<u32>, Error> {
+    let migrations = core_scope(scope).ok_or_else(|| Error::argument("scope", format!("no core scope {scope}")))?;
+    let pending = read_scope(db, scope)?.pending(scope, &migrations)?;
+    for version in &pending {
+        let index = usize::try_from(*version).unwrap_or(usize::MAX).wrapping_sub(1);
+        if let Some(migration) = migrations.get(index) {
+            apply(db, scope, *version, migration, now_ms)?;
+        }
+    }
+    Ok(pending)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,8 +363,58 @@ mod tests {
         assert_eq!(err.code(), "MIGRATION_FAILED");
         assert!(err.to_string().contains("nope"), "{err}");
         assert!(db.exec("SELECT * FROM a", &[]).is_err(), "table a must not exist");
-        let ledger = db.exec("SELECT count(*) FROM _dc_migrations", &[]).unwrap();
-        assert_eq!(ledger.scalar().and_then(SqlValue::as_i64), Some(0));
+        assert_eq!(read_ledger(&db).unwrap(), Ledger::default(), "no ledger row (nor table) is left");
+    }
+
+    #[test]
+    fn reading_the_ledger_of_a_fresh_object_writes_nothing() {
+        let db = RusqliteBackend::open();
+        let ledger = read_ledger(&db).unwrap();
+        assert!(!ledger.exists());
+        assert_eq!(tables(&db), Vec::<String>::new());
+        run_all(&db, USER_SCOPE, &user(&["CREATE TABLE a (x)"])).unwrap();
+        assert!(read_ledger(&db).unwrap().exists());
+        assert_eq!(tables(&db), ["_dc_migrations", "a"]);
+    }
+
+    #[test]
+    fn a_core_scope_is_created_on_demand_once_and_rolls_back_with_its_transaction() {
+        let db = RusqliteBackend::open();
+        let versions = core_scope("core:scheduler").unwrap().len() as u32;
+        let rolled_back: Result<(), Error> = db.atomically(|| {
+            assert_eq!(ensure_core_scope(&db, "core:scheduler", 1.0).unwrap(), (1..=versions).collect::<Vec<_>>());
+            Err(Error::argument("test", "roll back"))
+        });
+        assert!(rolled_back.is_err());
+        assert_eq!(tables(&db), Vec::<String>::new(), "the rollback takes the tables and the ledger back");
+        db.atomically(|| ensure_core_scope(&db, "core:scheduler", 1.0)).unwrap();
+        assert!(tables(&db).contains(&"_dc_tasks".to_owned()));
+        assert_eq!(db.atomically(|| ensure_core_scope(&db, "core:scheduler", 1.0)).unwrap(), Vec::<u32>::new());
+        let ledger = read_ledger(&db).unwrap();
+        assert!(ledger.has_scope("core:scheduler") && !ledger.has_scope("core:store"));
+    }
+
+    #[test]
+    fn an_old_scope_gets_only_its_missing_migrations() {
+        let db = RusqliteBackend::open();
+        let all = core_scope("core:scheduler").unwrap();
+        db.atomically(|| apply(&db, "core:scheduler", 1, &all[0], 1.0)).unwrap();
+        assert_eq!(db.atomically(|| ensure_core_scope(&db, "core:scheduler", 1.0)).unwrap(), (2..=all.len() as u32).collect::<Vec<_>>());
+        assert!(tables(&db).contains(&"_dc_alarm".to_owned()));
+    }
+
+    #[test]
+    fn only_the_ledger_going_missing_reads_as_an_empty_ledger() {
+        assert!(is_missing_table("no such table: _dc_migrations: SQLITE_ERROR", LEDGER_TABLE));
+        assert!(is_missing_table("no such table: _dc_migrations", LEDGER_TABLE));
+        assert!(!is_missing_table("no such table: _dc_migrations_old", LEDGER_TABLE));
+        assert!(!is_missing_table("no such table: items", LEDGER_TABLE));
+        assert!(!is_missing_table("near \"_dc_migrations\": syntax error", LEDGER_TABLE));
+    }
+
+    fn tables(db: &RusqliteBackend) -> Vec<String> {
+        let rows = db.exec("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name", &[]).unwrap().rows;
+        rows.iter().filter_map(|row| row.first()?.as_str().map(str::to_owned)).collect()
     }
 
     #[test]

@@ -16,6 +16,8 @@ interface Env {
   INDEX_EVOLVING: DurableObjectNamespace<import("./fixtures/corpus.js").IndexEvolving>;
   MEMORY_ROOM: DurableObjectNamespace<import("./fixtures/memory.js").MemoryRoom>;
   RESETTABLE: DurableObjectNamespace<import("./fixtures/reset.js").Resettable>;
+  LAZY_SCHEMA: DurableObjectNamespace<import("./fixtures/schema.js").LazySchema>;
+  LAZY_SCHEMA_MIGRATED: DurableObjectNamespace<import("./fixtures/schema.js").LazySchemaMigrated>;
 }
 
 // `env` from "cloudflare:workers" is typed `Cloudflare.Env`.

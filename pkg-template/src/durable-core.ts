@@ -26,8 +26,10 @@ export interface DurableCoreStatics {
  * It owns the platform's entry points (`fetch`, `alarm`, the WebSocket handlers); you override
  * small hooks: {@link DurableCore.onStart}, {@link DurableCore.onRequest}, `onConnect`,
  * `onMessage`, `onClose`, `onError`, `onTaskFailed`. Schema setup runs once per wake, in the constructor, inside
- * `blockConcurrencyWhile`: durable-core's own tables first, then your `static migrations`, then
- * `onStart()`.
+ * `blockConcurrencyWhile`: durable-core's own tables that exist are brought up to date (and the
+ * store's created when the class declares `static indexes`), then your `static migrations` run,
+ * then `onStart()`. A capability's tables are created at its first use (`this.scheduler`), so
+ * a fresh object pays only for what it uses.
  *
  * @example
  * export class Counter extends DurableCore<Env> {
@@ -47,17 +49,20 @@ export class DurableCore<Env = unknown> extends DurableObject<Env> {
   readonly #start: () => Promise<void>;
   /** True while {@link #start} runs, inside `blockConcurrencyWhile`. */
   #starting = false;
+  /** The scheduler's view of {@link #core}: its first call creates the scheduler's tables. */
+  readonly #schedulerCore: CoreContext;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#core = new CoreContext(ctx);
+    this.#schedulerCore = this.#core.forScope(SCHEDULER_SCOPE);
     this.#core.onStorageWiped(() => void this.#restart());
     this.#start = async () => {
-      let steps: MigrationStep[];
       try {
-        steps = this.#migrate();
-        // Checks `static indexes` (INDEX_DEFINITION) before anything uses them.
+        // Checks `static indexes` (INDEX_DEFINITION) before anything uses them, and before the
+        // migrations create the store's tables for them.
         void this.store;
+        this.#migrate();
       } catch (error) {
         // A migration or index definition error is kept rather than thrown: a throw here would
         // reset the object, and every later call would retry the failing migration. The object
@@ -69,10 +74,9 @@ export class DurableCore<Env = unknown> extends DurableObject<Env> {
         }
         throw error;
       }
-      // A queue created this very wake is empty and no alarm of it can be armed: skip the
-      // wake-time alarm check (an async getAlarm), the dearest part of a fresh object's start.
-      const freshQueue = steps.some((step) => step.scope === SCHEDULER_SCOPE && step.version === 1);
-      if (!freshQueue) await this.scheduler.wake();
+      // An object whose scheduler was never used has no queue, so no alarm of it can be armed:
+      // skip the wake-time alarm check (an async getAlarm), the dearest part of a fresh start.
+      if (this.#core.schema.has(SCHEDULER_SCOPE)) await this.scheduler.wake();
       this.store.wake();
       await this.onStart?.();
     };
@@ -95,6 +99,7 @@ export class DurableCore<Env = unknown> extends DurableObject<Env> {
    */
   async #restart(): Promise<void> {
     this.#core.dropHandle();
+    this.#core.schema.reset();
     this.#fatal = null;
     if (this.#starting) await this.#start();
     else await this.ctx.blockConcurrencyWhile(() => this.#runStart());
@@ -103,8 +108,9 @@ export class DurableCore<Env = unknown> extends DurableObject<Env> {
   /**
    * Deletes everything the object stores and starts it over as new, within this instance: every
    * SQLite table and `ctx.storage.kv` key, the alarm (so every scheduled task), and every
-   * in-memory cache; then durable-core's tables and your `static migrations` are created again
-   * and `onStart()` runs again. Open WebSockets stay connected, with their state and
+   * in-memory cache; then your `static migrations` run again (and the store's tables are created
+   * again for `static indexes`; the scheduler's come back with its next use) and `onStart()`
+   * runs again. Open WebSockets stay connected, with their state and
    * subscriptions (they live in the sockets' attachments, not in storage); close them first if
    * the reset should disconnect clients. Use it instead of `ctx.storage.deleteAll()`, which
    * leaves the engine believing in tables that are gone (that leads to `STORAGE_RESET`).
@@ -171,7 +177,11 @@ export class DurableCore<Env = unknown> extends DurableObject<Env> {
    * this.scheduler.after(30_000, "turnTimeout", { gameId });
    */
   get scheduler(): Scheduler<this, this["taskHandlers"]> {
-    return (this.#scheduler ??= new Scheduler<this, this["taskHandlers"]>(this.core, this));
+    this.assertReady();
+    // Its tables now, even if this use is refused before it reaches the core: a later read of
+    // them (or a snapshot of the storage) does not depend on which call came first.
+    this.#schedulerCore.prepare();
+    return (this.#scheduler ??= new Scheduler<this, this["taskHandlers"]>(this.#schedulerCore, this));
   }
 
   /**
@@ -284,15 +294,18 @@ export class DurableCore<Env = unknown> extends DurableObject<Env> {
   }
 
   /**
-   * Applies what the ledger says is pending. durable-core's own tables go in one transaction
-   * (one commit instead of one per table: on a fresh object that is most of its first-request
-   * cost); each user migration gets its own, with its ledger row. Returns the planned steps.
+   * Applies what the ledger says is pending: the missing migrations of durable-core's tables
+   * that exist (and the store's, for a class with `static indexes`) in one transaction; each user
+   * migration in its own, with its ledger row. A fresh object of a class with no migrations and
+   * no indexes runs one statement here (the ledger read) and writes nothing.
    */
-  #migrate(): MigrationStep[] {
+  #migrate(): void {
     const statics = this.constructor as DurableCoreStatics;
     const user = (statics.migrations ?? []).map((entry, index) => normalizeMigration(entry, index));
     const core = this.#core;
-    const { steps } = core.call((engine) => engine.planMigrations(user));
+    // Checked by the store already (INDEX_DEFINITION): an object, when declared.
+    const declaresIndexes = Object.keys(statics.indexes ?? {}).length > 0;
+    const { steps, present, ledger } = core.call((engine) => engine.planMigrations(user, declaresIndexes));
     const coreSteps = steps.filter((step) => step.scope !== USER_SCOPE);
     const apply = (engine: Engine, step: MigrationStep) => engine.applyMigration(step.scope, step.version, Date.now());
     if (coreSteps.length > 0) {
@@ -301,7 +314,7 @@ export class DurableCore<Env = unknown> extends DurableObject<Env> {
     for (const step of steps) {
       if (step.scope === USER_SCOPE) core.call((engine) => this.ctx.storage.transactionSync(() => apply(engine, step)));
     }
-    return steps;
+    core.schema.woke(present, ledger || steps.length > 0);
   }
 
 }

@@ -27,6 +27,7 @@
  */
 import { DurableCoreError, fromCoreError } from "./errors.js";
 import { Engine, __wbg_reset_state, initSync, memoryBytes, readCacheBytes, setZoneLookup } from "./wasm/durable_core.js";
+import { ObjectSchema } from "./schema.js";
 import { zoneOffsetSeconds } from "./zones.js";
 
 /** Heap bytes the handles of one isolate may hold together, unless {@link setEngineBudget} says otherwise. */
@@ -219,31 +220,67 @@ export function engineStats(): EngineStats {
   };
 }
 
+/** What every {@link CoreContext} of one object shares: its handle slot and what it knows of its storage. */
+class ObjectLink {
+  slot: EngineSlot;
+  /** Bumped whenever this object gets a new handle: JS caches tied to the old one must rebuild. */
+  epoch = 0;
+  readonly onNewEngine: Array<(engine: Engine) => void> = [];
+  onStorageWiped: (() => void) | undefined;
+  /** True from the detection of a wiped storage until its recovery ran. */
+  wipeNoticed = false;
+  readonly schema: ObjectSchema;
+
+  constructor(
+    readonly ctx: DurableObjectState,
+    readonly id: string,
+  ) {
+    this.slot = new EngineSlot(id);
+    this.schema = new ObjectSchema(ctx.storage);
+  }
+}
+
 /**
  * What a capability needs of its object: the platform context and a way to call the core that
- * survives traps and lost handles.
+ * survives traps and lost handles. A capability with tables of its own gets a view of its
+ * object's context ({@link CoreContext.forScope}) that creates them before its first call.
  */
 export class CoreContext {
   readonly ctx: DurableObjectState;
-  readonly #id: string;
-  #slot: EngineSlot;
-  /** Bumped whenever this object gets a new handle: JS caches tied to the old one must rebuild. */
-  epoch = 0;
-  readonly #onNewEngine: Array<(engine: Engine) => void> = [];
-  #onStorageWiped: (() => void) | undefined;
-  /** True from the detection of a wiped storage until its recovery ran. */
-  #wipeNoticed = false;
+  readonly #link: ObjectLink;
+  /** The ledger scope whose tables every call of this view needs, if any. */
+  readonly #scope: string | undefined;
 
-  constructor(ctx: DurableObjectState) {
+  /** @internal `DurableCore` makes the object's context; capabilities get views of it ({@link forScope}). */
+  constructor(ctx: DurableObjectState, of?: CoreContext, scope?: string) {
     requireInstalled();
     this.ctx = ctx;
-    this.#id = ctx.id.toString();
-    this.#slot = new EngineSlot(this.#id);
+    this.#link = of === undefined ? new ObjectLink(ctx, ctx.id.toString()) : of.#link;
+    this.#scope = scope;
+  }
+
+  /**
+   * A view of this object's context for a capability whose tables are `scope`'s
+   * (`core:scheduler`): its first call creates them, inside a transaction of its own nested in
+   * whatever transaction the call is in (see {@link ObjectSchema} for a rollback of that one).
+   */
+  forScope(scope: string): CoreContext {
+    return new CoreContext(this.ctx, this, scope);
+  }
+
+  /** Bumped whenever this object gets a new handle: JS caches tied to the old one must rebuild. */
+  get epoch(): number {
+    return this.#link.epoch;
+  }
+
+  /** What the object's storage holds of durable-core's own tables. */
+  get schema(): ObjectSchema {
+    return this.#link.schema;
   }
 
   /** Registers work to redo on every new handle (e.g. seeding a cache the core cannot read). */
   onNewEngine(init: (engine: Engine) => void): void {
-    this.#onNewEngine.push(init);
+    this.#link.onNewEngine.push(init);
   }
 
   /**
@@ -252,12 +289,12 @@ export class CoreContext {
    * inside the transaction that call may have been part of.
    */
   onStorageWiped(recover: () => void): void {
-    this.#onStorageWiped = recover;
+    this.#link.onStorageWiped = recover;
   }
 
   /** This object's handle, created (or recreated after a reset or eviction) on demand. */
   engine(): Engine {
-    const slot = this.#slot;
+    const slot = this.#link.slot;
     if (slot.engine !== null && slot.generation === generation) {
       // The only bookkeeping of a call: one comparison while the isolate stays on this object.
       if (slot !== current) switchTo(slot);
@@ -267,15 +304,16 @@ export class CoreContext {
   }
 
   #createEngine(): Engine {
-    slotsById.get(this.#id)?.release();
-    const slot = new EngineSlot(this.#id);
+    const link = this.#link;
+    slotsById.get(link.id)?.release();
+    const slot = new EngineSlot(link.id);
     slot.engine = new Engine(this.ctx.storage.sql, hashSeed());
     slot.generation = generation;
     slot.lastUsedAt = Date.now();
-    this.#slot = slot;
+    link.slot = slot;
     switchTo(slot);
-    this.epoch += 1;
-    for (const init of this.#onNewEngine) init(slot.engine);
+    link.epoch += 1;
+    for (const init of link.onNewEngine) init(slot.engine);
     slot.measure();
     return slot.engine;
   }
@@ -285,7 +323,7 @@ export class CoreContext {
    * handles if the pool went over its budget.
    */
   grew(): void {
-    const slot = this.#slot;
+    const slot = this.#link.slot;
     if (!slot.live) return;
     slot.measure();
     enforceBudget(slot);
@@ -293,44 +331,78 @@ export class CoreContext {
 
   /** After a small growth (a subscription, a connection): measure every so many of them. */
   grewALittle(): void {
-    if (++this.#slot.growth >= GROWTH_STEPS_PER_MEASURE) this.grew();
+    if (++this.#link.slot.growth >= GROWTH_STEPS_PER_MEASURE) this.grew();
   }
 
   /** Frees this object's handle: the next call starts a fresh one (new epoch, caches rebuilt). */
   dropHandle(): void {
-    this.#slot.release();
+    this.#link.slot.release();
   }
 
   /**
-   * Runs `op` against this object's handle. Coded core errors become `DurableCoreError`; a
-   * trap resets the engine and becomes `ENGINE_RESET` (the next call works again); a missing
-   * `_dc_*` table after a raw `ctx.storage.deleteAll()` becomes `STORAGE_RESET`.
+   * Runs `op` against this object's handle, after creating this view's tables if they are not
+   * there yet. Coded core errors become `DurableCoreError`; a trap resets the engine and becomes
+   * `ENGINE_RESET` (the next call works again); a missing `_dc_*` table after a raw
+   * `ctx.storage.deleteAll()` becomes `STORAGE_RESET`.
    */
   call<T>(op: (engine: Engine) => T): T {
     try {
-      // Inside the try: creating a handle (and the onNewEngine work) can trap as well.
-      return op(this.engine());
+      return this.#run(op);
+    } catch (error) {
+      const translated = translate(error);
+      const reset = this.storageReset(translated);
+      if (reset !== undefined) throw reset;
+      // This view's tables went missing without a wipe: the transaction that created them
+      // rolled back earlier in this turn. Create them again and run `op` once more: its first
+      // statement on them is what failed, so it wrote nothing of its own.
+      if (this.#scope !== undefined && isMissingTable(translated) && this.#link.schema.forget(this.#scope)) {
+        return this.#callOnce(op);
+      }
+      throw translated;
+    }
+  }
+
+  /** Makes sure this view's tables exist (a capability about to be used: `this.scheduler`). */
+  prepare(): void {
+    if (this.#scope !== undefined && !this.#link.schema.has(this.#scope)) this.call(() => undefined);
+  }
+
+  #callOnce<T>(op: (engine: Engine) => T): T {
+    try {
+      return this.#run(op);
     } catch (error) {
       const translated = translate(error);
       throw this.storageReset(translated) ?? translated;
     }
   }
 
+  #run<T>(op: (engine: Engine) => T): T {
+    // Inside the caller's try: creating a handle (and the onNewEngine work) can trap as well.
+    const engine = this.engine();
+    const scope = this.#scope;
+    if (scope !== undefined && !this.#link.schema.has(scope)) {
+      this.ctx.storage.transactionSync(() => engine.ensureCoreScope(scope, Date.now()));
+      this.#link.schema.created(scope);
+    }
+    return op(engine);
+  }
+
   /**
    * `STORAGE_RESET` when `error` is SQLite missing a table because the object's storage was
-   * wiped (durable-core's ledger is gone); the object then recovers (see {@link onStorageWiped})
-   * and the call that failed may be retried. Undefined for any other error. Only runs on the
-   * error path.
+   * wiped (durable-core's ledger, known to have been committed, is gone); the object then
+   * recovers (see {@link onStorageWiped}) and the call that failed may be retried. Undefined
+   * for any other error. Only runs on the error path.
    */
   storageReset(error: unknown): DurableCoreError | undefined {
-    if (!(error instanceof Error) || !error.message.includes("no such table")) return undefined;
-    if (!this.#wipeNoticed) {
-      if (this.#ledgerPresent()) return undefined;
-      this.#wipeNoticed = true;
+    if (!isMissingTable(error)) return undefined;
+    const link = this.#link;
+    if (!link.wipeNoticed) {
+      if (!link.schema.ledgerDurable || this.#ledgerPresent()) return undefined;
+      link.wipeNoticed = true;
       this.dropHandle();
       queueMicrotask(() => {
-        this.#wipeNoticed = false;
-        this.#onStorageWiped?.();
+        link.wipeNoticed = false;
+        link.onStorageWiped?.();
       });
     }
     return new DurableCoreError(
@@ -347,6 +419,10 @@ export class CoreContext {
       return true; // cannot tell: report the original error
     }
   }
+}
+
+function isMissingTable(error: unknown): error is Error {
+  return error instanceof Error && error.message.includes("no such table");
 }
 
 /** Maps what a wasm call threw to what the user sees, resetting the engine after a trap. */

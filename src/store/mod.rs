@@ -238,7 +238,14 @@ impl Store {
             declared.iter().map(|definition| definition.encoded_prefix(format)).collect::<Result<Vec<_>, _>>()?;
         let checksums: Vec<String> =
             declared.iter().zip(&prefixes).map(|(d, prefix)| d.checksum(prefix.as_deref())).collect();
-        let stored = db.exec(READ_DEFINITIONS, &[])?;
+        let stored = match db.exec(READ_DEFINITIONS, &[]) {
+            // A store that never had an index has no index tables (src/schema.rs creates them
+            // for a class that declares indexes): nothing to reconcile.
+            Err(e) if declared.is_empty() && crate::schema::is_missing_table(&e.message, "_dc_store_indexes") => {
+                return Ok(Store { id, indexes: Vec::new() });
+            }
+            stored => stored?,
+        };
         let mut indexes = Vec::new();
         for row in &stored.rows {
             let [name, checksum, _, state, cursor, failure, code] = row.as_slice() else { continue };

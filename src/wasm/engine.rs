@@ -11,7 +11,7 @@ use super::backend::{JsSqlBackend, SqlStorage};
 use super::interop::argument_error;
 use crate::error::Error;
 use crate::hashing::SeededState;
-use crate::schema::{self, Ledger, Migration, USER_SCOPE};
+use crate::schema::{self, Ledger, Migration, STORE_SCOPE, USER_SCOPE};
 use serde::{Deserialize, Serialize};
 use std::cell::Cell;
 use tsify::{Ts, Tsify};
@@ -50,6 +50,11 @@ pub struct MigrationStep {
 #[derive(Debug, Clone, Serialize, Tsify)]
 pub struct MigrationPlan {
     pub steps: Vec<MigrationStep>,
+    /// durable-core's scopes whose tables exist (current once `steps` are applied); any other
+    /// core scope gets its tables at its capability's first use (`ensureCoreScope`).
+    pub present: Vec<String>,
+    /// Whether the ledger table existed (an object that never recorded a migration has none).
+    pub ledger: bool,
 }
 
 /// The per-object handle.
@@ -90,11 +95,15 @@ impl Engine {
         }
     }
 
-    /// Reads the ledger (one statement) and returns what is still to apply: durable-core's
-    /// own migrations, then the user's. Fails with `MIGRATION_CHANGED`/`MIGRATION_MISSING`
-    /// when the declared user migrations no longer match the ledger.
+    /// Reads the ledger (one statement, which writes nothing) and returns what is still to
+    /// apply: the missing migrations of durable-core's scopes that have tables, then the user's.
+    /// Fails with `MIGRATION_CHANGED`/`MIGRATION_MISSING` when the declared user migrations no
+    /// longer match the ledger.
+    ///
+    /// `indexes`: the class declares `static indexes`, so the store's tables are part of the
+    /// plan even on an object that has none yet (its indexes are built at the wake).
     #[wasm_bindgen(js_name = planMigrations)]
-    pub fn plan_migrations(&mut self, user: Vec<Ts<MigrationSource>>) -> Result<Ts<MigrationPlan>, Error> {
+    pub fn plan_migrations(&mut self, user: Vec<Ts<MigrationSource>>, indexes: Option<bool>) -> Result<Ts<MigrationPlan>, Error> {
         self.user_migrations = user
             .iter()
             .map(|m| {
@@ -104,7 +113,13 @@ impl Engine {
             .collect::<Result<_, Error>>()?;
         self.ledger = schema::read_ledger(&self.db)?;
         let mut steps = Vec::new();
+        let mut present = Vec::new();
         for (scope, migrations) in schema::core_migrations() {
+            let declared = scope == STORE_SCOPE && indexes == Some(true);
+            if !declared && !self.ledger.has_scope(scope) {
+                continue;
+            }
+            present.push(scope.to_owned());
             let pending = self.ledger.pending(scope, &migrations)?;
             steps.extend(pending.into_iter().map(|version| MigrationStep { scope: scope.to_owned(), version }));
         }
@@ -114,8 +129,18 @@ impl Engine {
             ?;
         steps.extend(pending.into_iter().map(|version| MigrationStep { scope: USER_SCOPE.to_owned(), version }));
         self.pending_migrations = steps.len();
+        let ledger = self.ledger.exists();
         self.release_migrations_when_done();
-        Ts::from_rust(&MigrationPlan { steps }).map_err(|e| argument_error("plan", &e))
+        Ts::from_rust(&MigrationPlan { steps, present, ledger }).map_err(|e| argument_error("plan", &e))
+    }
+
+    /// Creates the tables of one of durable-core's scopes (`core:scheduler`), or brings them
+    /// up to date, at its capability's first use; returns how many migrations it applied (0 when
+    /// the tables were current). Call it inside `ctx.storage.transactionSync`.
+    #[wasm_bindgen(js_name = ensureCoreScope)]
+    pub fn ensure_core_scope(&self, scope: &str, now_ms: f64) -> Result<u32, Error> {
+        let applied = schema::ensure_core_scope(&self.db, scope, now_ms)?;
+        Ok(u32::try_from(applied.len()).unwrap_or(u32::MAX))
     }
 
     /// Applies one planned migration with its ledger row. Call it inside
@@ -162,9 +187,7 @@ impl Engine {
         let found = if scope == USER_SCOPE {
             self.user_migrations.get(index).cloned()
         } else {
-            schema::core_migrations()
-                .find(|(s, _)| *s == scope)
-                .and_then(|(_, migrations)| migrations.get(index).cloned())
+            schema::core_scope(scope).and_then(|migrations| migrations.get(index).cloned())
         };
         found.ok_or_else(|| Error::argument("version", format!("no migration {version} in scope {scope}")))
     }

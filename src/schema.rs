@@ -27,10 +27,8 @@ pub const USER_SCOPE: &str = "user";
 /// The scope of `this.store`'s index tables: created at the wake of a class that declares
 /// `static indexes`, and never for a store without indexes.
 pub const STORE_SCOPE: &str = "core:store";
-/// The scope of `this.scheduler`'s tables: created at the scheduler's first use.
-pub const SCHEDULER_SCOPE: &str = "core:scheduler";
-
-/// The scope of the scheduler's tables (`_dc_tasks`, `_dc_dead_tasks`, `_dc_alarm`).
+/// The scope of `this.scheduler`'s tables (`_dc_tasks`, `_dc_dead_tasks`, `_dc_alarm`):
+/// created at the scheduler's first use.
 pub const SCHEDULER_SCOPE: &str = "core:scheduler";
 
 /// durable-core's own tables, by capability. Each list only ever grows at its end: an applied
@@ -74,7 +72,7 @@ pub const CORE_MIGRATIONS: &[(&str, &[&str])] = &[
 ];
 
 /// The ledger's name, as SQLite names it in a "no such table" error.
-const LEDGER_TABLE: &str = "_dc_migrations";
+pub const LEDGER_TABLE: &str = "_dc_migrations";
 
 const READ_LEDGER: &str = "SELECT scope, version, checksum FROM _dc_migrations ORDER BY scope, version";
 

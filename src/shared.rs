@@ -96,6 +96,7 @@ pub fn ts_constants() -> Vec<TsConstant> {
             "How much of a statement an `SQL_ERROR` message shows (src/sql/error.rs).",
         ),
         // schema
+        text("LEDGER_TABLE", crate::schema::LEDGER_TABLE, "The migrations ledger's table (src/schema.rs)."),
         text("USER_SCOPE", crate::schema::USER_SCOPE, "The ledger scope of the user's `static migrations` (src/schema.rs)."),
         text(
             "SCHEDULER_SCOPE",

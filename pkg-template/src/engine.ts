@@ -27,6 +27,7 @@
  */
 import { DurableCoreError, fromCoreError } from "./errors.js";
 import { Engine, __wbg_reset_state, initSync, memoryBytes, readCacheBytes, setZoneLookup } from "./wasm/durable_core.js";
+import { LEDGER_TABLE } from "./generated/core.js";
 import { ObjectSchema } from "./schema.js";
 import { zoneOffsetSeconds } from "./zones.js";
 
@@ -414,7 +415,7 @@ export class CoreContext {
 
   #ledgerPresent(): boolean {
     try {
-      return this.ctx.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_dc_migrations'").toArray().length > 0;
+      return this.ctx.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", LEDGER_TABLE).toArray().length > 0;
     } catch {
       return true; // cannot tell: report the original error
     }

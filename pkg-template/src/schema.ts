@@ -11,6 +11,7 @@
  * it. A call that meets the missing table before that (later in the same turn) forgets its scope
  * and is retried once, which creates the tables again (see `CoreContext.call`).
  */
+import { LEDGER_TABLE } from "./generated/core.js";
 export class ObjectSchema {
   readonly #storage: DurableObjectStorage;
   /** Scopes whose tables exist and are current. */
@@ -71,7 +72,7 @@ export class ObjectSchema {
   #confirm(): void {
     const recorded = new Set<string>();
     try {
-      for (const row of this.#storage.sql.exec("SELECT DISTINCT scope FROM _dc_migrations").raw()) recorded.add(String(row[0]));
+      for (const row of this.#storage.sql.exec(`SELECT DISTINCT scope FROM ${LEDGER_TABLE}`).raw()) recorded.add(String(row[0]));
       this.#ledgerDurable = true;
     } catch {
       // No ledger: the transaction that created it rolled back (or the storage was deleted).

@@ -242,7 +242,7 @@ impl Store {
             // A store that never had an index has no index tables (src/schema.rs creates them
             // for a class that declares indexes): nothing to reconcile.
             Err(e) if declared.is_empty() && crate::schema::is_missing_table(&e.message, "_dc_store_indexes") => {
-                return Ok(Store { id, indexes: Vec::new() });
+                return Ok(Store { id, format, indexes: Vec::new() });
             }
             stored => stored?,
         };

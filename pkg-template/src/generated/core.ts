@@ -28,6 +28,9 @@ export const MAX_IDENTIFIER_BYTES = 255;
 /** How much of a statement an `SQL_ERROR` message shows (src/sql/error.rs). */
 export const STATEMENT_PREVIEW_CHARS = 300;
 
+/** The migrations ledger's table (src/schema.rs). */
+export const LEDGER_TABLE = "_dc_migrations";
+
 /** The ledger scope of the user's `static migrations` (src/schema.rs). */
 export const USER_SCOPE = "user";
 

@@ -123,6 +123,33 @@ describe("a first use inside a transaction that rolls back", () => {
     expect(await stub.ledger()).toEqual([...SCHEDULER_LEDGER, ...baseLedger[kind]].sort());
   });
 
+  it.each(["bare", "migrated"] as const)(
+    "ctx.storage.transaction (async, %s): a first use that waits past the end of its turn, then rolls back, is created again",
+    async (kind) => {
+      const stub = object(kind, "rollback-async-transaction");
+      await runInDurableObject(stub, async (o: LazySchema) => {
+        await expect(
+          o.transaction(async () => {
+            o.schedule("rolled-back");
+            // The turn that created the tables ends here, while the transaction is still open.
+            await turnEnds();
+            expect(o.taskIds()).toEqual(["rolled-back"]);
+            throw new Error("roll back");
+          }),
+        ).rejects.toThrow("roll back");
+        expect(o.tables()).toEqual(baseTables[kind]);
+        expect(o.ledger()).toEqual(baseLedger[kind]);
+        // Neither a rollback taken for a wipe (STORAGE_RESET) nor a table believed in.
+        expect(o.schedule("after")).toBe("after");
+        await turnEnds();
+        expect(o.schedule("next-turn")).toBe("next-turn");
+      });
+      await evictDurableObject(stub);
+      expect(await stub.taskIds()).toEqual(["after", "next-turn"]);
+      expect(await stub.ledger()).toEqual([...SCHEDULER_LEDGER, ...baseLedger[kind]].sort());
+    },
+  );
+
   it("rolled back, then used only in a later event", async () => {
     const stub = object("bare", "rollback-then-later");
     await runInDurableObject(stub, (o: LazySchema) => {

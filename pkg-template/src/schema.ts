@@ -4,12 +4,15 @@
  *
  * A fresh object creates nothing at its wake (src/schema.rs): a scope's tables come with the
  * capability's first use ({@link CoreContext.forScope}), and that use may sit inside a
- * transaction (`this.sql.transaction`, a raw `ctx.storage.transactionSync`) that then rolls
- * back, CREATE TABLE included. So a scope created during a turn is only believed until the turn
- * ends: every transaction is synchronous, so by the turn's first microtask it has committed or
- * rolled back, and {@link ObjectSchema.#confirm} reads the ledger then and forgets what is not in
- * it. A call that meets the missing table before that (later in the same turn) forgets its scope
- * and is retried once, which creates the tables again (see `CoreContext.call`).
+ * transaction (`this.sql.transaction`, a raw `ctx.storage.transactionSync` or
+ * `ctx.storage.transaction`) that then rolls back, CREATE TABLE included. So a scope created
+ * during a turn is only believed until its transaction is over. A synchronous transaction is
+ * over by the turn's first microtask; an async `ctx.storage.transaction` can stay open across
+ * many turns, so the schema counts the open ones (it wraps that one method of the object's
+ * storage) and waits for the last to settle. {@link ObjectSchema.#confirm} then reads the ledger
+ * and forgets what is not in it. A call that meets the missing table before that (later in the
+ * same turn) forgets its scope and is retried once, which creates the tables again (see
+ * `CoreContext.call`).
  */
 import { LEDGER_TABLE } from "./generated/core.js";
 export class ObjectSchema {
@@ -24,9 +27,12 @@ export class ObjectSchema {
    * `ctx.storage.deleteAll()`) rather than a first use rolled back.
    */
   #ledgerDurable = false;
+  /** Async `ctx.storage.transaction` calls not settled yet: no turn inside one ends its transaction. */
+  #openTransactions = 0;
 
   constructor(storage: DurableObjectStorage) {
     this.#storage = storage;
+    this.#countAsyncTransactions();
   }
 
   /** Whether `scope`'s tables are believed to exist. */
@@ -68,8 +74,36 @@ export class ObjectSchema {
     this.#ledgerDurable = false;
   }
 
-  /** After the turn that created scopes: keep those the ledger holds, forget the others. */
+  /**
+   * Wraps the storage's async `transaction` so that the schema knows when one is open. Without
+   * this, a first use inside one would be confirmed at the end of its turn, while still
+   * uncommitted, and its rollback later would read as a wiped storage (`STORAGE_RESET`).
+   */
+  #countAsyncTransactions(): void {
+    const storage = this.#storage;
+    const transaction = storage.transaction;
+    if (typeof transaction !== "function") return;
+    storage.transaction = <T>(closure: (txn: DurableObjectTransaction) => Promise<T>): Promise<T> => {
+      this.#openTransactions += 1;
+      let settled: Promise<T>;
+      try {
+        settled = transaction.call(storage, closure) as Promise<T>;
+      } catch (error) {
+        this.#transactionSettled();
+        throw error;
+      }
+      return settled.finally(() => this.#transactionSettled());
+    };
+  }
+
+  #transactionSettled(): void {
+    this.#openTransactions -= 1;
+    if (this.#openTransactions === 0 && this.#tentative.size > 0) this.#confirm();
+  }
+
+  /** After the turn (and any async transaction) that created scopes: keep those the ledger holds, forget the others. */
   #confirm(): void {
+    if (this.#openTransactions > 0) return; // #transactionSettled confirms once the last one is over
     const recorded = new Set<string>();
     try {
       for (const row of this.#storage.sql.exec(`SELECT DISTINCT scope FROM ${LEDGER_TABLE}`).raw()) recorded.add(String(row[0]));

@@ -24,11 +24,13 @@ thread_local! {
 }
 
 /// The seed of isolate-wide hash tables. Every such table is first used through a handle, so
-/// the first handle's seed is always there; the fallback only keeps this total.
+/// the first handle's seed is always there; the fallback (from the same random source) only
+/// keeps this total.
 pub(crate) fn isolate_hasher() -> SeededState {
     ISOLATE_HASHER.with(Cell::get).unwrap_or_else(|| {
-        let word = || (js_sys::Math::random() * 4_294_967_296.0) as u32;
-        SeededState::from_words(&[word(), word(), word(), word()])
+        let mut words = [0u32; 4];
+        super::scheduler::get_random_values(&mut words);
+        SeededState::from_words(&words)
     })
 }
 

@@ -194,7 +194,7 @@ fn now_ms(now: f64) -> Result<i64, Error> {
 extern "C" {
     /// The runtime's `crypto.getRandomValues`, the facade's one random source.
     #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
-    fn get_random_values(words: &mut [u32]);
+    pub(crate) fn get_random_values(words: &mut [u32]);
 }
 
 /// A seed for generated task ids, drawn from `crypto.getRandomValues` like the handle's hash

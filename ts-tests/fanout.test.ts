@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
 import { connect, hibernate, type TestSocket } from "durable-core/testing";
 import { describe, expect, it, vi } from "vitest";
 
@@ -165,6 +166,25 @@ describe("hibernation", () => {
 });
 
 describe("limits and failures", () => {
+  it("after a wake, closes a socket whose attachment has the wrong shape with 1011, and the rest of the room works", async () => {
+    const stub = room("bad-attachment");
+    const ada = await join(stub, "name=ada");
+    const bea = await join(stub, "name=bea");
+    await ada.nextJson(); // bea's join
+    await runInDurableObject(stub, (_instance, state) => {
+      for (const ws of state.getWebSockets()) {
+        const attachment = ws.deserializeAttachment() as { state: { name: string }; subs: unknown[] };
+        // Written by other code (or an older version): durable-core's marker, subscriptions it cannot read.
+        if (attachment.state.name === "bea") ws.serializeAttachment({ ...attachment, subs: [[42, "not a flag"]] });
+      }
+    });
+    await hibernate(stub);
+    expect(await stub.publish("room/lobby", { text: "after the wake" })).toBe(1);
+    expect(await ada.nextJson()).toEqual({ text: "after the wake" });
+    expect(await bea.closed).toMatchObject({ code: 1011 });
+    expect(await stub.count()).toBe(1);
+  });
+
   it("closes an oversize message with 1009, a flood with 1008, and keeps the others working", async () => {
     const stub = room("limits");
     const steady = await join(stub, "name=steady&lobby=0");

@@ -472,14 +472,19 @@ impl FanoutIndex {
     /// Replaces the whole index with the connections found after a wake; entry `i` gets slot
     /// `i`. No presence events: those connections had already joined. An entry with an invalid
     /// id, a duplicate id or an invalid subscription is left out whole, as a hole, and
-    /// reported, so one bad attachment cannot keep the rest of the room from working. Rate
-    /// buckets start full.
-    pub fn rebuild(&mut self, entries: Vec<RebuildEntry>) -> Vec<RejectedEntry> {
+    /// reported, so one bad attachment cannot keep the rest of the room from working. `None`
+    /// is an entry whose attachment could not even be read: a hole as well. Rate buckets start
+    /// full.
+    pub fn rebuild(&mut self, entries: impl IntoIterator<Item = Option<RebuildEntry>>) -> Vec<RejectedEntry> {
         let mut fresh = FanoutIndex::new(self.rate_limit, *self.slot_by_id.hasher());
         let mut rejected = Vec::new();
         for (position, entry) in entries.into_iter().enumerate() {
             let slot = u32::try_from(position).unwrap_or(u32::MAX);
-            if let Err(error) = fresh.restore(slot, entry) {
+            let restored = match entry {
+                Some(entry) => fresh.restore(slot, entry),
+                None => Err(fresh.hole(slot, FanoutError::InvalidConnectionId { id: String::new(), reason: "its attachment could not be read" })),
+            };
+            if let Err(error) = restored {
                 rejected.push(RejectedEntry { slot, error });
             }
         }
@@ -491,9 +496,7 @@ impl FanoutIndex {
     /// nothing of it kept). Never takes a free slot: that would break slot = position.
     fn restore(&mut self, slot: u32, entry: RebuildEntry) -> Result<(), FanoutError> {
         if let Err(error) = self.check_restorable(&entry) {
-            self.connections.push(None);
-            self.free_slots.push(slot);
-            return Err(error);
+            return Err(self.hole(slot, error));
         }
         let RebuildEntry { id, subscriptions } = entry;
         self.usage.text_bytes += 2 * id.len();
@@ -504,6 +507,13 @@ impl FanoutIndex {
             self.insert_subscription(slot, filter, parse_filter(filter)?, *presence)?;
         }
         Ok(())
+    }
+
+    /// Leaves the next slot, which is `slot`, empty and free; returns why.
+    fn hole(&mut self, slot: u32, error: FanoutError) -> FanoutError {
+        self.connections.push(None);
+        self.free_slots.push(slot);
+        error
     }
 
     fn check_restorable(&self, entry: &RebuildEntry) -> Result<(), FanoutError> {

@@ -297,18 +297,19 @@ fn rebuild_replaces_the_index_with_slot_equal_to_position() {
         subscriptions: subscriptions.iter().map(|(filter, presence)| ((*filter).to_owned(), *presence)).collect(),
     };
     let rejected = index.rebuild(vec![
-        entry("a", &[("room/lobby", true), ("room/*", false)]),
-        entry("bad-topic", &[("room/lobby", true), ("a//b", false)]),
-        entry("b", &[("room/lobby", true)]),
-        entry("a", &[]),
-        entry("c", &[("x/*", true)]),
-        entry("d", &[]),
+        Some(entry("a", &[("room/lobby", true), ("room/*", false)])),
+        Some(entry("bad-topic", &[("room/lobby", true), ("a//b", false)])),
+        Some(entry("b", &[("room/lobby", true)])),
+        Some(entry("a", &[])),
+        Some(entry("c", &[("x/*", true)])),
+        Some(entry("d", &[])),
+        None, // an attachment that could not be read
     ]);
     let codes: Vec<(u32, &str)> = rejected.iter().map(|rejected| (rejected.slot, rejected.error.code())).collect();
-    assert_eq!(codes, vec![(1, "TOPIC_INVALID"), (3, "CONNECTION_DUPLICATE"), (4, "PRESENCE_ON_PATTERN")]);
+    assert_eq!(codes, vec![(1, "TOPIC_INVALID"), (3, "CONNECTION_DUPLICATE"), (4, "PRESENCE_ON_PATTERN"), (6, "CONNECTION_ID_INVALID")]);
 
     assert_eq!(index.len(), 3);
-    assert_eq!(index.slot_capacity(), 6);
+    assert_eq!(index.slot_capacity(), 7);
     assert_eq!(index.slot_of("old"), None);
     assert_eq!([index.slot_of("a"), index.slot_of("b"), index.slot_of("d")], [Some(0), Some(2), Some(5)]);
     assert_eq!(index.id_of(1), None);
@@ -320,7 +321,7 @@ fn rebuild_replaces_the_index_with_slot_equal_to_position() {
     assert_eq!(present, vec!["a".to_owned(), "b".to_owned()]);
     // Holes are reused by later connections.
     let reused = index.connect("e").unwrap();
-    assert!([1, 3, 4].contains(&reused), "slot {reused}");
+    assert!([1, 3, 4, 6].contains(&reused), "slot {reused}");
 }
 
 #[test]
@@ -329,7 +330,7 @@ fn rebuild_keeps_the_rate_limit_and_refills_buckets() {
     let slot = index.connect("a").unwrap();
     assert_eq!(index.admit(slot, 0), Ok(true));
     assert_eq!(index.admit(slot, 0), Ok(false));
-    index.rebuild(vec![RebuildEntry { id: "a".to_owned(), subscriptions: vec![] }]);
+    index.rebuild([Some(RebuildEntry { id: "a".to_owned(), subscriptions: vec![] })]);
     assert_eq!([index.admit(0, 1), index.admit(0, 1)], [Ok(true), Ok(false)]);
 }
 
@@ -404,7 +405,7 @@ fn running_memory_counts_match_a_recount_after_any_sequence() {
                     .iter()
                     .map(|&slot| RebuildEntry { id: index.id_of(slot).unwrap().to_owned(), subscriptions: index.subscriptions(slot).unwrap() })
                     .collect();
-                assert!(index.rebuild(entries).is_empty());
+                assert!(index.rebuild(entries.into_iter().map(Some)).is_empty());
                 live = (0..live.len() as u32).collect();
             }
             _ => {}

@@ -165,17 +165,15 @@ impl Engine {
     }
 
     /// Replaces the index after a wake: entry `i` of `connections` gets slot `i`. Returns the
-    /// slots whose entry was refused (left empty): the facade closes those sockets.
+    /// slots whose entry was refused (left empty), an attachment of the wrong shape included:
+    /// the facade closes those sockets, and the rest of the room works.
     #[wasm_bindgen(js_name = fanoutRebuild)]
-    pub fn fanout_rebuild(&mut self, connections: Vec<Ts<IndexedConnection>>) -> Result<Vec<u32>, Error> {
-        let entries = connections
-            .iter()
-            .map(|connection| {
-                let IndexedConnection { id, subs } = connection.to_rust().map_err(|e| argument_error("connections", &e))?;
-                let subscriptions = subs.into_iter().map(|(filter, presence)| (filter, presence != 0)).collect();
-                Ok(RebuildEntry { id, subscriptions })
-            })
-            .collect::<Result<Vec<_>, Error>>()?;
-        Ok(self.fanout.rebuild(entries).into_iter().map(|rejected| rejected.slot).collect())
+    pub fn fanout_rebuild(&mut self, connections: Vec<Ts<IndexedConnection>>) -> Vec<u32> {
+        let entries = connections.iter().map(|connection| {
+            let IndexedConnection { id, subs } = connection.to_rust().ok()?;
+            let subscriptions = subs.into_iter().map(|(filter, presence)| (filter, presence != 0)).collect();
+            Some(RebuildEntry { id, subscriptions })
+        });
+        self.fanout.rebuild(entries).into_iter().map(|rejected| rejected.slot).collect()
     }
 }

@@ -125,4 +125,11 @@ pub trait SqlBackend {
     /// Runs `sql` (one statement, or several separated by `;` with `params` bound to the last,
     /// as `ctx.storage.sql.exec` does) and returns the last statement's rows.
     fn exec(&self, sql: &str, params: &[SqlValue]) -> Result<QueryResult, BackendError>;
+
+    /// [`SqlBackend::exec`] for a statement text that is a constant of the program (the
+    /// core's own statements): a backend may key what it keeps per statement by the text's
+    /// address instead of its content, which a `'static` text never reuses for another.
+    fn exec_constant(&self, sql: &'static str, params: &[SqlValue]) -> Result<QueryResult, BackendError> {
+        self.exec(sql, params)
+    }
 }

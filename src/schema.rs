@@ -78,13 +78,20 @@ const READ_LEDGER: &str = "SELECT scope, version, checksum FROM _dc_migrations O
 
 const READ_SCOPE: &str = "SELECT scope, version, checksum FROM _dc_migrations WHERE scope = ? ORDER BY version";
 
+/// The ledger's table, created with the first row recorded in it, and the start of that row's
+/// INSERT (its values follow).
+macro_rules! ledger_create {
+    () => {
+        "CREATE TABLE IF NOT EXISTS _dc_migrations (\
+scope TEXT NOT NULL, version INTEGER NOT NULL, name TEXT, checksum TEXT NOT NULL, \
+applied_at INTEGER NOT NULL, PRIMARY KEY (scope, version)) WITHOUT ROWID; \
+INSERT INTO _dc_migrations (scope, version, name, checksum, applied_at)"
+    };
+}
 /// Records one migration, creating the ledger with the first one (a no-op read afterwards):
 /// the ledger exists exactly when something was recorded in it, and a transaction that rolls
 /// the first migration back takes the ledger with it.
-const RECORD: &str = "CREATE TABLE IF NOT EXISTS _dc_migrations (\
-scope TEXT NOT NULL, version INTEGER NOT NULL, name TEXT, checksum TEXT NOT NULL, \
-applied_at INTEGER NOT NULL, PRIMARY KEY (scope, version)) WITHOUT ROWID; \
-INSERT INTO _dc_migrations (scope, version, name, checksum, applied_at) VALUES (?, ?, ?, ?, ?)";
+const RECORD: &str = concat!(ledger_create!(), " VALUES (?, ?, ?, ?, ?)");
 
 /// Why migrations could not run. Until the cause is fixed, the object refuses every call with
 /// this error, and nothing is half-applied.
@@ -279,19 +286,47 @@ pub fn core_scope(scope: &str) -> Option<Vec<Migration>> {
 }
 
 /// Creates (or brings up to date) the tables of one of durable-core's scopes, on a capability's
-/// first use: reads the scope's ledger rows and applies what is pending with its rows. Returns
+/// first use: reads the scope's ledger rows and applies what is pending with its rows, in one
+/// batch ([`core_batch`]). Returns
 /// the versions applied (none when the tables were current). Atomic only inside the caller's
 /// transaction: a rollback of it takes the tables, their rows and a ledger created for them back.
 pub fn ensure_core_scope(db: &dyn SqlBackend, scope: &str, now_ms: f64) -> Result<Vec<u32>, Error> {
     let migrations = core_scope(scope).ok_or_else(|| Error::argument("scope", format!("no core scope {scope}")))?;
     let pending = read_scope(db, scope)?.pending(scope, &migrations)?;
-    for version in &pending {
-        let index = usize::try_from(*version).unwrap_or(usize::MAX).wrapping_sub(1);
-        if let Some(migration) = migrations.get(index) {
-            apply(db, scope, *version, migration, now_ms)?;
-        }
+    if let Some(batch) = core_batch(scope, &pending, &migrations, now_ms) {
+        let first = pending.first().copied().unwrap_or(1);
+        db.exec(&batch, &[]).map_err(|e| MigrationError::Failed { scope: scope.to_owned(), version: first, message: e.message })?;
     }
     Ok(pending)
+}
+
+/// The `pending` migrations of one of durable-core's scopes and their ledger rows, as one
+/// batch of statements (one crossing into the platform instead of two per migration). Its
+/// values are literals: the scope is a constant of durable-core, the checksums are hex digits
+/// and the time an integer. `None` when nothing is pending.
+fn core_batch(scope: &str, pending: &[u32], migrations: &[Migration], now_ms: f64) -> Option<String> {
+    let mut statements = String::new();
+    let mut rows = Vec::new();
+    for version in pending {
+        let index = usize::try_from(*version).unwrap_or(usize::MAX).wrapping_sub(1);
+        let migration = migrations.get(index)?;
+        statements.push_str(&migration.sql);
+        statements.push_str(";\n");
+        let name = migration.name.as_deref().map_or_else(|| "NULL".to_owned(), sql_text);
+        rows.push(format!("({}, {version}, {name}, '{}', {})", sql_text(scope), fingerprint(&migration.sql), now_ms as i64));
+    }
+    if rows.is_empty() {
+        return None;
+    }
+    statements.push_str(ledger_create!());
+    statements.push_str(" VALUES ");
+    statements.push_str(&rows.join(", "));
+    Some(statements)
+}
+
+/// `text` as an SQL string literal.
+fn sql_text(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
 }
 
 #[cfg(test)]
@@ -390,6 +425,33 @@ mod tests {
         assert_eq!(db.atomically(|| ensure_core_scope(&db, "core:scheduler", 1.0)).unwrap(), Vec::<u32>::new());
         let ledger = read_ledger(&db).unwrap();
         assert!(ledger.has_scope("core:scheduler") && !ledger.has_scope("core:store"));
+    }
+
+    /// Counts the statements a backend runs.
+    struct Counting<'a>(&'a RusqliteBackend, std::cell::Cell<usize>);
+
+    impl SqlBackend for Counting<'_> {
+        fn exec(&self, sql: &str, params: &[SqlValue]) -> Result<crate::backend::QueryResult, crate::backend::BackendError> {
+            self.1.set(self.1.get() + 1);
+            self.0.exec(sql, params)
+        }
+    }
+
+    #[test]
+    fn a_core_scope_is_created_in_one_batch_with_the_rows_apply_would_write() {
+        let db = RusqliteBackend::open();
+        let counting = Counting(&db, std::cell::Cell::new(0));
+        let versions = core_scope(SCHEDULER_SCOPE).unwrap().len() as u32;
+        let applied = db.atomically(|| ensure_core_scope(&counting, SCHEDULER_SCOPE, 7.0)).unwrap();
+        assert_eq!(applied, (1..=versions).collect::<Vec<_>>());
+        assert_eq!(counting.1.get(), 2, "the ledger read, then one batch");
+        let one_by_one = RusqliteBackend::open();
+        for (index, migration) in core_scope(SCHEDULER_SCOPE).unwrap().iter().enumerate() {
+            one_by_one.atomically(|| apply(&one_by_one, SCHEDULER_SCOPE, index as u32 + 1, migration, 7.0)).unwrap();
+        }
+        let ledger = |db: &RusqliteBackend| db.exec("SELECT scope, version, name, checksum, applied_at FROM _dc_migrations ORDER BY version", &[]).unwrap().rows;
+        assert_eq!(ledger(&db), ledger(&one_by_one));
+        assert_eq!(tables(&db), tables(&one_by_one));
     }
 
     #[test]

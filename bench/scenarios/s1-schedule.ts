@@ -61,8 +61,8 @@ export const s1: Scenario<S1Params> = {
       binding: "RAW",
       async run(obj: RawBench, p) {
         const due = dueTimes(p.n);
-        obj.ensureTasksTable();
         const ms = await timed(async () => {
+          obj.ensureTasksTable();
           for (let i = 0; i < p.n; i++) await obj.schedule(due[i], "onBenchTask", { i });
         });
         return { timings: { schedule: ms } };
@@ -71,6 +71,7 @@ export const s1: Scenario<S1Params> = {
   },
   notes: [
     "Tasks are due 1 to 2 hours ahead in random order, so none fires during the run. The raw side is a straightforward scheduler: `INSERT`, then `getAlarm()` and `setAlarm()` when the new task is due earlier.",
+    "Each sample is a fresh object, and both sides create their tables inside the timer: the raw side runs its `CREATE TABLE IF NOT EXISTS` first, durable-core creates the scheduler's tables at its first use (the first `this.scheduler`). That is the work a fresh object does before its first task on either side; neither is left out of the timer while the other's is in it.",
     "Reference on this kind of machine (issue 3): agents ≈ 229 ms, @cloudflare/actors ≈ 133 ms, raw ≈ 29 ms.",
   ],
   targets: [

@@ -152,7 +152,7 @@ impl AlarmBook {
 }
 
 fn read(db: &dyn SqlBackend) -> Result<AlarmState, Error> {
-    let result = db.exec(STATE, &[])?;
+    let result = db.exec_constant(STATE, &[])?;
     match result.first_row() {
         Some([armed, wanted]) => decode_state(armed, wanted),
         _ => Err(storage_error("unexpected columns reading the alarm state")),
@@ -176,6 +176,6 @@ fn optional_time(value: &SqlValue, name: &str) -> Result<Option<i64>, Error> {
 }
 
 fn record(db: &dyn SqlBackend, armed: Option<i64>) -> Result<(), Error> {
-    db.exec(RECORD, &[SqlValue::from(armed)])?;
+    db.exec_constant(RECORD, &[SqlValue::from(armed)])?;
     Ok(())
 }

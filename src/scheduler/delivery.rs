@@ -144,7 +144,7 @@ impl Scheduler {
     /// task claimed alone whose deliveries reached its `retry.attempts` goes to dead letters.
     /// Several statements: run inside `transactionSync`.
     pub fn claim_due(&mut self, db: &dyn SqlBackend, now_ms: i64, limit: u32) -> Result<Claim, Error> {
-        let result = db.exec(SELECT_DUE, &[SqlValue::Integer(now_ms), SqlValue::Integer(i64::from(limit))])?;
+        let result = db.exec_constant(SELECT_DUE, &[SqlValue::Integer(now_ms), SqlValue::Integer(i64::from(limit))])?;
         let rows = result.rows.into_iter().map(DueRow::decode).collect::<Result<Vec<_>, _>>()?;
         let mut claim = Claim::default();
         if rows.iter().all(|row| row.claimed.is_none()) {
@@ -152,7 +152,7 @@ impl Scheduler {
                 return Ok(claim);
             }
             let mode = if rows.len() == 1 { ALONE } else { SHARED };
-            db.exec(
+            db.exec_constant(
                 CLAIM_BATCH,
                 &[SqlValue::Integer(now_ms), SqlValue::Integer(i64::from(limit)), SqlValue::Integer(mode)],
             )?;
@@ -170,14 +170,14 @@ impl Scheduler {
                      (ctx.abort(), an exceeded CPU or memory limit, eviction, crash or deploy)",
                     row.attempts
                 );
-                let full = db.exec(FULL_DELIVERY, &[SqlValue::from(row.id.as_str()), SqlValue::from(i64::from(row.attempts))])?;
+                let full = db.exec_constant(FULL_DELIVERY, &[SqlValue::from(row.id.as_str()), SqlValue::from(i64::from(row.attempts))])?;
                 let (stored, retry_of) = decode_delivery(full.first_row())?.ok_or_else(|| storage_error("a claimed task vanished"))?;
                 claim.dead.push(self.bury(db, &stored, retry_of, row.attempts, &error, now_ms)?);
                 continue;
             }
             let key = [SqlValue::from(row.id.as_str()), SqlValue::from(i64::from(row.attempts))];
-            db.exec(CLAIM_ALONE, &key)?;
-            db.exec(CLEAR_SHARED, &key[..1])?;
+            db.exec_constant(CLAIM_ALONE, &key)?;
+            db.exec_constant(CLEAR_SHARED, &key[..1])?;
             claim.tasks.push(self.deliver(row));
             break;
         }
@@ -217,7 +217,7 @@ impl Scheduler {
             delivery.started = true;
             return Ok(Start::Run);
         }
-        let full = db.exec(FULL_DELIVERY, &[SqlValue::from(id), SqlValue::Integer(i64::from(attempt))])?;
+        let full = db.exec_constant(FULL_DELIVERY, &[SqlValue::from(id), SqlValue::Integer(i64::from(attempt))])?;
         let Some((stored, retry_of)) = decode_delivery(full.first_row())? else {
             self.in_flight.remove(id);
             return Ok(Start::Skip);
@@ -260,7 +260,7 @@ impl Scheduler {
             Some(Taken::Full(delivery, retry_of)) => self.end_occurrence(db, &delivery, retry_of, now_ms)?,
             Some(Taken::OneShot) => {
                 let key = [SqlValue::from(id), SqlValue::Integer(i64::from(attempt))];
-                db.exec(ACK_ONE_SHOT, &key)?.rows_written > 0
+                db.exec_constant(ACK_ONE_SHOT, &key)?.rows_written > 0
             }
         };
         let alarm = self.alarm.settle(db)?;
@@ -271,7 +271,7 @@ impl Scheduler {
     /// it stays due. False when it was not claimed (or no longer is).
     pub fn release(&mut self, db: &dyn SqlBackend, id: &str, attempt: u32) -> Result<bool, Error> {
         self.in_flight.remove(id);
-        let result = db.exec(RELEASE, &[SqlValue::from(id), SqlValue::Integer(i64::from(attempt))])?;
+        let result = db.exec_constant(RELEASE, &[SqlValue::from(id), SqlValue::Integer(i64::from(attempt))])?;
         Ok(result.rows_written > 0)
     }
 
@@ -295,7 +295,7 @@ impl Scheduler {
         } else {
             let retry_at = now_ms.saturating_add(backoff_delay_ms(attempt, &delivery.task.retry, random));
             let values = [SqlValue::from(id), SqlValue::Integer(i64::from(attempt)), SqlValue::Integer(retry_at), SqlValue::from(error)];
-            db.exec(RETRY_LATER, &values)?;
+            db.exec_constant(RETRY_LATER, &values)?;
             (Some(retry_at), None)
         };
         let alarm = self.alarm.settle(db)?;
@@ -317,7 +317,7 @@ impl Scheduler {
                 return Ok(Some(Taken::OneShot));
             }
         }
-        let result = db.exec(FULL_DELIVERY, &[SqlValue::from(id), SqlValue::Integer(i64::from(attempt))])?;
+        let result = db.exec_constant(FULL_DELIVERY, &[SqlValue::from(id), SqlValue::Integer(i64::from(attempt))])?;
         Ok(decode_delivery(result.first_row())?.map(|(stored, retry_of)| Taken::Full(Box::new(stored), retry_of)))
     }
 
@@ -337,7 +337,7 @@ impl Scheduler {
         let mut values = task_values(&dead, delivery.anchor);
         values.push(SqlValue::from(error));
         values.push(SqlValue::Integer(now_ms));
-        db.exec(BURY, &values)?;
+        db.exec_constant(BURY, &values)?;
         self.end_occurrence(db, delivery, retry_of, now_ms)?;
         Ok(DeadTask { task: dead, error: error.to_owned(), failed_at: now_ms })
     }
@@ -355,7 +355,7 @@ impl Scheduler {
         let task = &delivery.task;
         let key = [SqlValue::from(task.id.as_str()), SqlValue::Integer(i64::from(task.attempts))];
         if retry_of.is_some() {
-            let restored = db.exec(END_RETRY, &key)?;
+            let restored = db.exec_constant(END_RETRY, &key)?;
             return Ok(restored.rows_written > 0);
         }
         let after = now_ms.max(task.scheduled_at);
@@ -363,9 +363,9 @@ impl Scheduler {
         let result: QueryResult = match next {
             Some(next) => {
                 let [id, attempts] = key;
-                db.exec(NEXT_OCCURRENCE, &[id, attempts, SqlValue::Integer(next)])?
+                db.exec_constant(NEXT_OCCURRENCE, &[id, attempts, SqlValue::Integer(next)])?
             }
-            None => db.exec(END_ONE_SHOT, &key)?,
+            None => db.exec_constant(END_ONE_SHOT, &key)?,
         };
         Ok(result.rows_written > 0)
     }

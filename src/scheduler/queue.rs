@@ -85,14 +85,14 @@ impl Scheduler {
         let unstarted: Vec<(String, u32)> =
             self.in_flight.drain().filter(|(_, d)| !d.started).map(|(id, d)| (id, d.attempt)).collect();
         for (id, attempt) in unstarted {
-            db.exec(RELEASE, &[SqlValue::from(id), SqlValue::Integer(i64::from(attempt))])?;
+            db.exec_constant(RELEASE, &[SqlValue::from(id), SqlValue::Integer(i64::from(attempt))])?;
         }
         self.alarm.settle(db)
     }
 
     /// The earliest due time in the queue, if any.
     pub fn next_due(&mut self, db: &dyn SqlBackend) -> Result<Option<i64>, Error> {
-        let result = db.exec(NEXT_DUE, &[])?;
+        let result = db.exec_constant(NEXT_DUE, &[])?;
         Ok(result.scalar().and_then(SqlValue::as_i64))
     }
 
@@ -143,16 +143,16 @@ impl Scheduler {
                 ];
                 if let Some(armed) = self.alarm.guard() {
                     values.push(SqlValue::from(armed));
-                    let guarded = INSERT_ONE_SHOT_GUARDED.get(kind).ok_or_else(|| storage_error("no statement"))?;
-                    if db.exec(guarded, &values)?.rows_written > 0 {
+                    let guarded = *INSERT_ONE_SHOT_GUARDED.get(kind).ok_or_else(|| storage_error("no statement"))?;
+                    if db.exec_constant(guarded, &values)?.rows_written > 0 {
                         return Ok((task, Written::Guarded));
                     }
                     // The record changed since it was seen: a transaction rolled back meanwhile.
                     self.alarm.forget();
                     values.truncate(4);
                 }
-                let statement = INSERT_ONE_SHOT.get(kind).ok_or_else(|| storage_error("no statement"))?;
-                let written = returned_state(db.exec(statement, &values)?)?;
+                let statement = *INSERT_ONE_SHOT.get(kind).ok_or_else(|| storage_error("no statement"))?;
+                let written = returned_state(db.exec_constant(statement, &values)?)?;
                 return Ok((task, written));
             }
         }
@@ -160,11 +160,11 @@ impl Scheduler {
         if !named {
             // A generated id is new by construction: a plain INSERT (a collision of 96 random
             // bits fails loudly instead of replacing a task).
-            let written = returned_state(db.exec(INSERT, &values)?)?;
+            let written = returned_state(db.exec_constant(INSERT, &values)?)?;
             return Ok((task, written));
         }
         self.touch(&task.id);
-        let result = db.exec(UPSERT, &values)?;
+        let result = db.exec_constant(UPSERT, &values)?;
         match result.rows.into_iter().next().as_deref() {
             Some([due, scheduled_at, attempts, last_error, armed, earliest]) => {
                 task.due = due.as_i64().ok_or_else(|| storage_error("upsert returned no due time"))?;
@@ -188,13 +188,13 @@ impl Scheduler {
     /// Removes a task; `value` tells whether it existed.
     pub fn cancel(&mut self, db: &dyn SqlBackend, id: &str) -> Result<Outcome<bool>, Error> {
         self.touch(id);
-        let deleted = db.exec(CANCEL, &[SqlValue::from(id)])?;
+        let deleted = db.exec_constant(CANCEL, &[SqlValue::from(id)])?;
         let alarm = self.alarm.settle(db)?;
         Ok(Outcome { value: !deleted.rows.is_empty(), alarm })
     }
 
     pub fn get(&self, db: &dyn SqlBackend, id: &str) -> Result<Option<Task>, Error> {
-        let result = db.exec(GET, &[SqlValue::from(id)])?;
+        let result = db.exec_constant(GET, &[SqlValue::from(id)])?;
         result.first_row().map(|row| decode_task(row).map(|stored| stored.task)).transpose()
     }
 
@@ -210,13 +210,13 @@ impl Scheduler {
                 params.push(SqlValue::from(id.as_str()));
             }
         }
-        let result = db.exec(list(query), &params)?;
+        let result = db.exec_constant(list(query), &params)?;
         result.rows.iter().map(|row| decode_task(row).map(|stored| stored.task)).collect()
     }
 
     /// Dead letters, oldest failure first.
     pub fn failed(&self, db: &dyn SqlBackend, limit: Option<u32>) -> Result<Vec<DeadTask>, Error> {
-        let result = db.exec(FAILED, &[SqlValue::Integer(limit.map_or(-1, i64::from))])?;
+        let result = db.exec_constant(FAILED, &[SqlValue::Integer(limit.map_or(-1, i64::from))])?;
         result.rows.iter().map(|row| decode_dead(row)).collect()
     }
 
@@ -234,14 +234,14 @@ impl Scheduler {
     ) -> Result<Option<Outcome<Task>>, Error> {
         self.touch(id);
         let key = [SqlValue::from(id)];
-        let result = db.exec(DEAD, &key)?;
+        let result = db.exec_constant(DEAD, &key)?;
         let Some(row) = result.first_row() else { return Ok(None) };
         let dead = decode_task(row)?;
         let mut restored = None;
         if dead.task.kind.is_recurring() {
             // The live task keeps its occurrence in `scheduled_at`; the retried one rides on
             // the same row until it ends, then the row is due at that occurrence again.
-            let live = db.exec(
+            let live = db.exec_constant(
                 RETRY_OCCURRENCE,
                 &[SqlValue::from(id), SqlValue::Integer(now_ms), SqlValue::Integer(dead.task.scheduled_at)],
             )?;
@@ -251,11 +251,11 @@ impl Scheduler {
             Some(task) => task,
             None => {
                 let task = Task { due: now_ms, attempts: 0, last_error: None, ..dead.task };
-                db.exec(REPLACE, &task_values(&task, dead.anchor))?;
+                db.exec_constant(REPLACE, &task_values(&task, dead.anchor))?;
                 task
             }
         };
-        db.exec(FORGET_DEAD, &key)?;
+        db.exec_constant(FORGET_DEAD, &key)?;
         let alarm = self.alarm.settle(db)?;
         Ok(Some(Outcome { value: task, alarm }))
     }

@@ -4,9 +4,12 @@
 //! insert, so a statement costs as few as possible: `exec`, `raw().toArray()` (rows cross once,
 //! as an array of arrays), `rowsWritten`, and `columnNames` only when rows came back. The
 //! core's statements are constant texts: each is turned into a JS string once per handle
-//! instead of being re-encoded on every call.
+//! instead of being re-encoded on every call, and found again by its address
+//! ([`SqlBackend::exec_constant`]). Texts the caller already holds as JS strings (a task's
+//! method and payload) can be lent for a call ([`JsSqlBackend::lending`]) so that they are bound
+//! as they are rather than copied back out of wasm memory.
 
-use super::interop::{backend_error, sql_value_from_js, sql_values_to_js};
+use super::interop::{backend_error, sql_value_from_js, sql_value_to_js, sql_values_to_js};
 use crate::backend::{BackendError, QueryResult, SqlBackend, SqlValue};
 use js_sys::{Array, JsString};
 use std::cell::RefCell;
@@ -63,16 +66,32 @@ fn may_return_rows(query: &str) -> bool {
 pub struct JsSqlBackend {
     sql: SqlStorage,
     statements: RefCell<HashMap<String, Statement>>,
+    /// The core's constant statements, by the address and length of their text: a lookup
+    /// neither hashes nor compares the text (hundreds of bytes for the scheduler's writes). A
+    /// few dozen at most, so a list.
+    constants: RefCell<Vec<((usize, usize), Statement)>>,
     /// Bytes of the cached statements' texts (entries are only ever added).
     statement_bytes: std::cell::Cell<usize>,
+    /// While a binding lends them ([`JsSqlBackend::lending`]): texts that already exist as JS
+    /// strings, bound as those strings instead of being decoded from wasm memory again.
+    lent: RefCell<Vec<(String, JsValue)>>,
 }
 
 /// Heap bytes per cached statement beyond its text: the table entry and the `JsString` handle.
 const STATEMENT_ENTRY_BYTES: usize = 64;
+/// Texts up to this long that a statement binds during a lending are kept as the JS strings
+/// made for them, so that the binding can return the same string (a generated task id).
+const MAX_KEPT_TEXT_BYTES: usize = 64;
 
 impl JsSqlBackend {
     pub fn new(sql: SqlStorage) -> Self {
-        JsSqlBackend { sql, statements: RefCell::new(HashMap::new()), statement_bytes: std::cell::Cell::new(0) }
+        JsSqlBackend {
+            sql,
+            statements: RefCell::new(HashMap::new()),
+            constants: RefCell::new(Vec::new()),
+            statement_bytes: std::cell::Cell::new(0),
+            lent: RefCell::new(Vec::new()),
+        }
     }
 
     /// An estimate of the statement cache's heap bytes, in O(1).
@@ -80,24 +99,44 @@ impl JsSqlBackend {
         self.statement_bytes.get()
     }
 
-    fn statement(&self, query: &str) -> Statement {
-        let mut statements = self.statements.borrow_mut();
-        if let Some(statement) = statements.get(query) {
-            return statement.clone();
-        }
-        let statement = Statement { text: JsString::from(query), returns_rows: may_return_rows(query) };
-        if statements.len() < MAX_CACHED_STATEMENTS {
-            self.statement_bytes.set(self.statement_bytes.get() + query.len() + STATEMENT_ENTRY_BYTES);
-            statements.insert(query.to_owned(), statement.clone());
-        }
-        statement
+    /// Runs `work` with `texts` lent: a statement that binds one of these texts binds its JS
+    /// string, and a short text a statement binds is kept as the JS string made for it, for
+    /// [`JsSqlBackend::js_text`]. Everything lent or kept is dropped when `work` returns.
+    pub fn lending<R>(&self, texts: Vec<(String, JsValue)>, work: impl FnOnce() -> R) -> R {
+        *self.lent.borrow_mut() = texts;
+        let result = work();
+        self.lent.borrow_mut().clear();
+        result
     }
-}
 
-impl SqlBackend for JsSqlBackend {
-    fn exec(&self, query: &str, params: &[SqlValue]) -> Result<QueryResult, BackendError> {
-        let statement = self.statement(query);
-        let cursor = self.sql.exec(&statement.text, &sql_values_to_js(params)).map_err(|e| backend_error(&e))?;
+    /// `text` as a JS string: the one lent or made for it during the current lending, or a
+    /// new one.
+    pub fn js_text(&self, text: &str) -> JsValue {
+        lent_text(&self.lent.borrow(), text).unwrap_or_else(|| JsValue::from_str(text))
+    }
+
+    fn bindings(&self, params: &[SqlValue]) -> Array {
+        let mut lent = self.lent.borrow_mut();
+        if lent.is_empty() {
+            return sql_values_to_js(params);
+        }
+        params
+            .iter()
+            .map(|value| match value {
+                SqlValue::Text(text) => lent_text(&lent, text).unwrap_or_else(|| {
+                    let js = JsValue::from_str(text);
+                    if text.len() <= MAX_KEPT_TEXT_BYTES {
+                        lent.push((text.clone(), js.clone()));
+                    }
+                    js
+                }),
+                other => sql_value_to_js(other),
+            })
+            .collect()
+    }
+
+    fn run(&self, statement: &Statement, params: &[SqlValue]) -> Result<QueryResult, BackendError> {
+        let cursor = self.sql.exec(&statement.text, &self.bindings(params)).map_err(|e| backend_error(&e))?;
         if !statement.returns_rows {
             return Ok(QueryResult { columns: Vec::new(), rows: Vec::new(), rows_written: cursor.rows_written() as u64 });
         }
@@ -112,5 +151,51 @@ impl SqlBackend for JsSqlBackend {
         // No caller of the core reads column names (rows are positional), and reading them is a
         // crossing plus a string conversion per column on every statement that returns rows.
         Ok(QueryResult { columns: Vec::new(), rows, rows_written: cursor.rows_written() as u64 })
+    }
+
+    fn prepare(query: &str) -> Statement {
+        Statement { text: JsString::from(query), returns_rows: may_return_rows(query) }
+    }
+
+    fn count(&self, query: &str, cached: usize) -> bool {
+        if cached >= MAX_CACHED_STATEMENTS {
+            return false;
+        }
+        self.statement_bytes.set(self.statement_bytes.get() + query.len() + STATEMENT_ENTRY_BYTES);
+        true
+    }
+}
+
+/// The JS string lent (or kept) for `text`, if any: the lent texts are few, and compared by
+/// length first.
+fn lent_text(lent: &[(String, JsValue)], text: &str) -> Option<JsValue> {
+    lent.iter().find(|(known, _)| known.len() == text.len() && known == text).map(|(_, js)| js.clone())
+}
+
+impl SqlBackend for JsSqlBackend {
+    fn exec(&self, query: &str, params: &[SqlValue]) -> Result<QueryResult, BackendError> {
+        if let Some(statement) = self.statements.borrow().get(query) {
+            // `sql.exec` never calls back into the core, so the borrow may span it.
+            return self.run(statement, params);
+        }
+        let statement = Self::prepare(query);
+        let cached = self.statements.borrow().len();
+        if self.count(query, cached) {
+            self.statements.borrow_mut().insert(query.to_owned(), statement.clone());
+        }
+        self.run(&statement, params)
+    }
+
+    fn exec_constant(&self, query: &'static str, params: &[SqlValue]) -> Result<QueryResult, BackendError> {
+        let key = (query.as_ptr() as usize, query.len());
+        if let Some((_, statement)) = self.constants.borrow().iter().find(|(known, _)| *known == key) {
+            return self.run(statement, params);
+        }
+        let statement = Self::prepare(query);
+        let cached = self.constants.borrow().len();
+        if self.count(query, cached) {
+            self.constants.borrow_mut().push((key, statement.clone()));
+        }
+        self.run(&statement, params)
     }
 }

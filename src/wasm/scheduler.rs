@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::scheduler::{
     millis, AlarmChange, ClaimedTask, DeadTask, ListAfter, ListQuery, RetryOptions, ScheduleRequest, Start, Task, When,
 };
+use js_sys::JsString;
 use serde::{Deserialize, Serialize};
 use tsify::{Ts, Tsify};
 use wasm_bindgen::prelude::*;
@@ -85,8 +86,10 @@ impl From<&DeadTask> for CoreDeadTask {
 #[derive(Debug, Clone, Serialize, Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct Scheduled {
-    /// The task's id (generated when the caller named none).
-    pub id: String,
+    /// The task's id (generated when the caller named none), as the JS string its INSERT bound.
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    #[tsify(type = "string")]
+    pub id: JsValue,
     pub due: f64,
     pub attempts: u32,
     /// The alarm code.
@@ -234,8 +237,8 @@ impl Engine {
         expression: Option<String>,
         timezone: Option<String>,
         id: Option<String>,
-        method: String,
-        payload: Option<String>,
+        method: JsString,
+        payload: Option<JsString>,
         retry: Option<Ts<Retry>>,
         now: f64,
     ) -> Result<Ts<Scheduled>, Error> {
@@ -251,10 +254,21 @@ impl Engine {
             Some(retry) => RetryOptions::from(retry.to_rust().map_err(|e| argument_error("retry", &e))?),
             None => RetryOptions::default(),
         };
-        let request = ScheduleRequest { id, method, payload, when, retry };
-        let outcome = self.scheduler.schedule(&self.db, request, now)?;
-        let task = outcome.value;
-        typed(&Scheduled { id: task.id, due: task.due as f64, attempts: task.attempts, alarm: alarm_code(outcome.alarm) })
+        // The method and payload are JS strings already: lent to the backend, they are bound
+        // as they are, and the generated id comes back as the string its INSERT bound.
+        let method_text = String::from(&method);
+        let payload_text = payload.as_ref().map(String::from);
+        let mut lent = vec![(method_text.clone(), JsValue::from(method))];
+        if let (Some(text), Some(js)) = (&payload_text, payload) {
+            lent.push((text.clone(), js.into()));
+        }
+        let request = ScheduleRequest { id, method: method_text, payload: payload_text, when, retry };
+        let (scheduler, db) = (&mut self.scheduler, &self.db);
+        db.lending(lent, || {
+            let outcome = scheduler.schedule(db, request, now)?;
+            let task = outcome.value;
+            typed(&Scheduled { id: db.js_text(&task.id), due: task.due as f64, attempts: task.attempts, alarm: alarm_code(outcome.alarm) })
+        })
     }
 
     #[wasm_bindgen(js_name = schedulerCancel)]

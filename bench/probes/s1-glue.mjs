@@ -1,0 +1,42 @@
+// S1 probe: the cost of one `schedulerSchedule` call through the wasm glue and the core, over
+// a fake `sql.exec` that does no SQL, for two builds of the package in one Node process (rounds
+// alternate between them). It isolates what the binding and the core add to the INSERT itself.
+//   node_modules/.bin/node bench/probes/s1-glue.mjs <pkg dir before> <pkg dir after> [calls per round]
+// (absolute paths). Figures: docs/reports/s1-s2-scheduler.md.
+import { readFileSync } from "node:fs";
+const dirs = process.argv.slice(2, 4);
+const N = Number(process.argv[4] ?? 50000);
+const cursorNoRows = { rowsWritten: 1, raw() { return { toArray() { return []; } }; } };
+const fakeSql = {
+  exec(q) {
+    if (q.includes("RETURNING")) return { rowsWritten: 1, raw() { return { toArray() { return [["none", null]]; } }; } };
+    if (q.startsWith("SELECT (SELECT ifnull")) return { rowsWritten: 0, raw() { return { toArray() { return [["none", null]]; } }; } };
+    return cursorNoRows;
+  },
+};
+const engines = [];
+for (const dir of dirs) {
+  const mod = await import(`${dir}/dist/wasm/durable_core.js?${engines.length}`);
+  mod.initSync({ module: new WebAssembly.Module(readFileSync(`${dir}/dist/wasm/durable_core_bg.wasm`)) });
+  engines.push(new mod.Engine(fakeSql, crypto.getRandomValues(new Uint32Array(4))));
+}
+const now = Date.now();
+const base = now + 3_600_000;
+function run(engine) {
+  let last;
+  for (let i = 0; i < N; i++) last = engine.schedulerSchedule("at", base + ((i * 7919) % 3_600_000), undefined, undefined, undefined, "onBenchTask", JSON.stringify({ i }), undefined, now);
+  return last;
+}
+const times = dirs.map(() => []);
+for (let r = 0; r < 12; r++) {
+  for (let k = 0; k < engines.length; k++) {
+    const t = performance.now();
+    run(engines[k]);
+    if (r >= 2) times[k].push((performance.now() - t) * 1000 / N);
+  }
+}
+for (let k = 0; k < dirs.length; k++) {
+  const sorted = times[k].sort((a, b) => a - b);
+  console.log(`${dirs[k]}: median ${sorted[sorted.length >> 1].toFixed(3)} µs/call, min ${sorted[0].toFixed(3)}, max ${sorted.at(-1).toFixed(3)}`);
+}
+console.log("sample result", JSON.stringify(run(engines.at(-1))));

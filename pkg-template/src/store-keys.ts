@@ -1,7 +1,8 @@
 /**
  * The store's key codec as the facade imports it: the JS fast path (encoding in
  * `store-key-encode.ts`, decoding in `store-key-decode.ts`, the format's characters in
- * `store-key-format.ts`) and keys as JavaScript values (`store-key-parts.ts`).
+ * `store-key-format.ts`), the kv ranges of keys (`store-range.ts`) and keys as JavaScript
+ * values (`store-key-parts.ts`).
  *
  * The JS fast path covers the keys almost every call uses: flat tuples of
  * strings, numbers, booleans and null in the current key format. It produces exactly what the
@@ -19,3 +20,4 @@ export { keyFormatOf } from "./store-key-format.js";
 export { encodeFlat, encodeKey, guardKey } from "./store-key-encode.js";
 export { decodeKey, prefixDecoder } from "./store-key-decode.js";
 export { keyHasPrefix, keyLiteral } from "./store-key-parts.js";
+export { planRange } from "./store-range.js";

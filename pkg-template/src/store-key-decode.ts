@@ -10,6 +10,7 @@ import {
   MAX_DIGIT,
   NAMESPACE_CODE,
   NEGATIVE_NUMBER_END,
+  number,
   NUMBER_END,
   TAG_FALSE,
   TAG_NEGATIVE_NUMBER,
@@ -17,12 +18,9 @@ import {
   TAG_NUMBER,
   TAG_STRING,
   TAG_TRUE,
+  words,
 } from "./store-key-format.js";
 import { Engine } from "./wasm/durable_core.js";
-
-const number = new Float64Array(1);
-/** The float's two 32-bit halves: [low, high] on every platform workerd runs on (little-endian). */
-const words = new Uint32Array(number.buffer);
 
 /** 64 ** k for k = 0..5. */
 const POWERS_OF_64 = [1, 64, 4096, 262_144, 16_777_216, 1_073_741_824];

@@ -15,12 +15,8 @@ import {
   STORE_STRING_END,
   STORE_STRING_ESCAPE,
 } from "./generated/core.js";
-import { ESCAPE_CODE, NEGATIVE_NUMBER_END, NUMBER_END, TAG_NEGATIVE_NUMBER, TAG_NUMBER } from "./store-key-format.js";
+import { ESCAPE_CODE, NEGATIVE_NUMBER_END, number, NUMBER_END, TAG_NEGATIVE_NUMBER, TAG_NUMBER, words } from "./store-key-format.js";
 import { Engine } from "./wasm/durable_core.js";
-
-const number = new Float64Array(1);
-/** The float's two 32-bit halves: [low, high] on every platform workerd runs on (little-endian). */
-const words = new Uint32Array(number.buffer);
 
 /** `String.prototype.isWellFormed` (ES2024; workerd has it, the compile target's lib does not). */
 type WellFormedCheck = string & { isWellFormed(): boolean };

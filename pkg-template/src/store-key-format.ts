@@ -30,6 +30,11 @@ export const ESCAPE_CODE = code(STORE_STRING_ESCAPE);
 /** The digit every dropped trailing digit of a negative number has (all six bits set). */
 export const MAX_DIGIT = 63;
 
+/** A number part is the bits of its float: one scratch float to write them in and read them out. */
+export const number = new Float64Array(1);
+/** The float's two 32-bit halves: [low, high] on every platform workerd runs on (little-endian). */
+export const words = new Uint32Array(number.buffer);
+
 /** The key format (1 or 2) of an object whose first store key is `firstKey` (`undefined`: it has none). */
 export function keyFormatOf(firstKey: string | undefined): number {
   return Engine.storeFormat(firstKey);

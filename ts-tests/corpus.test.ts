@@ -101,6 +101,9 @@ const badValues: [string, unknown, DurableCoreErrorCode][] = [
   ["a Map deep inside", { a: [{ b: new Map() }] }, "STORE_VALUE"],
   ["3 MB of text", "x".repeat(3_000_000), "STORE_VALUE_TOO_LARGE"],
   ["2 MB of bytes", new Uint8Array(2_000_000), "STORE_VALUE_TOO_LARGE"],
+  ["3 MB of text in a field", { id: 1, text: "x".repeat(3_000_000) }, "STORE_VALUE_TOO_LARGE"],
+  ["a million two-byte characters in a field", { text: "€".repeat(1_000_000), ok: true }, "STORE_VALUE_TOO_LARGE"],
+  ["a symbol in a field", { id: 1, s: Symbol("v") }, "STORE_VALUE"],
 ];
 for (const [input, value, code] of badValues) {
   row("store.put", `value: ${input}`, code, (o) => o.store.put(["v"], value));

@@ -1,13 +1,19 @@
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
-import { decodeKey, encodeFlat, encodeKey } from "durable-core/test-store-keys";
+import { decodeKey, encodeFlat, encodeKey, planRange } from "durable-core/test-store-keys";
 import * as wasm from "durable-core/test-wasm";
 import { describe, expect, it } from "vitest";
 import type { StoreBox } from "./fixtures/store.js";
 
 /** The Rust reference codec, called directly. */
 const rust = (
-  wasm as unknown as { Engine: { storeEncode(key: unknown, format: number): string; storeDecode(kvKey: string): unknown[] } }
+  wasm as unknown as {
+    Engine: {
+      storeEncode(key: unknown, format: number): string;
+      storeDecode(kvKey: string): unknown[];
+      storeRange(range: unknown, format: number): unknown;
+    };
+  }
 ).Engine;
 const CURRENT = 2;
 const V1 = 1;
@@ -18,6 +24,15 @@ function seeded(seed: number): () => number {
     state = (state * 1664525 + 1013904223) >>> 0;
     return state / 2 ** 32;
   };
+}
+
+/** What a call returned, or the message it threw. */
+function outcome(call: () => unknown): { ok?: unknown; error?: string } {
+  try {
+    return { ok: call() };
+  } catch (error) {
+    return { error: String((error as Error).message) };
+  }
 }
 
 const bytes = (text: string) => Array.from(new TextEncoder().encode(text));
@@ -106,6 +121,35 @@ describe("the JS fast path of the key codec", () => {
       }
       o.rawKv().put(prefix + "hooP/", "NaN is not a key");
       expect(() => o.store.list({ prefix: ["scan", 7] })).toThrow();
+    });
+  });
+});
+
+describe("the JS planner of store ranges", () => {
+  it("plans every range exactly as the Rust planner does", async () => {
+    await runInDurableObject(env.STORE_BOX.getByName("plan"), () => {
+      const random = seeded(5);
+      const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]!;
+      const parts = ["", "a", "g", "\u0000", "\u0002x", "é", "\u{10000}", 0, -1, 7, 0.5, -2.5, 2 ** 53, Number.MAX_VALUE, true, false, null];
+      // Prefixes the JS planner handles, and some it leaves to Rust (bigints, bytes, nesting, an empty tuple).
+      const prefixes: unknown[] = [undefined, null, "g", 7, [], [1n], [new Uint8Array([1])], [["nested"]], ["g", 1n]];
+      for (let i = 0; i < 400; i++) prefixes.push(Array.from({ length: 1 + Math.floor(random() * 3) }, () => pick(parts)));
+      const limits = [undefined, 0, 1, 10, 2 ** 32, 2 ** 40];
+      const reverses = [undefined, false, true, 1];
+      let planned = 0;
+      for (const prefix of prefixes) {
+        const range: Record<string, unknown> = { limit: pick(limits), reverse: pick(reverses) };
+        if (prefix !== undefined) range.prefix = prefix;
+        for (const format of [CURRENT, V1]) {
+          const expected = outcome(() => rust.storeRange(range, format));
+          expect(outcome(() => planRange(range, format)), `${JSON.stringify(range, (_, v) => (typeof v === "bigint" ? `${v}n` : v))} in V${format}`).toEqual(expected);
+          if (expected.ok !== undefined) planned += 1;
+        }
+        // Bounds other than a prefix go to Rust; the answer is the same either way.
+        const bounded = { ...range, start: ["g"], end: ["h", 2] };
+        expect(outcome(() => planRange(bounded, CURRENT))).toEqual(outcome(() => rust.storeRange(bounded, CURRENT)));
+      }
+      expect(planned).toBeGreaterThan(600);
     });
   });
 });

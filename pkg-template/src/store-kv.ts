@@ -78,7 +78,7 @@ export function kvPage(options: KvListOptions, size: number, after: string | und
 /** The kv keys of one page (see {@link kvPage}). */
 export function kvKeysPage(kv: SyncKv, options: KvListOptions, size: number, after: string | undefined): Page<string, string> {
   const items: string[] = [];
-  for (const [kvKey] of kv.list(kvPage(options, size, after))) items.push(kvKey);
+  for (const row of kv.list(kvPage(options, size, after))) items.push(row[0]);
   return { items, last: items[items.length - 1] };
 }
 

@@ -21,9 +21,9 @@ import { storeValueSize } from "./kernel/plain-data.js";
 import { IndexBuilder } from "./store-build.js";
 import { declare, keyFunctionError, StoreIndex, type DeclaredIndex, type IndexHost } from "./store-index.js";
 import { checkRange, codec, encodeKeyOutside, kvKeysPage, kvPage, paged, type KvListOptions, type SyncKv } from "./store-kv.js";
-import { encodeFlat, encodeKey, guardKey, keyFormatOf, keyHasPrefix, keyLiteral, prefixDecoder } from "./store-keys.js";
+import { encodeFlat, encodeKey, guardKey, keyFormatOf, keyHasPrefix, keyLiteral, planRange, prefixDecoder } from "./store-keys.js";
 import type { Entry, IndexDefinitions, Key, KeyPart, Range, StoreTransaction } from "./store-types.js";
-import { Engine } from "./wasm/durable_core.js";
+import type { Engine } from "./wasm/durable_core.js";
 import type { StoreValue } from "./values.js";
 
 export type { Entry, IndexDefinition, IndexDefinitions, Key, KeyPart, KeyTuple, Range, StoreTransaction } from "./store-types.js";
@@ -144,11 +144,12 @@ export class Store {
     checkRange(range);
     const format = this.#keyFormat;
     return codec(() => {
-      const options = Engine.storeRange(range, format);
+      const options = planRange(range, format);
       if (options === undefined) return [];
       const entries: Entry<V>[] = [];
       const decode = prefixDecoder(range.prefix, format);
-      for (const [kvKey, value] of this.#kv.list(options)) entries.push({ key: decode(kvKey) as KeyPart[], value: value as V });
+      // Indexing the listed pair, not destructuring it: measured cheaper per entry.
+      for (const row of this.#kv.list(options)) entries.push({ key: decode(row[0]) as KeyPart[], value: row[1] as V });
       return entries;
     });
   }
@@ -164,9 +165,9 @@ export class Store {
       codec(() => {
         const items: Entry<V>[] = [];
         let last: string | undefined;
-        for (const [kvKey, value] of kv.list(kvPage(options, size, after))) {
-          items.push({ key: decode(kvKey) as KeyPart[], value: value as V });
-          last = kvKey;
+        for (const row of kv.list(kvPage(options, size, after))) {
+          last = row[0];
+          items.push({ key: decode(last) as KeyPart[], value: row[1] as V });
         }
         return { items, last };
       }),
@@ -188,7 +189,7 @@ export class Store {
   deleteRange(range: Range = {}): number {
     checkRange(range);
     return this.#call((engine) => {
-      const options = Engine.storeRange(range, this.#keyFormat);
+      const options = planRange(range, this.#keyFormat);
       if (options === undefined) return 0;
       const indexed = this.#declared.length > 0;
       if (indexed) this.#indexWrite();
@@ -272,7 +273,7 @@ export class Store {
 
   /** Reads the format from the first stored key: one `kv.list` of one entry per instance. */
   #readFormat(): number {
-    const all = codec(() => Engine.storeRange({ limit: 1 }, STORE_KEY_FORMAT));
+    const all = codec(() => planRange({ limit: 1 }, STORE_KEY_FORMAT));
     let first: string | undefined;
     if (all !== undefined) for (const [kvKey] of this.#kv.list(all)) first = kvKey;
     return (this.#format = codec(() => keyFormatOf(first)));
@@ -287,7 +288,7 @@ export class Store {
   /** `kv.list` options for `range` over this object's keys, `undefined` when nothing can match. */
   #plan(range: Range): KvListOptions | undefined {
     const format = this.#keyFormat;
-    return codec(() => Engine.storeRange(range, format));
+    return codec(() => planRange(range, format));
   }
 
   /**

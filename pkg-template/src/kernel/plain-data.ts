@@ -36,18 +36,52 @@ function kindOf(object: object, fallback: string): string {
  * cannot be stored. A shared sub-object counts (and is stored) twice over.
  */
 export function storeValueSize(value: unknown): number {
+  const flat = typeof value === "object" && value !== null ? flatObjectSize(value) : -1;
+  if (flat >= 0) return flat;
   const size = measure(value, null, []);
   // Refused: walk again with paths, to say where. Building a path string per field on every put
   // would cost concatenations for messages that are almost never shown.
   return size >= 0 ? size : measure(value, "value", []);
 }
 
+/**
+ * {@link measure}'s size of a plain object whose fields are all strings, numbers, booleans or
+ * null (the commonest value), without its recursion and cycle list; -1 for any other object,
+ * which the general walk then sizes or refuses.
+ */
+function flatObjectSize(object: object): number {
+  if (!isPlainObject(object)) return -1;
+  let size = 8;
+  for (const name in object) {
+    const field = (object as Record<string, unknown>)[name];
+    switch (typeof field) {
+      case "string":
+        size += name.length * 2 + stringSize(field);
+        break;
+      case "number":
+      case "boolean":
+        size += name.length * 2 + 9;
+        break;
+      case "undefined":
+        break;
+      default:
+        if (field !== null) return -1;
+        size += name.length * 2 + 1;
+    }
+  }
+  return size;
+}
+
+/** A string's size: V8 stores Latin-1 strings one byte per character; only long strings pay for the scan. */
+function stringSize(value: string): number {
+  return (value.length > 1024 && !/[^\u0000-\u00ff]/.test(value) ? value.length : value.length * 2) + 8;
+}
+
 /** The size of `value`; on a refusal -1 while `path` is null, else the `STORE_VALUE` error. */
 function measure(value: unknown, path: string | null, ancestors: object[]): number {
   switch (typeof value) {
     case "string":
-      // V8 stores Latin-1 strings one byte per character; only long strings pay for the scan.
-      return (value.length > 1024 && !/[^\u0000-\u00ff]/.test(value) ? value.length : value.length * 2) + 8;
+      return stringSize(value);
     case "number":
     case "boolean":
       return 9;

@@ -6,7 +6,7 @@
 //! notices, the attachments a rebuild reads, the rate-limit option).
 
 use super::engine::Engine;
-use super::interop::argument_error;
+use super::interop::{argument_error, from_ts};
 use crate::error::Error;
 use crate::fanout::{FanoutError, PresenceEvent, RateLimit, RebuildEntry};
 use serde::{Deserialize, Serialize};
@@ -32,7 +32,7 @@ pub struct PresencePlan {
 
 /// What the index needs of a connection's attachment to restore it after a wake. The facade's
 /// attachment type extends this one, so these field names have one home.
-#[derive(Debug, Clone, Deserialize, Tsify)]
+#[derive(Debug, Clone, Tsify)]
 pub struct IndexedConnection {
     /// The connection's stable id.
     pub id: String,
@@ -171,7 +171,7 @@ impl Engine {
         let entries = connections
             .iter()
             .map(|connection| {
-                let IndexedConnection { id, subs } = connection.to_rust().map_err(|e| argument_error("connections", &e))?;
+                let IndexedConnection { id, subs } = from_ts(connection, "connections")?;
                 let subscriptions = subs.into_iter().map(|(filter, presence)| (filter, presence != 0)).collect();
                 Ok(RebuildEntry { id, subscriptions })
             })

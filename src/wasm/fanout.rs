@@ -6,10 +6,10 @@
 //! notices, the attachments a rebuild reads, the rate-limit option).
 
 use super::engine::Engine;
-use super::interop::{argument_error, from_ts};
+use super::interop::{argument_error, from_ts, ReadJs};
 use crate::error::Error;
 use crate::fanout::{FanoutError, PresenceEvent, RateLimit, RebuildEntry};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tsify::{Ts, Tsify};
 use wasm_bindgen::prelude::*;
 
@@ -43,7 +43,7 @@ pub struct IndexedConnection {
 
 /// `static sockets.rateLimit` as written: a burst of `messages`, refilled at `messages` per
 /// `perMs` milliseconds.
-#[derive(Debug, Clone, Deserialize, Tsify)]
+#[derive(Debug, Clone, Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct RateLimitOption {
     pub messages: f64,
@@ -90,7 +90,7 @@ impl Engine {
         let limit = if rate_limit.is_undefined() {
             None
         } else {
-            let option: RateLimitOption = serde_wasm_bindgen::from_value(rate_limit)
+            let option = RateLimitOption::read_js(&rate_limit)
                 .map_err(|e| FanoutError::RateLimitInvalid { shown: format!("({e})") })?;
             Some(RateLimit::new(option.messages, option.per_ms)?)
         };

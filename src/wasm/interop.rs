@@ -8,13 +8,32 @@
 //! (docs/reports/wasm-size.md). tsify still declares their TypeScript types.
 
 use super::engine::MigrationSource;
-use super::fanout::IndexedConnection;
+use super::fanout::{IndexedConnection, RateLimitOption};
+use super::scheduler::Retry;
 use crate::backend::{BackendError, SqlValue};
 use crate::error::{Error, ErrorCode, CORE_ERROR_NAME};
+use crate::numbers::Decimal;
 use crate::sql::{Hole, Template};
-use js_sys::{Array, Reflect, Uint8Array};
+use js_sys::{Array, ArrayBuffer, Reflect, Uint8Array};
 use tsify::{Ts, Tsify};
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
+
+#[wasm_bindgen]
+extern "C" {
+    /// A JS number, to call `Number.prototype` methods on.
+    #[wasm_bindgen(js_name = Number)]
+    type JsNumber;
+    /// `Number.prototype.toExponential()` without an argument: as many digits as it takes to tell
+    /// the number from every other double.
+    #[wasm_bindgen(method, js_name = toExponential)]
+    fn to_exponential(this: &JsNumber) -> String;
+}
+
+/// The shortest digits of `x` as JavaScript writes them (`1.5e+0`), for [`crate::numbers`].
+pub(crate) fn number_exponential(x: f64) -> String {
+    JsValue::from_f64(x).unchecked_ref::<JsNumber>().to_exponential()
+}
 
 /// A JS `Error` with the core error's message and stable `code`.
 impl From<Error> for JsValue {
@@ -200,5 +219,82 @@ impl ReadJs for IndexedConnection {
             Ok((string(pair.get(0), "subs")?, whole(pair.get(1), "subs", 255)? as u8))
         };
         Ok(IndexedConnection { id: string(field(value, "id"), "id")?, subs: each(field(value, "subs"), "subs", subscription)? })
+    }
+}
+
+// The two arguments users write themselves (`opts.retry`, `static sockets.rateLimit`) were read
+// by serde-wasm-bindgen, and its messages are part of the errors users see: the readers below
+// keep them word for word (serde's `Unexpected` and `Expected` texts, `Error: ` from the JS
+// `Error` it wrapped them in, tsify's prefix for `Retry`).
+
+/// What serde calls `value` in an "invalid type" message, classified as serde-wasm-bindgen does.
+fn unexpected(value: &JsValue) -> String {
+    if value.is_null() || value.is_undefined() {
+        "unit value".to_owned()
+    } else if let Some(flag) = value.as_bool() {
+        format!("boolean `{flag}`")
+    } else if let Some(n) = value.as_f64() {
+        // serde's `WithDecimalPoint`: a finite number always shows a decimal point.
+        let text = Decimal(n).to_string();
+        let point = if n.is_finite() && !text.contains('.') { ".0" } else { "" };
+        format!("floating point `{text}{point}`")
+    } else if let Some(text) = value.as_string() {
+        format!("string {text:?}")
+    } else if value.is_instance_of::<Uint8Array>() || value.is_instance_of::<ArrayBuffer>() {
+        "byte array".to_owned()
+    } else {
+        format!("{value:?}")
+    }
+}
+
+fn invalid_type(value: &JsValue, expected: &str) -> String {
+    format!("Error: invalid type: {}, expected {expected}", unexpected(value))
+}
+
+/// An optional field as serde reads an `Option`: `null`, `undefined` or absent is `None`.
+fn optional<T>(object: &JsValue, name: &str, read: impl Fn(&JsValue) -> Option<T>, expected: &str) -> Result<Option<T>, String> {
+    let value = field(object, name);
+    if value.is_null() || value.is_undefined() {
+        return Ok(None);
+    }
+    read(&value).map(Some).ok_or_else(|| invalid_type(&value, expected))
+}
+
+impl ReadJs for Retry {
+    fn read_js(value: &JsValue) -> Result<Retry, String> {
+        let read = || {
+            if !value.is_object() {
+                return Err(invalid_type(value, "struct Retry"));
+            }
+            Ok(Retry {
+                attempts: optional(value, "attempts", JsValue::as_f64, "f64")?,
+                backoff_ms: optional(value, "backoffMs", JsValue::as_f64, "f64")?,
+                max_backoff_ms: optional(value, "maxBackoffMs", JsValue::as_f64, "f64")?,
+                jitter: optional(value, "jitter", JsValue::as_bool, "a boolean")?,
+            })
+        };
+        read().map_err(|e| format!("Failed to deserialize JsValue into type `durable_core::wasm::scheduler::Retry`: {e}"))
+    }
+}
+
+impl ReadJs for RateLimitOption {
+    fn read_js(value: &JsValue) -> Result<RateLimitOption, String> {
+        if !value.is_object() {
+            return Err(invalid_type(value, "struct RateLimitOption"));
+        }
+        // serde reads the fields that are there first, then names the first one missing.
+        let present = |name: &str| {
+            let value_of = field(value, name);
+            if value_of.is_undefined() && !Reflect::has(value, &JsValue::from_str(name)).unwrap_or(false) {
+                return Ok(None);
+            }
+            value_of.as_f64().map(Some).ok_or_else(|| invalid_type(&value_of, "f64"))
+        };
+        let (messages, per_ms) = (present("messages")?, present("perMs")?);
+        match (messages, per_ms) {
+            (Some(messages), Some(per_ms)) => Ok(RateLimitOption { messages, per_ms }),
+            (None, _) => Err("Error: missing field `messages`".to_owned()),
+            (_, None) => Err("Error: missing field `perMs`".to_owned()),
+        }
     }
 }

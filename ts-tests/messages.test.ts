@@ -67,11 +67,11 @@ describe("numbers in messages", () => {
       expect(refusal(() => o.store.get([Number.NEGATIVE_INFINITY]))).toMatch(/^KEY_TYPE: invalid key: -inf is not a finite number;/);
       o.store.put(["u", 1], { email: 0.1 } as never);
       o.store.put(["u", 2.5], { email: 42 } as never);
-      expect(refusal(() => o.store.put(["u", -0.25], { email: 0.1 } as never))).toMatch(
-        /^INDEX_UNIQUE: unique index `byEmail` already holds the key 0\.1 for entry \["u",1\]; entry \["u",-0\.25\] was not written$/,
+      expect(refusal(() => o.store.put(["u", -0.25], { email: 0.1 } as never))).toBe(
+        'INDEX_UNIQUE: unique index `byEmail` already holds the key [0.1] for entry ["u", 1]; entry ["u", -0.25] was not written',
       );
-      expect(refusal(() => o.store.put(["u", 1e21], { email: 42 } as never))).toMatch(
-        /^INDEX_UNIQUE: unique index `byEmail` already holds the key 42 for entry \["u",2\.5\]; entry \["u",1000000000000000000000\] was not written$/,
+      expect(refusal(() => o.store.put(["u", 1e21], { email: 42 } as never))).toBe(
+        'INDEX_UNIQUE: unique index `byEmail` already holds the key [42] for entry ["u", 2.5]; entry ["u", 1000000000000000000000] was not written',
       );
     });
   });

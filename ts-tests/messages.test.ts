@@ -5,6 +5,7 @@
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { DurableCore, DurableCoreError, type SocketsOptions } from "durable-core";
+import { sqlCompile } from "durable-core/test-wasm";
 import { describe, expect, it } from "vitest";
 import type { StoreBox } from "./fixtures/store.js";
 import type { Tasks } from "./fixtures/scheduler.js";
@@ -116,6 +117,36 @@ describe("the options users write keep serde's words", () => {
       expect(rate(null)).toBe(shown("(Error: invalid type: unit value, expected struct RateLimitOption)"));
       expect(rate(20)).toBe(shown("(Error: invalid type: floating point `20.0`, expected struct RateLimitOption)"));
     });
+  });
+});
+
+describe("arguments the facade builds", () => {
+  it("a template of the wrong shape is ARGUMENT naming it, in the reader's words", () => {
+    const refused = (template: unknown) => {
+      try {
+        sqlCompile(template);
+      } catch (error) {
+        const coded = error as { code?: string; message: string };
+        return `${coded.code}: ${coded.message}`;
+      }
+      return "compiled";
+    };
+    const argument = (reason: string) => `ARGUMENT: invalid argument \`template\`: ${reason}`;
+    expect(refused({ strings: ["SELECT 1"], holes: [] })).toBe("compiled");
+    expect(refused(5)).toBe(argument("invalid type: expected struct Template"));
+    expect(refused({ strings: ["SELECT 1"] })).toBe(argument("missing field `holes`"));
+    expect(refused({ strings: [1], holes: [] })).toBe(argument("invalid type: `strings` must be a string"));
+    expect(refused({ strings: ["a", "b"], holes: [{ kind: "nope" }] })).toBe(
+      argument("unknown variant `nope`, expected one of `value`, `date`, `json`, `in`, `inItems`, `id`, `raw`, `fragment`, `join`"),
+    );
+    expect(refused({ strings: ["a", "b"], holes: [{ kind: "inItems", len: 1.5 }] })).toBe(
+      argument("invalid value: `len` must be a whole number from 0 to 4294967295"),
+    );
+    expect(refused({ strings: ["a", "b"], holes: [{ kind: "fragment", strings: ["x"] }] })).toBe(argument("missing field `holes`"));
+    expect(refused({ strings: ["a", "b"], holes: [{ kind: "join", parts: [{ strings: [""], holes: [] }] }] })).toBe(
+      argument("missing field `separator`"),
+    );
+    expect(refused({ strings: ["SELECT ", ""], holes: [{ kind: "inItems", len: 2 }] })).toBe("compiled");
   });
 });
 

@@ -32,4 +32,6 @@ declare const __MODEL_SEED__: string;
 
 declare module "durable-core/test-wasm" {
   export function __trap(): void;
+  /** The engine's template compiler, to hand it a template the facade would never build. */
+  export function sqlCompile(template: unknown): unknown;
 }

@@ -7,6 +7,7 @@
 //! after about 10 s idle, which refills any bucket whose `perMs` is at most that anyway).
 
 use super::FanoutError;
+use crate::numbers::Decimal;
 
 /// A validated `rateLimit` option.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,7 +22,7 @@ impl RateLimit {
     pub fn new(messages: f64, per_ms: f64) -> Result<Self, FanoutError> {
         match (count(messages), count(per_ms)) {
             (Some(messages), Some(per_ms)) => Ok(RateLimit { messages, per_ms }),
-            _ => Err(FanoutError::RateLimitInvalid { shown: format!("{{ messages: {messages}, perMs: {per_ms} }}") }),
+            _ => Err(FanoutError::RateLimitInvalid { shown: format!("{{ messages: {}, perMs: {} }}", Decimal(messages), Decimal(per_ms)) }),
         }
     }
 

@@ -4,6 +4,7 @@
 use super::backoff::RetryPolicy;
 use super::cron::CronSchedule;
 use super::ScheduleError;
+use crate::numbers::Decimal;
 use serde::{Deserialize, Serialize};
 
 /// The largest time a JavaScript `Date` can hold, in milliseconds either side of the epoch.
@@ -141,11 +142,11 @@ pub fn millis(value: f64, argument: &'static str) -> Result<i64, ScheduleError> 
     if !value.is_finite() {
         return Err(ScheduleError::schedule(
             argument,
-            format!("{value} is not a finite number of milliseconds"),
+            format!("{} is not a finite number of milliseconds", Decimal(value)),
         ));
     }
     if value.abs() > MAX_DATE_MS {
-        return Err(ScheduleError::schedule(argument, format!("{value} is outside the range of a Date")));
+        return Err(ScheduleError::schedule(argument, format!("{} is outside the range of a Date", Decimal(value))));
     }
     Ok(value.floor() as i64)
 }
@@ -209,7 +210,7 @@ impl NewTask {
                 if interval.is_nan() || interval <= 0.0 {
                     return Err(ScheduleError::schedule(
                         "interval",
-                        format!("{interval} ms is not a positive interval"),
+                        format!("{} ms is not a positive interval", Decimal(interval)),
                     ));
                 }
                 // A fractional interval rounds up so that it never becomes zero.
@@ -250,7 +251,7 @@ fn resolve_retry(options: &RetryOptions) -> Result<RetryPolicy, ScheduleError> {
         Some(n) => {
             return Err(ScheduleError::schedule(
                 "retry.attempts",
-                format!("{n} is not a whole number from 1 to {MAX_ATTEMPTS}"),
+                format!("{} is not a whole number from 1 to {}", Decimal(n), Decimal(MAX_ATTEMPTS)),
             ))
         }
     };
@@ -258,7 +259,7 @@ fn resolve_retry(options: &RetryOptions) -> Result<RetryPolicy, ScheduleError> {
         match value {
             None => Ok(None),
             Some(v) if v >= 0.0 => millis(v, argument).map(Some),
-            Some(v) => Err(ScheduleError::schedule(argument, format!("{v} ms is negative or not a number"))),
+            Some(v) => Err(ScheduleError::schedule(argument, format!("{} ms is negative or not a number", Decimal(v)))),
         }
     };
     let backoff_ms = non_negative(options.backoff_ms, "retry.backoffMs")?.unwrap_or(defaults.backoff_ms);

@@ -326,7 +326,7 @@ impl Encoder {
             KeyPart::Bool(true) => out.push(tags.truthy),
             KeyPart::Number(n) => {
                 if !n.is_finite() {
-                    return Err(KeyError::Type(format!("{n} is not a finite number")));
+                    return Err(KeyError::Type(format!("{} is not a finite number", crate::numbers::Decimal(*n))));
                 }
                 match self.format {
                     KeyFormat::V1 => {
@@ -512,11 +512,7 @@ fn decimal(magnitude: &[u8]) -> String {
 /// A finite number as JavaScript prints it for the common cases (integers without `.0`).
 fn push_number_literal(n: f64, out: &mut String) {
     use std::fmt::Write as _;
-    if n.fract() == 0.0 && n.abs() < 1e21 {
-        let _ = write!(out, "{n:.0}");
-    } else {
-        let _ = write!(out, "{n}");
-    }
+    let _ = write!(out, "{}", crate::numbers::Decimal(n));
 }
 
 /// A JSON-style double-quoted string (a valid JavaScript literal), control characters escaped.

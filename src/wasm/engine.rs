@@ -8,11 +8,11 @@
 //! here relies on garbage collection.
 
 use super::backend::{JsSqlBackend, SqlStorage};
-use super::interop::argument_error;
+use super::interop::{argument_error, from_ts};
 use crate::error::Error;
 use crate::hashing::SeededState;
 use crate::schema::{self, Ledger, Migration, STORE_SCOPE, USER_SCOPE};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::cell::Cell;
 use tsify::{Ts, Tsify};
 use wasm_bindgen::prelude::*;
@@ -35,7 +35,7 @@ pub(crate) fn isolate_hasher() -> SeededState {
 }
 
 /// A user migration as the facade passes it: `static migrations` entries, normalised.
-#[derive(Debug, Clone, Deserialize, Tsify)]
+#[derive(Debug, Clone, Tsify)]
 pub struct MigrationSource {
     pub name: Option<String>,
     pub sql: String,
@@ -109,7 +109,7 @@ impl Engine {
         self.user_migrations = user
             .iter()
             .map(|m| {
-                let m = m.to_rust().map_err(|e| argument_error("migrations", &e))?;
+                let m = from_ts(m, "migrations")?;
                 Ok(Migration { name: m.name, sql: m.sql })
             })
             .collect::<Result<_, Error>>()?;

@@ -6,10 +6,10 @@
 //! notices, the attachments a rebuild reads, the rate-limit option).
 
 use super::engine::Engine;
-use super::interop::argument_error;
+use super::interop::{argument_error, from_ts, ReadJs};
 use crate::error::Error;
 use crate::fanout::{FanoutError, PresenceEvent, RateLimit, RebuildEntry};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tsify::{Ts, Tsify};
 use wasm_bindgen::prelude::*;
 
@@ -32,7 +32,7 @@ pub struct PresencePlan {
 
 /// What the index needs of a connection's attachment to restore it after a wake. The facade's
 /// attachment type extends this one, so these field names have one home.
-#[derive(Debug, Clone, Deserialize, Tsify)]
+#[derive(Debug, Clone, Tsify)]
 pub struct IndexedConnection {
     /// The connection's stable id.
     pub id: String,
@@ -43,7 +43,7 @@ pub struct IndexedConnection {
 
 /// `static sockets.rateLimit` as written: a burst of `messages`, refilled at `messages` per
 /// `perMs` milliseconds.
-#[derive(Debug, Clone, Deserialize, Tsify)]
+#[derive(Debug, Clone, Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct RateLimitOption {
     pub messages: f64,
@@ -90,7 +90,7 @@ impl Engine {
         let limit = if rate_limit.is_undefined() {
             None
         } else {
-            let option: RateLimitOption = serde_wasm_bindgen::from_value(rate_limit)
+            let option = RateLimitOption::read_js(&rate_limit)
                 .map_err(|e| FanoutError::RateLimitInvalid { shown: format!("({e})") })?;
             Some(RateLimit::new(option.messages, option.per_ms)?)
         };
@@ -170,7 +170,7 @@ impl Engine {
     #[wasm_bindgen(js_name = fanoutRebuild)]
     pub fn fanout_rebuild(&mut self, connections: Vec<Ts<IndexedConnection>>) -> Vec<u32> {
         let entries = connections.iter().map(|connection| {
-            let IndexedConnection { id, subs } = connection.to_rust().ok()?;
+            let IndexedConnection { id, subs } = from_ts(connection, "connections").ok()?;
             let subscriptions = subs.into_iter().map(|(filter, presence)| (filter, presence != 0)).collect();
             Some(RebuildEntry { id, subscriptions })
         });

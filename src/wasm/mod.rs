@@ -14,6 +14,8 @@ mod sql;
 mod store;
 mod zones;
 
+pub(crate) use interop::number_exponential;
+
 use wasm_bindgen::prelude::*;
 
 /// Bytes of linear memory the instance holds now. Wasm memory only grows, so a bounded value

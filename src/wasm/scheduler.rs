@@ -8,18 +8,18 @@
 //! finite number = `setAlarm(thatTime)`.
 
 use super::engine::Engine;
-use super::interop::argument_error;
+use super::interop::{argument_error, from_ts};
 use crate::error::Error;
 use crate::scheduler::{
     millis, AlarmChange, ClaimedTask, DeadTask, ListAfter, ListQuery, RetryOptions, ScheduleRequest, Start, Task, When,
 };
 use js_sys::JsString;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tsify::{Ts, Tsify};
 use wasm_bindgen::prelude::*;
 
 /// `opts.retry` as the user wrote it (see [`RetryOptions`]).
-#[derive(Debug, Clone, Default, Deserialize, Tsify)]
+#[derive(Debug, Clone, Default, Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct Retry {
     #[tsify(optional)]
@@ -251,7 +251,7 @@ impl Engine {
             other => return Err(argument_error("kind", &format!("unknown task kind `{other}`"))),
         };
         let retry = match retry {
-            Some(retry) => RetryOptions::from(retry.to_rust().map_err(|e| argument_error("retry", &e))?),
+            Some(retry) => RetryOptions::from(from_ts(&retry, "retry")?),
             None => RetryOptions::default(),
         };
         // The method and payload are JS strings already: lent to the backend, they are bound

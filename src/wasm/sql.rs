@@ -2,7 +2,7 @@
 //! on nothing but its strings and hole shapes (the facade caches it per call site, across
 //! objects). One call per cache miss; a cached query makes no call at all.
 
-use super::interop::argument_error;
+use super::interop::{argument_error, from_ts};
 use crate::error::Error;
 use crate::sql::{self, Template};
 use serde::Serialize;
@@ -21,7 +21,7 @@ pub struct CompiledSql {
 /// `SQL_IDENTIFIER` or `SQL_FORBIDDEN` when it cannot run, `ARGUMENT` when it is not a template.
 #[wasm_bindgen(js_name = sqlCompile)]
 pub fn sql_compile(template: Ts<Template>) -> Result<Ts<CompiledSql>, Error> {
-    let template = template.to_rust().map_err(|e| argument_error("template", &e))?;
+    let template = from_ts(&template, "template")?;
     let compiled = sql::compile(&template)?;
     let plan = compiled.plan_codes();
     Ts::from_rust(&CompiledSql { sql: compiled.sql, plan }).map_err(|e| argument_error("result", &e))

@@ -261,11 +261,13 @@ async function checkWithWorker({ checker, module, rulesJson, config, root, queue
     workerData: { module, rules: rulesJson, configPath: config.path, configText: config.text, root, port: channel.port2, signal },
     transferList: [channel.port2],
   });
-  const stopped = new Promise((_, reject) => {
-    worker.once("error", reject);
-    worker.once("exit", (code) => reject(new Error(`the checker's worker stopped (exit code ${code})`)));
+  // Set once the worker has stopped. It stops on its own after its last answer, and that
+  // answer is still in the port when the exit is seen, so the port is read before `stopped`.
+  let stopped;
+  const stopping = new Promise((resolve) => {
+    worker.once("error", (error) => resolve((stopped = error)));
+    worker.once("exit", (code) => resolve((stopped ??= new Error(`the checker's worker stopped (exit code ${code})`))));
   });
-  stopped.catch(() => {});
   /** The worker's next message, waiting for it only when none is there yet. */
   const receive = async () => {
     for (;;) {
@@ -275,8 +277,9 @@ async function checkWithWorker({ checker, module, rulesJson, config, root, queue
         if (received.message.error !== undefined) throw new Error(`the checker's worker failed: ${received.message.error}`);
         return received.message;
       }
+      if (stopped !== undefined) throw stopped;
       const waiting = Atomics.waitAsync(signal, 0, seen);
-      if (waiting.async) await Promise.race([waiting.value, stopped]);
+      if (waiting.async) await Promise.race([waiting.value, stopping]);
     }
   };
   const mine = [];

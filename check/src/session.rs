@@ -212,9 +212,8 @@ impl Session {
 
 /// How many nodes, scopes, symbols and references oxc_semantic reserves room for. Without an
 /// estimate it counts them in a pass over the AST of its own; these ratios to the text's length
-/// are above what TypeScript measured here (per byte: 0.11–0.23 nodes, 0.005–0.008 scopes,
-/// 0.007–0.014 symbols, 0.014–0.033 references; docs/reports/s8-check.md). A low estimate
-/// only means that a table grows while it is filled.
+/// are above those measured on TypeScript (docs/reports/s8-check.md). A low estimate only
+/// means that a table grows while it is filled.
 fn estimated_stats(text: &str) -> Stats {
     let len = u32::try_from(text.len()).unwrap_or(u32::MAX);
     Stats::new(len / 4 + 16, len / 64 + 4, len / 48 + 4, len / 20 + 4)

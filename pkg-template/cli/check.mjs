@@ -70,9 +70,8 @@ function parseArgs(args) {
 /**
  * Starts compiling the checker's wasm; `await` the result to use it. The compile runs on V8's
  * background threads while the CLI walks the project. Only V8's baseline compiler (Liftoff)
- * compiles it: a check is too short for the optimising tier to pay back its compile time, which
- * came to a third of the CPU time of a 1,000-file check (docs/reports/s8-check.md). The flag
- * is the process's; the CLI runs no other wasm.
+ * compiles it: a check is too short for the optimising tier to pay back its compile time
+ * (docs/reports/s8-check.md). The flag is the process's; the CLI runs no other wasm.
  */
 function loadChecker() {
   setFlagsFromString("--liftoff-only");
@@ -83,8 +82,9 @@ function loadChecker() {
   });
 }
 
-// A second thread pays for itself from a few hundred files on (starting it costs about as much
-// as checking a hundred); below that, or with one core, the check runs on the main thread only.
+// A second thread pays for itself from a few hundred files on (starting one costs about as much
+// as checking many files; docs/reports/s8-check.md); below that, or with one core, the check
+// runs on the main thread only.
 // DURABLE_CORE_CHECK_THREADS=1 or 2 forces the choice (the tests check both give one report).
 const PARALLEL_MIN_FILES = 200;
 // Files handed to the worker ahead of its answers: enough that it never waits for the main

@@ -4,14 +4,16 @@
 
 use crate::config::{BindingKind, Config};
 use oxc_ast::ast::{
-    Argument, BindingPattern, Class, ClassElement, Expression, MethodDefinitionKind, PropertyKey,
+    Argument, AssignmentExpression, AwaitExpression, BindingPattern, CallExpression, Class,
+    ClassElement, Expression, MethodDefinitionKind, PropertyKey, StaticMemberExpression,
+    TSTypeReference, TaggedTemplateExpression,
 };
 use oxc_ast::AstKind;
 use oxc_semantic::{NodeId, Semantic};
 use oxc_span::{GetSpan, Span};
 
 /// What a class is to the platform.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ObjectKind {
     Plain,
     /// `extends DurableObject`, or bound as a Durable Object class in the configuration.
@@ -48,6 +50,44 @@ pub struct FileCtx<'s, 'a> {
     /// `this.<field> = <value>` in an object's constructor, for fields assigned nowhere else:
     /// `this.storage = state.storage` makes `this.storage.put(...)` a storage write.
     field_aliases: Vec<(NodeId, String, &'a Expression<'a>)>,
+    /// The nodes of the kinds the rules look for, in source order, gathered in one pass.
+    nodes: NodesOfInterest<'a>,
+}
+
+/// The nodes of the kinds the rules read, in the order `Semantic::nodes` holds them: one pass
+/// over the nodes gathers them for every rule.
+#[derive(Default)]
+struct NodesOfInterest<'a> {
+    classes: Vec<(NodeId, &'a Class<'a>)>,
+    assignments: Vec<(NodeId, &'a AssignmentExpression<'a>)>,
+    /// `<object>.sql`
+    sql_members: Vec<(NodeId, &'a StaticMemberExpression<'a>)>,
+    calls: Vec<(NodeId, &'a CallExpression<'a>)>,
+    awaits: Vec<(NodeId, &'a AwaitExpression<'a>)>,
+    tagged_templates: Vec<(NodeId, &'a TaggedTemplateExpression<'a>)>,
+    type_references: Vec<(NodeId, &'a TSTypeReference<'a>)>,
+}
+
+impl<'a> NodesOfInterest<'a> {
+    fn gather(semantic: &Semantic<'a>) -> Self {
+        let mut found = NodesOfInterest::default();
+        for node in semantic.nodes().iter() {
+            let id = node.id();
+            match node.kind() {
+                AstKind::Class(class) => found.classes.push((id, class)),
+                AstKind::AssignmentExpression(assign) => found.assignments.push((id, assign)),
+                AstKind::StaticMemberExpression(member) if member.property.name == "sql" => {
+                    found.sql_members.push((id, member));
+                }
+                AstKind::CallExpression(call) => found.calls.push((id, call)),
+                AstKind::AwaitExpression(a) => found.awaits.push((id, a)),
+                AstKind::TaggedTemplateExpression(t) => found.tagged_templates.push((id, t)),
+                AstKind::TSTypeReference(r) => found.type_references.push((id, r)),
+                _ => {}
+            }
+        }
+        found
+    }
 }
 
 /// A class member (method or arrow-function field) that encloses a node.
@@ -76,6 +116,7 @@ impl<'s, 'a> FileCtx<'s, 'a> {
             classes: Vec::new(),
             calls: Vec::new(),
             field_aliases: Vec::new(),
+            nodes: NodesOfInterest::gather(semantic),
         };
         ctx.classes = ctx.find_classes();
         ctx.field_aliases = ctx.find_field_aliases();
@@ -88,16 +129,35 @@ impl<'s, 'a> FileCtx<'s, 'a> {
         self.semantic.nodes().kind(id)
     }
 
+    /// Every call expression of the file, in source order.
+    pub fn all_calls(&self) -> impl Iterator<Item = (NodeId, &'a CallExpression<'a>)> + '_ {
+        self.nodes.calls.iter().copied()
+    }
+
+    /// Every `await` of the file, in source order.
+    pub fn awaits(&self) -> impl Iterator<Item = (NodeId, &'a AwaitExpression<'a>)> + '_ {
+        self.nodes.awaits.iter().copied()
+    }
+
+    /// Every tagged template of the file, in source order.
+    pub fn tagged_templates(
+        &self,
+    ) -> impl Iterator<Item = (NodeId, &'a TaggedTemplateExpression<'a>)> + '_ {
+        self.nodes.tagged_templates.iter().copied()
+    }
+
+    /// Every type reference of the file, in source order.
+    pub fn type_references(&self) -> impl Iterator<Item = (NodeId, &'a TSTypeReference<'a>)> + '_ {
+        self.nodes.type_references.iter().copied()
+    }
+
     fn find_classes(&self) -> Vec<ClassInfo> {
         let mut classes = Vec::new();
-        for node in self.semantic.nodes().iter() {
-            let AstKind::Class(class) = node.kind() else {
-                continue;
-            };
+        for &(node_id, class) in &self.nodes.classes {
             let name = class.id.as_ref().map(|id| id.name.to_string());
             let kind = self.class_kind(class, name.as_deref());
             let mut info = ClassInfo {
-                node_id: node.id(),
+                node_id,
                 name,
                 kind,
                 span: class.span,
@@ -112,10 +172,7 @@ impl<'s, 'a> FileCtx<'s, 'a> {
     fn find_field_aliases(&self) -> Vec<(NodeId, String, &'a Expression<'a>)> {
         let mut assigned: Vec<(NodeId, String)> = Vec::new();
         let mut in_constructor = Vec::new();
-        for node in self.semantic.nodes().iter() {
-            let AstKind::AssignmentExpression(assign) = node.kind() else {
-                continue;
-            };
+        for &(node_id, assign) in &self.nodes.assignments {
             let oxc_ast::ast::AssignmentTarget::StaticMemberExpression(target) = &assign.left
             else {
                 continue;
@@ -123,17 +180,17 @@ impl<'s, 'a> FileCtx<'s, 'a> {
             if !matches!(target.object, Expression::ThisExpression(_)) {
                 continue;
             }
-            let Some(class) = self.class_of_node(node.id()) else {
+            let Some(class) = self.class_of_node(node_id) else {
                 continue;
             };
             let field = target.property.name.to_string();
             assigned.push((class, field.clone()));
             let top_level = matches!(
-                self.semantic.nodes().parent_kind(node.id()),
+                self.semantic.nodes().parent_kind(node_id),
                 AstKind::ExpressionStatement(_)
             ) && self
-                .member_of(node.id())
-                .is_some_and(|m| m.is_constructor && self.function_of(node.id()) == m.function);
+                .member_of(node_id)
+                .is_some_and(|m| m.is_constructor && self.function_of(node_id) == m.function);
             if top_level
                 && assign.operator == oxc_syntax::operator::AssignmentOperator::Assign
                 && self.class_info(class).is_some_and(ClassInfo::is_object)
@@ -154,18 +211,12 @@ impl<'s, 'a> FileCtx<'s, 'a> {
     fn mark_sql_classes(&mut self) {
         let mut classes = std::mem::take(&mut self.classes);
         // `ctx.storage.sql` anywhere inside the class.
-        for node in self.semantic.nodes().iter() {
-            let AstKind::StaticMemberExpression(member) = node.kind() else {
-                continue;
-            };
-            if member.property.name != "sql" {
-                continue;
-            }
+        for &(node_id, member) in &self.nodes.sql_members {
             let Some(path) = self.path(&member.object) else {
                 continue;
             };
             if storage_rest(&path).is_some_and(|rest| rest.is_empty()) {
-                if let Some(class) = self.class_of_node(node.id()) {
+                if let Some(class) = self.class_of_node(node_id) {
                     if let Some(info) = classes.iter_mut().find(|c| c.node_id == class) {
                         info.uses_sql = true;
                     }
@@ -529,17 +580,14 @@ impl<'s, 'a> FileCtx<'s, 'a> {
     }
 
     fn collect_calls(&self) -> Vec<MethodCall<'a>> {
-        self.semantic
-            .nodes()
+        self.nodes
+            .calls
             .iter()
-            .filter_map(|node| {
-                let AstKind::CallExpression(call) = node.kind() else {
-                    return None;
-                };
+            .filter_map(|&(node_id, call)| {
                 let member = call.callee.without_parentheses().get_member_expr()?;
                 let method = member.static_property_name()?;
                 Some(MethodCall {
-                    node_id: node.id(),
+                    node_id,
                     call,
                     method: method.to_string(),
                     receiver: self.path(member.object()),

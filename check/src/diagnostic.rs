@@ -2,10 +2,10 @@
 //! documented in `docs/rules/README.md` (`--format json` prints it as is).
 
 use oxc_span::Span;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How much a finding matters: errors fail the check, warnings only past `--max-warnings`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Warning,
@@ -56,7 +56,7 @@ pub struct Report {
 }
 
 /// A raw finding before positions are resolved: byte offsets into the file's text.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RawFinding {
     pub rule: &'static str,
     pub start: u32,
@@ -65,6 +65,33 @@ pub struct RawFinding {
     /// Set by rules whose severity depends on what they found (`kv-backed-class`); `None` takes
     /// the rule's configured severity.
     pub severity: Option<Severity>,
+}
+
+/// A [`RawFinding`] read back from another session's records: its rule id becomes the rule's
+/// own `&'static str`.
+#[derive(Deserialize)]
+struct RawFindingRecord {
+    rule: String,
+    start: u32,
+    end: u32,
+    message: String,
+    severity: Option<Severity>,
+}
+
+impl<'de> Deserialize<'de> for RawFinding {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let record = RawFindingRecord::deserialize(deserializer)?;
+        let rule = crate::rules::meta(&record.rule)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown rule `{}`", record.rule)))?
+            .id;
+        Ok(RawFinding {
+            rule,
+            start: record.start,
+            end: record.end,
+            message: record.message,
+            severity: record.severity,
+        })
+    }
 }
 
 impl RawFinding {

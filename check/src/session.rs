@@ -12,7 +12,7 @@ use crate::source::{file_facts, FileFacts};
 use crate::suppress::{self, Suppression};
 use oxc_allocator::Allocator;
 use oxc_parser::Parser;
-use oxc_semantic::SemanticBuilder;
+use oxc_semantic::{SemanticBuilder, Stats};
 use oxc_span::SourceType;
 use std::collections::BTreeMap;
 
@@ -62,6 +62,10 @@ impl Options {
     }
 }
 
+/// What a checked file leaves for [`Session::finish`]. It crosses between sessions as JSON
+/// ([`Session::export_records`], [`Session::import_records`]) when files are checked on two
+/// threads.
+#[derive(serde::Serialize, serde::Deserialize)]
 struct FileRecord {
     path: String,
     text: String,
@@ -139,6 +143,24 @@ impl Session {
         imports
     }
 
+    /// Takes the records of the files checked so far out of the session, as a JSON array in the
+    /// order they were checked: a session on another thread checks some of the files, and the
+    /// one that makes the report imports them ([`Session::import_records`]).
+    pub fn export_records(&mut self) -> String {
+        let records = std::mem::take(&mut self.files);
+        serde_json::to_string(&records).unwrap_or_else(|_| "[]".to_owned())
+    }
+
+    /// Appends records made by [`Session::export_records`], as if their files had been checked
+    /// here, in that order.
+    pub fn import_records(&mut self, json: &str) -> Result<(), SessionError> {
+        let records: Vec<FileRecord> = serde_json::from_str(json).map_err(|e| SessionError {
+            message: format!("file records: {e}"),
+        })?;
+        self.files.extend(records);
+        Ok(())
+    }
+
     /// Runs the project rules, applies severities and suppressions, and returns the report.
     pub fn finish(mut self) -> Report {
         let mut config_record = None;
@@ -188,6 +210,15 @@ impl Session {
     }
 }
 
+/// How many nodes, scopes, symbols and references oxc_semantic reserves room for. Without an
+/// estimate it counts them in a pass over the AST of its own; these ratios to the text's length
+/// are above those measured on TypeScript (docs/reports/s8-check.md). A low estimate only
+/// means that a table grows while it is filled.
+fn estimated_stats(text: &str) -> Stats {
+    let len = u32::try_from(text.len()).unwrap_or(u32::MAX);
+    Stats::new(len / 4 + 16, len / 64 + 4, len / 48 + 4, len / 20 + 4)
+}
+
 fn source_type(path: &str) -> SourceType {
     SourceType::from_path(path).unwrap_or_else(|_| SourceType::ts())
 }
@@ -196,19 +227,27 @@ fn check_source(path: &str, text: &str, config: &Config) -> FileRecord {
     let allocator = Allocator::default();
     let parsed = Parser::new(&allocator, text, source_type(path)).parse();
     let mut findings = Vec::new();
-    let index = LineIndex::new(text);
+    // Lines are counted only for comments that can be suppressions (most files have none).
+    let mut index = None;
     let suppressions: Vec<Suppression> = parsed
         .program
         .comments
         .iter()
         .filter_map(|c| {
             let content = c.content_span().source_text(text);
-            let line = index.position(text, c.span.end).line;
+            if !content.contains(suppress::PREFIX) {
+                return None;
+            }
+            let line = index
+                .get_or_insert_with(|| LineIndex::new(text))
+                .position(text, c.span.end)
+                .line;
             suppress::parse(content, line, c.span.start, c.span.end)
         })
         .collect();
     let built = SemanticBuilder::new()
         .with_build_nodes(true)
+        .with_stats(estimated_stats(text))
         .build(&parsed.program);
     let errors: Vec<_> = parsed
         .diagnostics

@@ -7,9 +7,10 @@
 use crate::analysis::{ClassInfo, ObjectKind};
 use oxc_ast::ast::{Declaration, ModuleExportName, Statement};
 use oxc_semantic::Semantic;
+use serde::{Deserialize, Serialize};
 
 /// What a file contributes to the project-wide rules.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FileFacts {
     /// Names this module exports (`export class X`, `export { X }`, `export { X } from`).
     pub exports: Vec<String>,
@@ -23,7 +24,7 @@ pub struct FileFacts {
     pub uses_durable_core: bool,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClassFact {
     pub name: String,
     pub kind: ObjectKind,

@@ -9,8 +9,11 @@
 
 const NEXT_LINE: &str = "durable-core-disable-next-line";
 const FILE: &str = "durable-core-disable-file";
+/// What every suppression starts with: a comment without it is none (a cheap test before
+/// [`parse`]).
+pub const PREFIX: &str = "durable-core-disable";
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Suppression {
     pub rules: Vec<String>,
     /// 1-based line the suppression applies to; `None` for the whole file.
@@ -90,6 +93,19 @@ mod tests {
         let s = parse(" durable-core-disable-file floating-rpc, bcw-io", 1, 0, 10).unwrap();
         assert_eq!(s.rules, vec!["floating-rpc", "bcw-io"]);
         assert_eq!(s.line, None);
+    }
+
+    #[test]
+    fn every_suppression_holds_the_prefix() {
+        assert!(NEXT_LINE.starts_with(PREFIX) && FILE.starts_with(PREFIX));
+        // The session skips comments without it, so a comment parse() reads must hold it.
+        for comment in [
+            " durable-core-disable-next-line a",
+            "* durable-core-disable-file a",
+            "/ durable-core-disable-file",
+        ] {
+            assert!(parse(comment, 1, 0, 1).is_some() && comment.contains(PREFIX));
+        }
     }
 
     #[test]

@@ -56,6 +56,29 @@ impl Checker {
         Ok(session.add_file(path, &String::from_utf8_lossy(bytes)))
     }
 
+    /// The records of the files checked so far, as JSON, taken out of this checker (see
+    /// `Session::export_records`): the CLI checks on two threads and merges them into one.
+    #[wasm_bindgen(js_name = exportRecords)]
+    pub fn export_records(&mut self) -> Result<String, JsError> {
+        let session = self
+            .session
+            .as_mut()
+            .ok_or_else(|| error("the check has finished"))?;
+        Ok(session.export_records())
+    }
+
+    /// Appends records made by `exportRecords`, in their order.
+    #[wasm_bindgen(js_name = importRecords)]
+    pub fn import_records(&mut self, records: &str) -> Result<(), JsError> {
+        let session = self
+            .session
+            .as_mut()
+            .ok_or_else(|| error("the check has finished"))?;
+        session
+            .import_records(records)
+            .map_err(|e| error(&e.message))
+    }
+
     /// The report, as JSON text. The checker cannot be used afterwards.
     pub fn finish(&mut self) -> Result<String, JsError> {
         let session = self

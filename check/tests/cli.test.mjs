@@ -198,6 +198,46 @@ test("a file that does not parse is a finding and the other files are still chec
   assert.deepEqual(rules, [["src/broken.ts", "syntax-error"], ["src/room.ts", "timer-in-object"]]);
 });
 
+test("a project checked on two threads gets the report of one thread, byte for byte", () => {
+  // Sixty objects in as many files, each importing a helper module, some with findings (warnings, errors, suppressions used and
+  // unused, a file that does not parse), and configuration findings that need facts from files
+  // the other thread checked: a class never migrated, a bound class that main does not export.
+  const files = { "src/index.ts": "" };
+  const bindings = [];
+  for (let i = 0; i < 60; i++) {
+    const name = `Room${i}`;
+    let body = CLEAN.replace("class Room", `class ${name}`).replace(/export default[^\n]*\n/, "");
+    if (i % 5 === 0) body = body.replace("hit() {", "hit() {\n    setTimeout(() => {}, 10);");
+    if (i % 7 === 0) body = body.replace('"SELECT 1 AS n"', '"BEGIN"');
+    if (i % 10 === 0) body = body.replace("    setTimeout", "    // durable-core-disable-next-line timer-in-object -- on purpose\n    setTimeout");
+    if (i === 13) body = `// durable-core-disable-next-line floating-rpc -- stale\n${body}`;
+    if (i === 20) body += "export class Hidden extends DurableObject {}\n";
+    // Imports found by either thread are queued in one order: the report lists files in it.
+    files[`src/room-${i}.ts`] = `import { helper${i} } from "./util-${i}.js";\n${body}`;
+    files[`src/util-${i}.ts`] = `export const helper${i} = (n: number) => n + ${i};\n`;
+    files["src/index.ts"] += `export { ${name} } from "./room-${i}.js";\n`;
+    bindings.push({ name: `ROOM_${i}`, class_name: name });
+  }
+  files["src/broken.ts"] = "export function (\n";
+  files["src/index.ts"] += `import "./broken.js";\nexport default { fetch: (r, env) => env.ROOM_1.getByName("a").fetch(r) };\n`;
+  bindings.push({ name: "HIDDEN", class_name: "Hidden" });
+  const migrated = bindings.map((b) => b.class_name).filter((c) => c !== "Room3");
+  files["wrangler.jsonc"] = JSON.stringify({ ...CONFIG, durable_objects: { bindings }, migrations: [{ tag: "v1", new_sqlite_classes: migrated }] }, null, 2);
+  const dir = project(files);
+  const threads = (n) => run(["check", dir, "--format", "json"], { env: { ...process.env, DURABLE_CORE_CHECK_THREADS: n } });
+  const one = threads("1");
+  const two = threads("2");
+  assert.equal(one.code, 1, one.err);
+  assert.equal(two.code, one.code, two.err);
+  assert.equal(two.out, one.out);
+  const report = JSON.parse(one.out);
+  const rules = new Set(report.findings.map((f) => f.rule));
+  for (const rule of ["timer-in-object", "sql-forbidden", "unused-suppression", "syntax-error", "missing-migration", "class-not-exported"]) {
+    assert.ok(rules.has(rule), `${rule} in ${[...rules]}`);
+  }
+  assert.equal(report.files.length, 123);
+});
+
 /** Copies a project (its config and sources, no node_modules) to a temporary directory. */
 function copyProject(dir) {
   const to = mkdtempSync(join(tmpdir(), "dc-copy-"));

@@ -3,8 +3,11 @@
 // the checker's own wasm (`./wasm/`), which no Worker ever imports; this file only reads files,
 // follows imports and prints the report.
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { setFlagsFromString } from "node:v8";
 import { dirname, join, posix, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const CONFIG_NAMES = ["wrangler.jsonc", "wrangler.json", "wrangler.toml"];
@@ -66,17 +69,32 @@ function parseArgs(args) {
 
 /**
  * Starts compiling the checker's wasm; `await` the result to use it. The compile runs on V8's
- * background threads while the CLI walks the project. V8's own tiering is kept (baseline code
- * at once, the hot functions optimised in the background): since the checker's wasm lost the
- * time-zone data, turning the baseline tier off costs more compile time than it saves
- * (docs/reports/s8-check.md).
+ * background threads while the CLI walks the project. Only V8's baseline compiler (Liftoff)
+ * compiles it: a check is too short for the optimising tier to pay back its compile time
+ * (docs/reports/s8-check.md). The flag is the process's; the CLI runs no other wasm.
  */
 function loadChecker() {
+  setFlagsFromString("--liftoff-only");
   const module = WebAssembly.compile(readFileSync(join(HERE, "wasm", "durable_core_check_bg.wasm")));
   return Promise.all([import("./wasm/durable_core_check.js"), module]).then(([bindings, compiled]) => {
     bindings.initSync({ module: compiled });
-    return bindings;
+    return { bindings, module: compiled };
   });
+}
+
+// A second thread pays for itself from a few hundred files on (starting one costs about as much
+// as checking many files; docs/reports/s8-check.md); below that, or with one core, the check
+// runs on the main thread only.
+// DURABLE_CORE_CHECK_THREADS=1 or 2 forces the choice (the tests check both give one report).
+const PARALLEL_MIN_FILES = 200;
+// Files handed to the worker ahead of its answers: enough that it never waits for the main
+// thread, which is checking files of its own in between.
+const WORKER_AHEAD = 8;
+
+function threadCount(sources) {
+  const forced = process.env.DURABLE_CORE_CHECK_THREADS;
+  if (forced === "1" || forced === "2") return Number(forced);
+  return sources >= PARALLEL_MIN_FILES && availableParallelism() > 1 ? 2 : 1;
 }
 
 /** A glob (`*`, `**`, `?`, `{a,b}`) as a RegExp over `/`-separated relative paths. */
@@ -178,16 +196,18 @@ export async function review(options) {
   const listing = walk(root);
   const all = listing.files;
   const files = new Set(all);
-  const { Checker } = await loading;
+  const { bindings, module } = await loading;
+  const rulesJson = JSON.stringify(rules);
   let checker;
   try {
-    checker = new Checker(JSON.stringify(rules));
+    checker = new bindings.Checker(rulesJson);
   } catch (error) {
     throw new UsageError(error.message);
   }
+  const config = { path: toPosix(relative(root, configPath)), text: readFileSync(configPath, "utf8") };
   let entry;
   try {
-    entry = checker.setConfig(toPosix(relative(root, configPath)), readFileSync(configPath, "utf8"));
+    entry = checker.setConfig(config.path, config.text);
   } catch (error) {
     throw new UsageError(`configuration: ${error.message}`);
   }
@@ -210,21 +230,108 @@ export async function review(options) {
     const pattern = globToRegExp(glob);
     for (const path of all) if (SOURCE.test(path) && pattern.test(path)) enqueue(path);
   }
-  for (let i = 0; i < queue.length; i++) {
-    const path = queue[i];
-    const imports = checker.addFile(path, readFileSync(join(root, path)));
+  /** Queues the files `path` imports. */
+  const follow = (path, imports) => {
     for (const specifier of imports) {
       const target = resolveImport(root, path, specifier, listing, files);
       if (target !== undefined) enqueue(target);
     }
+  };
+  if (threadCount(all.filter((p) => SOURCE.test(p)).length) > 1) {
+    await checkWithWorker({ checker, module, rulesJson, config, root, queue, follow });
+  } else {
+    for (let i = 0; i < queue.length; i++) follow(queue[i], checker.addFile(queue[i], readFileSync(join(root, queue[i]))));
   }
   const report = JSON.parse(checker.finish());
   report.root = root;
   return report;
 }
 
+/**
+ * Checks the files of `queue` (which grows as `follow` queues their imports) on two threads:
+ * this one and a worker, each with its own instance of the checker, the worker fed a few files
+ * ahead. At the end every file's record goes back into `checker` in queue order, so the report
+ * is the one a single thread makes.
+ */
+async function checkWithWorker({ checker, module, rulesJson, config, root, queue, follow }) {
+  const channel = new MessageChannel();
+  const port = channel.port1;
+  const signal = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(new URL("./check-worker.mjs", import.meta.url), {
+    workerData: { module, rules: rulesJson, configPath: config.path, configText: config.text, root, port: channel.port2, signal },
+    transferList: [channel.port2],
+  });
+  // Set once the worker has stopped. It stops on its own after its last answer, and that
+  // answer is still in the port when the exit is seen, so the port is read before `stopped`.
+  let stopped;
+  const stopping = new Promise((resolve) => {
+    worker.once("error", (error) => resolve((stopped = error)));
+    worker.once("exit", (code) => resolve((stopped ??= new Error(`the checker's worker stopped (exit code ${code})`))));
+  });
+  /** The worker's next message, waiting for it only when none is there yet. */
+  const receive = async () => {
+    for (;;) {
+      const seen = Atomics.load(signal, 0);
+      const received = receiveMessageOnPort(port);
+      if (received !== undefined) {
+        if (received.message.error !== undefined) throw new Error(`the checker's worker failed: ${received.message.error}`);
+        return received.message;
+      }
+      if (stopped !== undefined) throw stopped;
+      const waiting = Atomics.waitAsync(signal, 0, seen);
+      if (waiting.async) await Promise.race([waiting.value, stopping]);
+    }
+  };
+  const mine = [];
+  const theirs = [];
+  let next = 0;
+  let ahead = 0;
+  // Imports are followed in queue order, whichever thread answers first, so that the queue
+  // (and with it the report's file order) is the one a single thread builds.
+  const imports = [];
+  let followed = 0;
+  const done = (index, found) => {
+    imports[index] = found;
+    for (; followed < queue.length && imports[followed] !== undefined; followed++) {
+      follow(queue[followed], imports[followed]);
+      imports[followed] = null;
+    }
+  };
+  for (;;) {
+    for (let received; (received = receiveMessageOnPort(port)) !== undefined; ) {
+      const message = received.message;
+      if (message.error !== undefined) throw new Error(`the checker's worker failed: ${message.error}`);
+      done(message.index, message.imports);
+      ahead--;
+    }
+    while (ahead < WORKER_AHEAD && next < queue.length) {
+      port.postMessage({ index: next, path: queue[next] });
+      theirs.push(next++);
+      ahead++;
+    }
+    if (next < queue.length) {
+      const path = queue[next];
+      mine.push(next);
+      done(next++, checker.addFile(path, readFileSync(join(root, path))));
+    } else if (ahead > 0) {
+      const message = await receive();
+      done(message.index, message.imports);
+      ahead--;
+    } else break;
+  }
+  port.postMessage({ finish: true });
+  const { records } = await receive();
+  port.close();
+  // The worker ends on its own once its port is closed; the process need not wait for it.
+  worker.unref();
+  const merged = new Array(queue.length);
+  JSON.parse(records).forEach((record, i) => (merged[theirs[i]] = record));
+  JSON.parse(checker.exportRecords()).forEach((record, i) => (merged[mine[i]] = record));
+  checker.importRecords(JSON.stringify(merged));
+}
+
 export function ruleList() {
-  return loadChecker().then((b) => JSON.parse(b.rules()));
+  return loadChecker().then(({ bindings }) => JSON.parse(bindings.rules()));
 }
 
 const paint = (on) => {

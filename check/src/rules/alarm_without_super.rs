@@ -6,7 +6,6 @@ use super::{Category, RuleMeta};
 use crate::analysis::FileCtx;
 use crate::diagnostic::{RawFinding, Severity};
 use oxc_ast::ast::{ClassElement, Expression};
-use oxc_ast::AstKind;
 use oxc_span::GetSpan;
 
 pub const META: RuleMeta = RuleMeta {
@@ -25,16 +24,13 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
             continue;
         }
         let function = method.value.node_id.get();
-        let calls_super = ctx.semantic.nodes().iter().any(|n| {
-            let AstKind::CallExpression(call) = n.kind() else {
-                return false;
-            };
+        let calls_super = ctx.all_calls().any(|(node_id, call)| {
             let Some(member) = call.callee.get_member_expr() else {
                 return false;
             };
             matches!(member.object(), Expression::Super(_))
                 && member.static_property_name() == Some("alarm")
-                && ctx.is_inside(n.id(), function)
+                && ctx.is_inside(node_id, function)
         });
         if !calls_super {
             out.push(RawFinding::at(

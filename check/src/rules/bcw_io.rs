@@ -7,7 +7,6 @@ use super::{Category, RuleMeta};
 use crate::analysis::{is_ctx, FileCtx};
 use crate::diagnostic::{RawFinding, Severity};
 use oxc_ast::ast::Expression;
-use oxc_ast::AstKind;
 
 pub const META: RuleMeta = RuleMeta {
     id: "bcw-io",
@@ -28,13 +27,10 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
     if callbacks.is_empty() {
         return;
     }
-    for node in ctx.semantic.nodes().iter() {
-        let AstKind::AwaitExpression(await_expr) = node.kind() else {
-            continue;
-        };
+    for (node_id, await_expr) in ctx.awaits() {
         // An await in a function defined inside the callback runs when that function is called.
         if !ctx
-            .function_of(node.id())
+            .function_of(node_id)
             .is_some_and(|f| callbacks.contains(&f))
         {
             continue;

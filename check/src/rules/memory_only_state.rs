@@ -135,9 +135,11 @@ fn touches_durable(ctx: &FileCtx, member: &Member) -> bool {
                 crate::analysis::storage_rest(p).is_some()
                     || matches!(p, [this, s, ..] if this == "this" && (s == "sql" || s == "store"))
             }) || DURABLE.contains(&c.method.as_str()))
-    }) || ctx.semantic.nodes().iter().any(|n| {
-        matches!(n.kind(), AstKind::TaggedTemplateExpression(t) if t.tag.get_member_expr().is_some_and(|m| ctx.path(m.object()).is_some_and(|p| matches!(p.as_slice(), [this, s] if this == "this" && s == "sql"))))
-            && ctx.is_inside(n.id(), member.node_id)
+    }) || ctx.tagged_templates().any(|(node_id, t)| {
+        t.tag.get_member_expr().is_some_and(|m| {
+            ctx.path(m.object())
+                .is_some_and(|p| matches!(p.as_slice(), [this, s] if this == "this" && s == "sql"))
+        }) && ctx.is_inside(node_id, member.node_id)
     })
 }
 

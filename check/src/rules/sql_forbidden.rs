@@ -9,6 +9,8 @@ use crate::analysis::FileCtx;
 use crate::diagnostic::{RawFinding, Severity};
 use durable_core::sql::tokenizer::tokenize;
 use oxc_span::GetSpan;
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 pub const META: RuleMeta = RuleMeta {
     id: "sql-forbidden",
@@ -25,17 +27,41 @@ fn sets_user_version(sql: &str) -> bool {
     })
 }
 
+/// The finding's message for a statement, or `None` when the platform accepts it.
+fn verdict(text: &str) -> Option<String> {
+    match durable_core::sql::check(text) {
+        Err(error) => Some(format!("{error} (the platform refuses this statement at run time)")),
+        Ok(()) if sets_user_version(text) => Some(
+            "PRAGMA user_version is not allowed in a Durable Object: keep the schema version in a table of your own (durable-core's `static migrations` keeps a ledger)".to_owned(),
+        ),
+        Ok(()) => None,
+    }
+}
+
+thread_local! {
+    /// [`verdict`] by statement text: a project runs the same few statements from many files
+    /// and methods, and each verdict tokenizes the statement twice.
+    static VERDICTS: RefCell<HashMap<String, Option<String>>> = RefCell::new(HashMap::new());
+}
+
+fn cached_verdict(text: &str) -> Option<String> {
+    VERDICTS.with(|cache| {
+        if let Some(known) = cache.borrow().get(text) {
+            return known.clone();
+        }
+        let found = verdict(text);
+        cache.borrow_mut().insert(text.to_owned(), found.clone());
+        found
+    })
+}
+
 pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
     for call in ctx.sql_exec_calls() {
         let Some((query, text)) = ctx.static_argument(call, 0) else {
             continue;
         };
-        let message = match durable_core::sql::check(&text) {
-            Err(error) => format!("{error} (the platform refuses this statement at run time)"),
-            Ok(()) if sets_user_version(&text) => {
-                "PRAGMA user_version is not allowed in a Durable Object: keep the schema version in a table of your own (durable-core's `static migrations` keeps a ledger)".to_owned()
-            }
-            Ok(()) => continue,
+        let Some(message) = cached_verdict(&text) else {
+            continue;
         };
         out.push(RawFinding::at(META.id, query.span(), message));
     }
@@ -43,7 +69,18 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::rules::testing::{assert_cases, object_with, CONFIG};
+    use crate::rules::testing::{assert_cases, findings_of, object_with, CONFIG};
+
+    #[test]
+    fn a_repeated_statement_is_reported_at_every_call() {
+        // The verdicts are cached by text: the second call, and the second run, still report.
+        let source = object_with("a() { this.ctx.storage.sql.exec('COMMIT'); } b() { this.ctx.storage.sql.exec('COMMIT'); this.ctx.storage.sql.exec('SELECT 1'); }");
+        for _ in 0..2 {
+            let found = findings_of("sql-forbidden", CONFIG, &source);
+            assert_eq!(found.len(), 2, "{found:#?}");
+            assert_eq!(found[0].message, found[1].message);
+        }
+    }
 
     #[test]
     fn fixtures() {

@@ -10,7 +10,6 @@ use crate::diagnostic::{RawFinding, Severity};
 use durable_core::error::ErrorCode;
 use durable_core::sql::{compile, Hole, Template};
 use oxc_ast::ast::{Expression, TemplateLiteral};
-use oxc_ast::AstKind;
 
 pub const META: RuleMeta = RuleMeta {
     id: "sql-template",
@@ -77,10 +76,7 @@ fn is_sql_tag(expr: &Expression) -> bool {
 }
 
 pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
-    for node in ctx.semantic.nodes().iter() {
-        let AstKind::TaggedTemplateExpression(tagged) = node.kind() else {
-            continue;
-        };
+    for (node_id, tagged) in ctx.tagged_templates() {
         let Some(member) = tagged.tag.get_member_expr() else {
             continue;
         };
@@ -95,7 +91,7 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
             .is_some_and(|p| matches!(p.as_slice(), [this, s] if this == "this" && s == "sql"));
         if !on_this_sql
             || ctx
-                .object_class(node.id())
+                .object_class(node_id)
                 .is_none_or(|c| c.kind != ObjectKind::DurableCore)
         {
             continue;

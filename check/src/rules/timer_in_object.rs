@@ -5,7 +5,6 @@
 use super::{Category, RuleMeta};
 use crate::analysis::FileCtx;
 use crate::diagnostic::{RawFinding, Severity};
-use oxc_ast::AstKind;
 
 pub const META: RuleMeta = RuleMeta {
     id: "timer-in-object",
@@ -15,15 +14,12 @@ pub const META: RuleMeta = RuleMeta {
 };
 
 pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
-    for node in ctx.semantic.nodes().iter() {
-        let AstKind::CallExpression(call) = node.kind() else {
-            continue;
-        };
+    for (node_id, call) in ctx.all_calls() {
         let name = ["setTimeout", "setInterval"]
             .into_iter()
             .find(|n| ctx.is_global_call(&call.callee, n));
         let Some(name) = name else { continue };
-        if ctx.object_class(node.id()).is_none() {
+        if ctx.object_class(node_id).is_none() {
             continue;
         }
         out.push(RawFinding::at(

@@ -16,10 +16,7 @@ pub const META: RuleMeta = RuleMeta {
 };
 
 pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
-    for node in ctx.semantic.nodes().iter() {
-        let AstKind::TSTypeReference(reference) = node.kind() else {
-            continue;
-        };
+    for (node_id, reference) in ctx.type_references() {
         let TSTypeName::IdentifierReference(name) = &reference.type_name else {
             continue;
         };
@@ -29,7 +26,7 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
         let in_declaration = ctx
             .semantic
             .nodes()
-            .ancestors(node.id())
+            .ancestors(node_id)
             .any(|a| matches!(a.kind(), AstKind::TSPropertySignature(_)));
         if in_declaration {
             out.push(RawFinding::at(

@@ -7,7 +7,6 @@ use super::{Category, RuleMeta};
 use crate::analysis::FileCtx;
 use crate::diagnostic::{RawFinding, Severity};
 use oxc_ast::ast::{BindingPattern, ClassElement, Expression};
-use oxc_ast::AstKind;
 
 pub const META: RuleMeta = RuleMeta {
     id: "ws-close-unanswered",
@@ -50,8 +49,7 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
             });
             // A handler that hands the socket to a helper of its own (`this.drop(ws)`,
             // `drop(ws)`) may close it there; `this.members.delete(ws)` closes nothing.
-            let handed_on = ctx.semantic.nodes().iter().any(|n| {
-                let AstKind::CallExpression(c) = n.kind() else { return false };
+            let handed_on = ctx.all_calls().any(|(node_id, c)| {
                 let own_helper = match c.callee.without_parentheses() {
                     Expression::Identifier(_) => true,
                     Expression::StaticMemberExpression(m) => matches!(m.object, Expression::ThisExpression(_)),
@@ -59,7 +57,7 @@ pub fn check(ctx: &FileCtx, out: &mut Vec<RawFinding>) {
                     _ => false,
                 };
                 own_helper
-                    && ctx.is_inside(n.id(), function_id)
+                    && ctx.is_inside(node_id, function_id)
                     && c.arguments.iter().any(|a| matches!(a.as_expression(), Some(Expression::Identifier(i)) if i.name == ws.name))
             });
             if answered || handed_on {

@@ -1,9 +1,9 @@
 /**
  * `this.sockets`: publishing to topics, and looking connections up. The work is done by the
- * object's {@link SocketHub}; this class is the part users see.
+ * object's {@link SocketPublisher}; this class is the part users see.
  */
 import type { Connection } from "./connection.js";
-import type { SocketHub } from "./socket-hub.js";
+import type { SocketPublisher } from "./socket-publish.js";
 
 /** `static sockets` settings of a {@link DurableCore} subclass. */
 export interface SocketsOptions {
@@ -40,10 +40,10 @@ export type SocketMessage = string | ArrayBuffer | ArrayBufferView | object;
  * this.sockets.publish("room/lobby", { from: conn.state?.name, text }, { except: conn });
  */
 export class Sockets {
-  readonly #hub: SocketHub;
+  readonly #hub: SocketPublisher;
 
   /** @internal */
-  constructor(hub: SocketHub) {
+  constructor(hub: SocketPublisher) {
     this.#hub = hub;
   }
 

@@ -58,13 +58,12 @@ export class SocketPublisher {
     let sent = 0;
     for (let slot = 0; slot < sockets.length; slot++) {
       const socket = sockets[slot];
-      // A closing socket is skipped; its close event removes it.
-      if (socket === undefined || socket.readyState !== OPEN || table.at(slot) === except) continue;
+      if (socket === undefined || table.at(slot) === except) continue;
       try {
         socket.send(payload);
         sent += 1;
       } catch {
-        this.failed.push(table.at(slot)!);
+        this.#sendFailed(slot, socket);
       }
     }
     this.#host.closeFailedSends();
@@ -100,22 +99,25 @@ export class SocketPublisher {
 
   // ---- the send loops (the hub's too) ----
 
-  /** The hot loop of a publish: one send per recipient slot. */
+  /**
+   * The hot loop of a publish: one send per recipient slot, and no other work per recipient.
+   * No `readyState` check before the send: it is a native call per recipient, and what it would
+   * skip costs nothing here (docs/reports/s3-publish.md): a socket closed on our side throws, and
+   * {@link #sendFailed} skips it; one whose peer closed or vanished accepts the send (workerd
+   * queues nothing for a vanished peer) and leaves the table with its close or error event.
+   */
   sendTo(slots: ArrayLike<number>, payload: string | ArrayBuffer | ArrayBufferView): number {
-    const table = this.#table;
-    const sockets = table.sockets;
+    const sockets = this.#table.sockets;
     let sent = 0;
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
       const socket = sockets[slot];
-      // A closing socket is skipped; its close event removes it.
-      if (socket === undefined || socket.readyState !== OPEN) continue;
+      if (socket === undefined) continue;
       try {
         socket.send(payload);
         sent += 1;
       } catch {
-        const connection = table.at(slot);
-        if (connection !== undefined) this.failed.push(connection);
+        this.#sendFailed(slot, socket);
       }
     }
     return sent;
@@ -134,5 +136,16 @@ export class SocketPublisher {
       });
       this.sendTo(notice.recipients, message);
     }
+  }
+
+  /**
+   * A send threw. A socket that is no longer open (closed on our side, its close event not yet
+   * come) is skipped, as if it had not been a recipient; its close event removes it. Any other
+   * failure queues its connection in {@link failed}.
+   */
+  #sendFailed(slot: number, socket: WebSocket): void {
+    if (socket.readyState !== OPEN) return;
+    const connection = this.#table.at(slot);
+    if (connection !== undefined) this.failed.push(connection);
   }
 }

@@ -7,8 +7,8 @@
 // timer. A side that sends nothing times its probe alone and then sends the messages untimed,
 // so that the delivery check still holds. Findings: docs/reports/s3-publish.md.
 import type { RawBench } from "../objects/raw";
-import type { SampleResult, Scenario } from "../harness";
-import { type S3Params, TOPIC, driveCounting, isBenchText, message, publishLoop } from "./s3-publish";
+import { NOT_YET, type SampleResult, type Scenario } from "../harness";
+import { type S3Params, TOPIC, driveCounting, isBenchText, message, publishLoop, s3 } from "./s3-publish";
 
 /** `WebSocket.readyState` of an open socket. */
 const OPEN = 1;
@@ -38,26 +38,65 @@ function overSockets(loop: (sockets: readonly WebSocket[], message: string) => v
 
 let sink = 0;
 
+/** Every side but the paired one measures `publish` alone. */
+function publishOnly(sides: Scenario<S3Params>["sides"]): Scenario<S3Params>["sides"] {
+  return Object.fromEntries(
+    Object.entries(sides).map(([name, side]) => [name, side === NOT_YET || side.metrics !== undefined ? side : { ...side, metrics: ["publish"] }]),
+  );
+}
+
+/** Messages in a row that one loop of the paired side sends before the other takes over. */
+const PAIRED_BLOCK = 5;
+
+/**
+ * `ours` and the floor in one object, over the same sockets, taking turns every
+ * {@link PAIRED_BLOCK} messages: load that comes and goes slows both alike, so the ratio of the
+ * two totals is steadier than a ratio of medians taken seconds apart. Each message is sent once,
+ * by one of the two; both totals are scaled to S3's unit (per `messages` messages).
+ */
+function paired(obj: { dctx: DurableObjectState; sockets: { publish(topic: string, message: string): number } }, p: S3Params): SampleResult {
+  const sockets = obj.dctx.getWebSockets();
+  const spent = { ours: 0, floor: 0 };
+  const counts = { ours: 0, floor: 0 };
+  let turn: "ours" | "floor" = "floor";
+  let mark = performance.now();
+  for (let r = 0; r < p.repeat; r++) {
+    for (let k = 0; k < p.messages; k++) {
+      if (k % PAIRED_BLOCK === 0) {
+        const now = performance.now();
+        spent[turn] += now - mark;
+        mark = now;
+        turn = turn === "ours" ? "floor" : "ours";
+      }
+      const m = message(k);
+      if (turn === "ours") obj.sockets.publish(TOPIC, m);
+      else for (let i = 0; i < sockets.length; i++) sockets[i]!.send(m);
+      counts[turn] += 1;
+    }
+  }
+  spent[turn] += performance.now() - mark;
+  const ours = (spent.ours / counts.ours) * p.messages;
+  const floor = (spent.floor / counts.floor) * p.messages;
+  return { timings: { publish: ours, pairedFloor: floor }, info: { oursOverFloor: Number((ours / floor).toFixed(3)) } };
+}
+
 export const s3Probes: Scenario<S3Params> = {
   id: "S3P",
   title: "probes of S3's per-recipient costs (not in a full run)",
   probeOnly: true,
   sizes: {
-    full: { connections: 1000, messages: 20, repeat: 2 },
-    smoke: { connections: 10, messages: 2, repeat: 1 },
+    full: { connections: 1000, messages: 20, repeat: 20 },
+    smoke: { connections: 10, messages: 10, repeat: 1 },
   },
-  metrics: [{ key: "publish", label: "the probed work, per 20 messages to 1,000 connections (ms)" }],
+  metrics: [
+    { key: "publish", label: "the probed work, per 20 messages to 1,000 connections (ms)" },
+    { key: "pairedFloor", label: "the floor's turns in the paired side, per 20 messages (ms)" },
+  ],
   baseline: "floor",
   // A text frame, or the same text as a binary frame (the `bytes` probe).
   drive: (ctx) => driveCounting(ctx, (data) => isBenchText(data) || typeof data !== "string"),
-  sides: {
-    floor: {
-      label: "floor: send",
-      binding: "RAW",
-      run: overSockets((sockets, m) => {
-        for (let i = 0; i < sockets.length; i++) sockets[i]!.send(m);
-      }),
-    },
+  sides: publishOnly({
+    floor: s3.sides.floor,
     ready: {
       label: "readyState check + send",
       binding: "RAW",
@@ -140,21 +179,16 @@ export const s3Probes: Scenario<S3Params> = {
           for (let i = 0; i < sockets.length; i++) sink += sockets[i]!.readyState;
         }),
     },
-    ours: {
-      label: "durable-core sockets.publish()",
+    paired: {
+      label: "durable-core sockets.publish() and the floor, taking turns in one object",
       binding: "OURS",
-      run: (obj: { sockets: { publish(topic: string, message: string): number } }, p) =>
-        publishLoop(p, (m) => obj.sockets.publish(TOPIC, m)),
+      metrics: ["publish", "pairedFloor"],
+      run: paired,
     },
-    raw: {
-      label: "raw getWebSockets() + send loop",
-      binding: "RAW",
-      run: (obj: RawBench, p) =>
-        publishLoop(p, (m) => {
-          for (const ws of obj.dctx.getWebSockets()) ws.send(m);
-        }),
-    },
-  },
+    // The same sides as S3's, for a ratio within one run.
+    ours: s3.sides.ours,
+    raw: s3.sides.raw,
+  }),
   notes: [],
   targets: [],
 };

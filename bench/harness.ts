@@ -78,6 +78,11 @@ export interface Scenario<P = any> {
    */
   isolatedSides?: string[];
   /**
+   * Probes behind another scenario's figures: run only when `--only` names the scenario, never
+   * in a full run, so BENCHMARKS.md never shows them.
+   */
+  probeOnly?: boolean;
+  /**
    * Run before every other scenario: cold starts slow down by tens of ms while workerd is
    * still flushing the storage that earlier scenarios wrote.
    */

@@ -388,7 +388,7 @@ async function main() {
     const runId = started.toString(36);
     const order = [...info.scenarios.filter((s) => s.runFirst), ...info.scenarios.filter((s) => !s.runFirst)];
     for (const scenario of order) {
-      if (args.only && !args.only.includes(scenario.id)) continue;
+      if (args.only ? !args.only.includes(scenario.id) : scenario.probeOnly) continue;
       scenario.size = scenario.sizes[mode];
       const runs = scenario.sides.map((s) => ({
         ...s,

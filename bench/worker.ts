@@ -37,6 +37,7 @@ function describe(scenario: Scenario) {
     fullRounds: scenario.fullRounds,
     isolatedSides: scenario.isolatedSides,
     runFirst: scenario.runFirst ?? false,
+    probeOnly: scenario.probeOnly ?? false,
     freshIsolate: scenario.freshIsolate ?? false,
     sampleTimeoutMs: scenario.sampleTimeoutMs,
     targets: scenario.targets ?? [],

@@ -270,6 +270,26 @@ describe("limits and failures", () => {
     expect(await stub.count()).toBe(1);
   });
 
+  it("sends to a socket whose peer has closed, before its close event, without harm", async () => {
+    const stub = room("peer-closed");
+    const stays = await join(stub, "name=stays&presence=0");
+    const leaving = await join(stub, "name=leaving&presence=0");
+    const { id } = await whoami(leaving);
+    await stub.publishWhenPeerCloses("room/lobby");
+    leaving.close(4001, "bye");
+    await vi.waitFor(async () => expect(await stub.closes()).toMatchObject([{ id, code: 4001, reason: "bye" }]));
+    // The publish ran in the close event with the closing socket still in the hub: CLOSING from
+    // the peer's side, and sent to like an open one, without a throw or a failed send.
+    expect(await stub.peerCloseProbe()).toEqual({ readyState: 2, published: 2, count: 2 });
+    expect(await stays.next()).toBe("to-peer-closed");
+    // The close completes as the peer asked, and the room carries on.
+    expect(await leaving.closed).toMatchObject({ code: 4001, reason: "bye" });
+    expect(await stub.count()).toBe(1);
+    expect(await stub.publish("room/lobby", "after")).toBe(1);
+    expect(await stays.next()).toBe("after");
+    expect(stays.pending()).toEqual([]);
+  });
+
   it("answers the autoResponse pair", async () => {
     const stub = room("auto-response");
     const socket = await join(stub, "name=pinger&lobby=0");

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { CoreContext } from "./engine.js";
+import { CoreContext } from "./core-context.js";
 import type { Engine, MigrationStep } from "./wasm/durable_core.js";
 import { DurableCoreError } from "./errors.js";
 import { SCHEDULER_SCOPE, USER_SCOPE } from "./generated/core.js";

@@ -8,8 +8,8 @@ export { DurableCore } from "./durable-core.js";
 export type { DurableCoreStatics, MigrationEntry } from "./durable-core.js";
 export { DurableCoreError, ERROR_CODES } from "./errors.js";
 export type { DurableCoreErrorCode } from "./errors.js";
-export { DEFAULT_BUDGET_BYTES, engineStats, setEngineBudget } from "./engine.js";
-export type { EngineHandleStats, EngineStats } from "./engine.js";
+export { DEFAULT_BUDGET_BYTES, engineStats, setEngineBudget } from "./engine-pool.js";
+export type { EngineHandleStats, EngineStats } from "./engine-pool.js";
 // The capability classes are reached through `this.sql`, `this.store`, `this.scheduler` and
 // `this.sockets`; their constructors are internal, so only their types are exported.
 export { sql } from "./sql.js";

@@ -2,7 +2,7 @@
  * The one writer of the object's native alarm. The core decides what the alarm must become and
  * says so with one number per call (see `alarm_code` in src/wasm/scheduler.rs); this applies it.
  */
-import type { CoreContext } from "./engine.js";
+import type { CoreContext } from "./core-context.js";
 
 export class AlarmWriter {
   readonly #core: CoreContext;

@@ -4,7 +4,7 @@
  * and records how each ended. The order of these steps is what keeps G3–G7 (README); the core's
  * side is described in src/scheduler/mod.rs.
  */
-import type { CoreContext } from "./engine.js";
+import type { CoreContext } from "./core-context.js";
 import { DurableCoreError } from "./errors.js";
 import { errorText } from "./kernel/error-text.js";
 import { HandleWatch } from "./kernel/handle-watch.js";

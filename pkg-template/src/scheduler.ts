@@ -6,7 +6,7 @@
  * they pass are in scheduler-input.ts, the run of due tasks in `alarm()` in scheduler-run.ts,
  * and the one writer of the native alarm in scheduler-alarm.ts.
  */
-import type { CoreContext } from "./engine.js";
+import type { CoreContext } from "./core-context.js";
 import { DurableCoreError } from "./errors.js";
 import { AlarmWriter } from "./scheduler-alarm.js";
 import { alarmWrites, idle, nextDue, runDueTasks, takeAlarmRuns } from "./scheduler-hooks.js";

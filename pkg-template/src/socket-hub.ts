@@ -1,7 +1,8 @@
 /**
- * `SocketHub`: the WebSocket fan-out of one object. It owns the connections (in a
- * {@link ConnectionTable}) and carries out the plans of the core's topic index
- * (`engine.fanout*`): recipient slots for a publish, presence notices, rate admission.
+ * `SocketHub`: the connections of one object. It owns them (in a {@link ConnectionTable}),
+ * keeps the core's topic index (`engine.fanout*`) in step with them, and handles every way one
+ * starts, changes (state, subscriptions) or ends. What `this.sockets` does with them (publish,
+ * lookups) and the send loops are the {@link SocketPublisher}'s (socket-publish.ts).
  *
  * Wake: the index is a cache in the engine handle. Whenever the handle is new (a wake, an
  * evicted handle, a trap), the first socket operation rebuilds it in one core call from
@@ -17,16 +18,16 @@
  * presence messages.
  */
 import { Connection, type Attachment, type ConnectionHost } from "./connection.js";
-import type { CoreContext } from "./engine.js";
+import type { CoreContext } from "./core-context.js";
 import { DurableCoreError } from "./errors.js";
 import { HandleWatch } from "./kernel/handle-watch.js";
 import { frozenStateCopy } from "./kernel/plain-data.js";
 import { utf8Over } from "./kernel/text.js";
 import { checkOptions } from "./socket-options.js";
 import { ConnectionTable } from "./socket-table.js";
+import { SocketPublisher } from "./socket-publish.js";
 import { checkAttachmentSize, closeSocket, encodeMessage, OPEN, readAttachment, writeAttachment } from "./socket-wire.js";
 import { Sockets, type SocketMessage, type SocketsOptions } from "./sockets.js";
-import type { PresencePlan } from "./wasm/durable_core.js";
 import { checkTopic } from "./topic-limit.js";
 
 /** The hooks a DurableCore subclass may implement. @internal */
@@ -48,8 +49,8 @@ export class SocketHub implements ConnectionHost {
   /** Whether the handle is the one the index was built in. */
   readonly #handle: HandleWatch;
   readonly #table = new ConnectionTable();
-  /** Connections whose send failed during the current operation, closed at its end. */
-  #failedSends: Connection<any>[] = [];
+  /** `this.sockets`' side (publish, lookups) and the send loops. */
+  readonly #publisher: SocketPublisher;
 
   constructor(core: CoreContext, options: SocketsOptions) {
     const checked = checkOptions(options);
@@ -58,7 +59,11 @@ export class SocketHub implements ConnectionHost {
     this.#options = options;
     this.#maxMessageBytes = checked.maxMessageBytes;
     this.#attachmentBytes = checked.attachmentBytes;
-    this.api = new Sockets(this);
+    this.#publisher = new SocketPublisher(core, this.#table, {
+      ensureIndex: () => this.#ensureIndex(),
+      closeFailedSends: () => this.#closeFailedSends(),
+    });
+    this.api = new Sockets(this.#publisher);
     // The core checks `rateLimit` (its one home) and keeps it in the handle: set now, so that a
     // bad value fails this first use, and again on every later handle.
     const rate = options.rateLimit;
@@ -134,67 +139,6 @@ export class SocketHub implements ConnectionHost {
     if (connection !== undefined) await this.#reportError(connection, error, hooks);
   }
 
-  // ---- this.sockets ----
-
-  publish(topic: string, message: SocketMessage, except: Connection<any> | undefined): number {
-    checkTopic(topic);
-    this.#ensureIndex();
-    const payload = encodeMessage(message);
-    const exceptSlot = except !== undefined && except.slot >= 0 ? except.slot : undefined;
-    const slots = this.#core.call((engine) => engine.fanoutPublish(topic, exceptSlot));
-    const sent = this.#sendTo(slots, payload);
-    this.#closeFailedSends();
-    return sent;
-  }
-
-  broadcast(message: SocketMessage, except: Connection<any> | undefined): number {
-    this.#ensureIndex();
-    const payload = encodeMessage(message);
-    const table = this.#table;
-    const sockets = table.sockets;
-    let sent = 0;
-    for (let slot = 0; slot < sockets.length; slot++) {
-      const socket = sockets[slot];
-      // A closing socket is skipped; its close event removes it.
-      if (socket === undefined || socket.readyState !== OPEN || table.at(slot) === except) continue;
-      try {
-        socket.send(payload);
-        sent += 1;
-      } catch {
-        this.#failedSends.push(table.at(slot)!);
-      }
-    }
-    this.#closeFailedSends();
-    return sent;
-  }
-
-  connections(topicOrPattern: string | undefined): Connection<any>[] {
-    this.#ensureIndex();
-    if (topicOrPattern === undefined) return this.#table.all();
-    checkTopic(topicOrPattern);
-    const slots = this.#core.call((engine) => engine.fanoutConnections(topicOrPattern));
-    return this.#table.atSlots(slots);
-  }
-
-  count(topicOrPattern: string | undefined): number {
-    this.#ensureIndex();
-    if (topicOrPattern === undefined) return this.#table.size;
-    checkTopic(topicOrPattern);
-    return this.#core.call((engine) => engine.fanoutCount(topicOrPattern));
-  }
-
-  get(id: string): Connection<any> | undefined {
-    this.#ensureIndex();
-    return this.#table.byId(id);
-  }
-
-  presence(topic: string): { id: string; state: unknown }[] {
-    checkTopic(topic);
-    this.#ensureIndex();
-    const slots = this.#core.call((engine) => engine.fanoutPresence(topic));
-    return this.#table.atSlots(slots).map((connection) => ({ id: connection.id, state: connection.state }));
-  }
-
   // ---- ConnectionHost ----
 
   setState(connection: Connection<any>, state: unknown): void {
@@ -205,7 +149,7 @@ export class SocketHub implements ConnectionHost {
     this.#writeAttachment(connection, next);
     if (connection.slot >= 0 && next.subs.some(([, presence]) => presence === 1)) {
       const plan = this.#core.call((engine) => engine.fanoutStateChanged(connection.slot));
-      this.#announce(plan, connection);
+      this.#publisher.announce(plan, connection);
     }
     this.#closeFailedSends();
   }
@@ -219,7 +163,7 @@ export class SocketHub implements ConnectionHost {
       return true;
     } catch {
       this.#ensureIndex();
-      this.#failedSends.push(connection);
+      this.#publisher.failed.push(connection);
       this.#closeFailedSends();
       return false;
     }
@@ -257,7 +201,7 @@ export class SocketHub implements ConnectionHost {
       );
       throw error;
     }
-    this.#announce(plan, connection);
+    this.#publisher.announce(plan, connection);
     this.#core.grewALittle();
     this.#closeFailedSends();
   }
@@ -271,7 +215,7 @@ export class SocketHub implements ConnectionHost {
     if (subs.some(([topic]) => topic === topicOrPattern)) {
       this.#writeAttachment(connection, { ...connection.attachment, subs: subs.filter(([topic]) => topic !== topicOrPattern) });
     }
-    this.#announce(plan, connection);
+    this.#publisher.announce(plan, connection);
     this.#closeFailedSends();
   }
 
@@ -342,8 +286,9 @@ export class SocketHub implements ConnectionHost {
 
   /** Closes the connections whose send failed, until none is left (their notices may fail too). */
   #closeFailedSends(): void {
-    while (this.#failedSends.length > 0) {
-      const connection = this.#failedSends.pop()!;
+    const failed = this.#publisher.failed;
+    while (failed.length > 0) {
+      const connection = failed.pop()!;
       if (connection.slot >= 0) this.#close(connection, 1011, "send failed");
     }
   }
@@ -376,53 +321,17 @@ export class SocketHub implements ConnectionHost {
       const slot = connection.slot;
       const plan = this.#core.call((engine) => engine.fanoutDisconnect(slot));
       this.#table.remove(connection);
-      this.#announce(plan, connection);
+      this.#publisher.announce(plan, connection);
       return;
     }
     if (this.#table.wasRemoved(connection.socket)) return;
     const presenceTopics = connection.attachment.subs.filter(([, presence]) => presence === 1).map(([topic]) => topic);
     if (presenceTopics.length === 0) return;
     const plan = this.#core.call((engine) => engine.fanoutDeparture(connection.id, presenceTopics));
-    this.#announce(plan, connection);
+    this.#publisher.announce(plan, connection);
   }
 
-  // ---- internals: sending ----
-
-  /** The hot loop of a publish: one send per recipient slot. */
-  #sendTo(slots: ArrayLike<number>, payload: string | ArrayBuffer | ArrayBufferView): number {
-    const table = this.#table;
-    const sockets = table.sockets;
-    let sent = 0;
-    for (let i = 0; i < slots.length; i++) {
-      const slot = slots[i]!;
-      const socket = sockets[slot];
-      // A closing socket is skipped; its close event removes it.
-      if (socket === undefined || socket.readyState !== OPEN) continue;
-      try {
-        socket.send(payload);
-        sent += 1;
-      } catch {
-        const connection = table.at(slot);
-        if (connection !== undefined) this.#failedSends.push(connection);
-      }
-    }
-    return sent;
-  }
-
-  /** Sends the presence messages of one operation, all about `subject`. */
-  #announce(plan: PresencePlan | undefined, subject: Connection<any>): void {
-    if (plan === undefined) return;
-    for (const notice of plan.notices) {
-      const message = JSON.stringify({
-        type: "presence",
-        topic: notice.topic,
-        event: notice.event,
-        id: subject.id,
-        state: subject.state,
-      });
-      this.#sendTo(notice.recipients, message);
-    }
-  }
+  // ---- internals: attachments and errors ----
 
   /** Writes an attachment (checking its size first); on any failure nothing changes. */
   #writeAttachment(connection: Connection<any>, attachment: Attachment): void {

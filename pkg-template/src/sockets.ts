@@ -1,9 +1,9 @@
 /**
  * `this.sockets`: publishing to topics, and looking connections up. The work is done by the
- * object's {@link SocketHub}; this class is the part users see.
+ * object's {@link SocketPublisher}; this class is the part users see.
  */
 import type { Connection } from "./connection.js";
-import type { SocketHub } from "./socket-hub.js";
+import type { SocketPublisher } from "./socket-publish.js";
 
 /** `static sockets` settings of a {@link DurableCore} subclass. */
 export interface SocketsOptions {
@@ -40,11 +40,11 @@ export type SocketMessage = string | ArrayBuffer | ArrayBufferView | object;
  * this.sockets.publish("room/lobby", { from: conn.state?.name, text }, { except: conn });
  */
 export class Sockets {
-  readonly #hub: SocketHub;
+  readonly #publisher: SocketPublisher;
 
   /** @internal */
-  constructor(hub: SocketHub) {
-    this.#hub = hub;
+  constructor(publisher: SocketPublisher) {
+    this.#publisher = publisher;
   }
 
   /**
@@ -52,12 +52,12 @@ export class Sockets {
    * pattern), once each; returns how many it was sent to. `topic` has no wildcards.
    */
   publish(topic: string, message: SocketMessage, options?: PublishOptions): number {
-    return this.#hub.publish(topic, message, options?.except);
+    return this.#publisher.publish(topic, message, options?.except);
   }
 
   /** Sends `message` to every connection; returns how many it was sent to. */
   broadcast(message: SocketMessage, options?: PublishOptions): number {
-    return this.#hub.broadcast(message, options?.except);
+    return this.#publisher.broadcast(message, options?.except);
   }
 
   /**
@@ -65,21 +65,21 @@ export class Sockets {
    * could receive a message published to a topic it matches.
    */
   connections<S = unknown>(topicOrPattern?: string): Connection<S>[] {
-    return this.#hub.connections(topicOrPattern) as Connection<S>[];
+    return this.#publisher.connections(topicOrPattern) as Connection<S>[];
   }
 
   /** How many connections {@link Sockets.connections} would return. */
   count(topicOrPattern?: string): number {
-    return this.#hub.count(topicOrPattern);
+    return this.#publisher.count(topicOrPattern);
   }
 
   /** The connection with this id, if it is open. */
   get<S = unknown>(id: string): Connection<S> | undefined {
-    return this.#hub.get(id) as Connection<S> | undefined;
+    return this.#publisher.get(id) as Connection<S> | undefined;
   }
 
   /** The connections subscribed to `topic` with presence, with their state. */
   presence<S = unknown>(topic: string): { id: string; state: S | null }[] {
-    return this.#hub.presence(topic) as { id: string; state: S | null }[];
+    return this.#publisher.presence(topic) as { id: string; state: S | null }[];
   }
 }

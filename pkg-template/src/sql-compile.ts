@@ -7,7 +7,7 @@
  * caches that per `TemplateStringsArray` and binds the values by the plan (`sql-bind.ts`). A
  * query whose values are all plain therefore makes no wasm call after its first run.
  */
-import type { CoreContext } from "./engine.js";
+import type { CoreContext } from "./core-context.js";
 import { DurableCoreError } from "./errors.js";
 import { FRAGMENT_DEPTH_MESSAGE, MAX_FRAGMENT_DEPTH } from "./generated/core.js";
 import { bindings, isBlob, toBinding } from "./sql-bind.js";

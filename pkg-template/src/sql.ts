@@ -6,7 +6,7 @@
  * values bound here in JS) and run with one `ctx.storage.sql.exec`; this module reads the
  * result and turns what the platform threw into coded errors.
  */
-import type { CoreContext } from "./engine.js";
+import type { CoreContext } from "./core-context.js";
 import { DurableCoreError } from "./errors.js";
 import { STATEMENT_PREVIEW_CHARS } from "./generated/core.js";
 import { isAsyncFunction, isThenable } from "./kernel/async.js";

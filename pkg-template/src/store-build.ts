@@ -3,7 +3,7 @@
  * stored, one chunk of `BUILD_CHUNK_ENTRIES` (500, src/store/mod.rs) at a time. The user's key
  * functions run between two engine calls, never inside one; the rows are the core's.
  */
-import { type CoreContext } from "./engine.js";
+import { type CoreContext } from "./core-context.js";
 import { errorText } from "./kernel/error-text.js";
 import { HandleWatch } from "./kernel/handle-watch.js";
 import { KEY_FUNCTION_ERROR } from "./store-index.js";

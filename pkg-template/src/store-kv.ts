@@ -2,7 +2,7 @@
  * How the store reads `ctx.storage.kv`: the sync kv surface it uses, range arguments, paged
  * reads, and stateless calls into the Rust key codec.
  */
-import { translate } from "./engine.js";
+import { translate } from "./engine-pool.js";
 import { DurableCoreError } from "./errors.js";
 import { encodeKey, guardKey } from "./store-keys.js";
 import type { Key, Range } from "./store-types.js";

@@ -12,7 +12,7 @@
  * booleans and null are encoded in JS by `store-keys.ts`, which matches the Rust codec exactly).
  * Index builds are `store-build.ts`, index reads `store-index.ts`.
  */
-import { type CoreContext } from "./engine.js";
+import { type CoreContext } from "./core-context.js";
 import { DurableCoreError } from "./errors.js";
 import { STORE_KEY_FORMAT } from "./generated/core.js";
 import { isAsyncFunction, isThenable } from "./kernel/async.js";

@@ -4,7 +4,7 @@
 //!
 //! Lifetime: the facade frees a handle explicitly (`free()`) when it replaces it, and keeps the
 //! handles of an isolate within a byte budget, measured with [`Engine::heap_bytes`] (see
-//! `pkg-template/src/engine.ts`); FinalizationRegistry is off by default in Workers, so nothing
+//! `pkg-template/src/engine-pool.ts`); FinalizationRegistry is off by default in Workers, so nothing
 //! here relies on garbage collection.
 
 use super::backend::{JsSqlBackend, SqlStorage};

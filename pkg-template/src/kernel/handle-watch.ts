@@ -4,7 +4,7 @@
  * indexes, the socket index, a claimed batch of tasks) is gone with the old one and must be
  * rebuilt or given up.
  */
-import type { CoreContext } from "../engine.js";
+import type { CoreContext } from "../core-context.js";
 
 export class HandleWatch {
   readonly #core: CoreContext;

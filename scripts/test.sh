@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm test`: every check, in the order a failure is cheapest to find.
-#   clippy (native and wasm, warnings denied; core and checker) -> cargo test (core, checker)
+#   rustfmt -> clippy (native and wasm, warnings denied; core and checker) -> cargo test (core, checker)
 #   -> build (published + test builds) -> the published types under a strict user tsconfig
 #   -> init's CLI -> the packaged README -> the checker's CLI
 #   -> type-check and run the workerd suites -> bench smoke
@@ -18,6 +18,7 @@ stage() {
 }
 trap 'echo; echo "npm test: $passed passed, 1 failed"' ERR
 
+stage "rustfmt (core and checker, default style)" cargo fmt --all --check
 stage "clippy (native, all targets)" cargo clippy --all-targets --quiet -- -D warnings
 stage "clippy (wasm bindings)" cargo clippy --lib --target wasm32-unknown-unknown --features trap --quiet -- -D warnings
 stage "clippy (checker, native)" cargo clippy -p durable-core-check --all-targets --quiet -- -D warnings

@@ -129,7 +129,11 @@ pub trait SqlBackend {
     /// [`SqlBackend::exec`] for a statement text that is a constant of the program (the
     /// core's own statements): a backend may key what it keeps per statement by the text's
     /// address instead of its content, which a `'static` text never reuses for another.
-    fn exec_constant(&self, sql: &'static str, params: &[SqlValue]) -> Result<QueryResult, BackendError> {
+    fn exec_constant(
+        &self,
+        sql: &'static str,
+        params: &[SqlValue],
+    ) -> Result<QueryResult, BackendError> {
         self.exec(sql, params)
     }
 }

@@ -6,9 +6,9 @@ const PRIME: u64 = 0x0000_0100_0000_01b3;
 
 /// FNV-1a of `bytes`.
 pub fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes
-        .iter()
-        .fold(OFFSET, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(PRIME))
+    bytes.iter().fold(OFFSET, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(PRIME)
+    })
 }
 
 /// FNV-1a of `text` as 16 lowercase hex digits, the form stored in ledgers.
@@ -30,6 +30,9 @@ mod tests {
     #[test]
     fn fingerprint_is_sixteen_hex_digits() {
         assert_eq!(fingerprint("a"), "af63dc4c8601ec8c");
-        assert_ne!(fingerprint("CREATE TABLE a(x)"), fingerprint("CREATE TABLE a(y)"));
+        assert_ne!(
+            fingerprint("CREATE TABLE a(x)"),
+            fingerprint("CREATE TABLE a(y)")
+        );
     }
 }

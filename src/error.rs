@@ -4,8 +4,8 @@
 
 use crate::backend::BackendError;
 use crate::fanout::FanoutError;
-use crate::schema::MigrationError;
 use crate::scheduler::ScheduleError;
+use crate::schema::MigrationError;
 use crate::sql::SqlError;
 use crate::store::StoreError;
 use thiserror::Error;
@@ -57,6 +57,9 @@ impl ErrorCode for Error {
 
 impl Error {
     pub fn argument(name: &'static str, reason: impl Into<String>) -> Self {
-        Error::Argument { name, reason: reason.into() }
+        Error::Argument {
+            name,
+            reason: reason.into(),
+        }
     }
 }

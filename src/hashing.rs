@@ -28,7 +28,10 @@ impl SeededState {
     /// gives them). Missing words count as zero: the facade always passes four.
     pub fn from_words(words: &[u32]) -> Self {
         let word = |i: usize| u64::from(words.get(i).copied().unwrap_or(0));
-        SeededState { k0: (word(0) << 32) | word(1), k1: (word(2) << 32) | word(3) }
+        SeededState {
+            k0: (word(0) << 32) | word(1),
+            k1: (word(2) << 32) | word(3),
+        }
     }
 }
 
@@ -53,7 +56,10 @@ impl BuildHasher for SeededState {
 impl Default for SeededState {
     fn default() -> Self {
         let random = std::collections::hash_map::RandomState::new();
-        SeededState { k0: random.hash_one(0u8), k1: random.hash_one(1u8) }
+        SeededState {
+            k0: random.hash_one(0u8),
+            k1: random.hash_one(1u8),
+        }
     }
 }
 
@@ -65,17 +71,26 @@ mod tests {
     fn the_seed_decides_the_hash() {
         let a = SeededState::from_words(&[1, 2, 3, 4]);
         let b = SeededState::from_words(&[1, 2, 3, 5]);
-        assert_eq!(a.hash_one("room/lobby"), SeededState::from_words(&[1, 2, 3, 4]).hash_one("room/lobby"));
+        assert_eq!(
+            a.hash_one("room/lobby"),
+            SeededState::from_words(&[1, 2, 3, 4]).hash_one("room/lobby")
+        );
         assert_ne!(a.hash_one("room/lobby"), b.hash_one("room/lobby"));
     }
 
     #[test]
     fn native_defaults_differ() {
-        assert_ne!(SeededState::default().hash_one("x"), SeededState::default().hash_one("x"));
+        assert_ne!(
+            SeededState::default().hash_one("x"),
+            SeededState::default().hash_one("x")
+        );
     }
 
     #[test]
     fn the_keys_are_not_printed() {
-        assert_eq!(format!("{:?}", SeededState::from_words(&[7, 7, 7, 7])), "SeededState(..)");
+        assert_eq!(
+            format!("{:?}", SeededState::from_words(&[7, 7, 7, 7])),
+            "SeededState(..)"
+        );
     }
 }

@@ -58,7 +58,10 @@ fn write_positional(exponential: &str, f: &mut fmt::Formatter<'_>) -> fmt::Resul
         write!(f, "{digits}{}", zeros(integral - count))
     } else {
         let split = usize::try_from(integral).unwrap_or(0);
-        let (whole, fraction) = (digits.get(..split).unwrap_or_default(), digits.get(split..).unwrap_or_default());
+        let (whole, fraction) = (
+            digits.get(..split).unwrap_or_default(),
+            digits.get(split..).unwrap_or_default(),
+        );
         write!(f, "{whole}.{fraction}")
     }
 }
@@ -71,9 +74,38 @@ mod tests {
     #[test]
     fn writes_what_display_writes() {
         let cases = [
-            0.0, -0.0, 1.0, -1.0, 1.5, -1.5, 0.1, 0.3, 1e-7, 123.456, 1e15, 1e16, 1e20, 1e21, 1e22, 1e23, 1.7976931348623157e308,
-            5e-324, 2.2250738585072014e-308, 9007199254740993.0, 4294967295.5, 1000.0, 86_400_000.0, 8.64e15, 8.64e15 + 1.0,
-            f64::NAN, -f64::NAN, f64::INFINITY, f64::NEG_INFINITY, f64::MAX, f64::MIN, f64::EPSILON,
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            1.5,
+            -1.5,
+            0.1,
+            0.3,
+            1e-7,
+            123.456,
+            1e15,
+            1e16,
+            1e20,
+            1e21,
+            1e22,
+            1e23,
+            1.7976931348623157e308,
+            5e-324,
+            2.2250738585072014e-308,
+            9007199254740993.0,
+            4294967295.5,
+            1000.0,
+            86_400_000.0,
+            8.64e15,
+            8.64e15 + 1.0,
+            f64::NAN,
+            -f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MAX,
+            f64::MIN,
+            f64::EPSILON,
         ];
         for x in cases {
             assert_eq!(Decimal(x).to_string(), format!("{x}"), "{x:e}");

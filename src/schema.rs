@@ -74,9 +74,11 @@ pub const CORE_MIGRATIONS: &[(&str, &[&str])] = &[
 /// The ledger's name, as SQLite names it in a "no such table" error.
 pub const LEDGER_TABLE: &str = "_dc_migrations";
 
-const READ_LEDGER: &str = "SELECT scope, version, checksum FROM _dc_migrations ORDER BY scope, version";
+const READ_LEDGER: &str =
+    "SELECT scope, version, checksum FROM _dc_migrations ORDER BY scope, version";
 
-const READ_SCOPE: &str = "SELECT scope, version, checksum FROM _dc_migrations WHERE scope = ? ORDER BY version";
+const READ_SCOPE: &str =
+    "SELECT scope, version, checksum FROM _dc_migrations WHERE scope = ? ORDER BY version";
 
 /// The ledger's table, created with the first row recorded in it, and the start of that row's
 /// INSERT (its values follow).
@@ -100,9 +102,17 @@ pub enum MigrationError {
     #[error("migration {version} ({scope}) was edited after it was applied; migrations are append-only: restore its text and add a new migration instead")]
     Changed { scope: String, version: u32 },
     #[error("the ledger records {applied} applied migrations ({scope}) but only {declared} are declared; migrations are append-only: restore the missing ones")]
-    Missing { scope: String, applied: u32, declared: u32 },
+    Missing {
+        scope: String,
+        applied: u32,
+        declared: u32,
+    },
     #[error("migration {version} ({scope}) failed and was rolled back: {message}")]
-    Failed { scope: String, version: u32, message: String },
+    Failed {
+        scope: String,
+        version: u32,
+        message: String,
+    },
 }
 
 impl ErrorCode for MigrationError {
@@ -124,11 +134,17 @@ pub struct Migration {
 
 impl Migration {
     pub fn new(sql: impl Into<String>) -> Self {
-        Migration { name: None, sql: sql.into() }
+        Migration {
+            name: None,
+            sql: sql.into(),
+        }
     }
 
     pub fn named(name: impl Into<String>, sql: impl Into<String>) -> Self {
-        Migration { name: Some(name.into()), sql: sql.into() }
+        Migration {
+            name: Some(name.into()),
+            sql: sql.into(),
+        }
     }
 }
 
@@ -177,16 +193,19 @@ fn read(db: &dyn SqlBackend, query: &str, params: &[SqlValue]) -> Result<Ledger,
             _ => None,
         })
         .collect();
-    Ok(Ledger { applied, exists: true })
+    Ok(Ledger {
+        applied,
+        exists: true,
+    })
 }
 
 /// Whether `message` is SQLite's "no such table" for `table` (rusqlite and the platform both
 /// say `no such table: <name>`, the platform with a suffix).
 pub fn is_missing_table(message: &str, table: &str) -> bool {
-    message
-        .split("no such table: ")
-        .skip(1)
-        .any(|rest| rest.strip_prefix(table).is_some_and(|tail| !tail.starts_with(|c: char| c.is_alphanumeric() || c == '_')))
+    message.split("no such table: ").skip(1).any(|rest| {
+        rest.strip_prefix(table)
+            .is_some_and(|tail| !tail.starts_with(|c: char| c.is_alphanumeric() || c == '_'))
+    })
 }
 
 impl Ledger {
@@ -202,7 +221,11 @@ impl Ledger {
 
     /// The versions of `migrations` (1-based) still to apply in `scope`, in order; or why the
     /// declared list no longer matches what was applied.
-    pub fn pending(&self, scope: &str, migrations: &[Migration]) -> Result<Vec<u32>, MigrationError> {
+    pub fn pending(
+        &self,
+        scope: &str,
+        migrations: &[Migration],
+    ) -> Result<Vec<u32>, MigrationError> {
         let applied: Vec<&Applied> = self.applied.iter().filter(|a| a.scope == scope).collect();
         let declared = u32::try_from(migrations.len()).unwrap_or(u32::MAX);
         let applied_count = u32::try_from(applied.len()).unwrap_or(u32::MAX);
@@ -214,7 +237,9 @@ impl Ledger {
             });
         }
         for entry in &applied {
-            let index = usize::try_from(entry.version).unwrap_or(usize::MAX).wrapping_sub(1);
+            let index = usize::try_from(entry.version)
+                .unwrap_or(usize::MAX)
+                .wrapping_sub(1);
             let unchanged = migrations
                 .get(index)
                 .is_some_and(|m| fingerprint(&m.sql) == entry.checksum);
@@ -258,7 +283,8 @@ pub fn apply(
     if scope == USER_SCOPE {
         crate::sql::check(&migration.sql).map_err(|e| failed(e.to_string()))?;
     }
-    db.exec(&migration.sql, &[]).map_err(|e| failed(e.message))?;
+    db.exec(&migration.sql, &[])
+        .map_err(|e| failed(e.message))?;
     db.exec(
         RECORD,
         &[
@@ -275,14 +301,19 @@ pub fn apply(
 
 /// durable-core's own migrations, as [`Migration`]s of their scope.
 pub fn core_migrations() -> impl Iterator<Item = (&'static str, Vec<Migration>)> {
-    CORE_MIGRATIONS
-        .iter()
-        .map(|(scope, sqls)| (*scope, sqls.iter().map(|sql| Migration::new(*sql)).collect()))
+    CORE_MIGRATIONS.iter().map(|(scope, sqls)| {
+        (
+            *scope,
+            sqls.iter().map(|sql| Migration::new(*sql)).collect(),
+        )
+    })
 }
 
 /// The migrations of one of durable-core's scopes (`core:store`, `core:scheduler`).
 pub fn core_scope(scope: &str) -> Option<Vec<Migration>> {
-    core_migrations().find(|(s, _)| *s == scope).map(|(_, migrations)| migrations)
+    core_migrations()
+        .find(|(s, _)| *s == scope)
+        .map(|(_, migrations)| migrations)
 }
 
 /// Creates (or brings up to date) the tables of one of durable-core's scopes, on a capability's
@@ -291,11 +322,16 @@ pub fn core_scope(scope: &str) -> Option<Vec<Migration>> {
 /// the versions applied (none when the tables were current). Atomic only inside the caller's
 /// transaction: a rollback of it takes the tables, their rows and a ledger created for them back.
 pub fn ensure_core_scope(db: &dyn SqlBackend, scope: &str, now_ms: f64) -> Result<Vec<u32>, Error> {
-    let migrations = core_scope(scope).ok_or_else(|| Error::argument("scope", format!("no core scope {scope}")))?;
+    let migrations = core_scope(scope)
+        .ok_or_else(|| Error::argument("scope", format!("no core scope {scope}")))?;
     let pending = read_scope(db, scope)?.pending(scope, &migrations)?;
     if let Some(batch) = core_batch(scope, &pending, &migrations, now_ms) {
         let first = pending.first().copied().unwrap_or(1);
-        db.exec(&batch, &[]).map_err(|e| MigrationError::Failed { scope: scope.to_owned(), version: first, message: e.message })?;
+        db.exec(&batch, &[]).map_err(|e| MigrationError::Failed {
+            scope: scope.to_owned(),
+            version: first,
+            message: e.message,
+        })?;
     }
     Ok(pending)
 }
@@ -304,16 +340,31 @@ pub fn ensure_core_scope(db: &dyn SqlBackend, scope: &str, now_ms: f64) -> Resul
 /// batch of statements (one crossing into the platform instead of two per migration). Its
 /// values are literals: the scope is a constant of durable-core, the checksums are hex digits
 /// and the time an integer. `None` when nothing is pending.
-fn core_batch(scope: &str, pending: &[u32], migrations: &[Migration], now_ms: f64) -> Option<String> {
+fn core_batch(
+    scope: &str,
+    pending: &[u32],
+    migrations: &[Migration],
+    now_ms: f64,
+) -> Option<String> {
     let mut statements = String::new();
     let mut rows = Vec::new();
     for version in pending {
-        let index = usize::try_from(*version).unwrap_or(usize::MAX).wrapping_sub(1);
+        let index = usize::try_from(*version)
+            .unwrap_or(usize::MAX)
+            .wrapping_sub(1);
         let migration = migrations.get(index)?;
         statements.push_str(&migration.sql);
         statements.push_str(";\n");
-        let name = migration.name.as_deref().map_or_else(|| "NULL".to_owned(), sql_text);
-        rows.push(format!("({}, {version}, {name}, '{}', {})", sql_text(scope), fingerprint(&migration.sql), now_ms as i64));
+        let name = migration
+            .name
+            .as_deref()
+            .map_or_else(|| "NULL".to_owned(), sql_text);
+        rows.push(format!(
+            "({}, {version}, {name}, '{}', {})",
+            sql_text(scope),
+            fingerprint(&migration.sql),
+            now_ms as i64
+        ));
     }
     if rows.is_empty() {
         return None;
@@ -334,7 +385,11 @@ mod tests {
     use super::*;
     use crate::rusqlite_backend::RusqliteBackend;
 
-    fn run_all(db: &RusqliteBackend, scope: &str, migrations: &[Migration]) -> Result<Vec<u32>, MigrationError> {
+    fn run_all(
+        db: &RusqliteBackend,
+        scope: &str,
+        migrations: &[Migration],
+    ) -> Result<Vec<u32>, MigrationError> {
         let mut ledger = read_ledger(db).map_err(|e| MigrationError::Failed {
             scope: scope.into(),
             version: 0,
@@ -383,7 +438,12 @@ mod tests {
     #[test]
     fn a_removed_migration_is_refused() {
         let db = RusqliteBackend::open();
-        run_all(&db, USER_SCOPE, &user(&["CREATE TABLE a (x)", "CREATE TABLE b (x)"])).unwrap();
+        run_all(
+            &db,
+            USER_SCOPE,
+            &user(&["CREATE TABLE a (x)", "CREATE TABLE b (x)"]),
+        )
+        .unwrap();
         let err = run_all(&db, USER_SCOPE, &user(&["CREATE TABLE a (x)"])).unwrap_err();
         assert_eq!(err.code(), "MIGRATION_MISSING");
     }
@@ -391,12 +451,20 @@ mod tests {
     #[test]
     fn a_failing_migration_rolls_back_whole() {
         let db = RusqliteBackend::open();
-        let m = user(&["CREATE TABLE a (x); INSERT INTO a VALUES (1); INSERT INTO nope VALUES (2)"]);
+        let m =
+            user(&["CREATE TABLE a (x); INSERT INTO a VALUES (1); INSERT INTO nope VALUES (2)"]);
         let err = run_all(&db, USER_SCOPE, &m).unwrap_err();
         assert_eq!(err.code(), "MIGRATION_FAILED");
         assert!(err.to_string().contains("nope"), "{err}");
-        assert!(db.exec("SELECT * FROM a", &[]).is_err(), "table a must not exist");
-        assert_eq!(read_ledger(&db).unwrap(), Ledger::default(), "no ledger row (nor table) is left");
+        assert!(
+            db.exec("SELECT * FROM a", &[]).is_err(),
+            "table a must not exist"
+        );
+        assert_eq!(
+            read_ledger(&db).unwrap(),
+            Ledger::default(),
+            "no ledger row (nor table) is left"
+        );
     }
 
     #[test]
@@ -415,14 +483,26 @@ mod tests {
         let db = RusqliteBackend::open();
         let versions = core_scope("core:scheduler").unwrap().len() as u32;
         let rolled_back: Result<(), Error> = db.atomically(|| {
-            assert_eq!(ensure_core_scope(&db, "core:scheduler", 1.0).unwrap(), (1..=versions).collect::<Vec<_>>());
+            assert_eq!(
+                ensure_core_scope(&db, "core:scheduler", 1.0).unwrap(),
+                (1..=versions).collect::<Vec<_>>()
+            );
             Err(Error::argument("test", "roll back"))
         });
         assert!(rolled_back.is_err());
-        assert_eq!(tables(&db), Vec::<String>::new(), "the rollback takes the tables and the ledger back");
-        db.atomically(|| ensure_core_scope(&db, "core:scheduler", 1.0)).unwrap();
+        assert_eq!(
+            tables(&db),
+            Vec::<String>::new(),
+            "the rollback takes the tables and the ledger back"
+        );
+        db.atomically(|| ensure_core_scope(&db, "core:scheduler", 1.0))
+            .unwrap();
         assert!(tables(&db).contains(&"_dc_tasks".to_owned()));
-        assert_eq!(db.atomically(|| ensure_core_scope(&db, "core:scheduler", 1.0)).unwrap(), Vec::<u32>::new());
+        assert_eq!(
+            db.atomically(|| ensure_core_scope(&db, "core:scheduler", 1.0))
+                .unwrap(),
+            Vec::<u32>::new()
+        );
         let ledger = read_ledger(&db).unwrap();
         assert!(ledger.has_scope("core:scheduler") && !ledger.has_scope("core:store"));
     }
@@ -431,7 +511,11 @@ mod tests {
     struct Counting<'a>(&'a RusqliteBackend, std::cell::Cell<usize>);
 
     impl SqlBackend for Counting<'_> {
-        fn exec(&self, sql: &str, params: &[SqlValue]) -> Result<crate::backend::QueryResult, crate::backend::BackendError> {
+        fn exec(
+            &self,
+            sql: &str,
+            params: &[SqlValue],
+        ) -> Result<crate::backend::QueryResult, crate::backend::BackendError> {
             self.1.set(self.1.get() + 1);
             self.0.exec(sql, params)
         }
@@ -442,14 +526,28 @@ mod tests {
         let db = RusqliteBackend::open();
         let counting = Counting(&db, std::cell::Cell::new(0));
         let versions = core_scope(SCHEDULER_SCOPE).unwrap().len() as u32;
-        let applied = db.atomically(|| ensure_core_scope(&counting, SCHEDULER_SCOPE, 7.0)).unwrap();
+        let applied = db
+            .atomically(|| ensure_core_scope(&counting, SCHEDULER_SCOPE, 7.0))
+            .unwrap();
         assert_eq!(applied, (1..=versions).collect::<Vec<_>>());
         assert_eq!(counting.1.get(), 2, "the ledger read, then one batch");
         let one_by_one = RusqliteBackend::open();
         for (index, migration) in core_scope(SCHEDULER_SCOPE).unwrap().iter().enumerate() {
-            one_by_one.atomically(|| apply(&one_by_one, SCHEDULER_SCOPE, index as u32 + 1, migration, 7.0)).unwrap();
+            one_by_one
+                .atomically(|| {
+                    apply(
+                        &one_by_one,
+                        SCHEDULER_SCOPE,
+                        index as u32 + 1,
+                        migration,
+                        7.0,
+                    )
+                })
+                .unwrap();
         }
-        let ledger = |db: &RusqliteBackend| db.exec("SELECT scope, version, name, checksum, applied_at FROM _dc_migrations ORDER BY version", &[]).unwrap().rows;
+        let ledger = |db: &RusqliteBackend| {
+            db.exec("SELECT scope, version, name, checksum, applied_at FROM _dc_migrations ORDER BY version", &[]).unwrap().rows
+        };
         assert_eq!(ledger(&db), ledger(&one_by_one));
         assert_eq!(tables(&db), tables(&one_by_one));
     }
@@ -458,33 +556,64 @@ mod tests {
     fn an_old_scope_gets_only_its_missing_migrations() {
         let db = RusqliteBackend::open();
         let all = core_scope("core:scheduler").unwrap();
-        db.atomically(|| apply(&db, "core:scheduler", 1, &all[0], 1.0)).unwrap();
-        assert_eq!(db.atomically(|| ensure_core_scope(&db, "core:scheduler", 1.0)).unwrap(), (2..=all.len() as u32).collect::<Vec<_>>());
+        db.atomically(|| apply(&db, "core:scheduler", 1, &all[0], 1.0))
+            .unwrap();
+        assert_eq!(
+            db.atomically(|| ensure_core_scope(&db, "core:scheduler", 1.0))
+                .unwrap(),
+            (2..=all.len() as u32).collect::<Vec<_>>()
+        );
         assert!(tables(&db).contains(&"_dc_alarm".to_owned()));
     }
 
     #[test]
     fn only_the_ledger_going_missing_reads_as_an_empty_ledger() {
-        assert!(is_missing_table("no such table: _dc_migrations: SQLITE_ERROR", LEDGER_TABLE));
-        assert!(is_missing_table("no such table: _dc_migrations", LEDGER_TABLE));
-        assert!(!is_missing_table("no such table: _dc_migrations_old", LEDGER_TABLE));
+        assert!(is_missing_table(
+            "no such table: _dc_migrations: SQLITE_ERROR",
+            LEDGER_TABLE
+        ));
+        assert!(is_missing_table(
+            "no such table: _dc_migrations",
+            LEDGER_TABLE
+        ));
+        assert!(!is_missing_table(
+            "no such table: _dc_migrations_old",
+            LEDGER_TABLE
+        ));
         assert!(!is_missing_table("no such table: items", LEDGER_TABLE));
-        assert!(!is_missing_table("near \"_dc_migrations\": syntax error", LEDGER_TABLE));
+        assert!(!is_missing_table(
+            "near \"_dc_migrations\": syntax error",
+            LEDGER_TABLE
+        ));
     }
 
     fn tables(db: &RusqliteBackend) -> Vec<String> {
-        let rows = db.exec("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name", &[]).unwrap().rows;
-        rows.iter().filter_map(|row| row.first()?.as_str().map(str::to_owned)).collect()
+        let rows = db
+            .exec(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+                &[],
+            )
+            .unwrap()
+            .rows;
+        rows.iter()
+            .filter_map(|row| row.first()?.as_str().map(str::to_owned))
+            .collect()
     }
 
     #[test]
     fn a_user_migration_that_breaks_the_rules_is_refused_before_it_runs() {
         let db = RusqliteBackend::open();
-        for text in ["BEGIN; CREATE TABLE a (x); COMMIT", "CREATE TABLE a (x); DELETE FROM _dc_migrations"] {
+        for text in [
+            "BEGIN; CREATE TABLE a (x); COMMIT",
+            "CREATE TABLE a (x); DELETE FROM _dc_migrations",
+        ] {
             let err = run_all(&db, USER_SCOPE, &user(&[text])).unwrap_err();
             assert_eq!(err.code(), "MIGRATION_FAILED");
             assert!(err.to_string().contains("migration 1"), "{err}");
-            assert!(db.exec("SELECT * FROM a", &[]).is_err(), "nothing may run: {text}");
+            assert!(
+                db.exec("SELECT * FROM a", &[]).is_err(),
+                "nothing may run: {text}"
+            );
         }
     }
 
@@ -494,7 +623,10 @@ mod tests {
         for (scope, migrations) in core_migrations() {
             run_all(&db, scope, &migrations).unwrap();
         }
-        assert_eq!(run_all(&db, USER_SCOPE, &user(&["CREATE TABLE a (x)"])), Ok(vec![1]));
+        assert_eq!(
+            run_all(&db, USER_SCOPE, &user(&["CREATE TABLE a (x)"])),
+            Ok(vec![1])
+        );
         for (scope, migrations) in core_migrations() {
             assert_eq!(run_all(&db, scope, &migrations), Ok(vec![]));
         }

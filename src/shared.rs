@@ -14,7 +14,11 @@ pub struct TsConstant {
 }
 
 fn number(name: &'static str, value: usize, doc: &'static str) -> TsConstant {
-    TsConstant { name, literal: value.to_string(), doc }
+    TsConstant {
+        name,
+        literal: value.to_string(),
+        doc,
+    }
 }
 
 /// A TypeScript string literal: printable ASCII as it is, every other character as `\uXXXX`.
@@ -27,7 +31,11 @@ fn string_literal(text: &str) -> String {
                 out.push(c);
             }
             ' '..='~' => out.push(c),
-            c => out.extend(c.encode_utf16(&mut [0; 2]).iter().map(|unit| format!("\\u{unit:04x}"))),
+            c => out.extend(
+                c.encode_utf16(&mut [0; 2])
+                    .iter()
+                    .map(|unit| format!("\\u{unit:04x}")),
+            ),
         }
     }
     out.push('"');
@@ -35,7 +43,11 @@ fn string_literal(text: &str) -> String {
 }
 
 fn text(name: &'static str, value: &str, doc: &'static str) -> TsConstant {
-    TsConstant { name, literal: string_literal(value), doc }
+    TsConstant {
+        name,
+        literal: string_literal(value),
+        doc,
+    }
 }
 
 fn byte_text(name: &'static str, value: u8, doc: &'static str) -> TsConstant {
@@ -48,7 +60,11 @@ fn key_tags(name: &'static str, format: crate::store::KeyFormat, doc: &'static s
         .iter()
         .map(|(field, tag)| format!("{field}: {}", string_literal(&tag.to_string())))
         .collect();
-    TsConstant { name, literal: format!("{{ {} }} as const", fields.join(", ")), doc }
+    TsConstant {
+        name,
+        literal: format!("{{ {} }} as const", fields.join(", ")),
+        doc,
+    }
 }
 
 fn bind_op(name: &'static str, op: crate::sql::BindOp, doc: &'static str) -> TsConstant {
@@ -58,7 +74,11 @@ fn bind_op(name: &'static str, op: crate::sql::BindOp, doc: &'static str) -> TsC
 /// A read-only array of string literals (see [`string_literal`]).
 fn names(name: &'static str, values: &[&str], doc: &'static str) -> TsConstant {
     let items: Vec<String> = values.iter().map(|value| string_literal(value)).collect();
-    TsConstant { name, literal: format!("[{}] as const", items.join(", ")), doc }
+    TsConstant {
+        name,
+        literal: format!("[{}] as const", items.join(", ")),
+        doc,
+    }
 }
 
 /// Every constant the facade shares with the core, in the order the generated file lists them.
@@ -156,7 +176,10 @@ pub fn typescript_module() -> String {
          // Regenerate with `UPDATE_GENERATED=1 cargo test --test generated_ts`.\n",
     );
     for constant in ts_constants() {
-        out.push_str(&format!("\n/** {} */\nexport const {} = {};\n", constant.doc, constant.name, constant.literal));
+        out.push_str(&format!(
+            "\n/** {} */\nexport const {} = {};\n",
+            constant.doc, constant.name, constant.literal
+        ));
     }
     out
 }

@@ -23,17 +23,25 @@ fn files(dir: &Path, extension: &str, out: &mut Vec<PathBuf>) {
 }
 
 fn is_code(text: &str) -> bool {
-    !text.is_empty() && text.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+    !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// The `"CODE"` literals in `text`.
 fn literals(text: &str) -> impl Iterator<Item = &str> {
-    text.split('"').skip(1).step_by(2).filter(|literal| is_code(literal))
+    text.split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|literal| is_code(literal))
 }
 
 /// The text of the body that opens at the first `{` at or after `from`, braces balanced.
 fn body(text: &str, from: usize) -> &str {
-    let Some(open) = text[from..].find('{').map(|at| from + at) else { return "" };
+    let Some(open) = text[from..].find('{').map(|at| from + at) else {
+        return "";
+    };
     let mut depth = 0;
     for (offset, c) in text[open..].char_indices() {
         match c {
@@ -89,20 +97,35 @@ fn facade_codes() -> BTreeSet<String> {
 /// `ERROR_CODES` in errors.ts, in order.
 fn declared_codes() -> Vec<String> {
     let text = fs::read_to_string(root().join("pkg-template/src/errors.ts")).unwrap();
-    let start = text.find("export const ERROR_CODES = [").expect("errors.ts exports ERROR_CODES");
-    let list = &text[start..start + text[start..].find("] as const").expect("ERROR_CODES ends with `] as const`")];
+    let start = text
+        .find("export const ERROR_CODES = [")
+        .expect("errors.ts exports ERROR_CODES");
+    let list = &text[start
+        ..start
+            + text[start..]
+                .find("] as const")
+                .expect("ERROR_CODES ends with `] as const`")];
     literals(list).map(str::to_owned).collect()
 }
 
 /// The codes of the README's Errors table (a row may name several: `` `A`, `B` ``).
 fn readme_codes() -> Vec<String> {
     let text = fs::read_to_string(root().join("README.md")).unwrap();
-    let section = text.split("\n## Errors\n").nth(1).expect("README has an Errors section");
+    let section = text
+        .split("\n## Errors\n")
+        .nth(1)
+        .expect("README has an Errors section");
     let section = section.split("\n## ").next().unwrap_or(section);
     let mut codes = Vec::new();
     for line in section.lines().filter(|l| l.starts_with("| `")) {
         let cell = line.split('|').nth(1).unwrap_or("");
-        codes.extend(cell.split('`').skip(1).step_by(2).filter(|c| is_code(c)).map(str::to_owned));
+        codes.extend(
+            cell.split('`')
+                .skip(1)
+                .step_by(2)
+                .filter(|c| is_code(c))
+                .map(str::to_owned),
+        );
     }
     codes
 }
@@ -111,32 +134,55 @@ fn readme_codes() -> Vec<String> {
 fn the_code_union_lists_each_code_once() {
     let declared = declared_codes();
     let unique: BTreeSet<&String> = declared.iter().collect();
-    assert_eq!(unique.len(), declared.len(), "ERROR_CODES has a duplicate: {declared:?}");
-    assert!(declared.len() >= 30, "ERROR_CODES looks unparsed: {declared:?}");
+    assert_eq!(
+        unique.len(),
+        declared.len(),
+        "ERROR_CODES has a duplicate: {declared:?}"
+    );
+    assert!(
+        declared.len() >= 30,
+        "ERROR_CODES looks unparsed: {declared:?}"
+    );
 }
 
 #[test]
 fn every_code_the_core_emits_is_in_the_union() {
     let declared: BTreeSet<String> = declared_codes().into_iter().collect();
     let missing: Vec<String> = rust_codes().difference(&declared).cloned().collect();
-    assert!(missing.is_empty(), "the core emits codes missing from ERROR_CODES (errors.ts): {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "the core emits codes missing from ERROR_CODES (errors.ts): {missing:?}"
+    );
 }
 
 #[test]
 fn every_code_the_facade_throws_is_in_the_union() {
     let declared: BTreeSet<String> = declared_codes().into_iter().collect();
     let missing: Vec<String> = facade_codes().difference(&declared).cloned().collect();
-    assert!(missing.is_empty(), "the facade throws codes missing from ERROR_CODES (errors.ts): {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "the facade throws codes missing from ERROR_CODES (errors.ts): {missing:?}"
+    );
 }
 
 #[test]
 fn every_code_in_the_union_is_thrown_somewhere() {
     let thrown: BTreeSet<String> = rust_codes().union(&facade_codes()).cloned().collect();
-    let stale: Vec<String> = declared_codes().into_iter().filter(|c| !thrown.contains(c)).collect();
-    assert!(stale.is_empty(), "ERROR_CODES lists codes nothing throws: {stale:?}");
+    let stale: Vec<String> = declared_codes()
+        .into_iter()
+        .filter(|c| !thrown.contains(c))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "ERROR_CODES lists codes nothing throws: {stale:?}"
+    );
 }
 
 #[test]
 fn the_readme_table_matches_the_union() {
-    assert_eq!(readme_codes(), declared_codes(), "README's Errors table and ERROR_CODES (same codes, same order)");
+    assert_eq!(
+        readme_codes(),
+        declared_codes(),
+        "README's Errors table and ERROR_CODES (same codes, same order)"
+    );
 }

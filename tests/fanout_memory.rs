@@ -46,7 +46,10 @@ fn measure(build: impl FnOnce(&mut FanoutIndex)) -> (usize, usize) {
 fn assert_close(shape: &str, (allocated, estimated): (usize, usize)) {
     let ratio = estimated as f64 / allocated as f64;
     println!("{shape}: allocated {allocated} B, estimated {estimated} B, ratio {ratio:.2}");
-    assert!((0.75..=1.35).contains(&ratio), "{shape}: estimate {estimated} B for {allocated} B allocated (ratio {ratio:.2})");
+    assert!(
+        (0.75..=1.35).contains(&ratio),
+        "{shape}: estimate {estimated} B for {allocated} B allocated (ratio {ratio:.2})"
+    );
 }
 
 fn id(n: usize) -> String {
@@ -67,7 +70,9 @@ fn the_estimate_follows_real_allocations() {
             for c in 0..50 {
                 let slot = index.connect(&id(c)).unwrap();
                 for t in 0..20 {
-                    index.subscribe(slot, &format!("room/r1/topic-{t}"), t == 0).unwrap();
+                    index
+                        .subscribe(slot, &format!("room/r1/topic-{t}"), t == 0)
+                        .unwrap();
                 }
             }
         }),
@@ -78,7 +83,9 @@ fn the_estimate_follows_real_allocations() {
             for c in 0..2_000 {
                 let slot = index.connect(&id(c)).unwrap();
                 for t in 0..3 {
-                    index.subscribe(slot, &format!("user/{c}/inbox-{t}"), false).unwrap();
+                    index
+                        .subscribe(slot, &format!("user/{c}/inbox-{t}"), false)
+                        .unwrap();
                 }
             }
         }),
@@ -112,7 +119,9 @@ fn leaving_returns_the_estimate_to_its_tables() {
         let slots: Vec<u32> = (0..100).map(|c| index.connect(&id(c)).unwrap()).collect();
         for &slot in &slots {
             for t in 0..10 {
-                index.subscribe(slot, &format!("t/{t}/{slot}"), t % 2 == 0).unwrap();
+                index
+                    .subscribe(slot, &format!("t/{t}/{slot}"), t % 2 == 0)
+                    .unwrap();
             }
         }
         for &slot in &slots[..50] {
@@ -124,5 +133,8 @@ fn leaving_returns_the_estimate_to_its_tables() {
             }
         }
     });
-    assert_close("100 sockets x 10 topics, then half gone and half of the rest unsubscribed", (allocated, estimated));
+    assert_close(
+        "100 sockets x 10 topics, then half gone and half of the rest unsubscribed",
+        (allocated, estimated),
+    );
 }

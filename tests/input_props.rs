@@ -2,8 +2,12 @@
 //! topic parser never panic (a panic traps the wasm instance every object of the isolate
 //! shares), refuse with their documented codes, and what they accept round-trips.
 
-use durable_core::fanout::topic::{is_wildcard, parse_filter, parse_topic, Filter, MAX_TOPIC_BYTES};
-use durable_core::store::{decode, encode, format_of, js_literal, KeyFormat, KeyPart, MAX_KEY_BYTES, MAX_KEY_DEPTH};
+use durable_core::fanout::topic::{
+    is_wildcard, parse_filter, parse_topic, Filter, MAX_TOPIC_BYTES,
+};
+use durable_core::store::{
+    decode, encode, format_of, js_literal, KeyFormat, KeyPart, MAX_KEY_BYTES, MAX_KEY_DEPTH,
+};
 use durable_core::ErrorCode;
 use proptest::prelude::*;
 

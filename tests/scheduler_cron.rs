@@ -9,11 +9,15 @@ use durable_core::ErrorCode;
 mod zones;
 
 fn utc(text: &str) -> i64 {
-    DateTime::parse_from_rfc3339(text).unwrap().timestamp_millis()
+    DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .timestamp_millis()
 }
 
 fn iso(ms: i64) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms).unwrap().to_rfc3339()
+    DateTime::<Utc>::from_timestamp_millis(ms)
+        .unwrap()
+        .to_rfc3339()
 }
 
 /// The next `count` occurrences of `expression` in `zone` after `start`, as UTC RFC 3339.
@@ -33,7 +37,11 @@ fn next_n(expression: &str, zone: Option<&str>, start: &str, count: usize) -> Ve
 fn month_ends_skip_months_without_the_day() {
     assert_eq!(
         next_n("0 0 31 * *", None, "2026-01-31T00:00:00Z", 3),
-        ["2026-03-31T00:00:00+00:00", "2026-05-31T00:00:00+00:00", "2026-07-31T00:00:00+00:00"]
+        [
+            "2026-03-31T00:00:00+00:00",
+            "2026-05-31T00:00:00+00:00",
+            "2026-07-31T00:00:00+00:00"
+        ]
     );
     assert_eq!(
         next_n("0 12 30 * *", None, "2026-01-30T12:00:00Z", 2),
@@ -45,7 +53,11 @@ fn month_ends_skip_months_without_the_day() {
 fn the_last_day_of_february_follows_leap_years() {
     assert_eq!(
         next_n("0 0 L 2 *", None, "2026-01-01T00:00:00Z", 3),
-        ["2026-02-28T00:00:00+00:00", "2027-02-28T00:00:00+00:00", "2028-02-29T00:00:00+00:00"]
+        [
+            "2026-02-28T00:00:00+00:00",
+            "2027-02-28T00:00:00+00:00",
+            "2028-02-29T00:00:00+00:00"
+        ]
     );
 }
 
@@ -56,7 +68,10 @@ fn leap_day_runs_every_four_years() {
         ["2028-02-29T00:00:00+00:00", "2032-02-29T00:00:00+00:00"]
     );
     // 2100 is not a leap year: from 2096 the next leap day is 2104.
-    assert_eq!(next_n("0 0 29 2 *", None, "2096-03-01T00:00:00Z", 1), ["2104-02-29T00:00:00+00:00"]);
+    assert_eq!(
+        next_n("0 0 29 2 *", None, "2096-03-01T00:00:00Z", 1),
+        ["2104-02-29T00:00:00+00:00"]
+    );
 }
 
 #[test]
@@ -70,7 +85,11 @@ fn names_ranges_steps_lists_and_seconds() {
     // 2026-01-01 is a Thursday.
     assert_eq!(
         next_n("0 9 * JAN,JUL MON-FRI", None, "2026-01-01T09:00:00Z", 3),
-        ["2026-01-02T09:00:00+00:00", "2026-01-05T09:00:00+00:00", "2026-01-06T09:00:00+00:00"]
+        [
+            "2026-01-02T09:00:00+00:00",
+            "2026-01-05T09:00:00+00:00",
+            "2026-01-06T09:00:00+00:00"
+        ]
     );
     assert_eq!(
         next_n("10-20/5 */6 * * *", None, "2026-01-01T00:20:00Z", 4),
@@ -85,7 +104,10 @@ fn names_ranges_steps_lists_and_seconds() {
         next_n("*/15 * * * * *", None, "2026-01-01T10:00:07Z", 2),
         ["2026-01-01T10:00:15+00:00", "2026-01-01T10:00:30+00:00"]
     );
-    assert_eq!(next_n("@daily", None, "2026-01-01T10:00:00Z", 1), ["2026-01-02T00:00:00+00:00"]);
+    assert_eq!(
+        next_n("@daily", None, "2026-01-01T10:00:00Z", 1),
+        ["2026-01-02T00:00:00+00:00"]
+    );
     // Sunday is 0 or 7.
     assert_eq!(
         next_n("0 0 * * 7", None, "2026-01-01T00:00:00Z", 1),
@@ -114,7 +136,12 @@ fn paris_daily_job_follows_the_wall_clock_across_dst() {
 fn paris_gap_a_fixed_time_in_the_gap_runs_when_the_gap_ends() {
     // 02:30 does not exist on 2026-03-29 in Paris: the run happens at 03:00 CEST (01:00Z).
     assert_eq!(
-        next_n("30 2 * * *", Some("Europe/Paris"), "2026-03-28T12:00:00Z", 2),
+        next_n(
+            "30 2 * * *",
+            Some("Europe/Paris"),
+            "2026-03-28T12:00:00Z",
+            2
+        ),
         ["2026-03-29T01:00:00+00:00", "2026-03-30T00:30:00+00:00"]
     );
 }
@@ -123,7 +150,12 @@ fn paris_gap_a_fixed_time_in_the_gap_runs_when_the_gap_ends() {
 fn paris_gap_interval_jobs_skip_the_missing_wall_clock_times() {
     // 01:30 CET = 00:30Z; 02:00 and 02:30 do not exist; 03:00 CEST = 01:00Z.
     assert_eq!(
-        next_n("*/30 * * * *", Some("Europe/Paris"), "2026-03-29T00:30:00Z", 2),
+        next_n(
+            "*/30 * * * *",
+            Some("Europe/Paris"),
+            "2026-03-29T00:30:00Z",
+            2
+        ),
         ["2026-03-29T01:00:00+00:00", "2026-03-29T01:30:00+00:00"]
     );
 }
@@ -132,7 +164,12 @@ fn paris_gap_interval_jobs_skip_the_missing_wall_clock_times() {
 fn paris_overlap_a_fixed_time_runs_once() {
     // 02:30 happens at 00:30Z (CEST) and again at 01:30Z (CET) on 2026-10-25: once only.
     assert_eq!(
-        next_n("30 2 * * *", Some("Europe/Paris"), "2026-10-24T12:00:00Z", 2),
+        next_n(
+            "30 2 * * *",
+            Some("Europe/Paris"),
+            "2026-10-24T12:00:00Z",
+            2
+        ),
         ["2026-10-25T00:30:00+00:00", "2026-10-26T01:30:00+00:00"]
     );
 }
@@ -140,7 +177,12 @@ fn paris_overlap_a_fixed_time_runs_once() {
 #[test]
 fn paris_overlap_interval_jobs_run_on_both_passes() {
     assert_eq!(
-        next_n("*/30 * * * *", Some("Europe/Paris"), "2026-10-25T00:00:00Z", 4),
+        next_n(
+            "*/30 * * * *",
+            Some("Europe/Paris"),
+            "2026-10-25T00:00:00Z",
+            4
+        ),
         [
             "2026-10-25T00:30:00+00:00",
             "2026-10-25T01:00:00+00:00",
@@ -154,17 +196,32 @@ fn paris_overlap_interval_jobs_run_on_both_passes() {
 fn new_york_gap_and_overlap() {
     // 2026-03-08: 02:00 EST jumps to 03:00 EDT; 02:30 runs at 03:00 EDT = 07:00Z.
     assert_eq!(
-        next_n("30 2 * * *", Some("America/New_York"), "2026-03-07T12:00:00Z", 2),
+        next_n(
+            "30 2 * * *",
+            Some("America/New_York"),
+            "2026-03-07T12:00:00Z",
+            2
+        ),
         ["2026-03-08T07:00:00+00:00", "2026-03-09T06:30:00+00:00"]
     );
     // 2026-11-01: 01:30 happens at 05:30Z (EDT) and 06:30Z (EST): it runs once, at the first.
     assert_eq!(
-        next_n("30 1 * * *", Some("America/New_York"), "2026-10-31T12:00:00Z", 2),
+        next_n(
+            "30 1 * * *",
+            Some("America/New_York"),
+            "2026-10-31T12:00:00Z",
+            2
+        ),
         ["2026-11-01T05:30:00+00:00", "2026-11-02T06:30:00+00:00"]
     );
     // A weekly job keeps 09:00 local on both sides of the change.
     assert_eq!(
-        next_n("0 9 * * MON", Some("America/New_York"), "2026-10-27T00:00:00Z", 2),
+        next_n(
+            "0 9 * * MON",
+            Some("America/New_York"),
+            "2026-10-27T00:00:00Z",
+            2
+        ),
         ["2026-11-02T14:00:00+00:00", "2026-11-09T14:00:00+00:00"]
     );
 }
@@ -230,8 +287,9 @@ struct Reference {
 impl Reference {
     fn new(expression: &str) -> Self {
         let f: Vec<&str> = expression.split_whitespace().collect();
-        const MONTHS: [&str; 12] =
-            ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
+        const MONTHS: [&str; 12] = [
+            "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+        ];
         const DAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
         let mut weekdays = field_values(f[4], 0, 7, &DAYS);
         if weekdays[7] {
@@ -252,8 +310,11 @@ impl Reference {
         let day = self.days[t.day() as usize];
         let weekday = self.weekdays[t.weekday().num_days_from_sunday() as usize];
         // Vixie cron: when both day fields are restricted, either may match.
-        let date_ok =
-            if self.days_restricted && self.weekdays_restricted { day || weekday } else { day && weekday };
+        let date_ok = if self.days_restricted && self.weekdays_restricted {
+            day || weekday
+        } else {
+            day && weekday
+        };
         self.minutes[t.minute() as usize]
             && self.hours[t.hour() as usize]
             && self.months[t.month() as usize]
@@ -262,7 +323,9 @@ impl Reference {
 
     fn next_after(&self, after: DateTime<Utc>, horizon_minutes: i64) -> Option<DateTime<Utc>> {
         let first = after.with_second(0).unwrap() + chrono::Duration::minutes(1);
-        (0..horizon_minutes).map(|i| first + chrono::Duration::minutes(i)).find(|t| self.matches(*t))
+        (0..horizon_minutes)
+            .map(|i| first + chrono::Duration::minutes(i))
+            .find(|t| self.matches(*t))
     }
 }
 
@@ -270,7 +333,10 @@ impl Reference {
 struct Lcg(u64);
 impl Lcg {
     fn below(&mut self, n: u32) -> u32 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((self.0 >> 33) % u64::from(n)) as u32
     }
 }
@@ -292,10 +358,16 @@ fn random_field(rng: &mut Lcg, min: u32, max: u32, allow_star_step: bool) -> Str
             format!("{a}-{b}/{}", 1 + rng.below(4))
         }
         _ => {
-            let mut values: Vec<u32> = (0..1 + rng.below(3)).map(|_| min + rng.below(span)).collect();
+            let mut values: Vec<u32> = (0..1 + rng.below(3))
+                .map(|_| min + rng.below(span))
+                .collect();
             values.sort_unstable();
             values.dedup();
-            values.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+            values
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
         }
     }
 }
@@ -322,7 +394,8 @@ fn croner_agrees_with_a_brute_force_matcher_in_utc() {
                 .unwrap(),
         );
         let reference = Reference::new(&expression);
-        let schedule = CronSchedule::parse(&expression, None).unwrap_or_else(|e| panic!("{expression}: {e}"));
+        let schedule =
+            CronSchedule::parse(&expression, None).unwrap_or_else(|e| panic!("{expression}: {e}"));
         let mut at = start;
         for _ in 0..3 {
             let expected = reference.next_after(at, 400 * 24 * 60);

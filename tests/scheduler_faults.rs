@@ -32,11 +32,18 @@ impl FaultyBackend {
         for (scope, migrations) in core_migrations() {
             for version in ledger.pending(scope, &migrations).unwrap() {
                 let migration = &migrations[version as usize - 1];
-                inner.atomically(|| apply(&inner, scope, version, migration, 0.0)).unwrap();
+                inner
+                    .atomically(|| apply(&inner, scope, version, migration, 0.0))
+                    .unwrap();
                 ledger.record(scope, version, migration);
             }
         }
-        FaultyBackend { inner, executed: Cell::new(0), fail_at: Cell::new(None), injected: Cell::new(0) }
+        FaultyBackend {
+            inner,
+            executed: Cell::new(0),
+            fail_at: Cell::new(None),
+            injected: Cell::new(0),
+        }
     }
 
     fn arm(&self, fail_at: Option<u64>) {
@@ -52,7 +59,9 @@ impl SqlBackend for FaultyBackend {
         if self.fail_at.get() == Some(n) {
             self.fail_at.set(None);
             self.injected.set(self.injected.get() + 1);
-            return Err(BackendError { message: format!("injected fault at statement {n}") });
+            return Err(BackendError {
+                message: format!("injected fault at statement {n}"),
+            });
         }
         self.inner.exec(sql, params)
     }
@@ -62,7 +71,11 @@ impl SqlBackend for FaultyBackend {
 fn dump(db: &FaultyBackend) -> String {
     let mut out = String::new();
     for table in ["_dc_tasks", "_dc_dead_tasks", "_dc_alarm"] {
-        let rows = db.inner.exec(&format!("SELECT * FROM {table} ORDER BY 1"), &[]).unwrap().rows;
+        let rows = db
+            .inner
+            .exec(&format!("SELECT * FROM {table} ORDER BY 1"), &[])
+            .unwrap()
+            .rows;
         out.push_str(&format!("{table}: {rows:?}\n"));
     }
     out
@@ -76,7 +89,14 @@ fn rows(db: &FaultyBackend) -> BTreeMap<String, (String, i64, Option<i64>)> {
         .into_iter()
         .map(|row| {
             let id = row[0].as_str().unwrap().to_owned();
-            (id, (row[1].as_str().unwrap_or("").to_owned(), row[2].as_i64().unwrap(), row[3].as_i64()))
+            (
+                id,
+                (
+                    row[1].as_str().unwrap_or("").to_owned(),
+                    row[2].as_i64().unwrap(),
+                    row[3].as_i64(),
+                ),
+            )
         })
         .collect()
 }
@@ -121,8 +141,17 @@ fn request(id: &str, version: u64, recurring: bool, due: i64, attempts: f64) -> 
         id: Some(id.to_owned()),
         method: "m".into(),
         payload: Some(format!("{version}")),
-        when: if recurring { When::Every { interval: 500.0 } } else { When::At { time: due as f64 } },
-        retry: RetryOptions { attempts: Some(attempts), backoff_ms: Some(10.0), max_backoff_ms: None, jitter: Some(false) },
+        when: if recurring {
+            When::Every { interval: 500.0 }
+        } else {
+            When::At { time: due as f64 }
+        },
+        retry: RetryOptions {
+            attempts: Some(attempts),
+            backoff_ms: Some(10.0),
+            max_backoff_ms: None,
+            jitter: Some(false),
+        },
     }
 }
 
@@ -134,13 +163,20 @@ fn atomically<T>(
     call: impl FnOnce() -> Result<T, durable_core::Error>,
 ) -> Option<T> {
     let before = dump(db);
-    db.arm(if rng.below(3) == 0 { Some(1 + rng.below(6)) } else { None });
+    db.arm(if rng.below(3) == 0 {
+        Some(1 + rng.below(6))
+    } else {
+        None
+    });
     let result = db.inner.atomically(call);
     db.arm(None);
     match result {
         Ok(value) => Some(value),
         Err(error) => {
-            assert!(error.to_string().contains("injected fault"), "unexpected error: {error}");
+            assert!(
+                error.to_string().contains("injected fault"),
+                "unexpected error: {error}"
+            );
             assert_eq!(dump(db), before, "a failed call changed the stored state");
             None
         }
@@ -149,12 +185,24 @@ fn atomically<T>(
 
 fn check(db: &FaultyBackend, model: &Model, label: &str) {
     let stored = rows(db);
-    let expected: BTreeMap<_, _> = model.live.iter().map(|(id, (v, _))| (id.clone(), v.to_string())).collect();
-    let actual: BTreeMap<_, _> = stored.iter().map(|(id, (payload, _, _))| (id.clone(), payload.clone())).collect();
+    let expected: BTreeMap<_, _> = model
+        .live
+        .iter()
+        .map(|(id, (v, _))| (id.clone(), v.to_string()))
+        .collect();
+    let actual: BTreeMap<_, _> = stored
+        .iter()
+        .map(|(id, (payload, _, _))| (id.clone(), payload.clone()))
+        .collect();
     assert_eq!(actual, expected, "{label}: G1/G4/G6 stored tasks");
     if let Some(earliest) = stored.values().map(|(_, due, _)| *due).min() {
-        let armed = model.armed.unwrap_or_else(|| panic!("{label}: G2 no alarm armed with tasks due from {earliest}"));
-        assert!(armed <= earliest, "{label}: G2 armed at {armed}, earliest task due at {earliest}");
+        let armed = model
+            .armed
+            .unwrap_or_else(|| panic!("{label}: G2 no alarm armed with tasks due from {earliest}"));
+        assert!(
+            armed <= earliest,
+            "{label}: G2 armed at {armed}, earliest task due at {earliest}"
+        );
     }
 }
 
@@ -168,7 +216,9 @@ fn run(db: &FaultyBackend, rng: &mut Rng, model: &mut Model, seed: u64, now: i64
     }
     model.armed = None;
     for _ in 0..20 {
-        let Some(claim) = atomically(db, rng, || s.claim_due(db, now, 4)) else { return false };
+        let Some(claim) = atomically(db, rng, || s.claim_due(db, now, 4)) else {
+            return false;
+        };
         for dead in &claim.dead {
             if let Some((v, recurring)) = model.live.get(&dead.task.id).copied() {
                 if !recurring && dead.task.payload.as_deref() == Some(&v.to_string()) {
@@ -186,7 +236,8 @@ fn run(db: &FaultyBackend, rng: &mut Rng, model: &mut Model, seed: u64, now: i64
         db.inner.exec("SAVEPOINT unconfirmed", &[]).unwrap();
         let confirmed = model.live.clone();
         for task in claim.tasks {
-            let Some(start) = atomically(db, rng, || s.start(db, &task.id, task.attempts, now)) else {
+            let Some(start) = atomically(db, rng, || s.start(db, &task.id, task.attempts, now))
+            else {
                 db.inner.exec("RELEASE unconfirmed", &[]).unwrap();
                 return false;
             };
@@ -195,25 +246,42 @@ fn run(db: &FaultyBackend, rng: &mut Rng, model: &mut Model, seed: u64, now: i64
                 Start::Run => task.payload.clone(),
                 Start::Fresh(definition) => definition.payload,
             };
-            let (version, recurring) = model.live.get(&task.id).copied().expect("a started task is live (G5)");
-            assert_eq!(payload, Some(version.to_string()), "G4: a delivery ran an old definition");
+            let (version, recurring) = model
+                .live
+                .get(&task.id)
+                .copied()
+                .expect("a started task is live (G5)");
+            assert_eq!(
+                payload,
+                Some(version.to_string()),
+                "G4: a delivery ran an old definition"
+            );
             match rng.below(6) {
                 0 => {
                     // The handler ends the invocation: everything since the confirmation is lost.
-                    db.inner.exec("ROLLBACK TO unconfirmed; RELEASE unconfirmed", &[]).unwrap();
+                    db.inner
+                        .exec("ROLLBACK TO unconfirmed; RELEASE unconfirmed", &[])
+                        .unwrap();
                     model.live = confirmed;
                     return false;
                 }
                 1 | 2 => {
-                    if let Some(failure) = atomically(db, rng, || s.fail(db, &task.id, task.attempts, "boom", now, 0.0)) {
+                    if let Some(failure) = atomically(db, rng, || {
+                        s.fail(db, &task.id, task.attempts, "boom", now, 0.0)
+                    }) {
                         if failure.dead.is_some() && !recurring {
                             model.live.remove(&task.id);
                         }
                     }
                 }
                 _ => {
-                    if let Some(outcome) = atomically(db, rng, || s.ack(db, &task.id, task.attempts, now)) {
-                        assert!(outcome.value, "the ack of a current delivery changes its task");
+                    if let Some(outcome) =
+                        atomically(db, rng, || s.ack(db, &task.id, task.attempts, now))
+                    {
+                        assert!(
+                            outcome.value,
+                            "the ack of a current delivery changes its task"
+                        );
                         if !recurring {
                             model.live.remove(&task.id);
                         }
@@ -235,7 +303,9 @@ fn run(db: &FaultyBackend, rng: &mut Rng, model: &mut Model, seed: u64, now: i64
 #[test]
 fn the_queue_keeps_its_guarantees_when_any_statement_fails() {
     let mut injected = 0;
-    let only: Option<u64> = std::env::var("FAULT_TRACE").ok().and_then(|s| s.parse().ok());
+    let only: Option<u64> = std::env::var("FAULT_TRACE")
+        .ok()
+        .and_then(|s| s.parse().ok());
     for seed in 1..=250u64 {
         if only.is_some_and(|o| o != seed) {
             continue;
@@ -255,8 +325,12 @@ fn the_queue_keeps_its_guarantees_when_any_statement_fails() {
                     let recurring = rng.below(4) == 0;
                     let due = now + rng.below(2_000) as i64 - 500;
                     let attempts = (1 + rng.below(3)) as f64;
-                    if let Some(outcome) = atomically(&db, &mut rng, || s.schedule(&db, request(id, version, recurring, due, attempts), now)) {
-                        if let Some((old, _)) = model.live.insert(id.to_owned(), (version, recurring)) {
+                    if let Some(outcome) = atomically(&db, &mut rng, || {
+                        s.schedule(&db, request(id, version, recurring, due, attempts), now)
+                    }) {
+                        if let Some((old, _)) =
+                            model.live.insert(id.to_owned(), (version, recurring))
+                        {
                             model.retired.push(old);
                         }
                         model.apply(outcome.alarm);
@@ -264,16 +338,25 @@ fn the_queue_keeps_its_guarantees_when_any_statement_fails() {
                 }
                 4 => {
                     if let Some(outcome) = atomically(&db, &mut rng, || s.cancel(&db, id)) {
-                        assert_eq!(outcome.value, model.live.remove(id).is_some(), "{label}: cancel result");
+                        assert_eq!(
+                            outcome.value,
+                            model.live.remove(id).is_some(),
+                            "{label}: cancel result"
+                        );
                         model.apply(outcome.alarm);
                     }
                 }
                 5 => {
                     let was_live = model.live.get(id).copied();
-                    if let Some(Some(outcome)) = atomically(&db, &mut rng, || s.retry_failed(&db, id, now)) {
-                        let payload: u64 = outcome.value.payload.as_deref().unwrap().parse().unwrap();
+                    if let Some(Some(outcome)) =
+                        atomically(&db, &mut rng, || s.retry_failed(&db, id, now))
+                    {
+                        let payload: u64 =
+                            outcome.value.payload.as_deref().unwrap().parse().unwrap();
                         let recurring = outcome.value.kind.is_recurring();
-                        if !(recurring && was_live.is_some_and(|(_, live_recurring)| live_recurring)) {
+                        if !(recurring
+                            && was_live.is_some_and(|(_, live_recurring)| live_recurring))
+                        {
                             model.live.insert(id.to_owned(), (payload, recurring));
                         }
                         model.apply(outcome.alarm);
@@ -284,7 +367,10 @@ fn the_queue_keeps_its_guarantees_when_any_statement_fails() {
                     s = Scheduler::new(seed + step);
                     match atomically(&db, &mut rng, || s.wake(&db, model.armed, now)) {
                         Some(AlarmChange::Repair) => {
-                            model.apply(atomically(&db, &mut rng, || s.settle(&db)).unwrap_or(AlarmChange::Unchanged));
+                            model.apply(
+                                atomically(&db, &mut rng, || s.settle(&db))
+                                    .unwrap_or(AlarmChange::Unchanged),
+                            );
                         }
                         Some(change) => model.apply(change),
                         None => {}
@@ -295,14 +381,27 @@ fn the_queue_keeps_its_guarantees_when_any_statement_fails() {
                     if !run(&db, &mut rng, &mut model, seed * 1_000 + step, now) {
                         // The invocation ended: the next one wakes with the platform's alarm and repairs.
                         s = Scheduler::new(seed + step + 7);
-                        let change = db.inner.atomically(|| s.wake(&db, model.armed, now)).unwrap();
-                        let change = if change == AlarmChange::Repair { s.settle(&db).unwrap() } else { change };
+                        let change = db
+                            .inner
+                            .atomically(|| s.wake(&db, model.armed, now))
+                            .unwrap();
+                        let change = if change == AlarmChange::Repair {
+                            s.settle(&db).unwrap()
+                        } else {
+                            change
+                        };
                         model.apply(change);
                     }
                 }
             }
             if std::env::var("FAULT_TRACE").ok().as_deref() == Some(&seed.to_string()) {
-                eprintln!("{label}: live {:?} stored {:?} armed {:?} injected {}", model.live, rows(&db), model.armed, db.injected.get());
+                eprintln!(
+                    "{label}: live {:?} stored {:?} armed {:?} injected {}",
+                    model.live,
+                    rows(&db),
+                    model.armed,
+                    db.injected.get()
+                );
             }
             check(&db, &model, &label);
         }
@@ -315,7 +414,11 @@ fn the_queue_keeps_its_guarantees_when_any_statement_fails() {
             loop {
                 let claim = db.inner.atomically(|| s.claim_due(&db, now, 16)).unwrap();
                 for dead in &claim.dead {
-                    if model.live.get(&dead.task.id).is_some_and(|(_, recurring)| !recurring) {
+                    if model
+                        .live
+                        .get(&dead.task.id)
+                        .is_some_and(|(_, recurring)| !recurring)
+                    {
                         model.live.remove(&dead.task.id);
                     }
                 }
@@ -325,7 +428,11 @@ fn the_queue_keeps_its_guarantees_when_any_statement_fails() {
                 for task in claim.tasks {
                     if s.start(&db, &task.id, task.attempts, now).unwrap() != Start::Skip {
                         s.ack(&db, &task.id, task.attempts, now).unwrap();
-                        if model.live.get(&task.id).is_some_and(|(_, recurring)| !recurring) {
+                        if model
+                            .live
+                            .get(&task.id)
+                            .is_some_and(|(_, recurring)| !recurring)
+                        {
                             model.live.remove(&task.id);
                         }
                     }
@@ -334,7 +441,13 @@ fn the_queue_keeps_its_guarantees_when_any_statement_fails() {
             model.apply(s.end_alarm(&db).unwrap());
         }
         check(&db, &model, &format!("seed {seed} drained"));
-        assert!(model.live.values().all(|(_, recurring)| *recurring), "seed {seed}: G1 one-shots left");
+        assert!(
+            model.live.values().all(|(_, recurring)| *recurring),
+            "seed {seed}: G1 one-shots left"
+        );
     }
-    assert!(only.is_some() || injected > 1_000, "only {injected} faults were injected");
+    assert!(
+        only.is_some() || injected > 1_000,
+        "only {injected} faults were injected"
+    );
 }

@@ -5,7 +5,10 @@ use durable_core::sql::{check, compile, BindOp, Hole, SqlError, Template};
 use durable_core::ErrorCode;
 
 fn template(strings: &[&str], holes: Vec<Hole>) -> Template {
-    Template { strings: strings.iter().map(|s| s.to_string()).collect(), holes }
+    Template {
+        strings: strings.iter().map(|s| s.to_string()).collect(),
+        holes,
+    }
 }
 
 fn compiled_sql(strings: &[&str], holes: Vec<Hole>) -> String {
@@ -22,7 +25,11 @@ fn values(n: usize) -> Vec<Hole> {
 
 #[test]
 fn plain_values_become_placeholders_bound_one_to_one() {
-    let compiled = compile(&template(&["SELECT * FROM t WHERE a = ", " AND b = ", ""], values(2))).unwrap();
+    let compiled = compile(&template(
+        &["SELECT * FROM t WHERE a = ", " AND b = ", ""],
+        values(2),
+    ))
+    .unwrap();
     assert_eq!(compiled.sql, "SELECT * FROM t WHERE a = ? AND b = ?");
     assert_eq!(compiled.plan, vec![BindOp::Value, BindOp::Value]);
     assert_eq!(compiled.plan_codes(), vec![0, 0]);
@@ -39,8 +46,15 @@ fn a_template_without_holes_compiles_to_its_text() {
 
 #[test]
 fn in_lists_bind_one_json_array_whatever_their_length() {
-    let compiled = compile(&template(&["SELECT * FROM t WHERE id IN ", ""], vec![Hole::In])).unwrap();
-    assert_eq!(compiled.sql, "SELECT * FROM t WHERE id IN (SELECT value FROM json_each(?))");
+    let compiled = compile(&template(
+        &["SELECT * FROM t WHERE id IN ", ""],
+        vec![Hole::In],
+    ))
+    .unwrap();
+    assert_eq!(
+        compiled.sql,
+        "SELECT * FROM t WHERE id IN (SELECT value FROM json_each(?))"
+    );
     assert_eq!(compiled.plan, vec![BindOp::List]);
     assert_eq!(compiled.params, 1);
     assert!(!compiled.is_plain());
@@ -48,21 +62,38 @@ fn in_lists_bind_one_json_array_whatever_their_length() {
 
 #[test]
 fn blob_lists_spread_one_placeholder_per_item() {
-    let three = compile(&template(&["SELECT 1 WHERE x IN ", ""], vec![Hole::InItems { len: 3 }])).unwrap();
+    let three = compile(&template(
+        &["SELECT 1 WHERE x IN ", ""],
+        vec![Hole::InItems { len: 3 }],
+    ))
+    .unwrap();
     assert_eq!(three.sql, "SELECT 1 WHERE x IN (?, ?, ?)");
     assert_eq!(three.plan, vec![BindOp::Spread]);
     assert_eq!(three.params, 3);
-    assert_eq!(compiled_sql(&["SELECT 1 WHERE x IN ", ""], vec![Hole::InItems { len: 0 }]), "SELECT 1 WHERE x IN ()");
+    assert_eq!(
+        compiled_sql(
+            &["SELECT 1 WHERE x IN ", ""],
+            vec![Hole::InItems { len: 0 }]
+        ),
+        "SELECT 1 WHERE x IN ()"
+    );
 }
 
 #[test]
 fn a_blob_list_beyond_the_parameter_limit_is_a_bind_error() {
-    let err = refusal(&["SELECT 1 WHERE x = ", " AND y IN ", ""], vec![Hole::Value, Hole::InItems { len: 100 }]);
+    let err = refusal(
+        &["SELECT 1 WHERE x = ", " AND y IN ", ""],
+        vec![Hole::Value, Hole::InItems { len: 100 }],
+    );
     assert_eq!(err.code(), "SQL_BIND");
     assert!(err.to_string().contains("100 blobs"), "{err}");
     assert!(err.to_string().contains("limit of 100"), "{err}");
     // exactly at the limit is fine
-    let at_limit = compile(&template(&["SELECT 1 WHERE x IN ", ""], vec![Hole::InItems { len: 100 }])).unwrap();
+    let at_limit = compile(&template(
+        &["SELECT 1 WHERE x IN ", ""],
+        vec![Hole::InItems { len: 100 }],
+    ))
+    .unwrap();
     assert_eq!(at_limit.params, 100);
 }
 
@@ -71,7 +102,10 @@ fn select_values(n: usize) -> Template {
     let mut strings = vec!["SELECT ".to_string()];
     strings.extend((1..n).map(|_| ", ".to_string()));
     strings.push(String::new());
-    Template { strings, holes: values(n) }
+    Template {
+        strings,
+        holes: values(n),
+    }
 }
 
 #[test]
@@ -79,13 +113,20 @@ fn more_than_one_hundred_parameters_is_a_bind_error_naming_the_limit() {
     assert_eq!(compile(&select_values(100)).unwrap().params, 100);
     let err = compile(&select_values(101)).unwrap_err();
     assert_eq!(err.code(), "SQL_BIND");
-    assert!(err.to_string().contains("more than 100 bound parameters"), "{err}");
+    assert!(
+        err.to_string().contains("more than 100 bound parameters"),
+        "{err}"
+    );
     assert!(err.to_string().contains("number 101"), "{err}");
 }
 
 #[test]
 fn json_values_are_wrapped_in_json() {
-    let compiled = compile(&template(&["INSERT INTO t (doc) VALUES (", ")"], vec![Hole::Json])).unwrap();
+    let compiled = compile(&template(
+        &["INSERT INTO t (doc) VALUES (", ")"],
+        vec![Hole::Json],
+    ))
+    .unwrap();
     assert_eq!(compiled.sql, "INSERT INTO t (doc) VALUES (json(?))");
     assert_eq!(compiled.plan, vec![BindOp::Json]);
 }
@@ -93,25 +134,53 @@ fn json_values_are_wrapped_in_json() {
 #[test]
 fn identifiers_are_double_quoted_with_quotes_doubled() {
     assert_eq!(
-        compiled_sql(&["SELECT ", " FROM ", ""], vec![Hole::Id { name: "na\"me".into() }, Hole::Id { name: "t".into() }]),
+        compiled_sql(
+            &["SELECT ", " FROM ", ""],
+            vec![
+                Hole::Id {
+                    name: "na\"me".into()
+                },
+                Hole::Id { name: "t".into() }
+            ]
+        ),
         r#"SELECT "na""me" FROM "t""#
     );
 }
 
 #[test]
 fn invalid_identifiers_are_refused_with_sql_identifier() {
-    for (name, reason) in [("", "empty"), ("a\0b", "NUL"), (&"x".repeat(256) as &str, "256 bytes")] {
-        let err = refusal(&["SELECT ", ""], vec![Hole::Id { name: name.to_string() }]);
+    for (name, reason) in [
+        ("", "empty"),
+        ("a\0b", "NUL"),
+        (&"x".repeat(256) as &str, "256 bytes"),
+    ] {
+        let err = refusal(
+            &["SELECT ", ""],
+            vec![Hole::Id {
+                name: name.to_string(),
+            }],
+        );
         assert_eq!(err.code(), "SQL_IDENTIFIER");
         assert!(err.to_string().contains(reason), "{err}");
     }
-    assert!(compile(&template(&["SELECT ", ""], vec![Hole::Id { name: "x".repeat(255) }])).is_ok());
+    assert!(compile(&template(
+        &["SELECT ", ""],
+        vec![Hole::Id {
+            name: "x".repeat(255)
+        }]
+    ))
+    .is_ok());
 }
 
 #[test]
 fn raw_text_is_spliced_as_is() {
     assert_eq!(
-        compiled_sql(&["SELECT * FROM t ORDER BY a ", ""], vec![Hole::Raw { text: "DESC".into() }]),
+        compiled_sql(
+            &["SELECT * FROM t ORDER BY a ", ""],
+            vec![Hole::Raw {
+                text: "DESC".into()
+            }]
+        ),
         "SELECT * FROM t ORDER BY a DESC"
     );
 }
@@ -128,23 +197,46 @@ fn fragments_nest_and_their_values_bind_in_text_order() {
         compiled.sql,
         "SELECT * FROM t WHERE a = ? AND b = ? AND c IN (SELECT value FROM json_each(?)) LIMIT ?"
     );
-    assert_eq!(compiled.plan, vec![BindOp::Value, BindOp::Value, BindOp::List, BindOp::Value]);
+    assert_eq!(
+        compiled.plan,
+        vec![BindOp::Value, BindOp::Value, BindOp::List, BindOp::Value]
+    );
 }
 
 #[test]
 fn join_puts_the_separator_between_parts() {
     let set = |column: &str| Template {
         strings: vec![String::new(), " = ".into(), String::new()],
-        holes: vec![Hole::Id { name: column.into() }, Hole::Value],
+        holes: vec![
+            Hole::Id {
+                name: column.into(),
+            },
+            Hole::Value,
+        ],
     };
     let compiled = compile(&template(
         &["UPDATE t SET ", " WHERE id = ", ""],
-        vec![Hole::Join { parts: vec![set("a"), set("b")], separator: ", ".into() }, Hole::Value],
+        vec![
+            Hole::Join {
+                parts: vec![set("a"), set("b")],
+                separator: ", ".into(),
+            },
+            Hole::Value,
+        ],
     ))
     .unwrap();
-    assert_eq!(compiled.sql, r#"UPDATE t SET "a" = ?, "b" = ? WHERE id = ?"#);
+    assert_eq!(
+        compiled.sql,
+        r#"UPDATE t SET "a" = ?, "b" = ? WHERE id = ?"#
+    );
     assert_eq!(compiled.plan, vec![BindOp::Value; 3]);
-    let empty = compiled_sql(&["SELECT 1", ""], vec![Hole::Join { parts: vec![], separator: ", ".into() }]);
+    let empty = compiled_sql(
+        &["SELECT 1", ""],
+        vec![Hole::Join {
+            parts: vec![],
+            separator: ", ".into(),
+        }],
+    );
     assert_eq!(empty, "SELECT 1");
 }
 
@@ -152,7 +244,10 @@ fn join_puts_the_separator_between_parts() {
 fn holes_inside_literals_quoted_identifiers_or_comments_are_refused() {
     let cases: [(&[&str], &str); 7] = [
         (&["SELECT * FROM t WHERE a = '", "'"], "a string literal"),
-        (&["SELECT * FROM t WHERE a = 'it''s ", "'"], "a string literal"),
+        (
+            &["SELECT * FROM t WHERE a = 'it''s ", "'"],
+            "a string literal",
+        ),
         (&["SELECT \"col", "\" FROM t"], "a quoted identifier"),
         (&["SELECT [col", "] FROM t"], "a quoted identifier"),
         (&["SELECT 1 -- note ", "\n"], "a comment"),
@@ -170,7 +265,10 @@ fn holes_inside_literals_quoted_identifiers_or_comments_are_refused() {
 #[test]
 fn a_refused_hole_is_named_by_its_position_even_when_nested() {
     let inner = template(&["b = ", " AND c = '", "'"], values(2));
-    let err = refusal(&["SELECT 1 WHERE a = ", " AND ", ""], vec![Hole::Value, Hole::Fragment(inner)]);
+    let err = refusal(
+        &["SELECT 1 WHERE a = ", " AND ", ""],
+        vec![Hole::Value, Hole::Fragment(inner)],
+    );
     assert_eq!(err.code(), "SQL_TEMPLATE");
     assert!(err.to_string().contains("number 2.2"), "{err}");
 }
@@ -184,14 +282,23 @@ fn an_identifier_spliced_into_a_literal_is_refused() {
 
 #[test]
 fn raw_text_that_opens_a_literal_cannot_swallow_a_placeholder() {
-    let err = refusal(&["SELECT ", "", "'"], vec![Hole::Raw { text: "'".into() }, Hole::Value]);
+    let err = refusal(
+        &["SELECT ", "", "'"],
+        vec![Hole::Raw { text: "'".into() }, Hole::Value],
+    );
     assert_eq!(err.code(), "SQL_TEMPLATE");
     assert!(err.to_string().contains("number 2"), "{err}");
 }
 
 #[test]
 fn parameters_written_in_the_template_text_are_refused() {
-    for text in ["SELECT ?", "SELECT ?1", "SELECT :a", "SELECT @a", "SELECT $a"] {
+    for text in [
+        "SELECT ?",
+        "SELECT ?1",
+        "SELECT :a",
+        "SELECT @a",
+        "SELECT $a",
+    ] {
         let err = refusal(&[text], vec![]);
         assert_eq!(err.code(), "SQL_TEMPLATE", "{text}");
         assert!(err.to_string().contains("${value}"), "{err}");
@@ -213,12 +320,23 @@ fn values_in_an_earlier_statement_are_refused() {
     assert_eq!(err.code(), "SQL_TEMPLATE");
     assert!(err.to_string().contains("last statement"), "{err}");
     // the last statement may bind, and a trailing semicolon does not count as a statement
-    assert!(compile(&template(&["CREATE TABLE IF NOT EXISTS t (a); INSERT INTO t VALUES (", ");\n"], values(1))).is_ok());
+    assert!(compile(&template(
+        &[
+            "CREATE TABLE IF NOT EXISTS t (a); INSERT INTO t VALUES (",
+            ");\n"
+        ],
+        values(1)
+    ))
+    .is_ok());
 }
 
 #[test]
 fn a_template_with_the_wrong_number_of_strings_is_refused() {
-    let err = compile(&Template { strings: vec!["SELECT ".into()], holes: values(1) }).unwrap_err();
+    let err = compile(&Template {
+        strings: vec!["SELECT ".into()],
+        holes: values(1),
+    })
+    .unwrap_err();
     assert_eq!(err.code(), "SQL_TEMPLATE");
 }
 
@@ -237,7 +355,10 @@ fn transaction_control_is_forbidden_and_points_to_transaction() {
     ] {
         let err = check(sql).unwrap_err();
         assert_eq!(err.code(), "SQL_FORBIDDEN", "{sql}");
-        assert!(err.to_string().contains("this.sql.transaction"), "{sql}: {err}");
+        assert!(
+            err.to_string().contains("this.sql.transaction"),
+            "{sql}: {err}"
+        );
     }
 }
 
@@ -254,7 +375,12 @@ fn attach_and_detach_are_forbidden() {
 fn compile_runs_the_checks() {
     let err = refusal(&["BEGIN"], vec![]);
     assert_eq!(err.code(), "SQL_FORBIDDEN");
-    let err = refusal(&["DELETE FROM ", ""], vec![Hole::Id { name: "_dc_meta".into() }]);
+    let err = refusal(
+        &["DELETE FROM ", ""],
+        vec![Hole::Id {
+            name: "_dc_meta".into(),
+        }],
+    );
     assert_eq!(err.code(), "SQL_FORBIDDEN");
 }
 

@@ -6,13 +6,18 @@ use durable_core::ErrorCode;
 use proptest::prelude::*;
 
 fn template(strings: &[&str], holes: Vec<Hole>) -> Template {
-    Template { strings: strings.iter().map(|s| s.to_string()).collect(), holes }
+    Template {
+        strings: strings.iter().map(|s| s.to_string()).collect(),
+        holes,
+    }
 }
 
 /// How many parameters SQLite reads in `sql`, or `None` when it does not prepare.
 fn sqlite_parameters(sql: &str) -> Option<usize> {
     let db = rusqlite::Connection::open_in_memory().ok()?;
-    db.prepare(sql).ok().map(|statement| statement.parameter_count())
+    db.prepare(sql)
+        .ok()
+        .map(|statement| statement.parameter_count())
 }
 
 #[test]
@@ -29,7 +34,10 @@ fn every_parameter_style_sqlite_reads_is_refused() {
         "SELECT 1 WHERE 1 = #x",
     ] {
         // The premise: SQLite would bind a parameter here.
-        assert!(sqlite_parameters(text).is_some_and(|n| n >= 1), "SQLite does not read a parameter in {text}");
+        assert!(
+            sqlite_parameters(text).is_some_and(|n| n >= 1),
+            "SQLite does not read a parameter in {text}"
+        );
         let err = compile(&template(&[text], vec![])).expect_err(text);
         assert_eq!(err.code(), "SQL_TEMPLATE", "{text}: {err}");
     }
@@ -44,7 +52,8 @@ fn parameter_characters_inside_literals_and_comments_are_only_text() {
         "SELECT '$a::b' /* @c $d(x) */",
         "SELECT x'00' AS \":y\"",
     ] {
-        let compiled = compile(&template(&[text], vec![])).unwrap_or_else(|e| panic!("{text}: {e}"));
+        let compiled =
+            compile(&template(&[text], vec![])).unwrap_or_else(|e| panic!("{text}: {e}"));
         assert_eq!(compiled.params, 0);
         assert_eq!(sqlite_parameters(&compiled.sql), Some(0), "{text}");
     }
@@ -61,9 +70,15 @@ fn a_hole_next_to_a_hash_is_refused_rather_than_merged() {
 fn nested(depth: usize) -> Template {
     let mut inner = template(&["x = ", ""], vec![Hole::Value]);
     for _ in 0..depth {
-        inner = Template { strings: vec!["(".into(), ") AND 1".into()], holes: vec![Hole::Fragment(inner)] };
+        inner = Template {
+            strings: vec!["(".into(), ") AND 1".into()],
+            holes: vec![Hole::Fragment(inner)],
+        };
     }
-    Template { strings: vec!["SELECT 1 WHERE ".into(), String::new()], holes: vec![Hole::Fragment(inner)] }
+    Template {
+        strings: vec!["SELECT 1 WHERE ".into(), String::new()],
+        holes: vec![Hole::Fragment(inner)],
+    }
 }
 
 #[test]
@@ -83,16 +98,28 @@ fn fragments_nested_ten_thousand_deep_are_a_template_error() {
 fn fragments_up_to_the_depth_limit_compile() {
     // The top-level template holds one fragment, which holds MAX - 1 more levels.
     assert!(compile(&nested(MAX_FRAGMENT_DEPTH - 1)).is_ok());
-    assert_eq!(compile(&nested(MAX_FRAGMENT_DEPTH)).unwrap_err().code(), "SQL_TEMPLATE");
+    assert_eq!(
+        compile(&nested(MAX_FRAGMENT_DEPTH)).unwrap_err().code(),
+        "SQL_TEMPLATE"
+    );
 }
 
 #[test]
 fn join_parts_count_as_one_level_each() {
     let mut part = template(&["1"], vec![]);
     for _ in 0..MAX_FRAGMENT_DEPTH + 1 {
-        part = Template { strings: vec![String::new(), String::new()], holes: vec![Hole::Join { parts: vec![part], separator: ", ".into() }] };
+        part = Template {
+            strings: vec![String::new(), String::new()],
+            holes: vec![Hole::Join {
+                parts: vec![part],
+                separator: ", ".into(),
+            }],
+        };
     }
-    let top = Template { strings: vec!["SELECT ".into(), String::new()], holes: vec![Hole::Fragment(part)] };
+    let top = Template {
+        strings: vec!["SELECT ".into(), String::new()],
+        holes: vec![Hole::Fragment(part)],
+    };
     assert_eq!(compile(&top).unwrap_err().code(), "SQL_TEMPLATE");
 }
 
@@ -100,8 +127,8 @@ fn join_parts_count_as_one_level_each() {
 fn hostile_text() -> impl Strategy<Value = String> {
     proptest::collection::vec(
         prop::sample::select(vec![
-            "a", "1", " ", "?", "#", ":", "::", "@", "$", "(", ")", "'", "\"", "`", "[", "]", "--", "/*", "*/", "\n",
-            "x'", ";", "é",
+            "a", "1", " ", "?", "#", ":", "::", "@", "$", "(", ")", "'", "\"", "`", "[", "]", "--",
+            "/*", "*/", "\n", "x'", ";", "é",
         ]),
         0..24,
     )
@@ -153,6 +180,8 @@ fn a_date_binds_as_an_integer() {
     assert_eq!(compiled.params, 1);
     let db = rusqlite::Connection::open_in_memory().unwrap();
     // The platform binds every number as a double: so does this oracle.
-    let kind: String = db.query_row(&compiled.sql, [1_733_000_000_000f64], |row| row.get(0)).unwrap();
+    let kind: String = db
+        .query_row(&compiled.sql, [1_733_000_000_000f64], |row| row.get(0))
+        .unwrap();
     assert_eq!(kind, "integer");
 }

@@ -31,7 +31,9 @@ enum Segment {
 /// Characters that confuse naive placeholder substitution.
 fn tricky_text() -> impl Strategy<Value = String> {
     proptest::collection::vec(
-        prop::sample::select(vec!['a', ' ', '?', '\'', '"', '`', '-', '*', '/', '[', ']', '$', ':', '@', ';', '\n', 'é']),
+        prop::sample::select(vec![
+            'a', ' ', '?', '\'', '"', '`', '-', '*', '/', '[', ']', '$', ':', '@', ';', '\n', 'é',
+        ]),
         0..12,
     )
     .prop_map(|chars| chars.into_iter().collect())
@@ -45,7 +47,13 @@ fn enclosed(kind: Enclosure, content: &str) -> String {
         Enclosure::Bracketed => format!("[{}]", content.replace(']', "")),
         Enclosure::LineComment => format!("--{}\n", content.replace('\n', "")),
         Enclosure::BlockComment => format!("/*{}*/", content.replace('*', "")),
-        Enclosure::Blob => format!("x'{}'", content.bytes().map(|b| format!("{b:02x}")).collect::<String>()),
+        Enclosure::Blob => format!(
+            "x'{}'",
+            content
+                .bytes()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        ),
     }
 }
 
@@ -61,11 +69,18 @@ fn item() -> impl Strategy<Value = Vec<Segment>> {
     )
         .prop_map(|(kind, content)| vec![Segment::Text(enclosed(kind, &content), Some(kind))]);
     let aliased = (
-        prop::sample::select(vec![Enclosure::DoubleQuoted, Enclosure::Backticked, Enclosure::Bracketed]),
+        prop::sample::select(vec![
+            Enclosure::DoubleQuoted,
+            Enclosure::Backticked,
+            Enclosure::Bracketed,
+        ]),
         tricky_text(),
     )
         .prop_map(|(kind, content)| {
-            vec![text("1 AS "), Segment::Text(enclosed(kind, &format!("c{content}")), Some(kind))]
+            vec![
+                text("1 AS "),
+                Segment::Text(enclosed(kind, &format!("c{content}")), Some(kind)),
+            ]
         });
     let hole = prop_oneof![
         Just(vec![Segment::Hole(Hole::Value)]),
@@ -78,7 +93,10 @@ fn item() -> impl Strategy<Value = Vec<Segment>> {
 
 fn comment() -> impl Strategy<Value = Option<Segment>> {
     proptest::option::of(
-        (prop::sample::select(vec![Enclosure::LineComment, Enclosure::BlockComment]), tricky_text())
+        (
+            prop::sample::select(vec![Enclosure::LineComment, Enclosure::BlockComment]),
+            tricky_text(),
+        )
             .prop_map(|(kind, content)| Segment::Text(enclosed(kind, &content), Some(kind))),
     )
 }

@@ -46,7 +46,15 @@ fn tuple_order(a: &[KeyPart], b: &[KeyPart]) -> Ordering {
 
 fn bigint_value_order(a: &BigIntKey, b: &BigIntKey) -> Ordering {
     let magnitude = |k: &BigIntKey| (k.magnitude().len(), k.magnitude().to_vec());
-    let sign = |k: &BigIntKey| if k.is_negative() { -1 } else if k.magnitude().is_empty() { 0 } else { 1 };
+    let sign = |k: &BigIntKey| {
+        if k.is_negative() {
+            -1
+        } else if k.magnitude().is_empty() {
+            0
+        } else {
+            1
+        }
+    };
     match sign(a).cmp(&sign(b)) {
         Ordering::Equal if sign(a) < 0 => magnitude(b).cmp(&magnitude(a)),
         Ordering::Equal => magnitude(a).cmp(&magnitude(b)),
@@ -71,18 +79,24 @@ fn leaf() -> impl Strategy<Value = KeyPart> {
         any::<bool>().prop_map(KeyPart::Bool),
         number().prop_map(KeyPart::Number),
         any::<i128>().prop_map(|n| KeyPart::BigInt(BigIntKey::from_i128(n))),
-        (any::<bool>(), proptest::collection::vec(any::<u8>(), 0..40))
-            .prop_map(|(negative, magnitude)| KeyPart::BigInt(BigIntKey::new(negative, &magnitude))),
+        (any::<bool>(), proptest::collection::vec(any::<u8>(), 0..40)).prop_map(
+            |(negative, magnitude)| KeyPart::BigInt(BigIntKey::new(negative, &magnitude))
+        ),
         // Short strings over a small alphabet (so prefixes and ties happen), plus any Unicode.
         "[\u{0}\u{1}\u{2}ab\u{7f}\u{e9}\u{ffff}\u{10000}]{0,4}".prop_map(KeyPart::String),
         any::<String>().prop_map(KeyPart::String),
-        proptest::collection::vec(prop_oneof![Just(0u8), Just(1), Just(0xff), any::<u8>()], 0..5)
-            .prop_map(KeyPart::Bytes),
+        proptest::collection::vec(
+            prop_oneof![Just(0u8), Just(1), Just(0xff), any::<u8>()],
+            0..5
+        )
+        .prop_map(KeyPart::Bytes),
     ]
 }
 
 fn part() -> impl Strategy<Value = KeyPart> {
-    leaf().prop_recursive(3, 24, 4, |inner| proptest::collection::vec(inner, 1..4).prop_map(KeyPart::Tuple))
+    leaf().prop_recursive(3, 24, 4, |inner| {
+        proptest::collection::vec(inner, 1..4).prop_map(KeyPart::Tuple)
+    })
 }
 
 fn key() -> impl Strategy<Value = Vec<KeyPart>> {
@@ -165,15 +179,44 @@ proptest! {
 #[test]
 fn numbers_sort_numerically_across_signs_and_fractions() {
     let numbers = [
-        -f64::MAX, -1e300, -2.5, -1.0, -0.5, -f64::MIN_POSITIVE, -5e-324, 0.0, 5e-324, f64::MIN_POSITIVE, 0.25, 1.0, 2.0,
-        10.0, 42.0, 420.0, 2f64.powi(53), 1e300, f64::MAX,
+        -f64::MAX,
+        -1e300,
+        -2.5,
+        -1.0,
+        -0.5,
+        -f64::MIN_POSITIVE,
+        -5e-324,
+        0.0,
+        5e-324,
+        f64::MIN_POSITIVE,
+        0.25,
+        1.0,
+        2.0,
+        10.0,
+        42.0,
+        420.0,
+        2f64.powi(53),
+        1e300,
+        f64::MAX,
     ];
     for format in [KeyFormat::V1, KeyFormat::V2] {
-        let encoded: Vec<String> = numbers.iter().map(|n| format.encode(&[KeyPart::Number(*n)]).unwrap()).collect();
+        let encoded: Vec<String> = numbers
+            .iter()
+            .map(|n| format.encode(&[KeyPart::Number(*n)]).unwrap())
+            .collect();
         assert!(encoded.windows(2).all(|w| w[0] < w[1]), "{encoded:?}");
-        assert_eq!(format.encode(&[KeyPart::Number(-0.0)]), format.encode(&[KeyPart::Number(0.0)]));
+        assert_eq!(
+            format.encode(&[KeyPart::Number(-0.0)]),
+            format.encode(&[KeyPart::Number(0.0)])
+        );
         for refused in [f64::NAN, -f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
-            assert_eq!(format.encode(&[KeyPart::Number(refused)]).unwrap_err().code(), "KEY_TYPE");
+            assert_eq!(
+                format
+                    .encode(&[KeyPart::Number(refused)])
+                    .unwrap_err()
+                    .code(),
+                "KEY_TYPE"
+            );
         }
     }
 }
@@ -183,13 +226,37 @@ fn numbers_sort_numerically_across_signs_and_fractions() {
 #[test]
 fn keys_written_in_v1_still_read() {
     let fixture: [(&str, Vec<KeyPart>); 4] = [
-        ("\u{1f}suser\u{1}fc045000000000000", vec![KeyPart::String("user".into()), KeyPart::Number(42.0)]),
-        ("\u{1f}sg\u{1}fc008000000000000fc0c3878000000000", vec![KeyPart::String("g".into()), KeyPart::Number(3.0), KeyPart::Number(9999.0)]),
-        ("\u{1f}0FTf400fffffffffffff", vec![KeyPart::Null, KeyPart::Bool(false), KeyPart::Bool(true), KeyPart::Number(-1.0)]),
-        ("\u{1f}i1000101{xab.i-fffefe)", vec![
-            KeyPart::BigInt(BigIntKey::from_i128(1)),
-            KeyPart::Tuple(vec![KeyPart::Bytes(vec![0xab]), KeyPart::BigInt(BigIntKey::from_i128(-1))]),
-        ]),
+        (
+            "\u{1f}suser\u{1}fc045000000000000",
+            vec![KeyPart::String("user".into()), KeyPart::Number(42.0)],
+        ),
+        (
+            "\u{1f}sg\u{1}fc008000000000000fc0c3878000000000",
+            vec![
+                KeyPart::String("g".into()),
+                KeyPart::Number(3.0),
+                KeyPart::Number(9999.0),
+            ],
+        ),
+        (
+            "\u{1f}0FTf400fffffffffffff",
+            vec![
+                KeyPart::Null,
+                KeyPart::Bool(false),
+                KeyPart::Bool(true),
+                KeyPart::Number(-1.0),
+            ],
+        ),
+        (
+            "\u{1f}i1000101{xab.i-fffefe)",
+            vec![
+                KeyPart::BigInt(BigIntKey::from_i128(1)),
+                KeyPart::Tuple(vec![
+                    KeyPart::Bytes(vec![0xab]),
+                    KeyPart::BigInt(BigIntKey::from_i128(-1)),
+                ]),
+            ],
+        ),
     ];
     for (stored, parts) in fixture {
         assert_eq!(decode(stored).unwrap(), parts, "{stored:?}");

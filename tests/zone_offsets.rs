@@ -21,7 +21,9 @@ const UNTIL: i64 = 2_366_841_600; // 2045-01-01
 const STEP: i64 = 3 * 86_400;
 
 fn offset(tz: Tz, utc_seconds: i64) -> i32 {
-    let at = DateTime::from_timestamp(utc_seconds, 0).unwrap().naive_utc();
+    let at = DateTime::from_timestamp(utc_seconds, 0)
+        .unwrap()
+        .naive_utc();
     tz.offset_from_utc_datetime(&at).fix().local_minus_utc()
 }
 
@@ -37,7 +39,11 @@ fn transitions(tz: Tz) -> Vec<i64> {
             let (mut lo, mut hi) = (at, next);
             while hi - lo > 1 {
                 let mid = lo + (hi - lo) / 2;
-                if offset(tz, mid) == current { lo = mid } else { hi = mid }
+                if offset(tz, mid) == current {
+                    lo = mid
+                } else {
+                    hi = mid
+                }
             }
             found.push(hi);
             current = there;
@@ -48,7 +54,9 @@ fn transitions(tz: Tz) -> Vec<i64> {
 }
 
 fn expected(tz: Tz, local_seconds: i64) -> Resolved {
-    let local = DateTime::from_timestamp(local_seconds, 0).unwrap().naive_utc();
+    let local = DateTime::from_timestamp(local_seconds, 0)
+        .unwrap()
+        .naive_utc();
     let instant = |t: DateTime<Tz>| (t.timestamp(), t.offset().fix().local_minus_utc());
     match tz.from_local_datetime(&local) {
         MappedLocalTime::Single(t) => Resolved::Single(instant(t)),
@@ -81,38 +89,76 @@ fn local_times_resolve_as_chrono_tz_resolves_them_in_every_zone() {
                         Resolved::Ambiguous(..) => overlaps += 1,
                         Resolved::Single(_) => {}
                     }
-                    assert_eq!(ours.resolve_local(local), want, "{} local {local}", tz.name());
+                    assert_eq!(
+                        ours.resolve_local(local),
+                        want,
+                        "{} local {local}",
+                        tz.name()
+                    );
                     checked += 1;
                 }
             }
         }
     }
     // The sweep is only worth something if it met many gaps and overlaps.
-    assert!(checked > 100_000 && gaps > 10_000 && overlaps > 10_000, "{checked} {gaps} {overlaps}");
+    assert!(
+        checked > 100_000 && gaps > 10_000 && overlaps > 10_000,
+        "{checked} {gaps} {overlaps}"
+    );
 }
 
 #[test]
 fn cron_through_the_lookup_matches_croner_on_chrono_tz() {
     let names = [
-        "Europe/Paris", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "America/Sao_Paulo",
-        "Pacific/Chatham", "Europe/London", "America/Santiago", "Asia/Tehran", "Africa/Casablanca",
-        "Pacific/Apia", "America/Havana", "Antarctica/Troll", "Europe/Chisinau", "Asia/Gaza",
+        "Europe/Paris",
+        "America/New_York",
+        "Australia/Lord_Howe",
+        "Asia/Kolkata",
+        "America/Sao_Paulo",
+        "Pacific/Chatham",
+        "Europe/London",
+        "America/Santiago",
+        "Asia/Tehran",
+        "Africa/Casablanca",
+        "Pacific/Apia",
+        "America/Havana",
+        "Antarctica/Troll",
+        "Europe/Chisinau",
+        "Asia/Gaza",
     ];
-    let expressions = ["30 2 * * *", "0 1 * * *", "*/30 * * * *", "0 * * * *", "15 3 * * SUN", "0 0 1 * *", "45 23 * * *"];
+    let expressions = [
+        "30 2 * * *",
+        "0 1 * * *",
+        "*/30 * * * *",
+        "0 * * * *",
+        "15 3 * * SUN",
+        "0 0 1 * *",
+        "45 23 * * *",
+    ];
     let parser = CronParser::builder().seconds(Seconds::Optional).build();
     let lookup: Arc<dyn ZoneLookup> = Arc::new(zones::ChronoTz);
     for name in names {
         let tz: Tz = name.parse().unwrap();
-        let around: Vec<i64> = transitions(tz).into_iter().filter(|t| (946_684_800..2_208_988_800).contains(t)).collect();
+        let around: Vec<i64> = transitions(tz)
+            .into_iter()
+            .filter(|t| (946_684_800..2_208_988_800).contains(t))
+            .collect();
         for expression in expressions {
-            let ours = CronSchedule::parse_in(expression, Some(name), Some(lookup.clone())).unwrap();
+            let ours =
+                CronSchedule::parse_in(expression, Some(name), Some(lookup.clone())).unwrap();
             let reference = parser.parse(expression).unwrap();
             for &change in &around {
                 let mut at_ms = (change - 2 * 86_400) * 1_000;
                 for _ in 0..6 {
-                    let start = Utc.timestamp_opt(at_ms.div_euclid(1_000), 0).unwrap().with_timezone(&tz);
+                    let start = Utc
+                        .timestamp_opt(at_ms.div_euclid(1_000), 0)
+                        .unwrap()
+                        .with_timezone(&tz);
                     // croner gives up on a few wall clocks (its search limit): so must we, alike.
-                    let want = reference.find_next_occurrence(&start, false).ok().map(|t| t.timestamp_millis());
+                    let want = reference
+                        .find_next_occurrence(&start, false)
+                        .ok()
+                        .map(|t| t.timestamp_millis());
                     let got = ours.next_after(at_ms);
                     assert_eq!(got, want, "{name} `{expression}` after {at_ms}");
                     let Some(got) = got else { break };
@@ -125,9 +171,18 @@ fn cron_through_the_lookup_matches_croner_on_chrono_tz() {
 
 /// Zones whose rules are long settled, so that the runtime's tzdata and chrono-tz's agree.
 const FIXTURE_ZONES: [&str; 12] = [
-    "Europe/Paris", "Europe/London", "America/New_York", "America/Los_Angeles", "America/Sao_Paulo",
-    "Australia/Sydney", "Australia/Lord_Howe", "Pacific/Auckland", "Pacific/Chatham", "Asia/Kolkata",
-    "Asia/Tokyo", "UTC",
+    "Europe/Paris",
+    "Europe/London",
+    "America/New_York",
+    "America/Los_Angeles",
+    "America/Sao_Paulo",
+    "Australia/Sydney",
+    "Australia/Lord_Howe",
+    "Pacific/Auckland",
+    "Pacific/Chatham",
+    "Asia/Kolkata",
+    "Asia/Tokyo",
+    "UTC",
 ];
 
 #[test]
@@ -135,7 +190,10 @@ fn the_workerd_fixture_is_current() {
     let mut cases = Vec::new();
     for name in FIXTURE_ZONES {
         let tz: Tz = name.parse().unwrap();
-        let changes: Vec<i64> = transitions(tz).into_iter().filter(|t| (946_684_800..2_208_988_800).contains(t)).collect();
+        let changes: Vec<i64> = transitions(tz)
+            .into_iter()
+            .filter(|t| (946_684_800..2_208_988_800).contains(t))
+            .collect();
         let mut instants: Vec<i64> = vec![0, 946_684_800, 1_767_225_600];
         for change in changes {
             instants.extend([change - 1, change, change + 1800]);
@@ -145,11 +203,16 @@ fn the_workerd_fixture_is_current() {
         }
     }
     let text = format!("[\n{}\n]\n", cases.join(",\n"));
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/ts-tests/fixtures/zone-cases.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/ts-tests/fixtures/zone-cases.json"
+    );
     if std::env::var_os("WRITE_ZONE_CASES").is_some() {
         std::fs::write(path, &text).unwrap();
     }
     let stored = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(stored == text, "{path} is stale: rerun with WRITE_ZONE_CASES=1");
+    assert!(
+        stored == text,
+        "{path} is stale: rerun with WRITE_ZONE_CASES=1"
+    );
 }
-

@@ -51,12 +51,22 @@ mod tests {
     #[test]
     fn every_variant_has_its_own_code() {
         let errors = [
-            FanoutError::TopicInvalid { topic: "a//b".into(), reason: "empty segment" },
-            FanoutError::PresenceOnPattern { pattern: "a/*".into() },
+            FanoutError::TopicInvalid {
+                topic: "a//b".into(),
+                reason: "empty segment",
+            },
+            FanoutError::PresenceOnPattern {
+                pattern: "a/*".into(),
+            },
             FanoutError::UnknownConnection { slot: 3 },
             FanoutError::DuplicateConnection { id: "x".into() },
-            FanoutError::InvalidConnectionId { id: String::new(), reason: "empty" },
-            FanoutError::RateLimitInvalid { shown: "{ messages: 0, perMs: 1 }".into() },
+            FanoutError::InvalidConnectionId {
+                id: String::new(),
+                reason: "empty",
+            },
+            FanoutError::RateLimitInvalid {
+                shown: "{ messages: 0, perMs: 1 }".into(),
+            },
         ];
         let mut codes: Vec<&str> = errors.iter().map(ErrorCode::code).collect();
         codes.sort_unstable();

@@ -182,7 +182,11 @@ impl FanoutIndex {
         for connection in self.connections.iter().flatten() {
             usage.text_bytes += 2 * connection.id.len();
             usage.subscriptions += connection.subscriptions.len();
-            usage.text_bytes += connection.subscriptions.keys().map(String::len).sum::<usize>();
+            usage.text_bytes += connection
+                .subscriptions
+                .keys()
+                .map(String::len)
+                .sum::<usize>();
             usage.btree_bytes += btree_bytes(connection.subscriptions.len());
         }
         for (topic, subscribers) in &self.exact {
@@ -204,8 +208,14 @@ impl FanoutIndex {
             + self.free_slots.capacity() * size_of::<u32>()
             + self.seen.capacity() * size_of::<u32>()
             + table_bytes(self.slot_by_id.capacity(), size_of::<(String, u32)>())
-            + table_bytes(self.exact.capacity(), size_of::<(String, TopicSubscribers)>())
-            + table_bytes(self.patterns.capacity(), size_of::<(String, PatternSubscribers)>())
+            + table_bytes(
+                self.exact.capacity(),
+                size_of::<(String, TopicSubscribers)>(),
+            )
+            + table_bytes(
+                self.patterns.capacity(),
+                size_of::<(String, PatternSubscribers)>(),
+            )
             + (self.exact.len() + self.patterns.len()) * SLOT_SET_BASE_BYTES
             + usage.text_bytes
             + usage.btree_bytes
@@ -243,7 +253,11 @@ impl FanoutIndex {
         if self.slot_by_id.contains_key(id) {
             return Err(FanoutError::DuplicateConnection { id: id.to_owned() });
         }
-        let connection = Connection { id: id.to_owned(), subscriptions: BTreeMap::new(), bucket: TokenBucket::default() };
+        let connection = Connection {
+            id: id.to_owned(),
+            subscriptions: BTreeMap::new(),
+            bucket: TokenBucket::default(),
+        };
         self.usage.text_bytes += 2 * id.len();
         let slot = match self.free_slots.pop() {
             Some(slot) => {
@@ -281,7 +295,13 @@ impl FanoutIndex {
             self.usage.text_bytes -= filter.len();
             self.remove_from_sets(slot, filter);
             if *presence {
-                self.push_event(&mut events, filter, PresenceKind::Leave, slot, &connection.id);
+                self.push_event(
+                    &mut events,
+                    filter,
+                    PresenceKind::Leave,
+                    slot,
+                    &connection.id,
+                );
             }
         }
         Ok(events)
@@ -292,11 +312,17 @@ impl FanoutIndex {
     /// `getWebSockets()`, so a close that wakes the object finds its socket missing). The
     /// facade passes the presence topics from the socket's attachment; `subject_slot` is
     /// [`NO_SLOT`] in the events.
-    pub fn departure(&mut self, id: &str, presence_topics: &[String]) -> Result<Vec<PresenceEvent>, FanoutError> {
+    pub fn departure(
+        &mut self,
+        id: &str,
+        presence_topics: &[String],
+    ) -> Result<Vec<PresenceEvent>, FanoutError> {
         check_connection_id(id)?;
         for topic in presence_topics {
             if let Filter::Wildcard(_) = parse_filter(topic)? {
-                return Err(FanoutError::PresenceOnPattern { pattern: topic.clone() });
+                return Err(FanoutError::PresenceOnPattern {
+                    pattern: topic.clone(),
+                });
             }
         }
         // A live connection with this id is someone else now: only the others must hear it.
@@ -320,10 +346,17 @@ impl FanoutIndex {
 
     /// Subscribes a connection to a topic or pattern. Subscribing again only changes the
     /// presence flag: turning it on announces a `join`, turning it off a `leave`.
-    pub fn subscribe(&mut self, slot: u32, filter: &str, presence: bool) -> Result<Vec<PresenceEvent>, FanoutError> {
+    pub fn subscribe(
+        &mut self,
+        slot: u32,
+        filter: &str,
+        presence: bool,
+    ) -> Result<Vec<PresenceEvent>, FanoutError> {
         let parsed = parse_filter(filter)?;
         if presence && matches!(parsed, Filter::Wildcard(_)) {
-            return Err(FanoutError::PresenceOnPattern { pattern: filter.to_owned() });
+            return Err(FanoutError::PresenceOnPattern {
+                pattern: filter.to_owned(),
+            });
         }
         let (was_present, id) = self.insert_subscription(slot, filter, parsed, presence)?;
         let mut events = Vec::new();
@@ -337,7 +370,11 @@ impl FanoutIndex {
 
     /// Removes one subscription (a no-op when there is none); a presence subscription
     /// announces a `leave`.
-    pub fn unsubscribe(&mut self, slot: u32, filter: &str) -> Result<Vec<PresenceEvent>, FanoutError> {
+    pub fn unsubscribe(
+        &mut self,
+        slot: u32,
+        filter: &str,
+    ) -> Result<Vec<PresenceEvent>, FanoutError> {
         parse_filter(filter)?;
         let connection = self.connection_mut(slot)?;
         let Some(was_present) = connection.subscriptions.remove(filter) else {
@@ -382,7 +419,9 @@ impl FanoutIndex {
 
     /// Every live connection except `except`.
     pub fn broadcast(&self, except: Option<u32>) -> Vec<u32> {
-        self.live_slots().filter(|slot| Some(*slot) != except).collect()
+        self.live_slots()
+            .filter(|slot| Some(*slot) != except)
+            .collect()
     }
 
     /// Without a filter, every live connection. With a topic, the connections a publish to it
@@ -414,7 +453,12 @@ impl FanoutIndex {
             .filter(|subscribers| pattern.overlaps(subscribers.pattern.segments()))
             .map(|subscribers| &subscribers.all);
         for set in matching_topics.chain(overlapping_patterns) {
-            slots.extend(set.members().iter().copied().filter(|slot| self.seen.first_visit(*slot)));
+            slots.extend(
+                set.members()
+                    .iter()
+                    .copied()
+                    .filter(|slot| self.seen.first_visit(*slot)),
+            );
         }
         Ok(slots)
     }
@@ -434,19 +478,27 @@ impl FanoutIndex {
 
     /// The id of the connection in this slot.
     pub fn id_of(&self, slot: u32) -> Option<&str> {
-        self.connection(slot).ok().map(|connection| connection.id.as_str())
+        self.connection(slot)
+            .ok()
+            .map(|connection| connection.id.as_str())
     }
 
     /// A connection's subscriptions, sorted: (topic or pattern, presence).
     pub fn subscriptions(&self, slot: u32) -> Result<Vec<(String, bool)>, FanoutError> {
         let connection = self.connection(slot)?;
-        Ok(connection.subscriptions.iter().map(|(filter, presence)| (filter.clone(), *presence)).collect())
+        Ok(connection
+            .subscriptions
+            .iter()
+            .map(|(filter, presence)| (filter.clone(), *presence))
+            .collect())
     }
 
     /// The connections present on a concrete topic.
     pub fn presence(&self, topic: &str) -> Result<Vec<PresenceMember>, FanoutError> {
         if let Filter::Wildcard(_) = parse_filter(topic)? {
-            return Err(FanoutError::PresenceOnPattern { pattern: topic.to_owned() });
+            return Err(FanoutError::PresenceOnPattern {
+                pattern: topic.to_owned(),
+            });
         }
         let Some(subscribers) = self.exact.get(topic) else {
             return Ok(Vec::new());
@@ -455,7 +507,12 @@ impl FanoutIndex {
             .present
             .members()
             .iter()
-            .filter_map(|&slot| self.id_of(slot).map(|id| PresenceMember { slot, id: id.to_owned() }))
+            .filter_map(|&slot| {
+                self.id_of(slot).map(|id| PresenceMember {
+                    slot,
+                    id: id.to_owned(),
+                })
+            })
             .collect())
     }
 
@@ -475,14 +532,23 @@ impl FanoutIndex {
     /// reported, so one bad attachment cannot keep the rest of the room from working. `None`
     /// is an entry whose attachment could not even be read: a hole as well. Rate buckets start
     /// full.
-    pub fn rebuild(&mut self, entries: impl IntoIterator<Item = Option<RebuildEntry>>) -> Vec<RejectedEntry> {
+    pub fn rebuild(
+        &mut self,
+        entries: impl IntoIterator<Item = Option<RebuildEntry>>,
+    ) -> Vec<RejectedEntry> {
         let mut fresh = FanoutIndex::new(self.rate_limit, *self.slot_by_id.hasher());
         let mut rejected = Vec::new();
         for (position, entry) in entries.into_iter().enumerate() {
             let slot = u32::try_from(position).unwrap_or(u32::MAX);
             let restored = match entry {
                 Some(entry) => fresh.restore(slot, entry),
-                None => Err(fresh.hole(slot, FanoutError::InvalidConnectionId { id: String::new(), reason: "its attachment could not be read" })),
+                None => Err(fresh.hole(
+                    slot,
+                    FanoutError::InvalidConnectionId {
+                        id: String::new(),
+                        reason: "its attachment could not be read",
+                    },
+                )),
             };
             if let Err(error) = restored {
                 rejected.push(RejectedEntry { slot, error });
@@ -501,7 +567,11 @@ impl FanoutIndex {
         let RebuildEntry { id, subscriptions } = entry;
         self.usage.text_bytes += 2 * id.len();
         self.slot_by_id.insert(id.clone(), slot);
-        self.connections.push(Some(Connection { id, subscriptions: BTreeMap::new(), bucket: TokenBucket::default() }));
+        self.connections.push(Some(Connection {
+            id,
+            subscriptions: BTreeMap::new(),
+            bucket: TokenBucket::default(),
+        }));
         for (filter, presence) in &subscriptions {
             // Validated above, so this cannot fail. No presence events: these joined before.
             self.insert_subscription(slot, filter, parse_filter(filter)?, *presence)?;
@@ -519,11 +589,15 @@ impl FanoutIndex {
     fn check_restorable(&self, entry: &RebuildEntry) -> Result<(), FanoutError> {
         check_connection_id(&entry.id)?;
         if self.slot_by_id.contains_key(&entry.id) {
-            return Err(FanoutError::DuplicateConnection { id: entry.id.clone() });
+            return Err(FanoutError::DuplicateConnection {
+                id: entry.id.clone(),
+            });
         }
         for (filter, presence) in &entry.subscriptions {
             if matches!(parse_filter(filter)?, Filter::Wildcard(_)) && *presence {
-                return Err(FanoutError::PresenceOnPattern { pattern: filter.clone() });
+                return Err(FanoutError::PresenceOnPattern {
+                    pattern: filter.clone(),
+                });
             }
         }
         Ok(())
@@ -531,7 +605,13 @@ impl FanoutIndex {
 
     /// Records a subscription in the connection and in its topic's or pattern's set; returns
     /// whether it was already a presence subscription, and the connection's id.
-    fn insert_subscription(&mut self, slot: u32, filter: &str, parsed: Filter, presence: bool) -> Result<(bool, String), FanoutError> {
+    fn insert_subscription(
+        &mut self,
+        slot: u32,
+        filter: &str,
+        parsed: Filter,
+        presence: bool,
+    ) -> Result<(bool, String), FanoutError> {
         let connection = self.connection_mut(slot)?;
         let previous = connection.subscriptions.insert(filter.to_owned(), presence);
         let was_present = previous.unwrap_or(false);
@@ -563,7 +643,10 @@ impl FanoutIndex {
                     .entry(filter.to_owned())
                     .or_insert_with(|| {
                         usage.text_bytes += filter.len() + pattern_bytes(&pattern);
-                        PatternSubscribers { pattern, all: SlotSet::default() }
+                        PatternSubscribers {
+                            pattern,
+                            all: SlotSet::default(),
+                        }
                     })
                     .all
                     .insert(slot);
@@ -615,7 +698,14 @@ impl FanoutIndex {
         }
     }
 
-    fn push_event(&mut self, events: &mut Vec<PresenceEvent>, topic: &str, kind: PresenceKind, subject_slot: u32, subject_id: &str) {
+    fn push_event(
+        &mut self,
+        events: &mut Vec<PresenceEvent>,
+        topic: &str,
+        kind: PresenceKind,
+        subject_slot: u32,
+        subject_id: &str,
+    ) {
         let segments: Vec<&str> = topic.split('/').collect();
         let recipients = self.recipients(topic, &segments, Some(subject_slot));
         if !recipients.is_empty() {
@@ -643,14 +733,24 @@ impl FanoutIndex {
             (None, 0) => Vec::new(),
             // The common case: one set, so no de-duplication, just a filtered copy.
             (Some(only), 0) => only.members().iter().copied().filter(keep).collect(),
-            (None, 1) => matched.iter().flat_map(|set| set.members().iter().copied()).filter(keep).collect(),
+            (None, 1) => matched
+                .iter()
+                .flat_map(|set| set.members().iter().copied())
+                .filter(keep)
+                .collect(),
             (exact, _) => {
                 matched.extend(exact);
                 self.seen.begin(self.connections.len());
                 let seen = &mut self.seen;
-                let mut slots = Vec::with_capacity(matched.iter().map(|set| set.len()).max().unwrap_or(0));
+                let mut slots =
+                    Vec::with_capacity(matched.iter().map(|set| set.len()).max().unwrap_or(0));
                 for set in matched {
-                    slots.extend(set.members().iter().copied().filter(|slot| keep(slot) && seen.first_visit(*slot)));
+                    slots.extend(
+                        set.members()
+                            .iter()
+                            .copied()
+                            .filter(|slot| keep(slot) && seen.first_visit(*slot)),
+                    );
                 }
                 slots
             }
@@ -670,7 +770,10 @@ fn check_connection_id(id: &str) -> Result<(), FanoutError> {
     } else {
         return Ok(());
     };
-    Err(FanoutError::InvalidConnectionId { id: id.to_owned(), reason })
+    Err(FanoutError::InvalidConnectionId {
+        id: id.to_owned(),
+        reason,
+    })
 }
 
 #[cfg(test)]

@@ -22,7 +22,13 @@ impl RateLimit {
     pub fn new(messages: f64, per_ms: f64) -> Result<Self, FanoutError> {
         match (count(messages), count(per_ms)) {
             (Some(messages), Some(per_ms)) => Ok(RateLimit { messages, per_ms }),
-            _ => Err(FanoutError::RateLimitInvalid { shown: format!("{{ messages: {}, perMs: {} }}", Decimal(messages), Decimal(per_ms)) }),
+            _ => Err(FanoutError::RateLimitInvalid {
+                shown: format!(
+                    "{{ messages: {}, perMs: {} }}",
+                    Decimal(messages),
+                    Decimal(per_ms)
+                ),
+            }),
         }
     }
 
@@ -91,11 +97,25 @@ mod tests {
     #[test]
     fn invalid_limits_are_refused() {
         let max = f64::from(u32::MAX);
-        for (messages, per_ms) in [(0.0, 1000.0), (20.0, 0.0), (max + 1.0, 1.0), (1.0, f64::MAX), (1.5, 1000.0), (-1.0, 1000.0)] {
+        for (messages, per_ms) in [
+            (0.0, 1000.0),
+            (20.0, 0.0),
+            (max + 1.0, 1.0),
+            (1.0, f64::MAX),
+            (1.5, 1000.0),
+            (-1.0, 1000.0),
+        ] {
             let shown = format!("{{ messages: {messages}, perMs: {per_ms} }}");
-            assert_eq!(RateLimit::new(messages, per_ms), Err(FanoutError::RateLimitInvalid { shown }));
+            assert_eq!(
+                RateLimit::new(messages, per_ms),
+                Err(FanoutError::RateLimitInvalid { shown })
+            );
         }
-        for (messages, per_ms) in [(f64::NAN, 1.0), (1.0, f64::INFINITY), (f64::NEG_INFINITY, 1.0)] {
+        for (messages, per_ms) in [
+            (f64::NAN, 1.0),
+            (1.0, f64::INFINITY),
+            (f64::NEG_INFINITY, 1.0),
+        ] {
             assert!(RateLimit::new(messages, per_ms).is_err());
         }
         assert!(RateLimit::new(max, max).is_ok());
@@ -105,18 +125,30 @@ mod tests {
     fn a_full_bucket_admits_a_burst_then_refuses() {
         let limit = RateLimit::new(3.0, 1000.0).unwrap();
         let mut bucket = TokenBucket::default();
-        assert_eq!(admitted(&mut bucket, &limit, &[0, 0, 0, 0, 1]), vec![true, true, true, false, false]);
+        assert_eq!(
+            admitted(&mut bucket, &limit, &[0, 0, 0, 0, 1]),
+            vec![true, true, true, false, false]
+        );
     }
 
     #[test]
     fn tokens_refill_continuously_at_the_configured_rate() {
         let limit = RateLimit::new(2.0, 1000.0).unwrap(); // one message every 500 ms
         let mut bucket = TokenBucket::default();
-        assert_eq!(admitted(&mut bucket, &limit, &[0, 0, 0]), vec![true, true, false]);
+        assert_eq!(
+            admitted(&mut bucket, &limit, &[0, 0, 0]),
+            vec![true, true, false]
+        );
         assert_eq!(admitted(&mut bucket, &limit, &[499]), vec![false]);
-        assert_eq!(admitted(&mut bucket, &limit, &[500, 500]), vec![true, false]);
+        assert_eq!(
+            admitted(&mut bucket, &limit, &[500, 500]),
+            vec![true, false]
+        );
         // A long pause refills only up to the burst size.
-        assert_eq!(admitted(&mut bucket, &limit, &[60_000, 60_000, 60_000]), vec![true, true, false]);
+        assert_eq!(
+            admitted(&mut bucket, &limit, &[60_000, 60_000, 60_000]),
+            vec![true, true, false]
+        );
     }
 
     #[test]
@@ -124,7 +156,9 @@ mod tests {
         let limit = RateLimit::new(20.0, 1000.0).unwrap(); // one message every 50 ms
         let mut bucket = TokenBucket::default();
         let times: Vec<u64> = (0..200).map(|i| i * 50).collect();
-        assert!(admitted(&mut bucket, &limit, &times).into_iter().all(|admit| admit));
+        assert!(admitted(&mut bucket, &limit, &times)
+            .into_iter()
+            .all(|admit| admit));
     }
 
     #[test]

@@ -79,7 +79,10 @@ impl SeenMarks {
     /// True the first time a slot is seen in this round.
     pub fn first_visit(&mut self, slot: u32) -> bool {
         let round = self.round;
-        match usize::try_from(slot).ok().and_then(|index| self.stamps.get_mut(index)) {
+        match usize::try_from(slot)
+            .ok()
+            .and_then(|index| self.stamps.get_mut(index))
+        {
             Some(stamp) if *stamp == round => false,
             Some(stamp) => {
                 *stamp = round;

@@ -48,7 +48,10 @@ pub enum Filter {
 }
 
 fn invalid(topic: &str, reason: &'static str) -> FanoutError {
-    FanoutError::TopicInvalid { topic: topic.to_owned(), reason }
+    FanoutError::TopicInvalid {
+        topic: topic.to_owned(),
+        reason,
+    }
 }
 
 fn check_length(topic: &str) -> Result<(), FanoutError> {
@@ -67,10 +70,16 @@ pub fn parse_topic(topic: &str) -> Result<Vec<&str>, FanoutError> {
     let segments: Vec<&str> = topic.split('/').collect();
     for segment in &segments {
         if segment.is_empty() {
-            return Err(invalid(topic, "a topic must not have an empty segment (no leading, trailing or doubled `/`)"));
+            return Err(invalid(
+                topic,
+                "a topic must not have an empty segment (no leading, trailing or doubled `/`)",
+            ));
         }
         if segment.contains('*') {
-            return Err(invalid(topic, "a published topic must not contain `*`: wildcards belong in subscriptions"));
+            return Err(invalid(
+                topic,
+                "a published topic must not contain `*`: wildcards belong in subscriptions",
+            ));
         }
     }
     Ok(segments)
@@ -84,27 +93,38 @@ pub fn parse_filter(filter: &str) -> Result<Filter, FanoutError> {
     let mut pieces = filter.split('/').peekable();
     while let Some(piece) = pieces.next() {
         let is_last = pieces.peek().is_none();
-        let segment = match piece {
-            "" => {
-                return Err(invalid(filter, "a topic must not have an empty segment (no leading, trailing or doubled `/`)"))
-            }
-            "*" => Segment::One,
-            "**" if is_last => Segment::Rest,
-            "**" => return Err(invalid(filter, "`**` may only be the last segment")),
-            _ if piece.contains('*') => {
-                return Err(invalid(filter, "a wildcard must be a whole segment (`*` or `**`), not part of one"))
-            }
-            _ => Segment::Literal(piece.to_owned()),
-        };
+        let segment =
+            match piece {
+                "" => return Err(invalid(
+                    filter,
+                    "a topic must not have an empty segment (no leading, trailing or doubled `/`)",
+                )),
+                "*" => Segment::One,
+                "**" if is_last => Segment::Rest,
+                "**" => return Err(invalid(filter, "`**` may only be the last segment")),
+                _ if piece.contains('*') => {
+                    return Err(invalid(
+                        filter,
+                        "a wildcard must be a whole segment (`*` or `**`), not part of one",
+                    ))
+                }
+                _ => Segment::Literal(piece.to_owned()),
+            };
         has_wildcard |= !matches!(segment, Segment::Literal(_));
         segments.push(segment);
     }
-    Ok(if has_wildcard { Filter::Wildcard(Pattern { segments }) } else { Filter::Exact })
+    Ok(if has_wildcard {
+        Filter::Wildcard(Pattern { segments })
+    } else {
+        Filter::Exact
+    })
 }
 
 /// Whether a validated subscription string is a wildcard pattern (cheaper than re-parsing).
 pub fn is_wildcard(validated: &str) -> bool {
-    validated.split('/').any(|segment| segment == "*" || segment == "**")
+    validated
+        .split('/')
+        .any(|segment| segment == "*" || segment == "**")
 }
 
 impl Pattern {
@@ -157,7 +177,10 @@ fn segments_overlap(left: &[Segment], right: &[Segment]) -> bool {
 
 /// The segments of a concrete topic, as a pattern without wildcards (for overlap checks).
 pub fn literal_segments(topic: &str) -> Vec<Segment> {
-    topic.split('/').map(|segment| Segment::Literal(segment.to_owned())).collect()
+    topic
+        .split('/')
+        .map(|segment| Segment::Literal(segment.to_owned()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -298,8 +321,16 @@ mod tests {
                 Filter::Exact => literal_segments(right),
                 Filter::Wildcard(pattern) => pattern.segments().to_vec(),
             };
-            assert_eq!(left_segments.overlaps(&right_segments), *expected, "{left:?} ~ {right:?}");
-            assert_eq!(segments_overlap(&right_segments, left_segments.segments()), *expected, "{right:?} ~ {left:?}");
+            assert_eq!(
+                left_segments.overlaps(&right_segments),
+                *expected,
+                "{left:?} ~ {right:?}"
+            );
+            assert_eq!(
+                segments_overlap(&right_segments, left_segments.segments()),
+                *expected,
+                "{right:?} ~ {left:?}"
+            );
         }
     }
 }

@@ -61,13 +61,21 @@ pub(crate) struct AlarmBook {
 impl AlarmBook {
     /// The facade read `armed` with `getAlarm()` on wake. `now` tells a task already due from a
     /// later one (see [`AlarmChange::Repair`]).
-    pub(crate) fn wake(&mut self, db: &dyn SqlBackend, armed: Option<i64>, now: i64) -> Result<AlarmChange, Error> {
+    pub(crate) fn wake(
+        &mut self,
+        db: &dyn SqlBackend,
+        armed: Option<i64>,
+        now: i64,
+    ) -> Result<AlarmChange, Error> {
         self.in_alarm = false;
         let state = read(db)?;
         if state.armed != Some(armed) {
             record(db, armed)?;
         }
-        self.seen = Some(Seen { earliest: state.wanted, armed });
+        self.seen = Some(Seen {
+            earliest: state.wanted,
+            armed,
+        });
         match (armed, state.wanted) {
             (None, Some(due)) if due <= now => Ok(AlarmChange::Repair),
             _ => self.settle(db),
@@ -76,7 +84,11 @@ impl AlarmBook {
 
     /// A run of due tasks starts; `armed` is what `getAlarm()` returned at its start (`null`
     /// while the platform's alarm fires).
-    pub(crate) fn begin_alarm(&mut self, db: &dyn SqlBackend, armed: Option<i64>) -> Result<(), Error> {
+    pub(crate) fn begin_alarm(
+        &mut self,
+        db: &dyn SqlBackend,
+        armed: Option<i64>,
+    ) -> Result<(), Error> {
         let state = read(db)?;
         if state.armed != Some(armed) {
             record(db, armed)?;
@@ -117,10 +129,22 @@ impl AlarmBook {
     }
 
     /// A guarded INSERT of a task due at `due` wrote: the state seen is still the state, plus it.
-    pub(crate) fn settle_inserted(&mut self, db: &dyn SqlBackend, due: i64) -> Result<AlarmChange, Error> {
-        let Some(seen) = self.seen else { return self.settle(db) };
+    pub(crate) fn settle_inserted(
+        &mut self,
+        db: &dyn SqlBackend,
+        due: i64,
+    ) -> Result<AlarmChange, Error> {
+        let Some(seen) = self.seen else {
+            return self.settle(db);
+        };
         let earliest = seen.earliest.map_or(due, |e| e.min(due));
-        self.settle_with(db, AlarmState { wanted: Some(earliest), armed: Some(seen.armed) })
+        self.settle_with(
+            db,
+            AlarmState {
+                wanted: Some(earliest),
+                armed: Some(seen.armed),
+            },
+        )
     }
 
     /// A guarded INSERT did not write: something rolled back since the state was seen.
@@ -129,17 +153,29 @@ impl AlarmBook {
     }
 
     /// [`AlarmBook::settle`] with the state columns (`statements::state_columns!`) a write returned.
-    pub(crate) fn settle_returned(&mut self, db: &dyn SqlBackend, armed: &SqlValue, due: &SqlValue) -> Result<AlarmChange, Error> {
+    pub(crate) fn settle_returned(
+        &mut self,
+        db: &dyn SqlBackend,
+        armed: &SqlValue,
+        due: &SqlValue,
+    ) -> Result<AlarmChange, Error> {
         let state = decode_state(armed, due)?;
         self.settle_with(db, state)
     }
 
-    fn settle_with(&mut self, db: &dyn SqlBackend, state: AlarmState) -> Result<AlarmChange, Error> {
+    fn settle_with(
+        &mut self,
+        db: &dyn SqlBackend,
+        state: AlarmState,
+    ) -> Result<AlarmChange, Error> {
         if self.in_alarm {
             self.seen = None;
             return Ok(AlarmChange::Unchanged);
         }
-        self.seen = Some(Seen { earliest: state.wanted, armed: state.wanted });
+        self.seen = Some(Seen {
+            earliest: state.wanted,
+            armed: state.wanted,
+        });
         if state.armed == Some(state.wanted) {
             return Ok(AlarmChange::Unchanged);
         }
@@ -163,15 +199,25 @@ fn decode_state(armed: &SqlValue, wanted: &SqlValue) -> Result<AlarmState, Error
     let armed = match armed {
         SqlValue::Null => None,
         SqlValue::Text(text) if text == "none" => Some(None),
-        other => Some(Some(other.as_i64().ok_or_else(|| storage_error("_dc_alarm.armed is not an integer"))?)),
+        other => {
+            Some(Some(other.as_i64().ok_or_else(|| {
+                storage_error("_dc_alarm.armed is not an integer")
+            })?))
+        }
     };
-    Ok(AlarmState { wanted: optional_time(wanted, "_dc_tasks.due")?, armed })
+    Ok(AlarmState {
+        wanted: optional_time(wanted, "_dc_tasks.due")?,
+        armed,
+    })
 }
 
 fn optional_time(value: &SqlValue, name: &str) -> Result<Option<i64>, Error> {
     match value {
         SqlValue::Null => Ok(None),
-        other => other.as_i64().map(Some).ok_or_else(|| storage_error(&format!("{name} is not an integer"))),
+        other => other
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| storage_error(&format!("{name} is not an integer"))),
     }
 }
 

@@ -47,7 +47,11 @@ pub fn backoff_delay_ms(failures: u32, policy: &RetryPolicy, random: f64) -> i64
     if !policy.jitter {
         return capped;
     }
-    let random = if random.is_finite() { random.clamp(0.0, 1.0) } else { 0.0 };
+    let random = if random.is_finite() {
+        random.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let half = capped / 2;
     // Both operands fit in i64 and random <= 1, so the product stays within `capped - half`.
     half + ((capped - half) as f64 * random).floor() as i64
@@ -58,7 +62,12 @@ mod tests {
     use super::*;
 
     fn policy(backoff_ms: i64, max_backoff_ms: i64, jitter: bool) -> RetryPolicy {
-        RetryPolicy { attempts: 10, backoff_ms, max_backoff_ms, jitter }
+        RetryPolicy {
+            attempts: 10,
+            backoff_ms,
+            max_backoff_ms,
+            jitter,
+        }
     }
 
     #[test]
@@ -88,6 +97,9 @@ mod tests {
     #[test]
     fn defaults_are_the_documented_ones() {
         let d = RetryPolicy::default();
-        assert_eq!((d.attempts, d.backoff_ms, d.max_backoff_ms, d.jitter), (5, 1_000, 60_000, true));
+        assert_eq!(
+            (d.attempts, d.backoff_ms, d.max_backoff_ms, d.jitter),
+            (5, 1_000, 60_000, true)
+        );
     }
 }

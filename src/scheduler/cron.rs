@@ -12,14 +12,21 @@
 //! - any other expression (`*/15 * * * *`, `0 * * * *`) follows the wall clock: times in a gap
 //!   are skipped, and times in an overlap run at both instants, as absolute time passes twice.
 
-use super::ScheduleError;
 use super::zone::{installed_lookup, Zone, ZoneLookup};
+use super::ScheduleError;
 use chrono::{DateTime, TimeZone, Utc};
 use croner::parser::{CronParser, Seconds};
 use croner::Cron;
 
 const FIVE_FIELDS: [&str; 5] = ["minute", "hour", "day of month", "month", "day of week"];
-const SIX_FIELDS: [&str; 6] = ["second", "minute", "hour", "day of month", "month", "day of week"];
+const SIX_FIELDS: [&str; 6] = [
+    "second",
+    "minute",
+    "hour",
+    "day of month",
+    "month",
+    "day of week",
+];
 
 /// A parsed cron expression with its time zone (UTC when none is given).
 #[derive(Debug, Clone)]
@@ -46,7 +53,9 @@ impl CronSchedule {
             None => Zone::utc(),
             Some(name) => lookup
                 .and_then(|lookup| Zone::named(name, lookup))
-                .ok_or_else(|| ScheduleError::CronTimezone { zone: name.to_owned() })?,
+                .ok_or_else(|| ScheduleError::CronTimezone {
+                    zone: name.to_owned(),
+                })?,
         };
         let cron = parse_naming_field(expression)?;
         Ok(CronSchedule { cron, zone })
@@ -83,7 +92,11 @@ fn parser() -> CronParser {
 }
 
 fn invalid(expression: &str, field: &'static str, reason: impl Into<String>) -> ScheduleError {
-    ScheduleError::CronInvalid { expression: expression.to_owned(), field, reason: reason.into() }
+    ScheduleError::CronInvalid {
+        expression: expression.to_owned(),
+        field,
+        reason: reason.into(),
+    }
 }
 
 /// croner reports what went wrong but not always where: when the whole expression fails,
@@ -111,8 +124,11 @@ fn parse_naming_field(expression: &str) -> Result<Cron, ScheduleError> {
         Err(e) => e.to_string(),
     };
     for (position, name) in names.iter().enumerate() {
-        let probe: Vec<&str> =
-            fields.iter().enumerate().map(|(i, field)| if i == position { *field } else { "*" }).collect();
+        let probe: Vec<&str> = fields
+            .iter()
+            .enumerate()
+            .map(|(i, field)| if i == position { *field } else { "*" })
+            .collect();
         if let Err(e) = parser().parse(&probe.join(" ")) {
             return Err(invalid(expression, name, e.to_string()));
         }
@@ -126,7 +142,9 @@ mod tests {
     use crate::error::ErrorCode;
 
     fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> i64 {
-        Utc.with_ymd_and_hms(y, mo, d, h, mi, s).unwrap().timestamp_millis()
+        Utc.with_ymd_and_hms(y, mo, d, h, mi, s)
+            .unwrap()
+            .timestamp_millis()
     }
 
     #[test]
@@ -164,7 +182,8 @@ mod tests {
     #[test]
     fn unknown_zones_are_refused() {
         let lookup = || Some(std::sync::Arc::new(ChronoTz) as std::sync::Arc<dyn ZoneLookup>);
-        let err = CronSchedule::parse_in("0 9 * * *", Some("Mars/Olympus_Mons"), lookup()).unwrap_err();
+        let err =
+            CronSchedule::parse_in("0 9 * * *", Some("Mars/Olympus_Mons"), lookup()).unwrap_err();
         assert_eq!(err.code(), "CRON_TIMEZONE");
         assert!(CronSchedule::parse_in("0 9 * * *", Some("Europe/Paris"), lookup()).is_ok());
         // Without a lookup only UTC is known: a named zone is refused, never taken for UTC.

@@ -110,12 +110,16 @@ struct DueRow {
 
 impl DueRow {
     fn decode(row: Vec<SqlValue>) -> Result<DueRow, Error> {
-        let Ok::<[SqlValue; 9], _>([id, method, payload, kind, scheduled_at, attempts, max_attempts, claimed, retry_of]) =
-            row.try_into()
+        let Ok::<[SqlValue; 9], _>(
+            [id, method, payload, kind, scheduled_at, attempts, max_attempts, claimed, retry_of],
+        ) = row.try_into()
         else {
             return Err(storage_error("a claimed row has unexpected columns"));
         };
-        let kind = kind.as_str().and_then(TaskKind::parse).ok_or_else(|| storage_error("unknown task kind"))?;
+        let kind = kind
+            .as_str()
+            .and_then(TaskKind::parse)
+            .ok_or_else(|| storage_error("unknown task kind"))?;
         Ok(DueRow {
             id: into_text(id, "id")?,
             method: into_text(method, "method")?,
@@ -124,7 +128,9 @@ impl DueRow {
                 other => Some(into_text(other, "payload")?),
             },
             recurring: kind.is_recurring(),
-            scheduled_at: scheduled_at.as_i64().ok_or_else(|| storage_error("column scheduled_at is not an integer"))?,
+            scheduled_at: scheduled_at
+                .as_i64()
+                .ok_or_else(|| storage_error("column scheduled_at is not an integer"))?,
             attempts: count(&attempts, "attempts")?,
             max_attempts: count(&max_attempts, "max_attempts")?,
             claimed: claimed.as_i64(),
@@ -143,9 +149,24 @@ impl Scheduler {
     /// the culprit; the others of its batch keep their count and are claimed normally later. A
     /// task claimed alone whose deliveries reached its `retry.attempts` goes to dead letters.
     /// Several statements: run inside `transactionSync`.
-    pub fn claim_due(&mut self, db: &dyn SqlBackend, now_ms: i64, limit: u32) -> Result<Claim, Error> {
-        let result = db.exec_constant(SELECT_DUE, &[SqlValue::Integer(now_ms), SqlValue::Integer(i64::from(limit))])?;
-        let rows = result.rows.into_iter().map(DueRow::decode).collect::<Result<Vec<_>, _>>()?;
+    pub fn claim_due(
+        &mut self,
+        db: &dyn SqlBackend,
+        now_ms: i64,
+        limit: u32,
+    ) -> Result<Claim, Error> {
+        let result = db.exec_constant(
+            SELECT_DUE,
+            &[
+                SqlValue::Integer(now_ms),
+                SqlValue::Integer(i64::from(limit)),
+            ],
+        )?;
+        let rows = result
+            .rows
+            .into_iter()
+            .map(DueRow::decode)
+            .collect::<Result<Vec<_>, _>>()?;
         let mut claim = Claim::default();
         if rows.iter().all(|row| row.claimed.is_none()) {
             if rows.is_empty() {
@@ -154,7 +175,11 @@ impl Scheduler {
             let mode = if rows.len() == 1 { ALONE } else { SHARED };
             db.exec_constant(
                 CLAIM_BATCH,
-                &[SqlValue::Integer(now_ms), SqlValue::Integer(i64::from(limit)), SqlValue::Integer(mode)],
+                &[
+                    SqlValue::Integer(now_ms),
+                    SqlValue::Integer(i64::from(limit)),
+                    SqlValue::Integer(mode),
+                ],
             )?;
             claim.tasks.reserve(rows.len());
             for row in rows {
@@ -170,12 +195,24 @@ impl Scheduler {
                      (ctx.abort(), an exceeded CPU or memory limit, eviction, crash or deploy)",
                     row.attempts
                 );
-                let full = db.exec_constant(FULL_DELIVERY, &[SqlValue::from(row.id.as_str()), SqlValue::from(i64::from(row.attempts))])?;
-                let (stored, retry_of) = decode_delivery(full.first_row())?.ok_or_else(|| storage_error("a claimed task vanished"))?;
-                claim.dead.push(self.bury(db, &stored, retry_of, row.attempts, &error, now_ms)?);
+                let full = db.exec_constant(
+                    FULL_DELIVERY,
+                    &[
+                        SqlValue::from(row.id.as_str()),
+                        SqlValue::from(i64::from(row.attempts)),
+                    ],
+                )?;
+                let (stored, retry_of) = decode_delivery(full.first_row())?
+                    .ok_or_else(|| storage_error("a claimed task vanished"))?;
+                claim
+                    .dead
+                    .push(self.bury(db, &stored, retry_of, row.attempts, &error, now_ms)?);
                 continue;
             }
-            let key = [SqlValue::from(row.id.as_str()), SqlValue::from(i64::from(row.attempts))];
+            let key = [
+                SqlValue::from(row.id.as_str()),
+                SqlValue::from(i64::from(row.attempts)),
+            ];
             db.exec_constant(CLAIM_ALONE, &key)?;
             db.exec_constant(CLEAR_SHARED, &key[..1])?;
             claim.tasks.push(self.deliver(row));
@@ -189,7 +226,12 @@ impl Scheduler {
         let attempt = row.attempts.saturating_add(1);
         self.in_flight.insert(
             row.id.clone(),
-            Delivery { attempt, needs_row: row.recurring || row.retry_of.is_some(), started: false, stale: false },
+            Delivery {
+                attempt,
+                needs_row: row.recurring || row.retry_of.is_some(),
+                started: false,
+                stale: false,
+            },
         );
         ClaimedTask {
             id: row.id,
@@ -205,8 +247,16 @@ impl Scheduler {
     /// cancelled or replaced since the claim (or not claimed by this handle: after a new
     /// handle, claim again), read again when written since the claim or when it recurs (its
     /// next occurrence is computed at `now_ms`).
-    pub fn start(&mut self, db: &dyn SqlBackend, id: &str, attempt: u32, now_ms: i64) -> Result<Start, Error> {
-        let Some(delivery) = self.in_flight.get_mut(id) else { return Ok(Start::Skip) };
+    pub fn start(
+        &mut self,
+        db: &dyn SqlBackend,
+        id: &str,
+        attempt: u32,
+        now_ms: i64,
+    ) -> Result<Start, Error> {
+        let Some(delivery) = self.in_flight.get_mut(id) else {
+            return Ok(Start::Skip);
+        };
         if delivery.attempt != attempt {
             return Ok(Start::Skip);
         }
@@ -217,7 +267,10 @@ impl Scheduler {
             delivery.started = true;
             return Ok(Start::Run);
         }
-        let full = db.exec_constant(FULL_DELIVERY, &[SqlValue::from(id), SqlValue::Integer(i64::from(attempt))])?;
+        let full = db.exec_constant(
+            FULL_DELIVERY,
+            &[SqlValue::from(id), SqlValue::Integer(i64::from(attempt))],
+        )?;
         let Some((stored, retry_of)) = decode_delivery(full.first_row())? else {
             self.in_flight.remove(id);
             return Ok(Start::Skip);
@@ -241,7 +294,9 @@ impl Scheduler {
 
     /// Whether the delivery `(id, attempt)` of the current batch is still claimed by this handle.
     pub fn is_current(&self, id: &str, attempt: u32) -> bool {
-        self.in_flight.get(id).is_some_and(|claimed| claimed.attempt == attempt)
+        self.in_flight
+            .get(id)
+            .is_some_and(|claimed| claimed.attempt == attempt)
     }
 
     /// The handler of `(id, attempt)` succeeded: a one-shot is removed, a recurring task moves
@@ -257,7 +312,9 @@ impl Scheduler {
     ) -> Result<Outcome<bool>, Error> {
         let value = match self.take_delivery(db, id, attempt, false)? {
             None => false,
-            Some(Taken::Full(delivery, retry_of)) => self.end_occurrence(db, &delivery, retry_of, now_ms)?,
+            Some(Taken::Full(delivery, retry_of)) => {
+                self.end_occurrence(db, &delivery, retry_of, now_ms)?
+            }
             Some(Taken::OneShot) => {
                 let key = [SqlValue::from(id), SqlValue::Integer(i64::from(attempt))];
                 db.exec_constant(ACK_ONE_SHOT, &key)?.rows_written > 0
@@ -271,7 +328,10 @@ impl Scheduler {
     /// it stays due. False when it was not claimed (or no longer is).
     pub fn release(&mut self, db: &dyn SqlBackend, id: &str, attempt: u32) -> Result<bool, Error> {
         self.in_flight.remove(id);
-        let result = db.exec_constant(RELEASE, &[SqlValue::from(id), SqlValue::Integer(i64::from(attempt))])?;
+        let result = db.exec_constant(
+            RELEASE,
+            &[SqlValue::from(id), SqlValue::Integer(i64::from(attempt))],
+        )?;
         Ok(result.rows_written > 0)
     }
 
@@ -287,19 +347,37 @@ impl Scheduler {
         now_ms: i64,
         random: f64,
     ) -> Result<Failure, Error> {
-        let Some(Taken::Full(delivery, retry_of)) = self.take_delivery(db, id, attempt, true)? else {
-            return Ok(Failure { retry_at: None, dead: None, alarm: self.alarm.settle(db)? });
+        let Some(Taken::Full(delivery, retry_of)) = self.take_delivery(db, id, attempt, true)?
+        else {
+            return Ok(Failure {
+                retry_at: None,
+                dead: None,
+                alarm: self.alarm.settle(db)?,
+            });
         };
         let (retry_at, dead) = if attempt >= delivery.task.retry.attempts {
-            (None, Some(self.bury(db, &delivery, retry_of, attempt, error, now_ms)?))
+            (
+                None,
+                Some(self.bury(db, &delivery, retry_of, attempt, error, now_ms)?),
+            )
         } else {
-            let retry_at = now_ms.saturating_add(backoff_delay_ms(attempt, &delivery.task.retry, random));
-            let values = [SqlValue::from(id), SqlValue::Integer(i64::from(attempt)), SqlValue::Integer(retry_at), SqlValue::from(error)];
+            let retry_at =
+                now_ms.saturating_add(backoff_delay_ms(attempt, &delivery.task.retry, random));
+            let values = [
+                SqlValue::from(id),
+                SqlValue::Integer(i64::from(attempt)),
+                SqlValue::Integer(retry_at),
+                SqlValue::from(error),
+            ];
             db.exec_constant(RETRY_LATER, &values)?;
             (Some(retry_at), None)
         };
         let alarm = self.alarm.settle(db)?;
-        Ok(Failure { retry_at, dead, alarm })
+        Ok(Failure {
+            retry_at,
+            dead,
+            alarm,
+        })
     }
 
     /// The claimed delivery `(id, attempt)`: a one-shot of this batch is ended from memory
@@ -317,8 +395,12 @@ impl Scheduler {
                 return Ok(Some(Taken::OneShot));
             }
         }
-        let result = db.exec_constant(FULL_DELIVERY, &[SqlValue::from(id), SqlValue::Integer(i64::from(attempt))])?;
-        Ok(decode_delivery(result.first_row())?.map(|(stored, retry_of)| Taken::Full(Box::new(stored), retry_of)))
+        let result = db.exec_constant(
+            FULL_DELIVERY,
+            &[SqlValue::from(id), SqlValue::Integer(i64::from(attempt))],
+        )?;
+        Ok(decode_delivery(result.first_row())?
+            .map(|(stored, retry_of)| Taken::Full(Box::new(stored), retry_of)))
     }
 
     /// Writes the dead letter of `delivery` (after `deliveries` attempts; of the occurrence
@@ -333,13 +415,21 @@ impl Scheduler {
         now_ms: i64,
     ) -> Result<DeadTask, Error> {
         let scheduled_at = retry_of.unwrap_or(delivery.task.scheduled_at);
-        let dead = Task { attempts: deliveries, scheduled_at, ..delivery.task.clone() };
+        let dead = Task {
+            attempts: deliveries,
+            scheduled_at,
+            ..delivery.task.clone()
+        };
         let mut values = task_values(&dead, delivery.anchor);
         values.push(SqlValue::from(error));
         values.push(SqlValue::Integer(now_ms));
         db.exec_constant(BURY, &values)?;
         self.end_occurrence(db, delivery, retry_of, now_ms)?;
-        Ok(DeadTask { task: dead, error: error.to_owned(), failed_at: now_ms })
+        Ok(DeadTask {
+            task: dead,
+            error: error.to_owned(),
+            failed_at: now_ms,
+        })
     }
 
     /// Ends the current occurrence of `delivery`: a retried occurrence gives the row back to the
@@ -353,7 +443,10 @@ impl Scheduler {
         now_ms: i64,
     ) -> Result<bool, Error> {
         let task = &delivery.task;
-        let key = [SqlValue::from(task.id.as_str()), SqlValue::Integer(i64::from(task.attempts))];
+        let key = [
+            SqlValue::from(task.id.as_str()),
+            SqlValue::Integer(i64::from(task.attempts)),
+        ];
         if retry_of.is_some() {
             let restored = db.exec_constant(END_RETRY, &key)?;
             return Ok(restored.rows_written > 0);
@@ -386,13 +479,17 @@ fn recurrence(delivery: &StoredTask) -> Result<Option<Recurrence>, Error> {
         return Ok(None);
     }
     if let (Some(interval_ms), Some(anchor)) = (task.every_ms, delivery.anchor) {
-        return Ok(Some(Recurrence::Every { anchor, interval_ms }));
+        return Ok(Some(Recurrence::Every {
+            anchor,
+            interval_ms,
+        }));
     }
     let expression = task
         .cron
         .as_deref()
         .ok_or_else(|| storage_error("a recurring task has neither interval nor cron"))?;
-    let schedule = CronSchedule::parse(expression, task.timezone.as_deref()).map_err(Error::from)?;
+    let schedule =
+        CronSchedule::parse(expression, task.timezone.as_deref()).map_err(Error::from)?;
     Ok(Some(Recurrence::Cron(Box::new(schedule))))
 }
 
@@ -404,6 +501,8 @@ fn into_text(value: SqlValue, name: &str) -> Result<String, Error> {
 }
 
 fn count(value: &SqlValue, name: &str) -> Result<u32, Error> {
-    let value = value.as_i64().ok_or_else(|| storage_error(&format!("column {name} is not an integer")))?;
+    let value = value
+        .as_i64()
+        .ok_or_else(|| storage_error(&format!("column {name} is not an integer")))?;
     Ok(u32::try_from(value.max(0)).unwrap_or(u32::MAX))
 }

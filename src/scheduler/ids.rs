@@ -38,7 +38,9 @@ mod tests {
         let mut ids = IdGenerator::new(42);
         let drawn: HashSet<String> = (0..10_000).map(|_| ids.next_id()).collect();
         assert_eq!(drawn.len(), 10_000);
-        assert!(drawn.iter().all(|id| id.len() == 24 && id.bytes().all(|b| b.is_ascii_hexdigit())));
+        assert!(drawn
+            .iter()
+            .all(|id| id.len() == 24 && id.bytes().all(|b| b.is_ascii_hexdigit())));
         assert_eq!(IdGenerator::new(7).next_id(), IdGenerator::new(7).next_id());
         assert_ne!(IdGenerator::new(7).next_id(), IdGenerator::new(8).next_id());
     }

@@ -43,7 +43,15 @@ mod tests {
 
     #[test]
     fn platform_entry_points_and_hooks_are_lifecycle_methods() {
-        for name in ["dup", "alarm", "fetch", "webSocketMessage", "webSocketClose", "onBeforeConnect", "onTaskFailed"] {
+        for name in [
+            "dup",
+            "alarm",
+            "fetch",
+            "webSocketMessage",
+            "webSocketClose",
+            "onBeforeConnect",
+            "onTaskFailed",
+        ] {
             assert!(is_lifecycle_method(name), "{name}");
         }
         for name in ["digest", "tick", "onBench", "websocketThing"] {

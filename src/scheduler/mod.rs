@@ -73,8 +73,11 @@ pub use delivery::{Claim, ClaimedTask, Definition, Failure, Start};
 pub use lifecycle::{is_lifecycle_method, LIFECYCLE_METHODS, LIFECYCLE_METHOD_PREFIX};
 pub use queue::{Outcome, Scheduler};
 pub use recurrence::next_every;
+pub use task::{
+    millis, DeadTask, ListAfter, ListQuery, RetryOptions, ScheduleRequest, Task, TaskKind, When,
+    MAX_ID_BYTES,
+};
 pub use zone::{set_zone_lookup, Resolved, Zone, ZoneLookup, ZoneOffset};
-pub use task::{millis, MAX_ID_BYTES, DeadTask, ListAfter, ListQuery, RetryOptions, ScheduleRequest, Task, TaskKind, When};
 
 use crate::error::ErrorCode;
 use thiserror::Error;
@@ -90,10 +93,17 @@ pub enum ScheduleError {
     Payload { reason: String },
     /// A time, delay, interval, id or retry option is out of range.
     #[error("invalid `{argument}`: {reason}")]
-    Schedule { argument: &'static str, reason: String },
+    Schedule {
+        argument: &'static str,
+        reason: String,
+    },
     /// The cron expression does not parse; `field` names the part at fault.
     #[error("invalid cron expression `{expression}`: {field}: {reason}")]
-    CronInvalid { expression: String, field: &'static str, reason: String },
+    CronInvalid {
+        expression: String,
+        field: &'static str,
+        reason: String,
+    },
     /// The time zone is not an IANA name this build knows.
     #[error("unknown time zone `{zone}`: use an IANA name such as `Europe/Paris` or `UTC`")]
     CronTimezone { zone: String },
@@ -113,6 +123,9 @@ impl ErrorCode for ScheduleError {
 
 impl ScheduleError {
     pub(crate) fn schedule(argument: &'static str, reason: impl Into<String>) -> Self {
-        ScheduleError::Schedule { argument, reason: reason.into() }
+        ScheduleError::Schedule {
+            argument,
+            reason: reason.into(),
+        }
     }
 }

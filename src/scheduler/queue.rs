@@ -49,13 +49,22 @@ impl Scheduler {
 
     /// As [`Scheduler::new`], with the secret seed of the in-flight table.
     pub fn with_hasher(seed: u64, hasher: SeededState) -> Self {
-        Scheduler { ids: IdGenerator::new(seed), alarm: AlarmBook::default(), in_flight: SeededMap::with_hasher(hasher) }
+        Scheduler {
+            ids: IdGenerator::new(seed),
+            alarm: AlarmBook::default(),
+            in_flight: SeededMap::with_hasher(hasher),
+        }
     }
 
     /// On each wake: `armed` is what `getAlarm()` returned, `now_ms` the time. Re-arms when the
     /// queue and the alarm disagree (after a restart, a lost alarm, or `deleteAll()`), except
     /// for [`AlarmChange::Repair`].
-    pub fn wake(&mut self, db: &dyn SqlBackend, armed: Option<i64>, now_ms: i64) -> Result<AlarmChange, Error> {
+    pub fn wake(
+        &mut self,
+        db: &dyn SqlBackend,
+        armed: Option<i64>,
+        now_ms: i64,
+    ) -> Result<AlarmChange, Error> {
         self.in_flight.clear();
         self.alarm.wake(db, armed, now_ms)
     }
@@ -82,10 +91,17 @@ impl Scheduler {
     /// when a release fails.
     pub fn end_alarm(&mut self, db: &dyn SqlBackend) -> Result<AlarmChange, Error> {
         self.alarm.end_alarm();
-        let unstarted: Vec<(String, u32)> =
-            self.in_flight.drain().filter(|(_, d)| !d.started).map(|(id, d)| (id, d.attempt)).collect();
+        let unstarted: Vec<(String, u32)> = self
+            .in_flight
+            .drain()
+            .filter(|(_, d)| !d.started)
+            .map(|(id, d)| (id, d.attempt))
+            .collect();
         for (id, attempt) in unstarted {
-            db.exec_constant(RELEASE, &[SqlValue::from(id), SqlValue::Integer(i64::from(attempt))])?;
+            db.exec_constant(
+                RELEASE,
+                &[SqlValue::from(id), SqlValue::Integer(i64::from(attempt))],
+            )?;
         }
         self.alarm.settle(db)
     }
@@ -143,7 +159,9 @@ impl Scheduler {
                 ];
                 if let Some(armed) = self.alarm.guard() {
                     values.push(SqlValue::from(armed));
-                    let guarded = *INSERT_ONE_SHOT_GUARDED.get(kind).ok_or_else(|| storage_error("no statement"))?;
+                    let guarded = *INSERT_ONE_SHOT_GUARDED
+                        .get(kind)
+                        .ok_or_else(|| storage_error("no statement"))?;
                     if db.exec_constant(guarded, &values)?.rows_written > 0 {
                         return Ok((task, Written::Guarded));
                     }
@@ -151,7 +169,9 @@ impl Scheduler {
                     self.alarm.forget();
                     values.truncate(4);
                 }
-                let statement = *INSERT_ONE_SHOT.get(kind).ok_or_else(|| storage_error("no statement"))?;
+                let statement = *INSERT_ONE_SHOT
+                    .get(kind)
+                    .ok_or_else(|| storage_error("no statement"))?;
                 let written = returned_state(db.exec_constant(statement, &values)?)?;
                 return Ok((task, written));
             }
@@ -167,9 +187,14 @@ impl Scheduler {
         let result = db.exec_constant(UPSERT, &values)?;
         match result.rows.into_iter().next().as_deref() {
             Some([due, scheduled_at, attempts, last_error, armed, earliest]) => {
-                task.due = due.as_i64().ok_or_else(|| storage_error("upsert returned no due time"))?;
+                task.due = due
+                    .as_i64()
+                    .ok_or_else(|| storage_error("upsert returned no due time"))?;
                 task.scheduled_at = scheduled_at.as_i64().unwrap_or(task.due);
-                task.attempts = attempts.as_i64().and_then(|a| u32::try_from(a).ok()).unwrap_or(0);
+                task.attempts = attempts
+                    .as_i64()
+                    .and_then(|a| u32::try_from(a).ok())
+                    .unwrap_or(0);
                 task.last_error = last_error.as_str().map(str::to_owned);
                 Ok((task, Written::Returned(armed.clone(), earliest.clone())))
             }
@@ -190,12 +215,18 @@ impl Scheduler {
         self.touch(id);
         let deleted = db.exec_constant(CANCEL, &[SqlValue::from(id)])?;
         let alarm = self.alarm.settle(db)?;
-        Ok(Outcome { value: !deleted.rows.is_empty(), alarm })
+        Ok(Outcome {
+            value: !deleted.rows.is_empty(),
+            alarm,
+        })
     }
 
     pub fn get(&self, db: &dyn SqlBackend, id: &str) -> Result<Option<Task>, Error> {
         let result = db.exec_constant(GET, &[SqlValue::from(id)])?;
-        result.first_row().map(|row| decode_task(row).map(|stored| stored.task)).transpose()
+        result
+            .first_row()
+            .map(|row| decode_task(row).map(|stored| stored.task))
+            .transpose()
     }
 
     /// Tasks in due order (ties by id), filtered by method, from `after`, at most `limit`.
@@ -211,7 +242,11 @@ impl Scheduler {
             }
         }
         let result = db.exec_constant(list(query), &params)?;
-        result.rows.iter().map(|row| decode_task(row).map(|stored| stored.task)).collect()
+        result
+            .rows
+            .iter()
+            .map(|row| decode_task(row).map(|stored| stored.task))
+            .collect()
     }
 
     /// Dead letters, oldest failure first.
@@ -235,7 +270,9 @@ impl Scheduler {
         self.touch(id);
         let key = [SqlValue::from(id)];
         let result = db.exec_constant(DEAD, &key)?;
-        let Some(row) = result.first_row() else { return Ok(None) };
+        let Some(row) = result.first_row() else {
+            return Ok(None);
+        };
         let dead = decode_task(row)?;
         let mut restored = None;
         if dead.task.kind.is_recurring() {
@@ -243,14 +280,27 @@ impl Scheduler {
             // the same row until it ends, then the row is due at that occurrence again.
             let live = db.exec_constant(
                 RETRY_OCCURRENCE,
-                &[SqlValue::from(id), SqlValue::Integer(now_ms), SqlValue::Integer(dead.task.scheduled_at)],
+                &[
+                    SqlValue::from(id),
+                    SqlValue::Integer(now_ms),
+                    SqlValue::Integer(dead.task.scheduled_at),
+                ],
             )?;
-            restored = live.first_row().map(decode_task).transpose()?.map(|stored| stored.task);
+            restored = live
+                .first_row()
+                .map(decode_task)
+                .transpose()?
+                .map(|stored| stored.task);
         }
         let task = match restored {
             Some(task) => task,
             None => {
-                let task = Task { due: now_ms, attempts: 0, last_error: None, ..dead.task };
+                let task = Task {
+                    due: now_ms,
+                    attempts: 0,
+                    last_error: None,
+                    ..dead.task
+                };
                 db.exec_constant(REPLACE, &task_values(&task, dead.anchor))?;
                 task
             }

@@ -26,7 +26,10 @@ pub(crate) enum Recurrence {
 impl Recurrence {
     pub(crate) fn next_after(&self, after_ms: i64) -> Option<i64> {
         match self {
-            Recurrence::Every { anchor, interval_ms } => next_every(*anchor, *interval_ms, after_ms),
+            Recurrence::Every {
+                anchor,
+                interval_ms,
+            } => next_every(*anchor, *interval_ms, after_ms),
             Recurrence::Cron(schedule) => schedule.next_after(after_ms),
         }
     }

@@ -9,7 +9,9 @@ use crate::error::Error;
 const TASK_COLUMN_COUNT: usize = 16;
 
 pub(crate) fn storage_error(message: &str) -> Error {
-    Error::Storage(BackendError { message: format!("scheduler: {message}") })
+    Error::Storage(BackendError {
+        message: format!("scheduler: {message}"),
+    })
 }
 
 /// A stored task and the anchor of an `every` task (kept apart: users never see it).
@@ -71,7 +73,10 @@ pub(crate) fn decode_task(row: &[SqlValue]) -> Result<StoredTask, Error> {
         },
         last_error: optional_text(row, 15),
     };
-    Ok(StoredTask { task, anchor: optional_integer(row, 7) })
+    Ok(StoredTask {
+        task,
+        anchor: optional_integer(row, 7),
+    })
 }
 
 /// Decodes task columns (`statements::task_columns!`) followed by `error, failed_at`.

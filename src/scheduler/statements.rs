@@ -69,7 +69,12 @@ pub(crate) const RECORD: &str = "INSERT OR REPLACE INTO _dc_alarm (id, armed) VA
 
 // Writing tasks.
 pub(crate) const INSERT: &str = concat!(
-    "INSERT INTO _dc_tasks (", task_columns!(), ") VALUES (", task_placeholders!(), ") RETURNING ", state_columns!()
+    "INSERT INTO _dc_tasks (",
+    task_columns!(),
+    ") VALUES (",
+    task_placeholders!(),
+    ") RETURNING ",
+    state_columns!()
 );
 pub(crate) const UPSERT: &str = concat!(
     "INSERT INTO _dc_tasks (", task_columns!(), ") VALUES (", task_placeholders!(), ") ON CONFLICT (id) DO UPDATE SET \
@@ -90,18 +95,47 @@ pub(crate) const UPSERT: &str = concat!(
 /// docs/reports/). The optional columns are left NULL. Indexed by `queue::one_shot_index`
 /// (0: `at`, 1: `after`).
 pub(crate) const INSERT_ONE_SHOT: [&str; 2] = [
-    concat!(one_shot_insert!(), " VALUES (?1, ?2, ?3, 'at', ?4, ?4, 0, ", default_policy!(), ") RETURNING ", state_columns!()),
-    concat!(one_shot_insert!(), " VALUES (?1, ?2, ?3, 'after', ?4, ?4, 0, ", default_policy!(), ") RETURNING ", state_columns!()),
+    concat!(
+        one_shot_insert!(),
+        " VALUES (?1, ?2, ?3, 'at', ?4, ?4, 0, ",
+        default_policy!(),
+        ") RETURNING ",
+        state_columns!()
+    ),
+    concat!(
+        one_shot_insert!(),
+        " VALUES (?1, ?2, ?3, 'after', ?4, ?4, 0, ",
+        default_policy!(),
+        ") RETURNING ",
+        state_columns!()
+    ),
 ];
 /// The same INSERT, guarded: it writes only while the alarm record holds `?5`, the armed time
 /// the scheduler last saw, so the decision can be made from that state without reading
 /// anything (see `AlarmBook::guard`). The hot path of `at`/`after` with a generated id.
 pub(crate) const INSERT_ONE_SHOT_GUARDED: [&str; 2] = [
-    concat!(one_shot_insert!(), " SELECT ?1, ?2, ?3, 'at', ?4, ?4, 0, ", default_policy!(), " WHERE ", guard!()),
-    concat!(one_shot_insert!(), " SELECT ?1, ?2, ?3, 'after', ?4, ?4, 0, ", default_policy!(), " WHERE ", guard!()),
+    concat!(
+        one_shot_insert!(),
+        " SELECT ?1, ?2, ?3, 'at', ?4, ?4, 0, ",
+        default_policy!(),
+        " WHERE ",
+        guard!()
+    ),
+    concat!(
+        one_shot_insert!(),
+        " SELECT ?1, ?2, ?3, 'after', ?4, ?4, 0, ",
+        default_policy!(),
+        " WHERE ",
+        guard!()
+    ),
 ];
-pub(crate) const REPLACE: &str =
-    concat!("INSERT OR REPLACE INTO _dc_tasks (", task_columns!(), ") VALUES (", task_placeholders!(), ")");
+pub(crate) const REPLACE: &str = concat!(
+    "INSERT OR REPLACE INTO _dc_tasks (",
+    task_columns!(),
+    ") VALUES (",
+    task_placeholders!(),
+    ")"
+);
 pub(crate) const CANCEL: &str = "DELETE FROM _dc_tasks WHERE id = ?1 RETURNING id";
 
 // Reading tasks.
@@ -130,9 +164,16 @@ pub(crate) fn list(query: &ListQuery) -> &'static str {
 }
 
 // Dead letters.
-pub(crate) const FAILED: &str =
-    concat!("SELECT ", task_columns!(), ", error, failed_at FROM _dc_dead_tasks ORDER BY failed_at, id LIMIT ?1");
-pub(crate) const DEAD: &str = concat!("SELECT ", task_columns!(), ", error, failed_at FROM _dc_dead_tasks WHERE id = ?1");
+pub(crate) const FAILED: &str = concat!(
+    "SELECT ",
+    task_columns!(),
+    ", error, failed_at FROM _dc_dead_tasks ORDER BY failed_at, id LIMIT ?1"
+);
+pub(crate) const DEAD: &str = concat!(
+    "SELECT ",
+    task_columns!(),
+    ", error, failed_at FROM _dc_dead_tasks WHERE id = ?1"
+);
 pub(crate) const RETRY_OCCURRENCE: &str = concat!(
     "UPDATE _dc_tasks SET retry_of = ?3, due = ?2, attempts = 0, last_error = NULL, claimed = NULL \
      WHERE id = ?1 AND kind IN ('every', 'cron') RETURNING ",
@@ -140,36 +181,48 @@ pub(crate) const RETRY_OCCURRENCE: &str = concat!(
 );
 pub(crate) const FORGET_DEAD: &str = "DELETE FROM _dc_dead_tasks WHERE id = ?1";
 pub(crate) const BURY: &str = concat!(
-    "INSERT OR REPLACE INTO _dc_dead_tasks (", task_columns!(), ", error, failed_at) VALUES (", task_placeholders!(), ", ?17, ?18)"
+    "INSERT OR REPLACE INTO _dc_dead_tasks (",
+    task_columns!(),
+    ", error, failed_at) VALUES (",
+    task_placeholders!(),
+    ", ?17, ?18)"
 );
 
 // Deliveries.
 /// The due batch, with what tells a fresh task from one whose last delivery never ended.
-pub(crate) const SELECT_DUE: &str = "SELECT id, method, payload, kind, scheduled_at, attempts, max_attempts, claimed, \
+pub(crate) const SELECT_DUE: &str =
+    "SELECT id, method, payload, kind, scheduled_at, attempts, max_attempts, claimed, \
      retry_of FROM _dc_tasks WHERE due <= ?1 ORDER BY due, id LIMIT ?2";
 /// Counts the delivery of every task of the batch [`SELECT_DUE`] returned, in the same
 /// transaction: the facade confirms it (`ctx.storage.sync()`) before any handler runs, so a
 /// handler that ends its invocation (`ctx.abort()`, an exceeded limit) has used an attempt.
-pub(crate) const CLAIM_BATCH: &str = "UPDATE _dc_tasks SET attempts = attempts + 1, claimed = ?3 WHERE id IN \
+pub(crate) const CLAIM_BATCH: &str =
+    "UPDATE _dc_tasks SET attempts = attempts + 1, claimed = ?3 WHERE id IN \
      (SELECT id FROM _dc_tasks WHERE due <= ?1 ORDER BY due, id LIMIT ?2)";
 /// Claims one task alone (after a batch that never ended, the likely culprit is run by itself).
 pub(crate) const CLAIM_ALONE: &str =
     "UPDATE _dc_tasks SET attempts = attempts + 1, claimed = 2 WHERE id = ?1 AND attempts = ?2";
 /// The other tasks of a batch that never ended: they keep their count (each may have run, its
 /// acknowledgement lost with the invocation) and are claimed normally again.
-pub(crate) const CLEAR_SHARED: &str = "UPDATE _dc_tasks SET claimed = NULL WHERE claimed = 1 AND id <> ?1";
+pub(crate) const CLEAR_SHARED: &str =
+    "UPDATE _dc_tasks SET claimed = NULL WHERE claimed = 1 AND id <> ?1";
 /// The whole row of the claimed delivery `(id, attempts)`, and the occurrence it retries.
 pub(crate) const FULL_DELIVERY: &str = concat!(
-    "SELECT ", task_columns!(), ", retry_of FROM _dc_tasks WHERE id = ?1 AND attempts = ?2 AND claimed IS NOT NULL"
+    "SELECT ",
+    task_columns!(),
+    ", retry_of FROM _dc_tasks WHERE id = ?1 AND attempts = ?2 AND claimed IS NOT NULL"
 );
-pub(crate) const ACK_ONE_SHOT: &str = "DELETE FROM _dc_tasks WHERE id = ?1 AND attempts = ?2 AND claimed IS NOT NULL";
+pub(crate) const ACK_ONE_SHOT: &str =
+    "DELETE FROM _dc_tasks WHERE id = ?1 AND attempts = ?2 AND claimed IS NOT NULL";
 pub(crate) const RELEASE: &str =
     "UPDATE _dc_tasks SET attempts = attempts - 1, claimed = NULL WHERE id = ?1 AND attempts = ?2 AND claimed IS NOT NULL";
 pub(crate) const RETRY_LATER: &str =
     "UPDATE _dc_tasks SET due = ?3, last_error = ?4, claimed = NULL WHERE id = ?1 AND attempts = ?2";
-pub(crate) const END_RETRY: &str = "UPDATE _dc_tasks SET due = scheduled_at, retry_of = NULL, attempts = 0, \
+pub(crate) const END_RETRY: &str =
+    "UPDATE _dc_tasks SET due = scheduled_at, retry_of = NULL, attempts = 0, \
      last_error = NULL, claimed = NULL WHERE id = ?1 AND attempts = ?2";
-pub(crate) const NEXT_OCCURRENCE: &str = "UPDATE _dc_tasks SET due = ?3, scheduled_at = ?3, attempts = 0, \
+pub(crate) const NEXT_OCCURRENCE: &str =
+    "UPDATE _dc_tasks SET due = ?3, scheduled_at = ?3, attempts = 0, \
      last_error = NULL, claimed = NULL WHERE id = ?1 AND attempts = ?2";
 pub(crate) const END_ONE_SHOT: &str = "DELETE FROM _dc_tasks WHERE id = ?1 AND attempts = ?2";
 
@@ -180,7 +233,13 @@ mod tests {
     #[test]
     fn one_shot_literals_are_the_default_policy() {
         let d = RetryPolicy::default();
-        let expected = format!("{}, {}, {}, {}", d.attempts, d.backoff_ms, d.max_backoff_ms, i64::from(d.jitter));
+        let expected = format!(
+            "{}, {}, {}, {}",
+            d.attempts,
+            d.backoff_ms,
+            d.max_backoff_ms,
+            i64::from(d.jitter)
+        );
         assert_eq!(default_policy!(), expected);
     }
 }

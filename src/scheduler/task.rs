@@ -94,7 +94,10 @@ pub enum When {
     /// Every interval (ms), the first run one interval from now.
     Every { interval: f64 },
     /// On a cron expression, in `timezone` (IANA) or UTC.
-    Cron { expression: String, timezone: Option<String> },
+    Cron {
+        expression: String,
+        timezone: Option<String>,
+    },
 }
 
 /// `opts.retry` as the user wrote it; missing fields take [`RetryPolicy::default`].
@@ -146,7 +149,10 @@ pub fn millis(value: f64, argument: &'static str) -> Result<i64, ScheduleError> 
         ));
     }
     if value.abs() > MAX_DATE_MS {
-        return Err(ScheduleError::schedule(argument, format!("{} is outside the range of a Date", Decimal(value))));
+        return Err(ScheduleError::schedule(
+            argument,
+            format!("{} is outside the range of a Date", Decimal(value)),
+        ));
     }
     Ok(value.floor() as i64)
 }
@@ -168,7 +174,10 @@ pub(crate) struct NewTask {
 
 impl NewTask {
     /// Checks `request` against `now_ms` and computes the first due time.
-    pub(crate) fn validate(request: ScheduleRequest, now_ms: i64) -> Result<NewTask, ScheduleError> {
+    pub(crate) fn validate(
+        request: ScheduleRequest,
+        now_ms: i64,
+    ) -> Result<NewTask, ScheduleError> {
         if request.method.is_empty() {
             return Err(ScheduleError::Method {
                 method: request.method,
@@ -201,7 +210,10 @@ impl NewTask {
             When::After { delay } => {
                 let delay = millis(delay, "delay")?;
                 if delay < 0 {
-                    return Err(ScheduleError::schedule("delay", format!("{delay} ms is negative")));
+                    return Err(ScheduleError::schedule(
+                        "delay",
+                        format!("{delay} ms is negative"),
+                    ));
                 }
                 task.kind = TaskKind::After;
                 task.due = add(now_ms, delay, "delay")?;
@@ -220,13 +232,19 @@ impl NewTask {
                 task.every_ms = Some(interval);
                 task.anchor = Some(task.due);
             }
-            When::Cron { expression, timezone } => {
+            When::Cron {
+                expression,
+                timezone,
+            } => {
                 let schedule = CronSchedule::parse(&expression, timezone.as_deref())?;
-                task.due = schedule.next_after(now_ms).ok_or_else(|| ScheduleError::CronInvalid {
-                    expression: expression.clone(),
-                    field: "expression",
-                    reason: "it never occurs (such as 30 February)".into(),
-                })?;
+                task.due =
+                    schedule
+                        .next_after(now_ms)
+                        .ok_or_else(|| ScheduleError::CronInvalid {
+                            expression: expression.clone(),
+                            field: "expression",
+                            reason: "it never occurs (such as 30 February)".into(),
+                        })?;
                 task.kind = TaskKind::Cron;
                 task.cron = Some(expression);
                 task.timezone = timezone;
@@ -240,7 +258,12 @@ fn add(now_ms: i64, delta: i64, argument: &'static str) -> Result<i64, ScheduleE
     now_ms
         .checked_add(delta)
         .filter(|t| (*t as f64).abs() <= MAX_DATE_MS)
-        .ok_or_else(|| ScheduleError::schedule(argument, "the due time would be outside the range of a Date"))
+        .ok_or_else(|| {
+            ScheduleError::schedule(
+                argument,
+                "the due time would be outside the range of a Date",
+            )
+        })
 }
 
 fn resolve_retry(options: &RetryOptions) -> Result<RetryPolicy, ScheduleError> {
@@ -251,18 +274,27 @@ fn resolve_retry(options: &RetryOptions) -> Result<RetryPolicy, ScheduleError> {
         Some(n) => {
             return Err(ScheduleError::schedule(
                 "retry.attempts",
-                format!("{} is not a whole number from 1 to {}", Decimal(n), Decimal(MAX_ATTEMPTS)),
+                format!(
+                    "{} is not a whole number from 1 to {}",
+                    Decimal(n),
+                    Decimal(MAX_ATTEMPTS)
+                ),
             ))
         }
     };
-    let non_negative = |value: Option<f64>, argument: &'static str| -> Result<Option<i64>, ScheduleError> {
-        match value {
-            None => Ok(None),
-            Some(v) if v >= 0.0 => millis(v, argument).map(Some),
-            Some(v) => Err(ScheduleError::schedule(argument, format!("{} ms is negative or not a number", Decimal(v)))),
-        }
-    };
-    let backoff_ms = non_negative(options.backoff_ms, "retry.backoffMs")?.unwrap_or(defaults.backoff_ms);
+    let non_negative =
+        |value: Option<f64>, argument: &'static str| -> Result<Option<i64>, ScheduleError> {
+            match value {
+                None => Ok(None),
+                Some(v) if v >= 0.0 => millis(v, argument).map(Some),
+                Some(v) => Err(ScheduleError::schedule(
+                    argument,
+                    format!("{} ms is negative or not a number", Decimal(v)),
+                )),
+            }
+        };
+    let backoff_ms =
+        non_negative(options.backoff_ms, "retry.backoffMs")?.unwrap_or(defaults.backoff_ms);
     let max_backoff_ms = match non_negative(options.max_backoff_ms, "retry.maxBackoffMs")? {
         Some(max) if max < backoff_ms => {
             return Err(ScheduleError::schedule(
@@ -304,13 +336,24 @@ mod tests {
     #[test]
     fn refuses_times_and_intervals_out_of_range() {
         assert_eq!(code(When::At { time: f64::NAN }), "TASK_SCHEDULE");
-        assert_eq!(code(When::At { time: f64::INFINITY }), "TASK_SCHEDULE");
+        assert_eq!(
+            code(When::At {
+                time: f64::INFINITY
+            }),
+            "TASK_SCHEDULE"
+        );
         assert_eq!(code(When::At { time: 9e15 }), "TASK_SCHEDULE");
         assert_eq!(code(When::After { delay: -1.0 }), "TASK_SCHEDULE");
         assert_eq!(code(When::Every { interval: 0.0 }), "TASK_SCHEDULE");
         assert_eq!(code(When::Every { interval: -5.0 }), "TASK_SCHEDULE");
         assert_eq!(code(When::Every { interval: f64::NAN }), "TASK_SCHEDULE");
-        assert_eq!(code(When::Cron { expression: "0 0 30 2 *".into(), timezone: None }), "CRON_INVALID");
+        assert_eq!(
+            code(When::Cron {
+                expression: "0 0 30 2 *".into(),
+                timezone: None
+            }),
+            "CRON_INVALID"
+        );
     }
 
     #[test]
@@ -320,7 +363,10 @@ mod tests {
         let after = NewTask::validate(request(When::After { delay: 30.0 }), 1_000).unwrap();
         assert_eq!((after.kind, after.due), (TaskKind::After, 1_030));
         let every = NewTask::validate(request(When::Every { interval: 0.5 }), 1_000).unwrap();
-        assert_eq!((every.due, every.every_ms, every.anchor), (1_001, Some(1), Some(1_001)));
+        assert_eq!(
+            (every.due, every.every_ms, every.anchor),
+            (1_001, Some(1), Some(1_001))
+        );
     }
 
     #[test]
@@ -331,11 +377,24 @@ mod tests {
             ScheduleError::Schedule { argument, .. } => assert_eq!(argument, "retry.attempts"),
             other => panic!("{other:?}"),
         }
-        r.retry = RetryOptions { backoff_ms: Some(500.0), max_backoff_ms: Some(100.0), ..Default::default() };
-        assert_eq!(NewTask::validate(r.clone(), 0).unwrap_err().code(), "TASK_SCHEDULE");
-        r.retry = RetryOptions { backoff_ms: Some(120_000.0), ..Default::default() };
+        r.retry = RetryOptions {
+            backoff_ms: Some(500.0),
+            max_backoff_ms: Some(100.0),
+            ..Default::default()
+        };
+        assert_eq!(
+            NewTask::validate(r.clone(), 0).unwrap_err().code(),
+            "TASK_SCHEDULE"
+        );
+        r.retry = RetryOptions {
+            backoff_ms: Some(120_000.0),
+            ..Default::default()
+        };
         let policy = NewTask::validate(r, 0).unwrap().retry;
-        assert_eq!((policy.backoff_ms, policy.max_backoff_ms), (120_000, 120_000));
+        assert_eq!(
+            (policy.backoff_ms, policy.max_backoff_ms),
+            (120_000, 120_000)
+        );
     }
 
     #[test]

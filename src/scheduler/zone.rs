@@ -57,7 +57,9 @@ impl Zone {
     /// The zone `name` as `lookup` knows it; `None` when the lookup does not know it.
     pub fn named(name: &str, lookup: Arc<dyn ZoneLookup>) -> Option<Zone> {
         lookup.offset_seconds(name, 0)?;
-        Some(Zone { named: Some((Arc::from(name), lookup)) })
+        Some(Zone {
+            named: Some((Arc::from(name), lookup)),
+        })
     }
 
     /// The zone's name as given (`UTC` for the default).
@@ -85,7 +87,10 @@ impl Zone {
             let utc = local_seconds - i64::from(offset);
             (self.offset_at(utc) == offset).then_some((utc, offset))
         };
-        match (holds(before), if after == before { None } else { holds(after) }) {
+        match (
+            holds(before),
+            if after == before { None } else { holds(after) },
+        ) {
             (Some(a), Some(b)) if a.0 != b.0 => {
                 let (earlier, later) = if a.0 < b.0 { (a, b) } else { (b, a) };
                 Resolved::Ambiguous(earlier, later)
@@ -99,7 +104,10 @@ impl Zone {
         // |offset| < 24 h for every zone; clamp so a misbehaving lookup cannot panic chrono.
         let seconds = seconds.clamp(-86_399, 86_399);
         let fixed = FixedOffset::east_opt(seconds).unwrap_or_else(|| Offset::fix(&chrono::Utc));
-        ZoneOffset { zone: self.clone(), fixed }
+        ZoneOffset {
+            zone: self.clone(),
+            fixed,
+        }
     }
 }
 
@@ -155,7 +163,9 @@ impl TimeZone for Zone {
     }
 
     fn offset_from_utc_date(&self, utc: &NaiveDate) -> ZoneOffset {
-        let seconds = utc.and_hms_opt(0, 0, 0).map_or(0, |t| t.and_utc().timestamp());
+        let seconds = utc
+            .and_hms_opt(0, 0, 0)
+            .map_or(0, |t| t.and_utc().timestamp());
         self.offset(self.offset_at(seconds))
     }
 

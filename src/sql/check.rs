@@ -10,7 +10,8 @@ use super::error::SqlError;
 use super::tokenizer::{identifier_name, tokenize, Token, TokenKind};
 
 /// Statement starts the platform refuses because it owns transactions.
-const TRANSACTION_CONTROL: &[&str] = &["BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"];
+const TRANSACTION_CONTROL: &[&str] =
+    &["BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"];
 
 /// Statement starts that name another database, which a Durable Object does not have.
 const OTHER_DATABASES: &[&str] = &["ATTACH", "DETACH"];
@@ -117,7 +118,10 @@ struct ReservedWrite {
 /// The write `action` if the object named at token `at` is reserved.
 fn reserved_at(sql: &str, statement: &[Token], at: usize, action: &str) -> Option<ReservedWrite> {
     let table = object_name(sql, statement, at)?;
-    is_reserved(&table).then(|| ReservedWrite { action: action.to_owned(), table })
+    is_reserved(&table).then(|| ReservedWrite {
+        action: action.to_owned(),
+        table,
+    })
 }
 
 /// The first write to a reserved table in the statement.
@@ -133,7 +137,11 @@ fn reserved_write(sql: &str, statement: &[Token]) -> Option<ReservedWrite> {
         } else if token.is_word(sql, "UPDATE") {
             let or_skipped = statement.get(at + 1).is_some_and(|t| t.is_word(sql, "OR"));
             reserved(if or_skipped { at + 3 } else { at + 1 }, "UPDATE")
-        } else if token.is_word(sql, "DELETE") && statement.get(at + 1).is_some_and(|t| t.is_word(sql, "FROM")) {
+        } else if token.is_word(sql, "DELETE")
+            && statement
+                .get(at + 1)
+                .is_some_and(|t| t.is_word(sql, "FROM"))
+        {
             reserved(at + 2, "DELETE FROM")
         } else {
             None
@@ -162,19 +170,28 @@ fn schema_change(sql: &str, statement: &[Token]) -> Option<ReservedWrite> {
     let mut name_at = object_at + 1;
     // `IF EXISTS` / `IF NOT EXISTS`
     if statement.get(name_at).is_some_and(|t| t.is_word(sql, "IF")) {
-        let not = statement.get(name_at + 1).is_some_and(|t| t.is_word(sql, "NOT"));
+        let not = statement
+            .get(name_at + 1)
+            .is_some_and(|t| t.is_word(sql, "NOT"));
         name_at += if not { 3 } else { 2 };
     }
     if let Some(found) = reserved(name_at, &action) {
         return Some(found);
     }
     if verb == "CREATE" && matches!(object.as_str(), "INDEX" | "TRIGGER") {
-        let on = name_at + statement.get(name_at..)?.iter().position(|t| t.is_word(sql, "ON"))?;
+        let on = name_at
+            + statement
+                .get(name_at..)?
+                .iter()
+                .position(|t| t.is_word(sql, "ON"))?;
         return reserved(on + 1, &format!("{action} ON"));
     }
     if verb == "ALTER" {
         let rename = statement.iter().position(|t| t.is_word(sql, "RENAME"))?;
-        if statement.get(rename + 1).is_some_and(|t| t.is_word(sql, "TO")) {
+        if statement
+            .get(rename + 1)
+            .is_some_and(|t| t.is_word(sql, "TO"))
+        {
             return reserved(rename + 2, "ALTER TABLE ... RENAME TO");
         }
     }
@@ -187,7 +204,10 @@ fn object_name(sql: &str, statement: &[Token], at: usize) -> Option<String> {
     let mut name = identifier_name(statement.get(at)?, sql)?;
     let mut next = at + 1;
     while statement.get(next).is_some_and(|t| t.text(sql) == ".") {
-        match statement.get(next + 1).and_then(|t| identifier_name(t, sql)) {
+        match statement
+            .get(next + 1)
+            .and_then(|t| identifier_name(t, sql))
+        {
             Some(component) => name = component,
             None => break,
         }
@@ -197,6 +217,9 @@ fn object_name(sql: &str, statement: &[Token], at: usize) -> Option<String> {
 }
 
 fn is_reserved(name: &str) -> bool {
-    name.get(..4)
-        .is_some_and(|prefix| RESERVED_PREFIXES.iter().any(|reserved| prefix.eq_ignore_ascii_case(reserved)))
+    name.get(..4).is_some_and(|prefix| {
+        RESERVED_PREFIXES
+            .iter()
+            .any(|reserved| prefix.eq_ignore_ascii_case(reserved))
+    })
 }

@@ -42,14 +42,20 @@ impl ErrorCode for SqlError {
 
 impl SqlError {
     pub(crate) fn template(message: impl Into<String>) -> Self {
-        SqlError::Template { message: message.into() }
+        SqlError::Template {
+            message: message.into(),
+        }
     }
 
     pub(crate) fn bind(message: impl Into<String>) -> Self {
-        SqlError::Bind { message: message.into() }
+        SqlError::Bind {
+            message: message.into(),
+        }
     }
 
     pub(crate) fn forbidden(message: impl Into<String>) -> Self {
-        SqlError::Forbidden { message: message.into() }
+        SqlError::Forbidden {
+            message: message.into(),
+        }
     }
 }

@@ -17,6 +17,6 @@ pub mod tokenizer;
 pub use check::check;
 pub use error::{SqlError, MAX_BOUND_PARAMETERS, STATEMENT_PREVIEW_CHARS};
 pub use template::{
-    compile, fragment_depth_message, quote_identifier, BindOp, Compiled, Hole, Template, MAX_FRAGMENT_DEPTH,
-    MAX_IDENTIFIER_BYTES,
+    compile, fragment_depth_message, quote_identifier, BindOp, Compiled, Hole, Template,
+    MAX_FRAGMENT_DEPTH, MAX_IDENTIFIER_BYTES,
 };

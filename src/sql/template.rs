@@ -45,7 +45,10 @@ pub enum Hole {
     /// A nested `` sql`...` `` fragment.
     Fragment(Template),
     /// `sql.join(parts, separator)`: the parts spliced with the separator text between them.
-    Join { parts: Vec<Template>, separator: String },
+    Join {
+        parts: Vec<Template>,
+        separator: String,
+    },
 }
 
 /// What the facade does with the next flattened value: one op per value-carrying hole, in
@@ -106,14 +109,22 @@ pub fn compile(template: &Template) -> Result<Compiled, SqlError> {
     let tokens: Vec<Token> = tokenize(&builder.sql).collect();
     builder.verify_placements(&tokens)?;
     let last_statement_start = check_tokens(&builder.sql, &tokens)?;
-    if let Some(early) = builder.placeholders.iter().find(|p| p.offset < last_statement_start) {
+    if let Some(early) = builder
+        .placeholders
+        .iter()
+        .find(|p| p.offset < last_statement_start)
+    {
         return Err(SqlError::template(format!(
             "{} is in an earlier statement of a multi-statement text; the platform binds values \
              to the last statement only: run the statements as separate calls",
             describe_hole(&early.hole)
         )));
     }
-    Ok(Compiled { sql: builder.sql, plan: builder.plan, params: builder.placeholders.len() })
+    Ok(Compiled {
+        sql: builder.sql,
+        plan: builder.plan,
+        params: builder.placeholders.len(),
+    })
 }
 
 /// A `?` the compiler wrote, and the hole it belongs to.
@@ -195,7 +206,11 @@ impl Builder {
                 let quoted = quote_identifier(name)?;
                 let start = self.sql.len();
                 self.sql.push_str(&quoted);
-                self.identifiers.push(Splice { start, end: self.sql.len(), hole: path.clone() });
+                self.identifiers.push(Splice {
+                    start,
+                    end: self.sql.len(),
+                    hole: path.clone(),
+                });
             }
             Hole::Raw { text } => self.sql.push_str(text),
             Hole::Fragment(fragment) => {
@@ -222,7 +237,13 @@ impl Builder {
     }
 
     /// One parameter between `open` and `close`, bound by `op`.
-    fn value(&mut self, open: &str, close: &str, op: BindOp, path: &[usize]) -> Result<(), SqlError> {
+    fn value(
+        &mut self,
+        open: &str,
+        close: &str,
+        op: BindOp,
+        path: &[usize],
+    ) -> Result<(), SqlError> {
         self.sql.push_str(open);
         self.placeholder(path)?;
         self.sql.push_str(close);
@@ -239,7 +260,10 @@ impl Builder {
                 describe_hole(path)
             )));
         }
-        self.placeholders.push(Placeholder { offset: self.sql.len(), hole: path.to_vec() });
+        self.placeholders.push(Placeholder {
+            offset: self.sql.len(),
+            hole: path.to_vec(),
+        });
         self.sql.push('?');
         Ok(())
     }

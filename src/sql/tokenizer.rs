@@ -37,7 +37,10 @@ pub enum TokenKind {
 impl TokenKind {
     /// Comments and whitespace: tokens SQLite ignores.
     pub fn is_trivia(self) -> bool {
-        matches!(self, TokenKind::Space | TokenKind::LineComment | TokenKind::BlockComment)
+        matches!(
+            self,
+            TokenKind::Space | TokenKind::LineComment | TokenKind::BlockComment
+        )
     }
 
     /// How the kind reads in an error message.
@@ -81,7 +84,10 @@ impl Token {
 
 /// The tokens of `sql`, in order, covering every byte.
 pub fn tokenize(sql: &str) -> Tokens<'_> {
-    Tokens { bytes: sql.as_bytes(), position: 0 }
+    Tokens {
+        bytes: sql.as_bytes(),
+        position: 0,
+    }
 }
 
 /// Iterator returned by [`tokenize`].
@@ -98,7 +104,12 @@ impl Iterator for Tokens<'_> {
         let (kind, end, terminated) = scan(self.bytes, start)?;
         // Every branch of `scan` consumes at least one byte; `max` keeps that a guarantee.
         self.position = end.max(start + 1);
-        Some(Token { kind, start, end: self.position, terminated })
+        Some(Token {
+            kind,
+            start,
+            end: self.position,
+            terminated,
+        })
     }
 }
 
@@ -182,8 +193,14 @@ fn scan(bytes: &[u8], start: usize) -> Option<(TokenKind, usize, bool)> {
             (Blob, end, terminated)
         }
         b';' => (Semicolon, start + 1, true),
-        b'?' => (Parameter, skip_while(bytes, start + 1, |b| b.is_ascii_digit()), true),
-        b':' | b'@' | b'$' | b'#' if second.is_some_and(is_identifier_char) => (Parameter, named_parameter_end(bytes, start), true),
+        b'?' => (
+            Parameter,
+            skip_while(bytes, start + 1, |b| b.is_ascii_digit()),
+            true,
+        ),
+        b':' | b'@' | b'$' | b'#' if second.is_some_and(is_identifier_char) => {
+            (Parameter, named_parameter_end(bytes, start), true)
+        }
         b'.' if second.is_some_and(|b| b.is_ascii_digit()) => {
             (Number, skip_while(bytes, start + 1, is_number_char), true)
         }
@@ -204,7 +221,11 @@ fn named_parameter_end(bytes: &[u8], start: usize) -> usize {
             Some(b':') if bytes.get(at + 1) == Some(&b':') => at += 2,
             Some(b'(') => {
                 let close = skip_while(bytes, at + 1, |b| !is_space(b) && b != b')');
-                return if bytes.get(close) == Some(&b')') { close + 1 } else { close };
+                return if bytes.get(close) == Some(&b')') {
+                    close + 1
+                } else {
+                    close
+                };
             }
             _ => return at,
         }
@@ -276,7 +297,10 @@ mod tests {
 
     #[test]
     fn string_literals_keep_escaped_quotes_and_everything_inside() {
-        assert_eq!(kinds("'it''s -- ? /* x'"), vec![(String, "'it''s -- ? /* x'")]);
+        assert_eq!(
+            kinds("'it''s -- ? /* x'"),
+            vec![(String, "'it''s -- ? /* x'")]
+        );
         assert_eq!(kinds("'' ''''"), vec![(String, "''"), (String, "''''")]);
     }
 
@@ -309,7 +333,10 @@ mod tests {
 
     #[test]
     fn blob_literals_are_not_words() {
-        assert_eq!(kinds("x'00ff' X'' xy"), vec![(Blob, "x'00ff'"), (Blob, "X''"), (Word, "xy")]);
+        assert_eq!(
+            kinds("x'00ff' X'' xy"),
+            vec![(Blob, "x'00ff'"), (Blob, "X''"), (Word, "xy")]
+        );
     }
 
     #[test]
@@ -347,7 +374,15 @@ mod tests {
 
     #[test]
     fn non_ascii_identifiers_stay_whole() {
-        assert_eq!(kinds("SELECT prénom, 名前"), vec![(Word, "SELECT"), (Word, "prénom"), (Punct, ","), (Word, "名前")]);
+        assert_eq!(
+            kinds("SELECT prénom, 名前"),
+            vec![
+                (Word, "SELECT"),
+                (Word, "prénom"),
+                (Punct, ","),
+                (Word, "名前")
+            ]
+        );
     }
 
     #[test]

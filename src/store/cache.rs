@@ -40,7 +40,11 @@ pub struct CacheKey {
 
 impl CacheKey {
     pub fn new(store: u64, index: &str, index_key: &str) -> Self {
-        CacheKey { store, index: index.to_owned(), index_key: index_key.to_owned() }
+        CacheKey {
+            store,
+            index: index.to_owned(),
+            index_key: index_key.to_owned(),
+        }
     }
 
     fn cost(&self, primary_keys: &[String]) -> usize {
@@ -122,14 +126,23 @@ impl ReadCache {
         }
         self.invalidate(&key);
         while self.used_bytes + cost > self.budget_bytes {
-            let Some((_, oldest)) = self.by_age.pop_first() else { break };
+            let Some((_, oldest)) = self.by_age.pop_first() else {
+                break;
+            };
             if let Some(evicted) = self.entries.remove(&oldest) {
                 self.used_bytes -= evicted.cost;
             }
         }
         self.clock += 1;
         self.by_age.insert(self.clock, key.clone());
-        self.entries.insert(key, Entry { primary_keys, cost, last_used: self.clock });
+        self.entries.insert(
+            key,
+            Entry {
+                primary_keys,
+                cost,
+                last_used: self.clock,
+            },
+        );
         self.used_bytes += cost;
     }
 
@@ -176,7 +189,10 @@ mod tests {
         cache.fill(key(1, "b"), vec!["p".into()]);
         assert!(cache.get(&key(1, "a")).is_some());
         cache.fill(key(1, "c"), vec!["p".into()]);
-        assert!(cache.get(&key(1, "b")).is_none(), "b was least recently used");
+        assert!(
+            cache.get(&key(1, "b")).is_none(),
+            "b was least recently used"
+        );
         assert!(cache.get(&key(1, "a")).is_some());
         assert!(cache.used_bytes() <= one * 2);
     }

@@ -38,15 +38,24 @@ impl IndexChange {
     pub fn plan(current: &[IndexRow], wanted: &[(String, Option<String>)]) -> IndexChange {
         let mut change = IndexChange::default();
         for (index, new_key) in wanted {
-            let old_key = current.iter().find(|row| &row.index == index).map(|row| &row.index_key);
+            let old_key = current
+                .iter()
+                .find(|row| &row.index == index)
+                .map(|row| &row.index_key);
             if old_key == new_key.as_ref() {
                 continue;
             }
             if let Some(old_key) = old_key {
-                change.delete.push(IndexRow { index: index.clone(), index_key: old_key.clone() });
+                change.delete.push(IndexRow {
+                    index: index.clone(),
+                    index_key: old_key.clone(),
+                });
             }
             if let Some(new_key) = new_key {
-                change.insert.push(IndexRow { index: index.clone(), index_key: new_key.clone() });
+                change.insert.push(IndexRow {
+                    index: index.clone(),
+                    index_key: new_key.clone(),
+                });
             }
         }
         change
@@ -57,10 +66,12 @@ impl IndexChange {
     }
 }
 
-const ROWS_OF_PRIMARY: &str = "SELECT index_name, index_key FROM _dc_store_index WHERE primary_key = ?";
+const ROWS_OF_PRIMARY: &str =
+    "SELECT index_name, index_key FROM _dc_store_index WHERE primary_key = ?";
 const OTHER_HOLDER: &str =
     "SELECT primary_key FROM _dc_store_index WHERE index_name = ? AND index_key = ? AND primary_key <> ? LIMIT 1";
-const DELETE_ROW: &str = "DELETE FROM _dc_store_index WHERE index_name = ? AND index_key = ? AND primary_key = ?";
+const DELETE_ROW: &str =
+    "DELETE FROM _dc_store_index WHERE index_name = ? AND index_key = ? AND primary_key = ?";
 const DELETE_PRIMARY: &str =
     "DELETE FROM _dc_store_index WHERE primary_key = ? RETURNING index_name, index_key";
 const DELETE_SPAN: &str =
@@ -74,7 +85,9 @@ fn rows_from(result: crate::backend::QueryResult) -> Vec<IndexRow> {
         .rows
         .into_iter()
         .filter_map(|row| match <[SqlValue; 2]>::try_from(row) {
-            Ok([SqlValue::Text(index), SqlValue::Text(index_key)]) => Some(IndexRow { index, index_key }),
+            Ok([SqlValue::Text(index), SqlValue::Text(index_key)]) => {
+                Some(IndexRow { index, index_key })
+            }
             _ => None,
         })
         .collect()
@@ -86,12 +99,23 @@ pub fn rows_of(db: &dyn SqlBackend, primary_key: &str) -> Result<Vec<IndexRow>, 
 }
 
 /// Some other primary entry holding `row`, if any: a unique index's conflict.
-pub fn other_holder(db: &dyn SqlBackend, row: &IndexRow, primary_key: &str) -> Result<Option<String>, StoreError> {
+pub fn other_holder(
+    db: &dyn SqlBackend,
+    row: &IndexRow,
+    primary_key: &str,
+) -> Result<Option<String>, StoreError> {
     let result = db.exec(
         OTHER_HOLDER,
-        &[row.index.as_str().into(), row.index_key.as_str().into(), primary_key.into()],
+        &[
+            row.index.as_str().into(),
+            row.index_key.as_str().into(),
+            primary_key.into(),
+        ],
     )?;
-    Ok(result.scalar().and_then(SqlValue::as_str).map(str::to_owned))
+    Ok(result
+        .scalar()
+        .and_then(SqlValue::as_str)
+        .map(str::to_owned))
 }
 
 /// Writes `change` for `primary_key`, forgetting the cached lookups it touches first.
@@ -104,7 +128,14 @@ pub fn apply(
 ) -> Result<(), StoreError> {
     for row in &change.delete {
         cache.invalidate(&CacheKey::new(store, &row.index, &row.index_key));
-        db.exec(DELETE_ROW, &[row.index.as_str().into(), row.index_key.as_str().into(), primary_key.into()])?;
+        db.exec(
+            DELETE_ROW,
+            &[
+                row.index.as_str().into(),
+                row.index_key.as_str().into(),
+                primary_key.into(),
+            ],
+        )?;
     }
     let rows: Vec<(&IndexRow, &str)> = change.insert.iter().map(|row| (row, primary_key)).collect();
     insert_rows(db, cache, store, &rows, false)
@@ -123,10 +154,18 @@ pub fn insert_rows(
         let mut params = Vec::with_capacity(chunk.len() * 3);
         for (row, primary_key) in chunk {
             cache.invalidate(&CacheKey::new(store, &row.index, &row.index_key));
-            params.extend([row.index.as_str().into(), row.index_key.as_str().into(), (*primary_key).into()]);
+            params.extend([
+                row.index.as_str().into(),
+                row.index_key.as_str().into(),
+                (*primary_key).into(),
+            ]);
         }
         let placeholders = vec!["(?, ?, ?)"; chunk.len()].join(", ");
-        let verb = if or_ignore { "INSERT OR IGNORE" } else { "INSERT" };
+        let verb = if or_ignore {
+            "INSERT OR IGNORE"
+        } else {
+            "INSERT"
+        };
         db.exec(
             &format!("{verb} INTO _dc_store_index (index_name, index_key, primary_key) VALUES {placeholders}"),
             &params,
@@ -143,7 +182,9 @@ pub fn delete_primary(
     primary_key: &str,
 ) -> Result<(), StoreError> {
     let removed = rows_from(db.exec(DELETE_PRIMARY, &[primary_key.into()])?);
-    removed.iter().for_each(|row| cache.invalidate(&CacheKey::new(store, &row.index, &row.index_key)));
+    removed
+        .iter()
+        .for_each(|row| cache.invalidate(&CacheKey::new(store, &row.index, &row.index_key)));
     Ok(())
 }
 
@@ -156,26 +197,45 @@ pub fn delete_span(
     first: &str,
     last: &str,
 ) -> Result<u64, StoreError> {
-    let (low, high) = if first <= last { (first, last) } else { (last, first) };
+    let (low, high) = if first <= last {
+        (first, last)
+    } else {
+        (last, first)
+    };
     let removed = rows_from(db.exec(DELETE_SPAN, &[low.into(), high.into()])?);
-    removed.iter().for_each(|row| cache.invalidate(&CacheKey::new(store, &row.index, &row.index_key)));
+    removed
+        .iter()
+        .for_each(|row| cache.invalidate(&CacheKey::new(store, &row.index, &row.index_key)));
     Ok(removed.len() as u64)
 }
 
 /// Removes every row of one index (dropped or changed definition).
-pub fn delete_index(db: &dyn SqlBackend, cache: &mut ReadCache, store: u64, index: &str) -> Result<(), StoreError> {
+pub fn delete_index(
+    db: &dyn SqlBackend,
+    cache: &mut ReadCache,
+    store: u64,
+    index: &str,
+) -> Result<(), StoreError> {
     cache.invalidate_store(store, Some(index));
     db.exec(DELETE_INDEX, &[index.into()])?;
     Ok(())
 }
 
 /// The primary keys holding `index_key` in `index`, in primary key order.
-pub fn lookup(db: &dyn SqlBackend, index: &str, index_key: &str) -> Result<Vec<String>, StoreError> {
+pub fn lookup(
+    db: &dyn SqlBackend,
+    index: &str,
+    index_key: &str,
+) -> Result<Vec<String>, StoreError> {
     let result = db.exec(
         "SELECT primary_key FROM _dc_store_index WHERE index_name = ? AND index_key = ? ORDER BY primary_key",
         &[index.into(), index_key.into()],
     )?;
-    Ok(result.rows.iter().filter_map(|row| row.first()?.as_str().map(str::to_owned)).collect())
+    Ok(result
+        .rows
+        .iter()
+        .filter_map(|row| row.first()?.as_str().map(str::to_owned))
+        .collect())
 }
 
 /// One index row as a range query returns it.
@@ -187,17 +247,28 @@ pub struct IndexEntry {
 
 /// The `WHERE` clause and bindings of `range` over one index, resuming after `resume` (the
 /// last entry of the previous page: a non-unique index can repeat an index key across pages).
-fn range_filter(index: &str, range: &KvRange, resume: Option<&IndexEntry>) -> (String, Vec<SqlValue>) {
+fn range_filter(
+    index: &str,
+    range: &KvRange,
+    resume: Option<&IndexEntry>,
+) -> (String, Vec<SqlValue>) {
     let lower = match &range.lower {
         Lower::Inclusive(_) => ">=",
         Lower::Exclusive(_) => ">",
     };
     let mut clause = format!("index_name = ? AND index_key {lower} ? AND index_key < ?");
-    let mut params: Vec<SqlValue> = vec![index.into(), range.lower.key().into(), range.end.as_str().into()];
+    let mut params: Vec<SqlValue> = vec![
+        index.into(),
+        range.lower.key().into(),
+        range.end.as_str().into(),
+    ];
     if let Some(after) = resume {
         let direction = if range.reverse { "<" } else { ">" };
         clause.push_str(&format!(" AND (index_key, primary_key) {direction} (?, ?)"));
-        params.extend([after.index_key.as_str().into(), after.primary_key.as_str().into()]);
+        params.extend([
+            after.index_key.as_str().into(),
+            after.primary_key.as_str().into(),
+        ]);
     }
     (clause, params)
 }
@@ -225,7 +296,10 @@ pub fn list(
         .rows
         .into_iter()
         .filter_map(|row| match <[SqlValue; 2]>::try_from(row) {
-            Ok([SqlValue::Text(index_key), SqlValue::Text(primary_key)]) => Some(IndexEntry { index_key, primary_key }),
+            Ok([SqlValue::Text(index_key), SqlValue::Text(primary_key)]) => Some(IndexEntry {
+                index_key,
+                primary_key,
+            }),
             _ => None,
         })
         .collect())
@@ -238,9 +312,14 @@ pub fn count(db: &dyn SqlBackend, index: &str, range: &KvRange) -> Result<u64, S
     }
     let (clause, mut params) = range_filter(index, range, None);
     params.push(SqlValue::Integer(range.limit.map_or(-1, i64::from)));
-    let sql = format!("SELECT count(*) FROM (SELECT 1 FROM _dc_store_index WHERE {clause} LIMIT ?)");
+    let sql =
+        format!("SELECT count(*) FROM (SELECT 1 FROM _dc_store_index WHERE {clause} LIMIT ?)");
     let result = db.exec(&sql, &params)?;
-    Ok(result.scalar().and_then(SqlValue::as_i64).and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
+    Ok(result
+        .scalar()
+        .and_then(SqlValue::as_i64)
+        .and_then(|n| u64::try_from(n).ok())
+        .unwrap_or(0))
 }
 
 #[cfg(test)]
@@ -248,7 +327,10 @@ mod tests {
     use super::*;
 
     fn row(index: &str, key: &str) -> IndexRow {
-        IndexRow { index: index.into(), index_key: key.into() }
+        IndexRow {
+            index: index.into(),
+            index_key: key.into(),
+        }
     }
 
     #[test]
@@ -263,7 +345,11 @@ mod tests {
         let current = [row("byEmail", "a"), row("byAge", "7")];
         let change = IndexChange::plan(
             &current,
-            &[("byEmail".into(), Some("b".into())), ("byAge".into(), None), ("byName".into(), Some("n".into()))],
+            &[
+                ("byEmail".into(), Some("b".into())),
+                ("byAge".into(), None),
+                ("byName".into(), Some("n".into())),
+            ],
         );
         assert_eq!(change.delete, vec![row("byEmail", "a"), row("byAge", "7")]);
         assert_eq!(change.insert, vec![row("byEmail", "b"), row("byName", "n")]);

@@ -160,10 +160,22 @@ impl KeyFormat {
     /// The format whose tags include `tag`, if any (the formats share no tag).
     fn of_tag(tag: u8) -> Option<KeyFormat> {
         let has = |tags: &Tags| {
-            [tags.null, tags.falsy, tags.truthy, tags.negative_number, tags.number, tags.bigint, tags.string, tags.bytes, tags.tuple]
-                .contains(&tag)
+            [
+                tags.null,
+                tags.falsy,
+                tags.truthy,
+                tags.negative_number,
+                tags.number,
+                tags.bigint,
+                tags.string,
+                tags.bytes,
+                tags.tuple,
+            ]
+            .contains(&tag)
         };
-        [KeyFormat::V1, KeyFormat::V2].into_iter().find(|format| has(format.tags()))
+        [KeyFormat::V1, KeyFormat::V2]
+            .into_iter()
+            .find(|format| has(format.tags()))
     }
 
     /// Encodes a key (a non-empty tuple of parts) into its kv string in this format.
@@ -174,7 +186,10 @@ impl KeyFormat {
         let mut out = Vec::with_capacity(16);
         let mut namespace = [0; 4];
         out.extend_from_slice(NAMESPACE.encode_utf8(&mut namespace).as_bytes());
-        let encoder = Encoder { format: self, tags: self.tags() };
+        let encoder = Encoder {
+            format: self,
+            tags: self.tags(),
+        };
         for part in parts {
             encoder.part(part, &mut out, 0)?;
             if out.len() > MAX_KEY_BYTES {
@@ -182,7 +197,10 @@ impl KeyFormat {
             }
         }
         if out.len() > MAX_KEY_BYTES {
-            return Err(KeyError::TooLarge { bytes: out.len(), limit: MAX_KEY_BYTES });
+            return Err(KeyError::TooLarge {
+                bytes: out.len(),
+                limit: MAX_KEY_BYTES,
+            });
         }
         // Every byte pushed is ASCII or comes from a `str`, escaped only below 0x03, so this never fails.
         String::from_utf8(out).map_err(|e| KeyError::Malformed(e.to_string()))
@@ -218,7 +236,9 @@ pub enum KeyError {
     /// The caller passed something that is not a key (NaN, infinity, an empty tuple, ...).
     #[error("invalid key: {0}; a key is a string, finite number, bigint, boolean, null, Uint8Array or a non-empty tuple of them")]
     Type(String),
-    #[error("key is {bytes} bytes once encoded, above the limit of {limit}; use shorter key parts")]
+    #[error(
+        "key is {bytes} bytes once encoded, above the limit of {limit}; use shorter key parts"
+    )]
     TooLarge { bytes: usize, limit: usize },
     /// A stored string is not a store key (corrupt storage or a foreign kv key).
     #[error("not a store key: {0}")]
@@ -246,9 +266,15 @@ pub struct BigIntKey {
 impl BigIntKey {
     /// The integer with this sign and big-endian magnitude (leading zeros are dropped).
     pub fn new(negative: bool, magnitude: &[u8]) -> Self {
-        let first = magnitude.iter().position(|b| *b != 0).unwrap_or(magnitude.len());
+        let first = magnitude
+            .iter()
+            .position(|b| *b != 0)
+            .unwrap_or(magnitude.len());
         let magnitude = magnitude.get(first..).unwrap_or_default().to_vec();
-        BigIntKey { negative: negative && !magnitude.is_empty(), magnitude }
+        BigIntKey {
+            negative: negative && !magnitude.is_empty(),
+            magnitude,
+        }
     }
 
     pub fn from_i128(value: i128) -> Self {
@@ -261,17 +287,27 @@ impl BigIntKey {
             Some(rest) => (true, rest),
             None => (false, text),
         };
-        let invalid = || KeyError::Type(format!("bigint hex `{text}` is not a hexadecimal integer"));
+        let invalid =
+            || KeyError::Type(format!("bigint hex `{text}` is not a hexadecimal integer"));
         if digits.is_empty() {
             return Err(invalid());
         }
         let nibbles: Vec<u8> = digits
             .chars()
-            .map(|c| c.to_digit(16).and_then(|d| u8::try_from(d).ok()).ok_or_else(invalid))
+            .map(|c| {
+                c.to_digit(16)
+                    .and_then(|d| u8::try_from(d).ok())
+                    .ok_or_else(invalid)
+            })
             .collect::<Result<_, _>>()?;
         // An odd count gets a leading zero nibble so bytes pair up from the right.
-        let padded: Vec<u8> = std::iter::repeat_n(0, nibbles.len() % 2).chain(nibbles).collect();
-        let bytes: Vec<u8> = padded.chunks(2).map(|pair| pair.iter().fold(0, |acc, n| acc << 4 | n)).collect();
+        let padded: Vec<u8> = std::iter::repeat_n(0, nibbles.len() % 2)
+            .chain(nibbles)
+            .collect();
+        let bytes: Vec<u8> = padded
+            .chunks(2)
+            .map(|pair| pair.iter().fold(0, |acc, n| acc << 4 | n))
+            .collect();
         Ok(BigIntKey::new(negative, &bytes))
     }
 
@@ -326,7 +362,10 @@ impl Encoder {
             KeyPart::Bool(true) => out.push(tags.truthy),
             KeyPart::Number(n) => {
                 if !n.is_finite() {
-                    return Err(KeyError::Type(format!("{} is not a finite number", crate::numbers::Decimal(*n))));
+                    return Err(KeyError::Type(format!(
+                        "{} is not a finite number",
+                        crate::numbers::Decimal(*n)
+                    )));
                 }
                 match self.format {
                     KeyFormat::V1 => {
@@ -361,7 +400,9 @@ impl Encoder {
                     return Err(KeyError::Type("empty tuple".into()));
                 }
                 if depth >= MAX_KEY_DEPTH {
-                    return Err(KeyError::Type(format!("tuples nested deeper than {MAX_KEY_DEPTH}")));
+                    return Err(KeyError::Type(format!(
+                        "tuples nested deeper than {MAX_KEY_DEPTH}"
+                    )));
                 }
                 out.push(tags.tuple);
                 for item in items {
@@ -383,15 +424,23 @@ fn encode_bigint(big: &BigIntKey, out: &mut Vec<u8>) -> Result<(), KeyError> {
         out.push(BIGINT_ZERO);
         return Ok(());
     }
-    let length = u16::try_from(big.magnitude.len())
-        .map_err(|_| KeyError::TooLarge { bytes: big.magnitude.len() * 2, limit: MAX_KEY_BYTES })?;
+    let length = u16::try_from(big.magnitude.len()).map_err(|_| KeyError::TooLarge {
+        bytes: big.magnitude.len() * 2,
+        limit: MAX_KEY_BYTES,
+    })?;
     // A negative number's digits are complemented, so a larger magnitude sorts lower.
     let flip: u8 = if big.negative { 0xff } else { 0 };
-    out.push(if big.negative { BIGINT_NEGATIVE } else { BIGINT_POSITIVE });
+    out.push(if big.negative {
+        BIGINT_NEGATIVE
+    } else {
+        BIGINT_POSITIVE
+    });
     let [high, low] = length.to_be_bytes();
     push_hex_byte(high ^ flip, out);
     push_hex_byte(low ^ flip, out);
-    big.magnitude.iter().for_each(|b| push_hex_byte(b ^ flip, out));
+    big.magnitude
+        .iter()
+        .for_each(|b| push_hex_byte(b ^ flip, out));
     Ok(())
 }
 
@@ -409,10 +458,19 @@ fn push_number_v2(ordered: u64, tags: &Tags, out: &mut Vec<u8>) {
     let negative = ordered >> 63 == 0;
     let (fill, end, padding) = number_v2_shape(negative);
     let stream = u128::from(ordered) << 2 | padding;
-    let digits = (0..NUMBER_MAX_DIGITS).rev().map(|i| ((stream >> (6 * i)) & 63) as u8);
+    let digits = (0..NUMBER_MAX_DIGITS)
+        .rev()
+        .map(|i| ((stream >> (6 * i)) & 63) as u8);
     let digits: Vec<u8> = digits.collect();
-    let kept = digits.iter().rposition(|d| *d != fill).map_or(0, |last| last + 1);
-    out.push(if negative { tags.negative_number } else { tags.number });
+    let kept = digits
+        .iter()
+        .rposition(|d| *d != fill)
+        .map_or(0, |last| last + 1);
+    out.push(if negative {
+        tags.negative_number
+    } else {
+        tags.number
+    });
     out.extend(digits.iter().take(kept).map(|d| NUMBER_DIGIT_BASE + d));
     out.push(end);
 }
@@ -429,7 +487,11 @@ fn ordered_bits(n: f64) -> u64 {
 }
 
 fn number_from_ordered_bits(ordered: u64) -> f64 {
-    let bits = if ordered >> 63 == 1 { ordered & !(1 << 63) } else { !ordered };
+    let bits = if ordered >> 63 == 1 {
+        ordered & !(1 << 63)
+    } else {
+        !ordered
+    };
     f64::from_bits(bits)
 }
 
@@ -440,7 +502,10 @@ fn push_hex_byte(byte: u8, out: &mut Vec<u8>) {
 }
 
 fn push_hex_u64(value: u64, out: &mut Vec<u8>) {
-    value.to_be_bytes().iter().for_each(|b| push_hex_byte(*b, out));
+    value
+        .to_be_bytes()
+        .iter()
+        .for_each(|b| push_hex_byte(*b, out));
 }
 
 /// A key as a JavaScript literal, the way a user writes it: `["sub", "s1"]`, `[1, 2n, null]`,
@@ -538,7 +603,12 @@ pub fn decode(key: &str) -> Result<Vec<KeyPart>, KeyError> {
     let body = key
         .strip_prefix(NAMESPACE)
         .ok_or_else(|| KeyError::Malformed("missing the store namespace".into()))?;
-    let mut reader = Reader { bytes: body.as_bytes(), at: 0, depth: 0, format: None };
+    let mut reader = Reader {
+        bytes: body.as_bytes(),
+        at: 0,
+        depth: 0,
+        format: None,
+    };
     let mut parts = Vec::new();
     while !reader.is_done() {
         parts.push(reader.part()?);
@@ -568,7 +638,11 @@ impl Reader<'_> {
     }
 
     fn next(&mut self) -> Result<u8, KeyError> {
-        let byte = self.bytes.get(self.at).copied().ok_or_else(|| self.malformed("unexpected end"))?;
+        let byte = self
+            .bytes
+            .get(self.at)
+            .copied()
+            .ok_or_else(|| self.malformed("unexpected end"))?;
         self.at += 1;
         Ok(byte)
     }
@@ -645,7 +719,8 @@ impl Reader<'_> {
         for _ in count..NUMBER_MAX_DIGITS {
             stream = stream << 6 | u128::from(fill);
         }
-        let ordered = u64::try_from(stream >> 2).map_err(|_| self.malformed("number out of range"))?;
+        let ordered =
+            u64::try_from(stream >> 2).map_err(|_| self.malformed("number out of range"))?;
         if stream & 0b11 != padding || (ordered >> 63 == 0) != negative {
             return Err(self.malformed("not a canonical number"));
         }
@@ -672,11 +747,16 @@ impl Reader<'_> {
         for _ in 0..BIGINT_LENGTH_DIGITS / 2 {
             length = length << 8 | usize::from(self.hex_byte()? ^ flip);
         }
-        let magnitude: Vec<u8> = (0..length).map(|_| Ok(self.hex_byte()? ^ flip)).collect::<Result<_, KeyError>>()?;
+        let magnitude: Vec<u8> = (0..length)
+            .map(|_| Ok(self.hex_byte()? ^ flip))
+            .collect::<Result<_, KeyError>>()?;
         if magnitude.first().is_none_or(|b| *b == 0) {
             return Err(self.malformed("bigint magnitude is empty or has a leading zero"));
         }
-        Ok(KeyPart::BigInt(BigIntKey { negative: flip != 0, magnitude }))
+        Ok(KeyPart::BigInt(BigIntKey {
+            negative: flip != 0,
+            magnitude,
+        }))
     }
 
     fn string(&mut self) -> Result<KeyPart, KeyError> {
@@ -692,7 +772,9 @@ impl Reader<'_> {
                 byte => bytes.push(byte),
             }
         }
-        String::from_utf8(bytes).map(KeyPart::String).map_err(|_| self.malformed("string is not UTF-8"))
+        String::from_utf8(bytes)
+            .map(KeyPart::String)
+            .map_err(|_| self.malformed("string is not UTF-8"))
     }
 
     fn bytes(&mut self) -> Result<KeyPart, KeyError> {
@@ -749,7 +831,15 @@ mod tests {
 
     #[test]
     fn numbers_in_v2_keep_only_their_significant_digits() {
-        let cases = [(0.0, "hP/"), (1.0, "h_o/"), (-1.0, "g@0p"), (42.0, "h`4D/"), (9999.0, "h`<>7P/"), (0.5, "h_n/"), (-3.5, "g?o?p")];
+        let cases = [
+            (0.0, "hP/"),
+            (1.0, "h_o/"),
+            (-1.0, "g@0p"),
+            (42.0, "h`4D/"),
+            (9999.0, "h`<>7P/"),
+            (0.5, "h_n/"),
+            (-3.5, "g?o?p"),
+        ];
         for (n, expected) in cases {
             let encoded = key(&[KeyPart::Number(n)]);
             assert_eq!(&encoded[1..], expected, "{n}");
@@ -759,7 +849,12 @@ mod tests {
 
     #[test]
     fn a_key_is_in_one_format_and_says_which() {
-        let parts = [KeyPart::Null, KeyPart::Bool(true), KeyPart::Number(-3.5), KeyPart::String("a".into())];
+        let parts = [
+            KeyPart::Null,
+            KeyPart::Bool(true),
+            KeyPart::Number(-3.5),
+            KeyPart::String("a".into()),
+        ];
         for format in [KeyFormat::V1, KeyFormat::V2] {
             let encoded = format.encode(&parts).unwrap();
             assert_eq!(format_of(&encoded), Some(format));
@@ -778,10 +873,16 @@ mod tests {
     #[test]
     fn non_finite_numbers_and_empty_tuples_are_key_type_errors() {
         for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
-            assert_eq!(encode(&[KeyPart::Number(bad)]).unwrap_err().code(), "KEY_TYPE");
+            assert_eq!(
+                encode(&[KeyPart::Number(bad)]).unwrap_err().code(),
+                "KEY_TYPE"
+            );
         }
         assert_eq!(encode(&[]).unwrap_err().code(), "KEY_TYPE");
-        assert_eq!(encode(&[KeyPart::Tuple(vec![])]).unwrap_err().code(), "KEY_TYPE");
+        assert_eq!(
+            encode(&[KeyPart::Tuple(vec![])]).unwrap_err().code(),
+            "KEY_TYPE"
+        );
     }
 
     #[test]
@@ -815,9 +916,17 @@ mod tests {
 
     #[test]
     fn decode_refuses_tuples_nested_too_deep() {
-        let deep = format!("\u{1f}{}0{}", "{".repeat(MAX_KEY_DEPTH + 1), ")".repeat(MAX_KEY_DEPTH + 1));
+        let deep = format!(
+            "\u{1f}{}0{}",
+            "{".repeat(MAX_KEY_DEPTH + 1),
+            ")".repeat(MAX_KEY_DEPTH + 1)
+        );
         assert_eq!(decode(&deep).unwrap_err().code(), "KEY_MALFORMED");
-        let fits = format!("\u{1f}{}0{}", "{".repeat(MAX_KEY_DEPTH), ")".repeat(MAX_KEY_DEPTH));
+        let fits = format!(
+            "\u{1f}{}0{}",
+            "{".repeat(MAX_KEY_DEPTH),
+            ")".repeat(MAX_KEY_DEPTH)
+        );
         assert!(decode(&fits).is_ok());
     }
 

@@ -30,7 +30,10 @@ use crate::checksum::fingerprint;
 use crate::error::ErrorCode;
 use cache::{CacheKey, ReadCache};
 pub use index::{IndexChange, IndexEntry, IndexRow};
-pub use keys::{decode, encode, format_of, js_literal, BigIntKey, KeyError, KeyFormat, KeyPart, MAX_KEY_BYTES, MAX_KEY_DEPTH, NAMESPACE};
+pub use keys::{
+    decode, encode, format_of, js_literal, BigIntKey, KeyError, KeyFormat, KeyPart, MAX_KEY_BYTES,
+    MAX_KEY_DEPTH, NAMESPACE,
+};
 pub use range::{KvRange, Lower, Range};
 use thiserror::Error;
 
@@ -46,14 +49,27 @@ pub enum StoreError {
     #[error(transparent)]
     Key(#[from] KeyError),
     #[error("unique index `{index}` already holds the key {index_key} for entry {holder}; entry {entry} was not written")]
-    IndexUnique { index: String, index_key: String, holder: String, entry: String },
+    IndexUnique {
+        index: String,
+        index_key: String,
+        holder: String,
+        entry: String,
+    },
     /// A key function returned something that is not a key for a write (nothing was written).
     #[error("index `{index}`: the key its key function gave entry {entry} is not a key ({source}); nothing was written")]
-    IndexKey { index: String, entry: String, source: KeyError },
+    IndexKey {
+        index: String,
+        entry: String,
+        source: KeyError,
+    },
     /// The build met duplicates (unique index), a bad index key, or a key function that threw;
     /// `code` says which (`INDEX_UNIQUE`, `KEY_TYPE`/`KEY_TOO_LARGE`, `INDEX_KEY_FUNCTION`).
     #[error("index `{index}` could not be built: {reason}; fix the data or the key function, then change the index's `version` (or its key function) to build it again")]
-    IndexBuildFailed { index: String, code: &'static str, reason: String },
+    IndexBuildFailed {
+        index: String,
+        code: &'static str,
+        reason: String,
+    },
     #[error("unknown index `{0}`; declare it in `static indexes`")]
     IndexUnknown(String),
     #[error("index `{0}` is still being built; it is ready once `store.ready()` resolves")]
@@ -105,10 +121,12 @@ impl IndexDefinition {
         self.prefix
             .as_deref()
             .map(|prefix| {
-                format.encode(prefix).map_err(|e| StoreError::IndexDefinition {
-                    index: self.name.clone(),
-                    reason: format!("its prefix is not a key ({e})"),
-                })
+                format
+                    .encode(prefix)
+                    .map_err(|e| StoreError::IndexDefinition {
+                        index: self.name.clone(),
+                        reason: format!("its prefix is not a key ({e})"),
+                    })
             })
             .transpose()
     }
@@ -133,11 +151,16 @@ impl IndexDefinition {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IndexState {
     /// Entries up to `cursor` (an encoded primary key; `None` = none yet) have rows.
-    Building { cursor: Option<String> },
+    Building {
+        cursor: Option<String>,
+    },
     Ready,
     /// The build could not finish (duplicates under a unique index, a bad index key, a key
     /// function that threw); not maintained until redefined. `code` is the failure's error code.
-    Failed { code: &'static str, reason: String },
+    Failed {
+        code: &'static str,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -152,7 +175,9 @@ struct Index {
 impl Index {
     /// Whether the entry under the kv key `primary_key` belongs in this index at all.
     fn covers(&self, primary_key: &str) -> bool {
-        self.prefix.as_deref().is_none_or(|prefix| primary_key.starts_with(prefix))
+        self.prefix
+            .as_deref()
+            .is_none_or(|prefix| primary_key.starts_with(prefix))
     }
 }
 
@@ -191,7 +216,9 @@ pub enum BuildOutcome {
     Ready,
     /// The index could not be built (a duplicate under a unique index, a bad index key);
     /// queries on it report `INDEX_UNIQUE` with this reason.
-    Failed { reason: String },
+    Failed {
+        reason: String,
+    },
 }
 
 /// The key each maintained index gives a value (`None`: the key function returned undefined).
@@ -234,21 +261,35 @@ impl Store {
         declared: &[IndexDefinition],
         format: KeyFormat,
     ) -> Result<Store, StoreError> {
-        let prefixes =
-            declared.iter().map(|definition| definition.encoded_prefix(format)).collect::<Result<Vec<_>, _>>()?;
-        let checksums: Vec<String> =
-            declared.iter().zip(&prefixes).map(|(d, prefix)| d.checksum(prefix.as_deref())).collect();
+        let prefixes = declared
+            .iter()
+            .map(|definition| definition.encoded_prefix(format))
+            .collect::<Result<Vec<_>, _>>()?;
+        let checksums: Vec<String> = declared
+            .iter()
+            .zip(&prefixes)
+            .map(|(d, prefix)| d.checksum(prefix.as_deref()))
+            .collect();
         let stored = match db.exec(READ_DEFINITIONS, &[]) {
             // A store that never had an index has no index tables (src/schema.rs creates them
             // for a class that declares indexes): nothing to reconcile.
-            Err(e) if declared.is_empty() && crate::schema::is_missing_table(&e.message, "_dc_store_indexes") => {
-                return Ok(Store { id, format, indexes: Vec::new() });
+            Err(e)
+                if declared.is_empty()
+                    && crate::schema::is_missing_table(&e.message, "_dc_store_indexes") =>
+            {
+                return Ok(Store {
+                    id,
+                    format,
+                    indexes: Vec::new(),
+                });
             }
             stored => stored?,
         };
         let mut indexes = Vec::new();
         for row in &stored.rows {
-            let [name, checksum, _, state, cursor, failure, code] = row.as_slice() else { continue };
+            let [name, checksum, _, state, cursor, failure, code] = row.as_slice() else {
+                continue;
+            };
             let Some(name) = name.as_str() else { continue };
             let position = declared.iter().position(|d| d.name == name);
             let still_declared = position
@@ -256,7 +297,10 @@ impl Store {
                 .is_some_and(|expected| checksum.as_str() == Some(expected.as_str()));
             if !still_declared {
                 index::delete_index(db, cache, id, name)?;
-                db.exec("DELETE FROM _dc_store_indexes WHERE name = ?", &[name.into()])?;
+                db.exec(
+                    "DELETE FROM _dc_store_indexes WHERE name = ?",
+                    &[name.into()],
+                )?;
                 continue;
             }
             let state = match state.as_str() {
@@ -265,11 +309,18 @@ impl Store {
                     code: failure_code(code.as_str()),
                     reason: failure.as_str().unwrap_or_default().to_owned(),
                 },
-                _ => IndexState::Building { cursor: cursor.as_str().map(str::to_owned) },
+                _ => IndexState::Building {
+                    cursor: cursor.as_str().map(str::to_owned),
+                },
             };
             let unique = declared.iter().any(|d| d.name == name && d.unique);
             let prefix = position.and_then(|at| prefixes.get(at).cloned().flatten());
-            indexes.push(Index { name: name.to_owned(), unique, prefix, state });
+            indexes.push(Index {
+                name: name.to_owned(),
+                unique,
+                prefix,
+                state,
+            });
         }
         for ((definition, prefix), checksum) in declared.iter().zip(prefixes).zip(checksums) {
             if indexes.iter().any(|i| i.name == definition.name) {
@@ -293,7 +344,11 @@ impl Store {
                 state: IndexState::Building { cursor: None },
             });
         }
-        Ok(Store { id, format, indexes })
+        Ok(Store {
+            id,
+            format,
+            indexes,
+        })
     }
 
     pub fn id(&self) -> u64 {
@@ -316,12 +371,18 @@ impl Store {
 
     /// The names of the indexes a write must give keys for (every one not failed).
     pub fn maintained_indexes(&self) -> impl Iterator<Item = &str> {
-        self.indexes.iter().filter(|i| i.is_maintained()).map(|i| i.name.as_str())
+        self.indexes
+            .iter()
+            .filter(|i| i.is_maintained())
+            .map(|i| i.name.as_str())
     }
 
     /// Where `name` is in the list of indexes.
     fn position(&self, name: &str) -> Result<usize, StoreError> {
-        self.indexes.iter().position(|i| i.name == name).ok_or_else(|| StoreError::IndexUnknown(name.to_owned()))
+        self.indexes
+            .iter()
+            .position(|i| i.name == name)
+            .ok_or_else(|| StoreError::IndexUnknown(name.to_owned()))
     }
 
     fn index(&self, name: &str) -> Result<&Index, StoreError> {
@@ -336,9 +397,11 @@ impl Store {
         match &index.state {
             IndexState::Ready => Ok(index),
             IndexState::Building { .. } => Err(StoreError::IndexBuilding(name.to_owned())),
-            IndexState::Failed { code, reason } => {
-                Err(StoreError::IndexBuildFailed { index: name.to_owned(), code, reason: reason.clone() })
-            }
+            IndexState::Failed { code, reason } => Err(StoreError::IndexBuildFailed {
+                index: name.to_owned(),
+                code,
+                reason: reason.clone(),
+            }),
         }
     }
 
@@ -346,9 +409,11 @@ impl Store {
     /// with (a building index is not an error: `ready()` waits for it).
     pub fn first_failure(&self) -> Option<StoreError> {
         self.indexes.iter().find_map(|index| match &index.state {
-            IndexState::Failed { code, reason } => {
-                Some(StoreError::IndexBuildFailed { index: index.name.clone(), code, reason: reason.clone() })
-            }
+            IndexState::Failed { code, reason } => Some(StoreError::IndexBuildFailed {
+                index: index.name.clone(),
+                code,
+                reason: reason.clone(),
+            }),
             _ => None,
         })
     }
@@ -371,17 +436,24 @@ impl Store {
                 continue;
             }
             let key = match key.as_deref() {
-                Some(key) if index.covers(primary_key) => Some(self.encode(key).map_err(|source| StoreError::IndexKey {
-                    index: name.clone(),
-                    entry: describe(primary_key),
-                    source,
-                })?),
+                Some(key) if index.covers(primary_key) => {
+                    Some(self.encode(key).map_err(|source| StoreError::IndexKey {
+                        index: name.clone(),
+                        entry: describe(primary_key),
+                        source,
+                    })?)
+                }
                 _ => None,
             };
             encoded.push((name.clone(), key));
         }
-        if let Some(missing) = self.maintained_indexes().find(|m| !encoded.iter().any(|(n, _)| n == m)) {
-            return Err(StoreError::IndexKeys(format!("no key given for `{missing}`")));
+        if let Some(missing) = self
+            .maintained_indexes()
+            .find(|m| !encoded.iter().any(|(n, _)| n == m))
+        {
+            return Err(StoreError::IndexKeys(format!(
+                "no key given for `{missing}`"
+            )));
         }
         Ok(encoded)
     }
@@ -421,7 +493,12 @@ impl Store {
     }
 
     /// Removes the index rows of `key`; returns the kv key to delete.
-    pub fn delete(&self, db: &dyn SqlBackend, cache: &mut ReadCache, key: &[KeyPart]) -> Result<String, StoreError> {
+    pub fn delete(
+        &self,
+        db: &dyn SqlBackend,
+        cache: &mut ReadCache,
+        key: &[KeyPart],
+    ) -> Result<String, StoreError> {
         let primary_key = self.encode(key)?;
         if !self.indexes.is_empty() {
             index::delete_primary(db, cache, self.id, &primary_key)?;
@@ -473,7 +550,12 @@ impl Store {
     /// SQLite. The facade calls it when a cached answer names an entry kv no longer holds: index
     /// rows and entries commit together, so the storage changed behind the store (a raw
     /// `ctx.storage.deleteAll()`), and only SQLite can say how.
-    pub fn forget_lookup(&self, cache: &mut ReadCache, index: &str, key: &[KeyPart]) -> Result<(), StoreError> {
+    pub fn forget_lookup(
+        &self,
+        cache: &mut ReadCache,
+        index: &str,
+        key: &[KeyPart],
+    ) -> Result<(), StoreError> {
         cache.invalidate(&CacheKey::new(self.id, index, &self.encode(key)?));
         Ok(())
     }
@@ -490,7 +572,12 @@ impl Store {
         index::list(db, index, &self.plan(range)?, resume)
     }
 
-    pub fn index_count(&self, db: &dyn SqlBackend, index: &str, range: &Range) -> Result<u64, StoreError> {
+    pub fn index_count(
+        &self,
+        db: &dyn SqlBackend,
+        index: &str,
+        range: &Range,
+    ) -> Result<u64, StoreError> {
         self.ready_index(index)?;
         index::count(db, index, &self.plan(range)?)
     }
@@ -507,7 +594,10 @@ impl Store {
                     range.lower = Lower::Exclusive(cursor.clone());
                 }
                 range.limit = Some(BUILD_CHUNK_ENTRIES);
-                Some(BuildStep { index: index.name.clone(), range })
+                Some(BuildStep {
+                    index: index.name.clone(),
+                    range,
+                })
             }
             _ => None,
         })
@@ -529,7 +619,11 @@ impl Store {
     ) -> Result<BuildOutcome, StoreError> {
         let position = self.position(index_name)?;
         let unique = self.indexes.get(position).is_some_and(|i| i.unique);
-        let covers = |primary_key: &str| self.indexes.get(position).is_some_and(|i| i.covers(primary_key));
+        let covers = |primary_key: &str| {
+            self.indexes
+                .get(position)
+                .is_some_and(|i| i.covers(primary_key))
+        };
         let mut rows = Vec::with_capacity(entries.len());
         for (primary_key, key) in entries {
             decode(primary_key)?;
@@ -540,11 +634,20 @@ impl Store {
                 let index_key = match self.format.encode(key) {
                     Ok(index_key) => index_key,
                     Err(e) => {
-                        let reason = format!("the key its key function gave entry {} is not a key ({e})", describe(primary_key));
+                        let reason = format!(
+                            "the key its key function gave entry {} is not a key ({e})",
+                            describe(primary_key)
+                        );
                         return self.fail_build(db, cache, position, e.code(), reason);
                     }
                 };
-                rows.push((IndexRow { index: index_name.to_owned(), index_key }, primary_key.as_str()));
+                rows.push((
+                    IndexRow {
+                        index: index_name.to_owned(),
+                        index_key,
+                    },
+                    primary_key.as_str(),
+                ));
             }
         }
         if unique {
@@ -569,8 +672,21 @@ impl Store {
             IndexState::Building { cursor } => SqlValue::from(cursor.clone()),
             _ => SqlValue::Null,
         };
-        db.exec(SET_STATE, &[state.into(), cursor_value, SqlValue::Null, SqlValue::Null, index_name.into()])?;
-        let outcome = if next == IndexState::Ready { BuildOutcome::Ready } else { BuildOutcome::Progress };
+        db.exec(
+            SET_STATE,
+            &[
+                state.into(),
+                cursor_value,
+                SqlValue::Null,
+                SqlValue::Null,
+                index_name.into(),
+            ],
+        )?;
+        let outcome = if next == IndexState::Ready {
+            BuildOutcome::Ready
+        } else {
+            BuildOutcome::Progress
+        };
         if let Some(index) = self.indexes.get_mut(position) {
             index.state = next;
         }
@@ -592,7 +708,10 @@ impl Store {
         let position = self.position(index_name)?;
         let code = failure_code(Some(code));
         let reason = if code == INDEX_KEY_FUNCTION {
-            format!("its key function threw for entry {}: {why}", describe(primary_key))
+            format!(
+                "its key function threw for entry {}: {why}",
+                describe(primary_key)
+            )
         } else {
             format!("for entry {}: {why}", describe(primary_key))
         };
@@ -601,7 +720,11 @@ impl Store {
     }
 
     /// A duplicate among `rows` or against rows already in the table, described for the user.
-    fn first_conflict(&self, db: &dyn SqlBackend, rows: &[(IndexRow, &str)]) -> Result<Option<String>, StoreError> {
+    fn first_conflict(
+        &self,
+        db: &dyn SqlBackend,
+        rows: &[(IndexRow, &str)],
+    ) -> Result<Option<String>, StoreError> {
         let mut seen: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
         for (row, primary_key) in rows {
             let holder = match seen.insert(&row.index_key, primary_key) {
@@ -628,13 +751,24 @@ impl Store {
         code: &'static str,
         reason: String,
     ) -> Result<BuildOutcome, StoreError> {
-        let Some(index) = self.indexes.get_mut(position) else { return Ok(BuildOutcome::Progress) };
+        let Some(index) = self.indexes.get_mut(position) else {
+            return Ok(BuildOutcome::Progress);
+        };
         index::delete_index(db, cache, self.id, &index.name)?;
         db.exec(
             SET_STATE,
-            &["failed".into(), SqlValue::Null, reason.as_str().into(), code.into(), index.name.as_str().into()],
+            &[
+                "failed".into(),
+                SqlValue::Null,
+                reason.as_str().into(),
+                code.into(),
+                index.name.as_str().into(),
+            ],
         )?;
-        index.state = IndexState::Failed { code, reason: reason.clone() };
+        index.state = IndexState::Failed {
+            code,
+            reason: reason.clone(),
+        };
         Ok(BuildOutcome::Failed { reason })
     }
 }

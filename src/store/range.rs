@@ -4,9 +4,9 @@
 //!
 //! This module owns the bounds arithmetic. It never reads storage.
 
-use super::keys::{KeyError, KeyFormat, KeyPart, NAMESPACE};
 #[cfg(test)]
 use super::keys::encode;
+use super::keys::{KeyError, KeyFormat, KeyPart, NAMESPACE};
 
 /// A range of keys as the user gives it. Every bound is a key tuple.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -76,12 +76,22 @@ impl KvRange {
         if let Some(upper) = &range.end {
             end = end.min(encode(upper)?);
         }
-        Ok(KvRange { lower, end, reverse: range.reverse, limit: range.limit })
+        Ok(KvRange {
+            lower,
+            end,
+            reverse: range.reverse,
+            limit: range.limit,
+        })
     }
 
     /// Every key under the encoded `prefix` (the prefix key itself included), unlimited.
     pub fn within(prefix: &str) -> KvRange {
-        KvRange { lower: Lower::Inclusive(prefix.to_owned()), end: successor(prefix), reverse: false, limit: None }
+        KvRange {
+            lower: Lower::Inclusive(prefix.to_owned()),
+            end: successor(prefix),
+            reverse: false,
+            limit: None,
+        }
     }
 
     /// True when no key can be in the range (bounds crossed, or `limit: 0`).
@@ -149,9 +159,21 @@ mod tests {
 
     #[test]
     fn a_prefix_excludes_longer_numbers_and_neighbours() {
-        let plan = KvRange::plan(&Range { prefix: Some(vec![s("user"), n(42.0)]), ..Range::default() }).unwrap();
-        let inside = [vec![s("user"), n(42.0)], vec![s("user"), n(42.0), s("session")]];
-        let outside = [vec![s("user"), n(420.0)], vec![s("user"), n(41.0)], vec![s("user")], vec![s("users")]];
+        let plan = KvRange::plan(&Range {
+            prefix: Some(vec![s("user"), n(42.0)]),
+            ..Range::default()
+        })
+        .unwrap();
+        let inside = [
+            vec![s("user"), n(42.0)],
+            vec![s("user"), n(42.0), s("session")],
+        ];
+        let outside = [
+            vec![s("user"), n(420.0)],
+            vec![s("user"), n(41.0)],
+            vec![s("user")],
+            vec![s("users")],
+        ];
         for key in inside {
             assert!(plan.contains(&encode(&key).unwrap()), "{key:?}");
         }
@@ -178,27 +200,47 @@ mod tests {
             ..Range::default()
         })
         .unwrap();
-        assert_eq!(plan.lower, Lower::Exclusive(encode(&[s("a"), n(1.0)]).unwrap()));
+        assert_eq!(
+            plan.lower,
+            Lower::Exclusive(encode(&[s("a"), n(1.0)]).unwrap())
+        );
         assert_eq!(plan.end, encode(&[s("a"), n(3.0)]).unwrap());
         assert!(plan.contains(&encode(&[s("a"), n(2.0)]).unwrap()));
     }
 
     #[test]
     fn crossed_bounds_and_zero_limit_are_empty() {
-        let crossed = Range { start: Some(vec![n(5.0)]), end: Some(vec![n(1.0)]), ..Range::default() };
+        let crossed = Range {
+            start: Some(vec![n(5.0)]),
+            end: Some(vec![n(1.0)]),
+            ..Range::default()
+        };
         assert!(KvRange::plan(&crossed).unwrap().is_empty());
-        assert!(KvRange::plan(&Range { limit: Some(0), ..Range::default() }).unwrap().is_empty());
+        assert!(KvRange::plan(&Range {
+            limit: Some(0),
+            ..Range::default()
+        })
+        .unwrap()
+        .is_empty());
         assert!(!KvRange::plan(&Range::default()).unwrap().is_empty());
     }
 
     #[test]
     fn pages_continue_after_the_last_key_in_either_direction() {
-        let plan = KvRange::plan(&Range { limit: Some(10), ..Range::default() }).unwrap();
+        let plan = KvRange::plan(&Range {
+            limit: Some(10),
+            ..Range::default()
+        })
+        .unwrap();
         let last = encode(&[n(7.0)]).unwrap();
         let forward = plan.after_page(&last, 4);
         assert_eq!(forward.lower, Lower::Exclusive(last.clone()));
         assert_eq!(forward.limit, Some(6));
-        let backward = KvRange { reverse: true, ..plan }.after_page(&last, 4);
+        let backward = KvRange {
+            reverse: true,
+            ..plan
+        }
+        .after_page(&last, 4);
         assert_eq!(backward.end, last);
         assert_eq!(backward.lower, Lower::Inclusive(NAMESPACE.to_string()));
     }

@@ -57,8 +57,14 @@ struct Statement {
 /// its cursor need not be read (workerd steps a statement once inside `exec`): skipping
 /// `raw().toArray()` saves 2,000 INSERTs issued from the core about 4 ms of 25 (S1 probe).
 fn may_return_rows(query: &str) -> bool {
-    let first = query.trim_start().split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("");
-    let write = ["INSERT", "UPDATE", "DELETE", "REPLACE"].iter().any(|w| first.eq_ignore_ascii_case(w));
+    let first = query
+        .trim_start()
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or("");
+    let write = ["INSERT", "UPDATE", "DELETE", "REPLACE"]
+        .iter()
+        .any(|w| first.eq_ignore_ascii_case(w));
     !write || query.contains(';') || query.to_ascii_uppercase().contains("RETURNING")
 }
 
@@ -136,9 +142,16 @@ impl JsSqlBackend {
     }
 
     fn run(&self, statement: &Statement, params: &[SqlValue]) -> Result<QueryResult, BackendError> {
-        let cursor = self.sql.exec(&statement.text, &self.bindings(params)).map_err(|e| backend_error(&e))?;
+        let cursor = self
+            .sql
+            .exec(&statement.text, &self.bindings(params))
+            .map_err(|e| backend_error(&e))?;
         if !statement.returns_rows {
-            return Ok(QueryResult { columns: Vec::new(), rows: Vec::new(), rows_written: cursor.rows_written() as u64 });
+            return Ok(QueryResult {
+                columns: Vec::new(),
+                rows: Vec::new(),
+                rows_written: cursor.rows_written() as u64,
+            });
         }
         let raw_rows = cursor
             .raw()
@@ -146,22 +159,35 @@ impl JsSqlBackend {
             .map_err(|e| backend_error(&e))?;
         let rows: Vec<Vec<SqlValue>> = raw_rows
             .iter()
-            .map(|row| Array::from(&row).iter().map(|v| sql_value_from_js(&v)).collect())
+            .map(|row| {
+                Array::from(&row)
+                    .iter()
+                    .map(|v| sql_value_from_js(&v))
+                    .collect()
+            })
             .collect();
         // No caller of the core reads column names (rows are positional), and reading them is a
         // crossing plus a string conversion per column on every statement that returns rows.
-        Ok(QueryResult { columns: Vec::new(), rows, rows_written: cursor.rows_written() as u64 })
+        Ok(QueryResult {
+            columns: Vec::new(),
+            rows,
+            rows_written: cursor.rows_written() as u64,
+        })
     }
 
     fn prepare(query: &str) -> Statement {
-        Statement { text: JsString::from(query), returns_rows: may_return_rows(query) }
+        Statement {
+            text: JsString::from(query),
+            returns_rows: may_return_rows(query),
+        }
     }
 
     fn count(&self, query: &str, cached: usize) -> bool {
         if cached >= MAX_CACHED_STATEMENTS {
             return false;
         }
-        self.statement_bytes.set(self.statement_bytes.get() + query.len() + STATEMENT_ENTRY_BYTES);
+        self.statement_bytes
+            .set(self.statement_bytes.get() + query.len() + STATEMENT_ENTRY_BYTES);
         true
     }
 }
@@ -169,7 +195,9 @@ impl JsSqlBackend {
 /// The JS string lent (or kept) for `text`, if any: the lent texts are few, and compared by
 /// length first.
 fn lent_text(lent: &[(String, JsValue)], text: &str) -> Option<JsValue> {
-    lent.iter().find(|(known, _)| known.len() == text.len() && known == text).map(|(_, js)| js.clone())
+    lent.iter()
+        .find(|(known, _)| known.len() == text.len() && known == text)
+        .map(|(_, js)| js.clone())
 }
 
 impl SqlBackend for JsSqlBackend {
@@ -181,14 +209,25 @@ impl SqlBackend for JsSqlBackend {
         let statement = Self::prepare(query);
         let cached = self.statements.borrow().len();
         if self.count(query, cached) {
-            self.statements.borrow_mut().insert(query.to_owned(), statement.clone());
+            self.statements
+                .borrow_mut()
+                .insert(query.to_owned(), statement.clone());
         }
         self.run(&statement, params)
     }
 
-    fn exec_constant(&self, query: &'static str, params: &[SqlValue]) -> Result<QueryResult, BackendError> {
+    fn exec_constant(
+        &self,
+        query: &'static str,
+        params: &[SqlValue],
+    ) -> Result<QueryResult, BackendError> {
         let key = (query.as_ptr() as usize, query.len());
-        if let Some((_, statement)) = self.constants.borrow().iter().find(|(known, _)| *known == key) {
+        if let Some((_, statement)) = self
+            .constants
+            .borrow()
+            .iter()
+            .find(|(known, _)| *known == key)
+        {
             return self.run(statement, params);
         }
         let statement = Self::prepare(query);

@@ -92,7 +92,10 @@ impl Engine {
             user_migrations: Vec::new(),
             pending_migrations: 0,
             fanout: crate::fanout::FanoutIndex::new(None, hasher),
-            scheduler: crate::scheduler::Scheduler::with_hasher(super::scheduler::random_seed(), hasher),
+            scheduler: crate::scheduler::Scheduler::with_hasher(
+                super::scheduler::random_seed(),
+                hasher,
+            ),
             store: None,
         }
     }
@@ -105,12 +108,19 @@ impl Engine {
     /// `indexes`: the class declares `static indexes`, so the store's tables are part of the
     /// plan even on an object that has none yet (its indexes are built at the wake).
     #[wasm_bindgen(js_name = planMigrations)]
-    pub fn plan_migrations(&mut self, user: Vec<Ts<MigrationSource>>, indexes: Option<bool>) -> Result<Ts<MigrationPlan>, Error> {
+    pub fn plan_migrations(
+        &mut self,
+        user: Vec<Ts<MigrationSource>>,
+        indexes: Option<bool>,
+    ) -> Result<Ts<MigrationPlan>, Error> {
         self.user_migrations = user
             .iter()
             .map(|m| {
                 let m = from_ts(m, "migrations")?;
-                Ok(Migration { name: m.name, sql: m.sql })
+                Ok(Migration {
+                    name: m.name,
+                    sql: m.sql,
+                })
             })
             .collect::<Result<_, Error>>()?;
         self.ledger = schema::read_ledger(&self.db)?;
@@ -123,17 +133,25 @@ impl Engine {
             }
             present.push(scope.to_owned());
             let pending = self.ledger.pending(scope, &migrations)?;
-            steps.extend(pending.into_iter().map(|version| MigrationStep { scope: scope.to_owned(), version }));
+            steps.extend(pending.into_iter().map(|version| MigrationStep {
+                scope: scope.to_owned(),
+                version,
+            }));
         }
-        let pending = self
-            .ledger
-            .pending(USER_SCOPE, &self.user_migrations)
-            ?;
-        steps.extend(pending.into_iter().map(|version| MigrationStep { scope: USER_SCOPE.to_owned(), version }));
+        let pending = self.ledger.pending(USER_SCOPE, &self.user_migrations)?;
+        steps.extend(pending.into_iter().map(|version| MigrationStep {
+            scope: USER_SCOPE.to_owned(),
+            version,
+        }));
         self.pending_migrations = steps.len();
         let ledger = self.ledger.exists();
         self.release_migrations_when_done();
-        Ts::from_rust(&MigrationPlan { steps, present, ledger }).map_err(|e| argument_error("plan", &e))
+        Ts::from_rust(&MigrationPlan {
+            steps,
+            present,
+            ledger,
+        })
+        .map_err(|e| argument_error("plan", &e))
     }
 
     /// Creates the tables of one of durable-core's scopes (`core:scheduler`), or brings them
@@ -163,8 +181,15 @@ impl Engine {
     /// every handle and bounded on its own (`readCacheBytes`).
     #[wasm_bindgen(js_name = heapBytes)]
     pub fn heap_bytes(&self) -> f64 {
-        let migrations: usize = self.user_migrations.iter().map(|m| m.sql.len() + m.name.as_ref().map_or(0, String::len) + 64).sum();
-        (std::mem::size_of::<Engine>() + self.fanout.heap_bytes() + self.db.heap_bytes() + migrations) as f64
+        let migrations: usize = self
+            .user_migrations
+            .iter()
+            .map(|m| m.sql.len() + m.name.as_ref().map_or(0, String::len) + 64)
+            .sum();
+        (std::mem::size_of::<Engine>()
+            + self.fanout.heap_bytes()
+            + self.db.heap_bytes()
+            + migrations) as f64
     }
 
     /// How many handles are alive in this instance (for the facade's lifetime tests).
@@ -185,13 +210,20 @@ impl Engine {
     }
 
     fn migration(&self, scope: &str, version: u32) -> Result<Migration, Error> {
-        let index = usize::try_from(version).unwrap_or(usize::MAX).wrapping_sub(1);
+        let index = usize::try_from(version)
+            .unwrap_or(usize::MAX)
+            .wrapping_sub(1);
         let found = if scope == USER_SCOPE {
             self.user_migrations.get(index).cloned()
         } else {
             schema::core_scope(scope).and_then(|migrations| migrations.get(index).cloned())
         };
-        found.ok_or_else(|| Error::argument("version", format!("no migration {version} in scope {scope}")))
+        found.ok_or_else(|| {
+            Error::argument(
+                "version",
+                format!("no migration {version} in scope {scope}"),
+            )
+        })
     }
 }
 

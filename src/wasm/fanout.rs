@@ -64,7 +64,9 @@ fn presence_plan(events: Vec<PresenceEvent>) -> Result<Option<Ts<PresencePlan>>,
             recipients: event.recipients,
         })
         .collect();
-    Ts::from_rust(&PresencePlan { notices }).map(Some).map_err(|e| argument_error("presence", &e))
+    Ts::from_rust(&PresencePlan { notices })
+        .map(Some)
+        .map_err(|e| argument_error("presence", &e))
 }
 
 /// A JS number as a whole number (timestamps from `Date.now()`): anything
@@ -90,8 +92,11 @@ impl Engine {
         let limit = if rate_limit.is_undefined() {
             None
         } else {
-            let option = RateLimitOption::read_js(&rate_limit)
-                .map_err(|e| FanoutError::RateLimitInvalid { shown: format!("({e})") })?;
+            let option = RateLimitOption::read_js(&rate_limit).map_err(|e| {
+                FanoutError::RateLimitInvalid {
+                    shown: format!("({e})"),
+                }
+            })?;
             Some(RateLimit::new(option.messages, option.per_ms)?)
         };
         self.fanout.set_rate_limit(limit);
@@ -111,12 +116,21 @@ impl Engine {
     }
 
     #[wasm_bindgen(js_name = fanoutSubscribe)]
-    pub fn fanout_subscribe(&mut self, slot: u32, filter: &str, presence: bool) -> Result<Option<Ts<PresencePlan>>, Error> {
+    pub fn fanout_subscribe(
+        &mut self,
+        slot: u32,
+        filter: &str,
+        presence: bool,
+    ) -> Result<Option<Ts<PresencePlan>>, Error> {
         presence_plan(self.fanout.subscribe(slot, filter, presence)?)
     }
 
     #[wasm_bindgen(js_name = fanoutUnsubscribe)]
-    pub fn fanout_unsubscribe(&mut self, slot: u32, filter: &str) -> Result<Option<Ts<PresencePlan>>, Error> {
+    pub fn fanout_unsubscribe(
+        &mut self,
+        slot: u32,
+        filter: &str,
+    ) -> Result<Option<Ts<PresencePlan>>, Error> {
         presence_plan(self.fanout.unsubscribe(slot, filter)?)
     }
 
@@ -160,7 +174,11 @@ impl Engine {
     /// `leave` notices for a connection missing from the index (its socket was already closing
     /// when the index was rebuilt), from the presence topics in its attachment.
     #[wasm_bindgen(js_name = fanoutDeparture)]
-    pub fn fanout_departure(&mut self, id: &str, presence_topics: Vec<String>) -> Result<Option<Ts<PresencePlan>>, Error> {
+    pub fn fanout_departure(
+        &mut self,
+        id: &str,
+        presence_topics: Vec<String>,
+    ) -> Result<Option<Ts<PresencePlan>>, Error> {
         presence_plan(self.fanout.departure(id, &presence_topics)?)
     }
 
@@ -171,9 +189,16 @@ impl Engine {
     pub fn fanout_rebuild(&mut self, connections: Vec<Ts<IndexedConnection>>) -> Vec<u32> {
         let entries = connections.iter().map(|connection| {
             let IndexedConnection { id, subs } = from_ts(connection, "connections").ok()?;
-            let subscriptions = subs.into_iter().map(|(filter, presence)| (filter, presence != 0)).collect();
+            let subscriptions = subs
+                .into_iter()
+                .map(|(filter, presence)| (filter, presence != 0))
+                .collect();
             Some(RebuildEntry { id, subscriptions })
         });
-        self.fanout.rebuild(entries).into_iter().map(|rejected| rejected.slot).collect()
+        self.fanout
+            .rebuild(entries)
+            .into_iter()
+            .map(|rejected| rejected.slot)
+            .collect()
     }
 }

@@ -32,7 +32,9 @@ extern "C" {
 
 /// The shortest digits of `x` as JavaScript writes them (`1.5e+0`), for [`crate::numbers`].
 pub(crate) fn number_exponential(x: f64) -> String {
-    JsValue::from_f64(x).unchecked_ref::<JsNumber>().to_exponential()
+    JsValue::from_f64(x)
+        .unchecked_ref::<JsNumber>()
+        .to_exponential()
 }
 
 /// A JS `Error` with the core error's message and stable `code`.
@@ -66,7 +68,9 @@ pub fn thrown_message(thrown: &JsValue) -> String {
 
 /// What the platform threw, as a backend error.
 pub fn backend_error(thrown: &JsValue) -> BackendError {
-    BackendError { message: thrown_message(thrown) }
+    BackendError {
+        message: thrown_message(thrown),
+    }
 }
 
 /// A core value as the JS value `sql.exec` binds. Integers beyond 2^53 lose precision, as
@@ -89,7 +93,8 @@ pub fn sql_value_from_js(value: &JsValue) -> SqlValue {
         SqlValue::Real(n)
     } else if let Some(s) = value.as_string() {
         SqlValue::Text(s)
-    } else if value.is_instance_of::<js_sys::ArrayBuffer>() || value.is_instance_of::<Uint8Array>() {
+    } else if value.is_instance_of::<js_sys::ArrayBuffer>() || value.is_instance_of::<Uint8Array>()
+    {
         SqlValue::Blob(Uint8Array::new(value).to_vec())
     } else {
         SqlValue::Text(thrown_message(value))
@@ -150,7 +155,11 @@ fn array(value: JsValue, name: &str) -> Result<Array, String> {
     }
 }
 
-fn each<T>(value: JsValue, name: &str, read: impl Fn(JsValue) -> Result<T, String>) -> Result<Vec<T>, String> {
+fn each<T>(
+    value: JsValue,
+    name: &str,
+    read: impl Fn(JsValue) -> Result<T, String>,
+) -> Result<Vec<T>, String> {
     array(value, name)?.iter().map(read).collect()
 }
 
@@ -161,7 +170,9 @@ fn whole(value: JsValue, name: &str, max: u64) -> Result<u64, String> {
     match value.as_f64() {
         Some(n) if n >= 0.0 && n <= max as f64 && n.fract() == 0.0 => Ok(n as u64),
         _ if value.is_undefined() => Err(format!("missing field `{name}`")),
-        _ => Err(format!("invalid value: `{name}` must be a whole number from 0 to {max}")),
+        _ => Err(format!(
+            "invalid value: `{name}` must be a whole number from 0 to {max}"
+        )),
     }
 }
 
@@ -204,7 +215,10 @@ impl ReadJs for Hole {
 impl ReadJs for MigrationSource {
     fn read_js(value: &JsValue) -> Result<MigrationSource, String> {
         object(value, "MigrationSource")?;
-        Ok(MigrationSource { name: optional_string(field(value, "name"), "name")?, sql: string(field(value, "sql"), "sql")? })
+        Ok(MigrationSource {
+            name: optional_string(field(value, "name"), "name")?,
+            sql: string(field(value, "sql"), "sql")?,
+        })
     }
 }
 
@@ -214,11 +228,20 @@ impl ReadJs for IndexedConnection {
         let subscription = |pair: JsValue| {
             let pair = array(pair, "subs")?;
             if pair.length() != 2 {
-                return Err(format!("invalid length {}, expected a tuple of size 2", pair.length()));
+                return Err(format!(
+                    "invalid length {}, expected a tuple of size 2",
+                    pair.length()
+                ));
             }
-            Ok((string(pair.get(0), "subs")?, whole(pair.get(1), "subs", 255)? as u8))
+            Ok((
+                string(pair.get(0), "subs")?,
+                whole(pair.get(1), "subs", 255)? as u8,
+            ))
         };
-        Ok(IndexedConnection { id: string(field(value, "id"), "id")?, subs: each(field(value, "subs"), "subs", subscription)? })
+        Ok(IndexedConnection {
+            id: string(field(value, "id"), "id")?,
+            subs: each(field(value, "subs"), "subs", subscription)?,
+        })
     }
 }
 
@@ -236,7 +259,11 @@ fn unexpected(value: &JsValue) -> String {
     } else if let Some(n) = value.as_f64() {
         // serde's `WithDecimalPoint`: a finite number always shows a decimal point.
         let text = Decimal(n).to_string();
-        let point = if n.is_finite() && !text.contains('.') { ".0" } else { "" };
+        let point = if n.is_finite() && !text.contains('.') {
+            ".0"
+        } else {
+            ""
+        };
         format!("floating point `{text}{point}`")
     } else if let Some(text) = value.as_string() {
         format!("string {text:?}")
@@ -248,16 +275,26 @@ fn unexpected(value: &JsValue) -> String {
 }
 
 fn invalid_type(value: &JsValue, expected: &str) -> String {
-    format!("Error: invalid type: {}, expected {expected}", unexpected(value))
+    format!(
+        "Error: invalid type: {}, expected {expected}",
+        unexpected(value)
+    )
 }
 
 /// An optional field as serde reads an `Option`: `null`, `undefined` or absent is `None`.
-fn optional<T>(object: &JsValue, name: &str, read: impl Fn(&JsValue) -> Option<T>, expected: &str) -> Result<Option<T>, String> {
+fn optional<T>(
+    object: &JsValue,
+    name: &str,
+    read: impl Fn(&JsValue) -> Option<T>,
+    expected: &str,
+) -> Result<Option<T>, String> {
     let value = field(object, name);
     if value.is_null() || value.is_undefined() {
         return Ok(None);
     }
-    read(&value).map(Some).ok_or_else(|| invalid_type(&value, expected))
+    read(&value)
+        .map(Some)
+        .ok_or_else(|| invalid_type(&value, expected))
 }
 
 impl ReadJs for Retry {
@@ -285,10 +322,15 @@ impl ReadJs for RateLimitOption {
         // serde reads the fields that are there first, then names the first one missing.
         let present = |name: &str| {
             let value_of = field(value, name);
-            if value_of.is_undefined() && !Reflect::has(value, &JsValue::from_str(name)).unwrap_or(false) {
+            if value_of.is_undefined()
+                && !Reflect::has(value, &JsValue::from_str(name)).unwrap_or(false)
+            {
                 return Ok(None);
             }
-            value_of.as_f64().map(Some).ok_or_else(|| invalid_type(&value_of, "f64"))
+            value_of
+                .as_f64()
+                .map(Some)
+                .ok_or_else(|| invalid_type(&value_of, "f64"))
         };
         let (messages, per_ms) = (present("messages")?, present("perMs")?);
         match (messages, per_ms) {

@@ -11,7 +11,8 @@ use super::engine::Engine;
 use super::interop::{argument_error, from_ts};
 use crate::error::Error;
 use crate::scheduler::{
-    millis, AlarmChange, ClaimedTask, DeadTask, ListAfter, ListQuery, RetryOptions, ScheduleRequest, Start, Task, When,
+    millis, AlarmChange, ClaimedTask, DeadTask, ListAfter, ListQuery, RetryOptions,
+    ScheduleRequest, Start, Task, When,
 };
 use js_sys::JsString;
 use serde::Serialize;
@@ -34,7 +35,12 @@ pub struct Retry {
 
 impl From<Retry> for RetryOptions {
     fn from(retry: Retry) -> RetryOptions {
-        RetryOptions { attempts: retry.attempts, backoff_ms: retry.backoff_ms, max_backoff_ms: retry.max_backoff_ms, jitter: retry.jitter }
+        RetryOptions {
+            attempts: retry.attempts,
+            backoff_ms: retry.backoff_ms,
+            max_backoff_ms: retry.max_backoff_ms,
+            jitter: retry.jitter,
+        }
     }
 }
 
@@ -78,7 +84,11 @@ pub struct CoreDeadTask {
 
 impl From<&DeadTask> for CoreDeadTask {
     fn from(dead: &DeadTask) -> CoreDeadTask {
-        CoreDeadTask { task: CoreTask::from(&dead.task), error: dead.error.clone(), failed_at: dead.failed_at as f64 }
+        CoreDeadTask {
+            task: CoreTask::from(&dead.task),
+            error: dead.error.clone(),
+            failed_at: dead.failed_at as f64,
+        }
     }
 }
 
@@ -247,8 +257,16 @@ impl Engine {
             "at" => When::At { time: when },
             "after" => When::After { delay: when },
             "every" => When::Every { interval: when },
-            "cron" => When::Cron { expression: expression.unwrap_or_default(), timezone },
-            other => return Err(argument_error("kind", &format!("unknown task kind `{other}`"))),
+            "cron" => When::Cron {
+                expression: expression.unwrap_or_default(),
+                timezone,
+            },
+            other => {
+                return Err(argument_error(
+                    "kind",
+                    &format!("unknown task kind `{other}`"),
+                ))
+            }
         };
         let retry = match retry {
             Some(retry) => RetryOptions::from(from_ts(&retry, "retry")?),
@@ -262,26 +280,42 @@ impl Engine {
         if let (Some(text), Some(js)) = (&payload_text, payload) {
             lent.push((text.clone(), js.into()));
         }
-        let request = ScheduleRequest { id, method: method_text, payload: payload_text, when, retry };
+        let request = ScheduleRequest {
+            id,
+            method: method_text,
+            payload: payload_text,
+            when,
+            retry,
+        };
         let (scheduler, db) = (&mut self.scheduler, &self.db);
         db.lending(lent, || {
             let outcome = scheduler.schedule(db, request, now)?;
             let task = outcome.value;
-            typed(&Scheduled { id: db.js_text(&task.id), due: task.due as f64, attempts: task.attempts, alarm: alarm_code(outcome.alarm) })
+            typed(&Scheduled {
+                id: db.js_text(&task.id),
+                due: task.due as f64,
+                attempts: task.attempts,
+                alarm: alarm_code(outcome.alarm),
+            })
         })
     }
 
     #[wasm_bindgen(js_name = schedulerCancel)]
     pub fn scheduler_cancel(&mut self, id: &str) -> Result<Ts<Cancelled>, Error> {
         let outcome = self.scheduler.cancel(&self.db, id)?;
-        typed(&Cancelled { existed: outcome.value, alarm: alarm_code(outcome.alarm) })
+        typed(&Cancelled {
+            existed: outcome.value,
+            alarm: alarm_code(outcome.alarm),
+        })
     }
 
     /// The task, or undefined.
     #[wasm_bindgen(js_name = schedulerGet)]
     pub fn scheduler_get(&self, id: &str) -> Result<Option<Ts<CoreTask>>, Error> {
         let task = self.scheduler.get(&self.db, id)?;
-        task.as_ref().map(|task| typed(&CoreTask::from(task))).transpose()
+        task.as_ref()
+            .map(|task| typed(&CoreTask::from(task)))
+            .transpose()
     }
 
     /// Tasks in due order. `after_id` only counts together with `after_due`.
@@ -294,19 +328,31 @@ impl Engine {
         after_id: Option<String>,
     ) -> Result<Vec<Ts<CoreTask>>, Error> {
         let after = match after_due {
-            Some(due) => Some(ListAfter { due: now_ms(due)?, id: after_id }),
+            Some(due) => Some(ListAfter {
+                due: now_ms(due)?,
+                id: after_id,
+            }),
             None => None,
         };
-        let query = ListQuery { method, limit, after };
+        let query = ListQuery {
+            method,
+            limit,
+            after,
+        };
         let tasks = self.scheduler.list(&self.db, &query)?;
-        tasks.iter().map(|task| typed(&CoreTask::from(task))).collect()
+        tasks
+            .iter()
+            .map(|task| typed(&CoreTask::from(task)))
+            .collect()
     }
 
     /// Dead letters, oldest first.
     #[wasm_bindgen(js_name = schedulerFailed)]
     pub fn scheduler_failed(&self, limit: Option<u32>) -> Result<Vec<Ts<CoreDeadTask>>, Error> {
         let dead = self.scheduler.failed(&self.db, limit)?;
-        dead.iter().map(|dead| typed(&CoreDeadTask::from(dead))).collect()
+        dead.iter()
+            .map(|dead| typed(&CoreDeadTask::from(dead)))
+            .collect()
     }
 
     /// Call inside `transactionSync`.
@@ -314,8 +360,14 @@ impl Engine {
     pub fn scheduler_retry_failed(&mut self, id: &str, now: f64) -> Result<Ts<Retried>, Error> {
         let now = now_ms(now)?;
         let retried = match self.scheduler.retry_failed(&self.db, id, now)? {
-            Some(outcome) => Retried { task: Some(CoreTask::from(&outcome.value)), alarm: alarm_code(outcome.alarm) },
-            None => Retried { task: None, alarm: alarm_code(AlarmChange::Unchanged) },
+            Some(outcome) => Retried {
+                task: Some(CoreTask::from(&outcome.value)),
+                alarm: alarm_code(outcome.alarm),
+            },
+            None => Retried {
+                task: None,
+                alarm: alarm_code(AlarmChange::Unchanged),
+            },
         };
         typed(&retried)
     }
@@ -323,7 +375,8 @@ impl Engine {
     /// A run starts; `armed` is what `getAlarm()` returned at its start.
     #[wasm_bindgen(js_name = schedulerBeginAlarm)]
     pub fn scheduler_begin_alarm(&mut self, armed: Option<f64>) -> Result<(), Error> {
-        self.scheduler.begin_alarm(&self.db, armed.map(|t| t as i64))
+        self.scheduler
+            .begin_alarm(&self.db, armed.map(|t| t as i64))
     }
 
     /// A new handle in the middle of a run.
@@ -339,7 +392,10 @@ impl Engine {
         let now = now_ms(now)?;
         let claim = self.scheduler.claim_due(&self.db, now, limit)?;
         let dead = claim.dead.iter().map(CoreDeadTask::from).collect();
-        typed(&Claimed { tasks: claim.tasks.into_iter().map(Delivery::from).collect(), dead })
+        typed(&Claimed {
+            tasks: claim.tasks.into_iter().map(Delivery::from).collect(),
+            dead,
+        })
     }
 
     /// Right before a claimed delivery's handler runs: `false` = skip it (cancelled or replaced
@@ -371,10 +427,22 @@ impl Engine {
 
     /// Call inside `transactionSync`.
     #[wasm_bindgen(js_name = schedulerFail)]
-    pub fn scheduler_fail(&mut self, id: &str, attempt: u32, error: &str, now: f64, random: f64) -> Result<Ts<Failed>, Error> {
+    pub fn scheduler_fail(
+        &mut self,
+        id: &str,
+        attempt: u32,
+        error: &str,
+        now: f64,
+        random: f64,
+    ) -> Result<Ts<Failed>, Error> {
         let now = now_ms(now)?;
-        let failure = self.scheduler.fail(&self.db, id, attempt, error, now, random)?;
-        typed(&Failed { dead: failure.dead.as_ref().map(CoreDeadTask::from), alarm: alarm_code(failure.alarm) })
+        let failure = self
+            .scheduler
+            .fail(&self.db, id, attempt, error, now, random)?;
+        typed(&Failed {
+            dead: failure.dead.as_ref().map(CoreDeadTask::from),
+            alarm: alarm_code(failure.alarm),
+        })
     }
 
     /// Returns the alarm code of the whole run.

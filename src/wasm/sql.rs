@@ -24,5 +24,9 @@ pub fn sql_compile(template: Ts<Template>) -> Result<Ts<CompiledSql>, Error> {
     let template = from_ts(&template, "template")?;
     let compiled = sql::compile(&template)?;
     let plan = compiled.plan_codes();
-    Ts::from_rust(&CompiledSql { sql: compiled.sql, plan }).map_err(|e| argument_error("result", &e))
+    Ts::from_rust(&CompiledSql {
+        sql: compiled.sql,
+        plan,
+    })
+    .map_err(|e| argument_error("result", &e))
 }

@@ -10,8 +10,8 @@ use super::interop::argument_error;
 use crate::error::Error;
 use crate::store::cache::ReadCache;
 use crate::store::{
-    decode, format_of, BigIntKey, BuildOutcome, IndexDefinition, IndexEntry, KeyError, KeyFormat, KeyPart, KvRange, Lower,
-    Range, Store, StoreError, MAX_KEY_DEPTH,
+    decode, format_of, BigIntKey, BuildOutcome, IndexDefinition, IndexEntry, KeyError, KeyFormat,
+    KeyPart, KvRange, Lower, Range, Store, StoreError, MAX_KEY_DEPTH,
 };
 use js_sys::{Array, Reflect, Uint8Array};
 use serde::Serialize;
@@ -47,7 +47,11 @@ fn key_error(e: KeyError) -> Error {
 /// A JS key (a part, or an array of parts) as the core's tuple.
 fn key_from_js(key: &JsValue) -> Result<Vec<KeyPart>, Error> {
     match key.dyn_ref::<Array>() {
-        Some(parts) => parts.iter().map(|p| part_from_js(&p, 0)).collect::<Result<_, _>>().map_err(key_error),
+        Some(parts) => parts
+            .iter()
+            .map(|p| part_from_js(&p, 0))
+            .collect::<Result<_, _>>()
+            .map_err(key_error),
         None => Ok(vec![part_from_js(key, 0).map_err(key_error)?]),
     }
 }
@@ -56,8 +60,12 @@ fn part_from_js(value: &JsValue, depth: usize) -> Result<KeyPart, KeyError> {
     if let Some(text) = value.as_string() {
         // The UTF-8 conversion turns a lone surrogate into U+FFFD, which would merge distinct
         // keys: only a string showing U+FFFD pays for the exact check.
-        if text.contains('\u{fffd}') && !js_sys::JsString::unchecked_from_js_ref(value).is_valid_utf16() {
-            return Err(KeyError::Type("a string with a lone surrogate (not well-formed UTF-16)".into()));
+        if text.contains('\u{fffd}')
+            && !js_sys::JsString::unchecked_from_js_ref(value).is_valid_utf16()
+        {
+            return Err(KeyError::Type(
+                "a string with a lone surrogate (not well-formed UTF-16)".into(),
+            ));
         }
         return Ok(KeyPart::String(text));
     }
@@ -81,12 +89,21 @@ fn part_from_js(value: &JsValue, depth: usize) -> Result<KeyPart, KeyError> {
     }
     if let Some(items) = value.dyn_ref::<Array>() {
         if depth >= MAX_KEY_DEPTH {
-            return Err(KeyError::Type(format!("tuples nested deeper than {MAX_KEY_DEPTH}")));
+            return Err(KeyError::Type(format!(
+                "tuples nested deeper than {MAX_KEY_DEPTH}"
+            )));
         }
-        let parts = items.iter().map(|item| part_from_js(&item, depth + 1)).collect::<Result<Vec<_>, _>>()?;
+        let parts = items
+            .iter()
+            .map(|item| part_from_js(&item, depth + 1))
+            .collect::<Result<Vec<_>, _>>()?;
         return Ok(KeyPart::Tuple(parts));
     }
-    let kind = if value.is_undefined() { "undefined".to_owned() } else { value.js_typeof().as_string().unwrap_or_default() };
+    let kind = if value.is_undefined() {
+        "undefined".to_owned()
+    } else {
+        value.js_typeof().as_string().unwrap_or_default()
+    };
     Err(KeyError::Type(format!("a key part cannot be {kind}")))
 }
 
@@ -100,7 +117,11 @@ fn part_to_js(part: &KeyPart) -> JsValue {
             let digits = magnitude.trim_start_matches('-');
             let value = js_sys::BigInt::new(&JsValue::from_str(&format!("0x{digits}")))
                 .unwrap_or_else(|_| js_sys::BigInt::from(0u32));
-            if big.is_negative() { (-value).into() } else { value.into() }
+            if big.is_negative() {
+                (-value).into()
+            } else {
+                value.into()
+            }
         }
         KeyPart::String(text) => JsValue::from_str(text),
         KeyPart::Bytes(bytes) => Uint8Array::from(bytes.as_slice()).into(),
@@ -127,7 +148,11 @@ fn range_from_js(range: &JsValue) -> Result<Range, Error> {
         None
     } else {
         match limit.as_f64() {
-            Some(n) if n >= 0.0 && n.fract() == 0.0 => Some(if n > f64::from(u32::MAX) { u32::MAX } else { n as u32 }),
+            Some(n) if n >= 0.0 && n.fract() == 0.0 => Some(if n > f64::from(u32::MAX) {
+                u32::MAX
+            } else {
+                n as u32
+            }),
             _ => return Err(argument_error("limit", &"must be a whole number ≥ 0")),
         }
     };
@@ -136,7 +161,10 @@ fn range_from_js(range: &JsValue) -> Result<Range, Error> {
         start: optional_key(range, "start")?,
         start_after: optional_key(range, "startAfter")?,
         end: optional_key(range, "end")?,
-        reverse: Reflect::get(range, &JsValue::from_str("reverse")).ok().and_then(|r| r.as_bool()).unwrap_or(false),
+        reverse: Reflect::get(range, &JsValue::from_str("reverse"))
+            .ok()
+            .and_then(|r| r.as_bool())
+            .unwrap_or(false),
         limit,
     })
 }
@@ -170,7 +198,13 @@ impl KvListOptions {
             Lower::Inclusive(key) => (Some(key.clone()), None),
             Lower::Exclusive(key) => (None, Some(key.clone())),
         };
-        Some(KvListOptions { start, start_after, end: plan.end.clone(), reverse: plan.reverse, limit: plan.limit })
+        Some(KvListOptions {
+            start,
+            start_after,
+            end: plan.end.clone(),
+            reverse: plan.reverse,
+            limit: plan.limit,
+        })
     }
 }
 
@@ -203,22 +237,31 @@ fn to_ts<T: Serialize + Tsify>(value: &T, what: &'static str) -> Result<Ts<T>, E
 
 /// The key format the facade names by its version number (1 or 2).
 fn key_format(version: u8) -> Result<KeyFormat, Error> {
-    KeyFormat::from_version(version).ok_or_else(|| argument_error("format", &format!("unknown key format {version}")))
+    KeyFormat::from_version(version)
+        .ok_or_else(|| argument_error("format", &format!("unknown key format {version}")))
 }
 
 fn definitions_from_js(indexes: &Array) -> Result<Vec<IndexDefinition>, Error> {
     indexes
         .iter()
         .map(|def| {
-            let field = |name: &str| Reflect::get(&def, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
-            let name = field("name").as_string().ok_or_else(|| argument_error("indexes", &"each index needs a name"))?;
+            let field = |name: &str| {
+                Reflect::get(&def, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+            };
+            let name = field("name")
+                .as_string()
+                .ok_or_else(|| argument_error("indexes", &"each index needs a name"))?;
             let prefix = field("prefix");
             Ok(IndexDefinition {
                 name,
                 unique: field("unique").as_bool().unwrap_or(false),
                 source: field("source").as_string().unwrap_or_default(),
                 version: field("version").as_string(),
-                prefix: if prefix.is_undefined() { None } else { Some(key_from_js(&prefix)?) },
+                prefix: if prefix.is_undefined() {
+                    None
+                } else {
+                    Some(key_from_js(&prefix)?)
+                },
             })
         })
         .collect()
@@ -244,7 +287,11 @@ impl Engine {
             .maintained_indexes()
             .zip(keys.iter().chain(std::iter::repeat(JsValue::UNDEFINED)))
             .map(|(name, key)| {
-                let key = if key.is_undefined() { None } else { Some(key_from_js(&key)?) };
+                let key = if key.is_undefined() {
+                    None
+                } else {
+                    Some(key_from_js(&key)?)
+                };
                 Ok((name.to_owned(), key))
             })
             .collect()
@@ -283,7 +330,11 @@ impl Engine {
     /// The names of the indexes whose keys `storePut` expects, in order.
     #[wasm_bindgen(js_name = storeMaintained)]
     pub fn store_maintained(&self) -> Result<Vec<String>, Error> {
-        Ok(self.opened_store()?.maintained_indexes().map(str::to_owned).collect())
+        Ok(self
+            .opened_store()?
+            .maintained_indexes()
+            .map(str::to_owned)
+            .collect())
     }
 
     /// The key format (its version) of an object whose first store key in kv order is
@@ -291,13 +342,19 @@ impl Engine {
     /// store key (`undefined`) or an unreadable one.
     #[wasm_bindgen(js_name = storeFormat)]
     pub fn store_format(first_key: Option<String>) -> u8 {
-        first_key.as_deref().and_then(format_of).unwrap_or(KeyFormat::CURRENT).version()
+        first_key
+            .as_deref()
+            .and_then(format_of)
+            .unwrap_or(KeyFormat::CURRENT)
+            .version()
     }
 
     /// The kv key of `key` in the key format `format` (for get, has, getMany).
     #[wasm_bindgen(js_name = storeEncode)]
     pub fn store_encode(key: JsValue, format: u8) -> Result<String, Error> {
-        key_format(format)?.encode(&key_from_js(&key)?).map_err(key_error)
+        key_format(format)?
+            .encode(&key_from_js(&key)?)
+            .map_err(key_error)
     }
 
     /// The key a kv key stands for, as a JS array.
@@ -315,7 +372,9 @@ impl Engine {
         let key = key_from_js(&key)?;
         let index_keys = self.index_keys(&index_keys)?;
         let store = self.opened_store()?;
-        Ok(with_cache(|cache| store.put(&self.db, cache, &key, &index_keys))?)
+        Ok(with_cache(|cache| {
+            store.put(&self.db, cache, &key, &index_keys)
+        })?)
     }
 
     /// Removes the index rows of `key` and returns its kv key. Run in `transactionSync` with the
@@ -331,23 +390,35 @@ impl Engine {
     #[wasm_bindgen(js_name = storeDeleteSpan)]
     pub fn store_delete_span(&self, first: &str, last: &str) -> Result<(), Error> {
         let store = self.opened_store()?;
-        Ok(with_cache(|cache| store.delete_span(&self.db, cache, first, last))?)
+        Ok(with_cache(|cache| {
+            store.delete_span(&self.db, cache, first, last)
+        })?)
     }
 
     /// `kv.list` options for a range over keys of `format`, or `undefined` when nothing can match.
     #[wasm_bindgen(js_name = storeRange)]
     pub fn store_range(range: JsValue, format: u8) -> Result<Option<Ts<KvListOptions>>, Error> {
-        let plan = KvRange::plan_in(&range_from_js(&range)?, key_format(format)?).map_err(key_error)?;
-        KvListOptions::of(&plan).map(|options| to_ts(&options, "range")).transpose()
+        let plan =
+            KvRange::plan_in(&range_from_js(&range)?, key_format(format)?).map_err(key_error)?;
+        KvListOptions::of(&plan)
+            .map(|options| to_ts(&options, "range"))
+            .transpose()
     }
 
     /// The kv keys of the entries whose `index` key is `key`. `fill`: whether a miss may be
     /// cached (false while a transaction that wrote index rows may still roll back).
     #[wasm_bindgen(js_name = storeIndexGet)]
-    pub fn store_index_get(&self, index: &str, key: JsValue, fill: bool) -> Result<Vec<String>, Error> {
+    pub fn store_index_get(
+        &self,
+        index: &str,
+        key: JsValue,
+        fill: bool,
+    ) -> Result<Vec<String>, Error> {
         let key = key_from_js(&key)?;
         let store = self.opened_store()?;
-        Ok(with_cache(|cache| store.index_get(&self.db, cache, index, &key, fill))?)
+        Ok(with_cache(|cache| {
+            store.index_get(&self.db, cache, index, &key, fill)
+        })?)
     }
 
     /// Forgets the cached lookup of `key` in `index` (a cached answer named an entry kv no
@@ -371,13 +442,21 @@ impl Engine {
     ) -> Result<Ts<IndexPage>, Error> {
         let range = range_from_js(&range)?;
         let resume = match (resume_index_key, resume_primary_key) {
-            (Some(index_key), Some(primary_key)) => Some(IndexEntry { index_key, primary_key }),
+            (Some(index_key), Some(primary_key)) => Some(IndexEntry {
+                index_key,
+                primary_key,
+            }),
             _ => None,
         };
-        let entries = self.opened_store()?.index_list(&self.db, index, &range, resume.as_ref())?;
+        let entries = self
+            .opened_store()?
+            .index_list(&self.db, index, &range, resume.as_ref())?;
         let entries = entries
             .into_iter()
-            .map(|e| IndexPageEntry { index_key: e.index_key, primary_key: e.primary_key })
+            .map(|e| IndexPageEntry {
+                index_key: e.index_key,
+                primary_key: e.primary_key,
+            })
             .collect();
         to_ts(&IndexPage { entries }, "index page")
     }
@@ -392,9 +471,19 @@ impl Engine {
     /// The next rebuild chunk, or `undefined` when every index is built.
     #[wasm_bindgen(js_name = storeBuildStep)]
     pub fn store_build_step(&self) -> Result<Option<Ts<BuildStep>>, Error> {
-        let Some(step) = self.opened_store()?.build_step() else { return Ok(None) };
+        let Some(step) = self.opened_store()?.build_step() else {
+            return Ok(None);
+        };
         let limit = step.range.limit.unwrap_or(0);
-        to_ts(&BuildStep { index: step.index, options: KvListOptions::of(&step.range), limit }, "build step").map(Some)
+        to_ts(
+            &BuildStep {
+                index: step.index,
+                options: KvListOptions::of(&step.range),
+                limit,
+            },
+            "build step",
+        )
+        .map(Some)
     }
 
     /// Adds one listed chunk (kv keys and the index key of each value, undefined = skipped) to
@@ -412,7 +501,11 @@ impl Engine {
             .into_iter()
             .zip(keys.iter())
             .map(|(kv_key, key)| {
-                let key = if key.is_undefined() { None } else { Some(key_from_js(&key)?) };
+                let key = if key.is_undefined() {
+                    None
+                } else {
+                    Some(key_from_js(&key)?)
+                };
                 Ok((kv_key, key))
             })
             .collect::<Result<Vec<_>, Error>>()?;
@@ -428,8 +521,16 @@ impl Engine {
     /// gave a key too large to cross (`KEY_TOO_LARGE`) for the entry `kvKey`; returns the reason
     /// its queries will report. Run in `transactionSync`.
     #[wasm_bindgen(js_name = storeBuildFail)]
-    pub fn store_build_fail(&mut self, index: &str, kv_key: &str, why: &str, code: &str) -> Result<String, Error> {
+    pub fn store_build_fail(
+        &mut self,
+        index: &str,
+        kv_key: &str,
+        why: &str,
+        code: &str,
+    ) -> Result<String, Error> {
         let (db, store) = self.opened_store_mut()?;
-        Ok(with_cache(|cache| store.fail_index(db, cache, index, kv_key, why, code))?)
+        Ok(with_cache(|cache| {
+            store.fail_index(db, cache, index, kv_key, why, code)
+        })?)
     }
 }

@@ -17,7 +17,14 @@ unsafe impl Sync for JsZones {}
 
 impl ZoneLookup for JsZones {
     fn offset_seconds(&self, zone: &str, utc_seconds: i64) -> Option<i32> {
-        let answer = self.0.call2(&JsValue::NULL, &JsValue::from_str(zone), &JsValue::from(utc_seconds as f64)).ok()?;
+        let answer = self
+            .0
+            .call2(
+                &JsValue::NULL,
+                &JsValue::from_str(zone),
+                &JsValue::from(utc_seconds as f64),
+            )
+            .ok()?;
         let seconds = answer.as_f64()?;
         (seconds.is_finite() && seconds.abs() < 86_400.0).then_some(seconds as i32)
     }

@@ -13,15 +13,23 @@ pub struct RusqliteBackend {
 
 impl RusqliteBackend {
     pub fn open() -> Self {
-        RusqliteBackend { conn: Connection::open_in_memory().expect("open in-memory SQLite") }
+        RusqliteBackend {
+            conn: Connection::open_in_memory().expect("open in-memory SQLite"),
+        }
     }
 
     /// Runs `f` in a transaction that commits when it returns `Ok` and rolls back otherwise,
     /// as `ctx.storage.transactionSync` does when its callback throws.
     pub fn atomically<T, E>(&self, f: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
-        self.conn.execute_batch("SAVEPOINT dc_tx").expect("savepoint");
+        self.conn
+            .execute_batch("SAVEPOINT dc_tx")
+            .expect("savepoint");
         let result = f();
-        let end = if result.is_ok() { "RELEASE dc_tx" } else { "ROLLBACK TO dc_tx; RELEASE dc_tx" };
+        let end = if result.is_ok() {
+            "RELEASE dc_tx"
+        } else {
+            "ROLLBACK TO dc_tx; RELEASE dc_tx"
+        };
         self.conn.execute_batch(end).expect("end savepoint");
         result
     }
@@ -48,7 +56,9 @@ fn from_sql(value: ValueRef<'_>) -> SqlValue {
 }
 
 fn backend_error(e: rusqlite::Error) -> BackendError {
-    BackendError { message: e.to_string() }
+    BackendError {
+        message: e.to_string(),
+    }
 }
 
 impl SqlBackend for RusqliteBackend {
@@ -63,11 +73,16 @@ impl SqlBackend for RusqliteBackend {
         while let Some(mut stmt) = batch.next().map_err(backend_error)? {
             let changes_before = self.conn.total_changes();
             let columns: Vec<String> = stmt.column_names().map(|c| c.to_string()).collect();
-            let bound: &[Value] = if stmt.parameter_count() > 0 { &values } else { &[] };
+            let bound: &[Value] = if stmt.parameter_count() > 0 {
+                &values
+            } else {
+                &[]
+            };
             let mut rows = Vec::new();
             {
-                let mut cursor =
-                    stmt.query(rusqlite::params_from_iter(bound.iter())).map_err(backend_error)?;
+                let mut cursor = stmt
+                    .query(rusqlite::params_from_iter(bound.iter()))
+                    .map_err(backend_error)?;
                 while let Some(row) = cursor.next().map_err(backend_error)? {
                     let mut out = Vec::with_capacity(columns.len());
                     for i in 0..columns.len() {
@@ -77,7 +92,11 @@ impl SqlBackend for RusqliteBackend {
                 }
             }
             rows_written += self.conn.total_changes() - changes_before;
-            result = QueryResult { columns, rows, rows_written: 0 };
+            result = QueryResult {
+                columns,
+                rows,
+                rows_written: 0,
+            };
         }
         result.rows_written = rows_written;
         Ok(result)

@@ -8,11 +8,11 @@
 //! several), and this module lays them out; the tests compare the layout with `{}` natively.
 //! This module never parses numbers and never rounds.
 //!
-//! One difference stays: when the number lies exactly halfway between the two closest shortest
-//! digit strings, V8 picks the one ending in an even digit and Rust the larger, so the wasm build
-//! writes `173682166315372.625` as `173682166315372.62` where `{}` writes `…63`. A review
-//! (2026-12-02) found 695 such ties among about 908,000 doubles, all of 15 to 17 digits; the text
-//! is only ever part of a message.
+//! The hosts differ in one case: when the number lies exactly halfway between the two closest
+//! shortest digit strings, V8 picks the one ending in an even digit and Rust the larger (a review
+//! on 2026-12-02 found 695 such ties among about 908,000 doubles, all of 15 to 17 digits, e.g.
+//! `173682166315372.625`). [`tie_up`] finds such a tie with integer arithmetic and takes the
+//! larger string, as `{}` does.
 
 use std::fmt;
 
@@ -39,7 +39,68 @@ impl fmt::Display for Decimal {
 /// The shortest digits of a finite, non-negative `x` as `d[.ddd]e[+-]n`.
 #[cfg(all(target_arch = "wasm32", feature = "wasm"))]
 fn shortest_exponential(x: f64) -> String {
-    crate::wasm::number_exponential(x)
+    let javascript = crate::wasm::number_exponential(x);
+    tie_up(x, &javascript).unwrap_or(javascript)
+}
+
+/// When `x` lies exactly halfway between `exponential`'s digits and the next larger string of
+/// as many digits, that larger string (what Rust's `{}` writes); `None` otherwise.
+///
+/// With `x = m·2^q` (`m` odd) and the digits `n·10^k`, the tie is `2x = (2n+1)·10^k`, that is
+/// `m·2^(q+1) = (2n+1)·5^k·2^k`: both sides' odd parts and powers of two must match.
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "wasm")), allow(dead_code))]
+fn tie_up(x: f64, exponential: &str) -> Option<String> {
+    if !x.is_finite() || x <= 0.0 {
+        return None;
+    }
+    let (mantissa, exponent) = exponential.split_once('e')?;
+    let exponent: i32 = exponent.trim_start_matches('+').parse().ok()?;
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let n: u128 = digits.parse().ok()?;
+    let k = exponent.checked_sub(i32::try_from(digits.len()).ok()?.checked_sub(1)?)?;
+    let (mut m, mut q) = mantissa_and_exponent(x);
+    while m % 2 == 0 {
+        m /= 2;
+        q += 1;
+    }
+    if q.checked_add(1)? != k {
+        return None;
+    }
+    let five_k = 5u128.checked_pow(k.unsigned_abs())?;
+    let odd = n.checked_mul(2)?.checked_add(1)?;
+    let tie = if k >= 0 {
+        odd.checked_mul(five_k)? == u128::from(m)
+    } else {
+        u128::from(m).checked_mul(five_k)? == odd
+    };
+    if !tie {
+        return None;
+    }
+    // The larger string has the same number of digits: `n` ends in an even digit, so `n + 1`
+    // ends in an odd one and nothing carries.
+    let up = (n + 1).to_string();
+    if up.len() != digits.len() {
+        return None;
+    }
+    let (first, rest) = up.split_at(1);
+    Some(if rest.is_empty() {
+        format!("{first}e{exponent}")
+    } else {
+        format!("{first}.{rest}e{exponent}")
+    })
+}
+
+/// `x`'s significand and power of two: `x = m·2^q` exactly, for a finite, positive `x`.
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "wasm")), allow(dead_code))]
+fn mantissa_and_exponent(x: f64) -> (u64, i32) {
+    let bits = x.to_bits();
+    let fraction = bits & ((1u64 << 52) - 1);
+    let biased = i32::try_from((bits >> 52) & 0x7ff).unwrap_or(0);
+    if biased == 0 {
+        (fraction, -1074)
+    } else {
+        (fraction | (1u64 << 52), biased - 1075)
+    }
 }
 
 /// The shortest digits of a finite, non-negative `x` as `d[.ddd]e[+-]n`.
@@ -76,6 +137,47 @@ fn write_positional(exponential: &str, f: &mut fmt::Formatter<'_>) -> fmt::Resul
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn breaks_an_exact_tie_upwards_as_display_does() {
+        // Doubles exactly halfway between two shortest digit strings, with the even string V8's
+        // `toExponential()` gives for each (found by the review of 2026-12-02).
+        let ties = [
+            (4_819_905_830_981_152_148_u64, "1.7368216631537262e+14"),
+            (4_820_922_435_112_118_452, "2.0545104540806962e+14"),
+            (4_834_986_932_580_081_341, "1.7820330097274072e+15"),
+            (4_818_093_251_285_733_256, "1.2888826959443012e+14"),
+            (4_814_775_343_968_063_496, "7.704596775584012e+13"),
+            (4_817_035_749_244_879_464, "1.1236480020608962e+14"),
+            (4_828_648_666_238_884_506, "6.616831656354112e+14"),
+            (4_809_688_223_414_981_776, "3.4574299367316562e+13"),
+        ];
+        for (bits, javascript) in ties {
+            let x = f64::from_bits(bits);
+            let up = tie_up(x, javascript).expect("a tie");
+            assert_eq!(up, format!("{x:e}"), "{x}");
+            assert_eq!(Laid(up).to_string(), x.to_string());
+        }
+        // Not a tie: the digits are left as they are.
+        for (x, javascript) in [
+            (1.5, "1.5e+0"),
+            (0.1, "1e-1"),
+            (5e-324, "5e-324"),
+            (1e21, "1e+21"),
+            (123.456, "1.23456e+2"),
+        ] {
+            assert_eq!(tie_up(x, javascript), None, "{x}");
+        }
+    }
+
+    /// `exponential` laid out, for the tests.
+    struct Laid(String);
+
+    impl fmt::Display for Laid {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write_positional(&self.0, f)
+        }
+    }
 
     #[test]
     fn writes_what_display_writes() {
@@ -120,12 +222,6 @@ mod tests {
 
     #[test]
     fn reads_javascripts_exponential_form() {
-        struct Laid(&'static str);
-        impl fmt::Display for Laid {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write_positional(self.0, f)
-            }
-        }
         for (js, rust) in [
             ("0e+0", "0"),
             ("1.5e+0", "1.5"),
@@ -135,7 +231,7 @@ mod tests {
             ("1.2345e+2", "123.45"),
             ("4.294967295e+9", "4294967295"),
         ] {
-            assert_eq!(Laid(js).to_string(), rust, "{js}");
+            assert_eq!(Laid(js.to_owned()).to_string(), rust, "{js}");
         }
     }
 
@@ -144,6 +240,12 @@ mod tests {
         fn any_double_writes_as_display(bits in any::<u64>()) {
             let x = f64::from_bits(bits);
             prop_assert_eq!(Decimal(x).to_string(), format!("{}", x));
+        }
+
+        #[test]
+        fn rusts_own_digits_are_never_raised(bits in any::<u64>()) {
+            let x = f64::from_bits(bits).abs();
+            prop_assert_eq!(tie_up(x, &format!("{x:e}")), None);
         }
 
         #[test]

@@ -1,6 +1,6 @@
 // The messages users see when a number or an option of theirs is refused, word for word, as the
 // engine writes them in workerd. The wasm prints numbers with JavaScript's shortest digits laid
-// out as Rust's `{}` (src/numbers.rs; an exact tie keeps JavaScript's digit), and reads `opts.retry` and `static sockets.rateLimit`
+// out as Rust's `{}` (src/numbers.rs), and reads `opts.retry` and `static sockets.rateLimit`
 // without serde while keeping serde's words: these texts are the ones the serde build wrote.
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
@@ -26,11 +26,14 @@ const RETRY = "ARGUMENT: invalid argument `retry`: Failed to deserialize JsValue
 const RATE_RULE = "messages and perMs must both be whole numbers from 1 to 4294967295";
 
 describe("numbers in messages", () => {
-  it("breaks an exact tie between two shortest digit strings as JavaScript does, the one difference from `{}` (src/numbers.rs)", async () => {
+  it("breaks an exact tie between two shortest digit strings upwards, as `{}` does (V8's digits end even)", async () => {
     await runInDurableObject(env.TASKS.getByName("number-tie"), (o: Tasks) => {
-      // Exactly halfway between …62 and …63: Rust's `{}` writes …63.
+      // Exactly halfway between …62 and …63: `toExponential()` gives …62, Rust's `{}` writes …63.
       expect(refusal(() => o.scheduler.every(-173682166315372.625, "record"))).toBe(
-        "TASK_SCHEDULE: invalid `interval`: -173682166315372.62 ms is not a positive interval",
+        "TASK_SCHEDULE: invalid `interval`: -173682166315372.63 ms is not a positive interval",
+      );
+      expect(refusal(() => o.scheduler.every(-77045967755840.125, "record"))).toBe(
+        "TASK_SCHEDULE: invalid `interval`: -77045967755840.13 ms is not a positive interval",
       );
     });
   });

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync, execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync, existsSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync, existsSync, truncateSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -236,6 +236,24 @@ test("a project checked on two threads gets the report of one thread, byte for b
     assert.ok(rules.has(rule), `${rule} in ${[...rules]}`);
   }
   assert.equal(report.files.length, 123);
+});
+
+test("two threads: a file this thread cannot read ends the command with its error (exit 2), as one thread does", () => {
+  // The worker is fed the first files of the queue (the entry, then a0..a6); the next, b.ts,
+  // is this thread's, and it is too large to read (sparse, 3 GB).
+  const files = { "src/index.ts": "export default {};\n" };
+  for (let i = 0; i < 7; i++) files[`src/a${i}.ts`] = `export const a${i} = 1;\n`;
+  const dir = project(files);
+  const big = join(dir, "src", "b.ts");
+  writeFileSync(big, "");
+  truncateSync(big, 3 * 2 ** 30);
+  for (const threads of ["1", "2"]) {
+    // A guard against a hang (the worker kept the process alive after the error), not a speed check.
+    const r = run(["check", dir, "--include", "src/*.ts"], { env: { ...process.env, DURABLE_CORE_CHECK_THREADS: threads }, timeout: 120_000 });
+    assert.equal(r.code, 2, `threads=${threads}: ${r.err}`);
+    assert.match(r.err, /ERR_FS_FILE_TOO_LARGE|too large/i, `threads=${threads}`);
+  }
+  rmSync(dir, { recursive: true, force: true });
 });
 
 /** Copies a project (its config and sources, no node_modules) to a temporary directory. */

@@ -284,43 +284,52 @@ async function checkWithWorker({ checker, module, rulesJson, config, root, queue
   };
   const mine = [];
   const theirs = [];
-  let next = 0;
-  let ahead = 0;
-  // Imports are followed in queue order, whichever thread answers first, so that the queue
-  // (and with it the report's file order) is the one a single thread builds.
-  const imports = [];
-  let followed = 0;
-  const done = (index, found) => {
-    imports[index] = found;
-    for (; followed < queue.length && imports[followed] !== undefined; followed++) {
-      follow(queue[followed], imports[followed]);
-      imports[followed] = null;
+  let records;
+  try {
+    let next = 0;
+    let ahead = 0;
+    // Imports are followed in queue order, whichever thread answers first, so that the queue
+    // (and with it the report's file order) is the one a single thread builds.
+    const imports = [];
+    let followed = 0;
+    const done = (index, found) => {
+      imports[index] = found;
+      for (; followed < queue.length && imports[followed] !== undefined; followed++) {
+        follow(queue[followed], imports[followed]);
+        imports[followed] = null;
+      }
+    };
+    for (;;) {
+      for (let received; (received = receiveMessageOnPort(port)) !== undefined; ) {
+        const message = received.message;
+        if (message.error !== undefined) throw new Error(`the checker's worker failed: ${message.error}`);
+        done(message.index, message.imports);
+        ahead--;
+      }
+      while (ahead < WORKER_AHEAD && next < queue.length) {
+        port.postMessage({ index: next, path: queue[next] });
+        theirs.push(next++);
+        ahead++;
+      }
+      if (next < queue.length) {
+        const path = queue[next];
+        mine.push(next);
+        done(next++, checker.addFile(path, readFileSync(join(root, path))));
+      } else if (ahead > 0) {
+        const message = await receive();
+        done(message.index, message.imports);
+        ahead--;
+      } else break;
     }
-  };
-  for (;;) {
-    for (let received; (received = receiveMessageOnPort(port)) !== undefined; ) {
-      const message = received.message;
-      if (message.error !== undefined) throw new Error(`the checker's worker failed: ${message.error}`);
-      done(message.index, message.imports);
-      ahead--;
-    }
-    while (ahead < WORKER_AHEAD && next < queue.length) {
-      port.postMessage({ index: next, path: queue[next] });
-      theirs.push(next++);
-      ahead++;
-    }
-    if (next < queue.length) {
-      const path = queue[next];
-      mine.push(next);
-      done(next++, checker.addFile(path, readFileSync(join(root, path))));
-    } else if (ahead > 0) {
-      const message = await receive();
-      done(message.index, message.imports);
-      ahead--;
-    } else break;
+    port.postMessage({ finish: true });
+    records = (await receive()).records;
+  } catch (error) {
+    // This thread's own file failed (unreadable, or a trap), or the worker did: stop the worker,
+    // or its port would keep the process alive after the error is reported.
+    port.close();
+    void worker.terminate();
+    throw error;
   }
-  port.postMessage({ finish: true });
-  const { records } = await receive();
   port.close();
   // The worker ends on its own once its port is closed; the process need not wait for it.
   worker.unref();

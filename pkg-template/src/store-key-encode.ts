@@ -15,7 +15,16 @@ import {
   STORE_STRING_END,
   STORE_STRING_ESCAPE,
 } from "./generated/core.js";
-import { ESCAPE_CODE, NEGATIVE_NUMBER_END, number, NUMBER_END, TAG_NEGATIVE_NUMBER, TAG_NUMBER, words } from "./store-key-format.js";
+import {
+  ESCAPE_CODE,
+  type FlatPart,
+  NEGATIVE_NUMBER_END,
+  number,
+  NUMBER_END,
+  TAG_NEGATIVE_NUMBER,
+  TAG_NUMBER,
+  words,
+} from "./store-key-format.js";
 import { Engine } from "./wasm/durable_core.js";
 
 /** `String.prototype.isWellFormed` (ES2024; workerd has it, the compile target's lib does not). */
@@ -93,32 +102,92 @@ function escapeString(s: string): string {
   return s.replace(/[\u0000-\u0002]/g, (c) => STORE_STRING_ESCAPE + String.fromCharCode(c.charCodeAt(0) + 3));
 }
 
+/**
+ * One flat part's encoding (tag, text or digits, terminator), or `undefined` when the fast path
+ * does not take it (not flat, a lone surrogate, a non-finite number).
+ */
+function encodePart(part: unknown): string | undefined {
+  switch (typeof part) {
+    case "string":
+      if (!(part as WellFormedCheck).isWellFormed()) return undefined;
+      return STORE_KEY_TAGS.string + (needsEscape(part) ? escapeString(part) : part) + STORE_STRING_END;
+    case "number":
+      return Number.isFinite(part) ? encodeNumber(part) : undefined;
+    case "boolean":
+      return part ? STORE_KEY_TAGS.true : STORE_KEY_TAGS.false;
+    default:
+      return part === null ? STORE_KEY_TAGS.null : undefined;
+  }
+}
+
+/**
+ * The leading parts (all but the last) of the last tuple keys encoded, as values: consecutive
+ * keys such as `["g", group, i]` share them, so their encoding is reused instead of redone.
+ * `memoHeads[j]` is the namespace plus the encoding of `memoParts[0..j)`, `memoUnits[j]` their
+ * strings' UTF-16 units; `memoHeads[0]` is the namespace alone. Only flat parts that encoded are
+ * kept (primitives: no user object is held), at most {@link MEMO_PARTS} of them. A key part is
+ * reused when it is `===` the kept one, which for these primitives means the same encoding (`0`
+ * and `-0` encode alike); the key array itself is never remembered, so a key array mutated
+ * between calls, or a Proxy, is read afresh each time, each element exactly once.
+ */
+const MEMO_PARTS = 8;
+const memoParts: FlatPart[] = new Array<FlatPart>(MEMO_PARTS).fill(null);
+const memoHeads: string[] = new Array<string>(MEMO_PARTS + 1).fill(STORE_NAMESPACE);
+const memoUnits: number[] = new Array<number>(MEMO_PARTS + 1).fill(0);
+/** How many of `memoParts` hold the last key's leading parts. */
+let memoCount = 0;
+
 /** The kv key of `key` in the current format, or `undefined` when only the Rust codec can encode (or refuse) it. */
 export function encodeFlat(key: unknown): string | undefined {
-  const parts = Array.isArray(key) ? key : [key];
-  if (parts.length === 0) return undefined;
-  let out = STORE_NAMESPACE;
-  let units = 0;
-  for (const part of parts) {
-    switch (typeof part) {
-      case "string":
-        if (!(part as WellFormedCheck).isWellFormed()) return undefined;
-        units += part.length;
-        out += STORE_KEY_TAGS.string + (needsEscape(part) ? escapeString(part) : part) + STORE_STRING_END;
-        break;
-      case "number":
-        if (!Number.isFinite(part)) return undefined;
-        out += encodeNumber(part);
-        break;
-      case "boolean":
-        out += part ? STORE_KEY_TAGS.true : STORE_KEY_TAGS.false;
-        break;
-      default:
-        if (part !== null) return undefined;
-        out += STORE_KEY_TAGS.null;
+  if (!Array.isArray(key)) {
+    const encoded = encodePart(key);
+    if (encoded === undefined) return undefined;
+    return sized(STORE_NAMESPACE + encoded, typeof key === "string" ? key.length : 0);
+  }
+  const parts: readonly unknown[] = key;
+  const count = parts.length;
+  if (count === 0) return undefined;
+  // The leading parts equal to the last key's: their encoding is the memo's.
+  const lead = count - 1;
+  const known = lead < memoCount ? lead : memoCount;
+  let i = 0;
+  let part: unknown;
+  let pending = false;
+  for (; i < known; i++) {
+    part = parts[i];
+    if (part !== memoParts[i]) {
+      pending = true;
+      break;
     }
   }
-  // A UTF-16 unit takes at most 3 UTF-8 bytes: only keys that might be too long go to Rust to be measured.
+  let out = memoHeads[i]!;
+  let units = memoUnits[i]!;
+  // Parts from `i` on replace the memo's (deeper ones stay when this key adds none).
+  if (i < lead) memoCount = i;
+  for (; i < count; i++) {
+    // A part that differed from the memo's was read already: each element is read once.
+    if (pending) pending = false;
+    else part = parts[i];
+    const encoded = encodePart(part);
+    if (encoded === undefined) return undefined;
+    if (typeof part === "string") units += part.length;
+    out += encoded;
+    if (out.length + 2 * units > MAX_KEY_BYTES) return undefined;
+    if (i < lead && i < MEMO_PARTS) {
+      memoParts[i] = part as FlatPart;
+      memoHeads[i + 1] = out;
+      memoUnits[i + 1] = units;
+      memoCount = i + 1;
+    }
+  }
+  return out;
+}
+
+/**
+ * `out` when it is certainly within the size limit: a UTF-16 unit takes at most 3 UTF-8 bytes,
+ * so only keys that might be too long go to Rust to be measured.
+ */
+function sized(out: string, units: number): string | undefined {
   return out.length + 2 * units <= MAX_KEY_BYTES ? out : undefined;
 }
 

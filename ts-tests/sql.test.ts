@@ -223,6 +223,28 @@ describe("binding", () => {
     });
   });
 
+  it("leaves a fragment's values as they were, and keeps each call site's statement when sites take turns", async () => {
+    await runInDurableObject(inventory("bound-in-place"), (obj: SqlInventory) => {
+      // The plain path converts the values of its rest array in place; a fragment's are its own.
+      const insert = sql`INSERT INTO flags (b) VALUES (${true}), (${5n}), (${"x"})`;
+      obj.sql.run(insert);
+      obj.sql.run(insert);
+      expect(insert.values).toEqual([true, 5n, "x"]);
+      // Values converted before a Date is met bind the same on the shaped path.
+      obj.sql.run`INSERT INTO flags (b) VALUES (${false}), (${7n}), (${new Date(9)}), (${sql.json([true])})`;
+      expect(obj.sql.all`SELECT b FROM flags ORDER BY rowid`.map((row) => row.b)).toEqual([1, 5, "x", 1, 5, "x", 0, 7, 9, "[true]"]);
+      const seen: unknown[] = [];
+      for (let turn = 0; turn < 9; turn++) {
+        const site = turn % 3;
+        if (site === 0) seen.push(obj.sql.one`SELECT count(*) AS c FROM flags WHERE b = ${true}`.c);
+        if (site === 1) seen.push(obj.sql.all`SELECT b FROM flags WHERE b = ${"x"}`.length);
+        // A site whose template is refused between the others: nothing is cached for it.
+        if (site === 2) seen.push(thrown(() => obj.sql.one`SELECT b FROM flags WHERE b = ? AND ${turn} > 0`).code);
+      }
+      expect(seen).toEqual([2, 2, "SQL_TEMPLATE", 2, 2, "SQL_TEMPLATE", 2, 2, "SQL_TEMPLATE"]);
+    });
+  });
+
   it("round-trips blobs byte-exact", async () => {
     await runInDurableObject(inventory("blobs"), (obj: SqlInventory) => {
       const bytes = new Uint8Array(256).map((_, i) => i);

@@ -32,29 +32,45 @@ export function templateError(message: string): DurableCoreError {
   return new DurableCoreError("SQL_TEMPLATE", message);
 }
 
-/** The statement for a tagged template (or a `` sql`...` `` fragment run on its own) and its values. */
+/**
+ * The statement for a tagged template (or a `` sql`...` `` fragment run on its own) and its
+ * values. `values` is the caller's rest array, fresh per call and nobody else's: on the plain
+ * path it becomes the bindings, each value converted in place (a fragment's values are copied
+ * first, being the fragment's).
+ */
 export function prepare(core: CoreContext, strings: TemplateStringsArray | SqlFragment, values: unknown[]): Statement {
   if (strings instanceof SqlFragment) {
-    values = strings.values as unknown[];
+    values = strings.values.slice();
     strings = strings.strings as TemplateStringsArray;
   }
   // The hot path: plain values only, one pass, the compiled text cached per call site.
-  const bound: SqlStorageValue[] = new Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
-    // A Date compiles to `CAST(? AS INTEGER)`: the platform binds every number as REAL.
-    if (typeof value === "object" && (value instanceof SqlPart || value instanceof Date)) {
+    const type = typeof value;
+    // Text and numbers bind as they are.
+    if (type === "string" || type === "number") continue;
+    // A Date compiles to `CAST(? AS INTEGER)`: the platform binds every number as REAL. The
+    // values converted so far convert to themselves again there.
+    if (type === "object" && (value instanceof SqlPart || value instanceof Date)) {
       return prepareShaped(core, strings, values);
     }
-    bound[i] = toBinding(value, i + 1);
+    values[i] = toBinding(value, i + 1);
   }
-  let compiled = plainCache.get(strings);
-  if (compiled === undefined) {
-    checkStrings(strings);
-    compiled = compile(core, { strings: [...strings], holes: values.map(() => ({ kind: "value" })) });
-    plainCache.set(strings, compiled);
+  let compiled: CompiledSql | undefined;
+  // Most loops run one call site over and over: its strings are checked before the WeakMap.
+  if (strings === lastStrings) {
+    compiled = lastCompiled!;
+  } else {
+    compiled = plainCache.get(strings);
+    if (compiled === undefined) {
+      checkStrings(strings);
+      compiled = compile(core, { strings: [...strings], holes: values.map(() => ({ kind: "value" })) });
+      plainCache.set(strings, compiled);
+    }
+    lastStrings = strings;
+    lastCompiled = compiled;
   }
-  return { sql: compiled.sql, bindings: bound };
+  return { sql: compiled.sql, bindings: values as SqlStorageValue[] };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -62,6 +78,9 @@ export function prepare(core: CoreContext, strings: TemplateStringsArray | SqlFr
 
 /** Templates whose values are all plain: the hot path, one entry per call site. */
 const plainCache = new WeakMap<readonly string[], CompiledSql>();
+/** The last call site of the plain path and its entry of {@link plainCache}. */
+let lastStrings: readonly string[] | undefined;
+let lastCompiled: CompiledSql | undefined;
 /** Other shapes, per call site; bounded because `sql.id`/`sql.raw` texts may vary freely. */
 const shapeCache = new WeakMap<readonly string[], Map<string, CompiledSql>>();
 const MAX_SHAPES_PER_SITE = 64;

@@ -1,0 +1,200 @@
+// S4P — probes of S4's scans: is `store.list({ prefix })` ≤ 1.00× a bare `kv.list` reachable
+// while an `Entry` stays a plain `{ key, value }` object? Not part of a full run:
+//
+//   bash scripts/bench.sh --only S4P --rounds 5
+//
+// Three variants over S4's data (10,000 entries `{ i, name }`, 1,000 per group, 100 scans):
+// - `kv`: S4's kv side, a bare `kv.list({ prefix: "g7/" })` that only counts;
+// - `floor`: `kv.list` over the store's own keys with the range the store plans for the prefix,
+//   building the same plain `{ key, value }` objects `list` returns, but with the kv key as it
+//   is (no key decoding): what any plain-object list costs at least;
+// - `ours`: `this.store.list({ prefix: ["g", 7] })`.
+// Each runs alone in its own object (rows `kv`, `floor`, `ours`), and all three in one object
+// taking turns (`paired`), which gives the steadier ratios. Findings: docs/reports/s4-store.md.
+import type { RawBench } from "../objects/raw";
+import type { OursBench } from "../ours";
+import type { SampleResult, Scenario } from "../harness";
+import { type S4Params, group, s4, stringKey, value } from "./s4-storage";
+
+/** Scans in a row that one variant of the paired side runs before the next takes over (20 ms or more). */
+const PAIRED_BLOCK = 25;
+
+/** S4's sizes, plus how many blocks of {@link PAIRED_BLOCK} scans each variant runs in a paired sample. */
+export interface S4PParams extends S4Params {
+  pairedRounds: number;
+}
+
+/** The store's kv keys start with this: the namespace, the string tag, "g", the string end. */
+const STORE_G = "\u001ftg\u0001";
+
+/** Counts what `kv.list` yields for a prefix of S4's string keys. */
+function kvScan(kv: SyncKvStorage, g: number): number {
+  let count = 0;
+  for (const _ of kv.list({ prefix: `g${g}/` })) count += 1;
+  return count;
+}
+
+/**
+ * The kv range `this.store` plans for the prefix `["g", g]`, per group: `{ start: p, end: p' }`
+ * where `p` is the prefix's encoding and `p'` its successor (last character + 1), as
+ * pkg-template/src/store-range.ts plans it. `p` is read off the stored keys: the first `/` of a
+ * key `["g", g, i]` ends the number `g` (a digit is `'0'` + 0..63, the terminator `/`).
+ */
+function storeRanges(kv: SyncKvStorage, groups: number): { start: string; end: string }[] {
+  const ranges: { start: string; end: string }[] = [];
+  for (const row of kv.list({ prefix: STORE_G })) {
+    const key = row[0];
+    const prefix = key.slice(0, key.indexOf("/", STORE_G.length) + 1);
+    if (ranges.length === 0 || ranges[ranges.length - 1]!.start !== prefix) {
+      ranges.push({ start: prefix, end: prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1) });
+    }
+  }
+  if (ranges.length !== groups) throw new Error(`S4P: found ${ranges.length} key groups in the store, expected ${groups}`);
+  return ranges;
+}
+
+/** The floor: the store's keys listed, a plain entry built per row, the key left encoded. */
+function floorScan(kv: SyncKvStorage, range: { start: string; end: string }): number {
+  const entries: { key: string; value: unknown }[] = [];
+  for (const row of kv.list(range)) entries.push({ key: row[0], value: row[1] });
+  return entries.length;
+}
+
+const oursScan = (obj: OursBench, g: number) => obj.store.list({ prefix: ["g", g] }).length;
+
+function fillStore(obj: OursBench, p: S4Params): void {
+  for (let i = 0; i < p.n; i++) obj.store.put(["g", group(i, p), i], value(i));
+}
+
+/** Times `p.scans` scans of `scan`, checking each read `p.scanSize` entries. */
+function timedScans(p: S4Params, scan: (g: number) => number): SampleResult {
+  const groups = Math.ceil(p.n / p.scanSize);
+  let read = 0;
+  const start = performance.now();
+  for (let s = 0; s < p.scans; s++) read += scan(s % groups);
+  const scans = performance.now() - start;
+  return { timings: { scans }, failure: read === p.scans * p.scanSize ? undefined : `scans read ${read} entries` };
+}
+
+/** The median of per-block ratios; 0 when no block took a measurable time (smoke sizes). */
+function ratio(xs: number[]): number {
+  if (xs.length === 0) return 0;
+  const sorted = [...xs].sort((a, b) => a - b);
+  const m = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
+}
+
+/**
+ * The three variants in one object over the same two copies of the data, taking turns every
+ * {@link PAIRED_BLOCK} scans, the order rotated per block: load that comes and goes slows all
+ * three alike. Each variant runs `p.pairedRounds` blocks (the same groups), its time reported
+ * per `p.scans` scans; the ratios are medians over the rounds of (variant block / kv block).
+ */
+function paired(obj: OursBench, p: S4PParams): SampleResult {
+  const kv = obj.dctx.storage.kv;
+  fillStore(obj, p);
+  for (let i = 0; i < p.n; i++) kv.put(stringKey(i, p), value(i));
+  const groups = Math.ceil(p.n / p.scanSize);
+  const ranges = storeRanges(kv, groups);
+  const variants: Record<"kv" | "floor" | "ours", (g: number) => number> = {
+    kv: (g) => kvScan(kv, g),
+    floor: (g) => floorScan(kv, ranges[g]!),
+    ours: (g) => oursScan(obj, g),
+  };
+  const names = ["kv", "floor", "ours"] as const;
+  const spent = { kv: 0, floor: 0, ours: 0 };
+  const floorOverKv: number[] = [];
+  const oursOverKv: number[] = [];
+  const oursOverFloor: number[] = [];
+  let read = 0;
+  const rounds = p.pairedRounds;
+  for (let round = 0; round < rounds; round++) {
+    const block = { kv: 0, floor: 0, ours: 0 };
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(round + k) % names.length]!;
+      const scan = variants[name];
+      const start = performance.now();
+      for (let s = 0; s < PAIRED_BLOCK; s++) read += scan((round * PAIRED_BLOCK + s) % groups);
+      block[name] = performance.now() - start;
+      spent[name] += block[name];
+    }
+    if (block.kv > 0) {
+      floorOverKv.push(block.floor / block.kv);
+      oursOverKv.push(block.ours / block.kv);
+    }
+    if (block.floor > 0) oursOverFloor.push(block.ours / block.floor);
+  }
+  const expected = rounds * PAIRED_BLOCK * p.scanSize * names.length;
+  const scale = p.scans / (rounds * PAIRED_BLOCK);
+  return {
+    timings: {
+      pairedKv: spent.kv * scale,
+      pairedFloor: spent.floor * scale,
+      pairedOurs: spent.ours * scale,
+      floorOverKv: ratio(floorOverKv),
+      oursOverKv: ratio(oursOverKv),
+      oursOverFloor: ratio(oursOverFloor),
+    },
+    failure: read === expected ? undefined : `paired scans read ${read} entries, expected ${expected}`,
+  };
+}
+
+export const s4Probes: Scenario<S4PParams> = {
+  id: "S4P",
+  title: "probes of S4's scans: kv.list, a plain-entry floor without key decoding, store.list (not in a full run)",
+  probeOnly: true,
+  sizes: {
+    // A paired sample: 12 blocks of 25 scans of 1,000 entries per variant.
+    full: { ...s4.sizes.full, pairedRounds: 12 },
+    smoke: { ...s4.sizes.smoke, pairedRounds: 1 },
+  },
+  metrics: [
+    { key: "scans", label: "100 prefix scans of 1,000 entries, each variant in its own object (ms)" },
+    { key: "pairedKv", label: "paired: kv.list's turns, per 100 scans (ms)" },
+    { key: "pairedFloor", label: "paired: the floor's turns, per 100 scans (ms)" },
+    { key: "pairedOurs", label: "paired: store.list's turns, per 100 scans (ms)" },
+    { key: "floorOverKv", label: "paired: floor ÷ kv.list, median over blocks (a ratio, not ms)" },
+    { key: "oursOverKv", label: "paired: store.list ÷ kv.list, median over blocks (a ratio, not ms)" },
+    { key: "oursOverFloor", label: "paired: store.list ÷ floor, median over blocks (a ratio, not ms)" },
+  ],
+  baseline: "kv",
+  sides: {
+    kv: {
+      label: "kv.list({ prefix }), counting",
+      binding: "RAW",
+      metrics: ["scans"],
+      run: (obj: RawBench, p) => {
+        const kv = obj.dctx.storage.kv;
+        for (let i = 0; i < p.n; i++) kv.put(stringKey(i, p), value(i));
+        return timedScans(p, (g) => kvScan(kv, g));
+      },
+    },
+    floor: {
+      label: "floor: store keys, plain { key, value }, no decode",
+      binding: "OURS",
+      metrics: ["scans"],
+      run: (obj: OursBench, p) => {
+        fillStore(obj, p);
+        const ranges = storeRanges(obj.dctx.storage.kv, Math.ceil(p.n / p.scanSize));
+        return timedScans(p, (g) => floorScan(obj.dctx.storage.kv, ranges[g]!));
+      },
+    },
+    ours: {
+      label: "durable-core this.store.list({ prefix })",
+      binding: "OURS",
+      metrics: ["scans"],
+      run: (obj: OursBench, p) => {
+        fillStore(obj, p);
+        return timedScans(p, (g) => oursScan(obj, g));
+      },
+    },
+    paired: {
+      label: "paired: the three taking turns in one object",
+      binding: "OURS",
+      metrics: ["pairedKv", "pairedFloor", "pairedOurs", "floorOverKv", "oursOverKv", "oursOverFloor"],
+      run: paired,
+    },
+  },
+  notes: [],
+  targets: [],
+};

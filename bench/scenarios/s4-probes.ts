@@ -10,10 +10,12 @@
 //   is (no key decoding): what any plain-object list costs at least;
 // - `ours`: `this.store.list({ prefix: ["g", 7] })`.
 // Each runs alone in its own object (rows `kv`, `floor`, `ours`), and all three in one object
-// taking turns (`paired`), which gives the steadier ratios. Findings: docs/reports/s4-store.md.
+// taking turns (`paired`), which gives the steadier ratios. `pairedWrites` does the same for
+// S4's puts and gets (`store.put/get(["g", group, i])` against `kv.put/get("g<group>/<i>")`),
+// the ratio that a change to the key encoder moves. Findings: docs/reports/s4-store.md.
 import type { RawBench } from "../objects/raw";
 import type { OursBench } from "../ours";
-import type { SampleResult, Scenario } from "../harness";
+import { type SampleResult, type Scenario, seeded } from "../harness";
 import { type S4Params, group, s4, stringKey, value } from "./s4-storage";
 
 /** Scans in a row that one variant of the paired side runs before the next takes over (20 ms or more). */
@@ -22,7 +24,12 @@ const PAIRED_BLOCK = 25;
 /** S4's sizes, plus how many blocks of {@link PAIRED_BLOCK} scans each variant runs in a paired sample. */
 export interface S4PParams extends S4Params {
   pairedRounds: number;
+  /** Puts (then as many random gets) per variant in a `pairedWrites` sample, in blocks of {@link WRITE_BLOCK}. */
+  pairedWrites: number;
 }
+
+/** Puts or gets in a row per variant in `pairedWrites` (20 ms or more each). */
+const WRITE_BLOCK = 2500;
 
 /** The store's kv keys start with this: the namespace, the string tag, "g", the string end. */
 const STORE_G = "\u001ftg\u0001";
@@ -139,14 +146,75 @@ function paired(obj: OursBench, p: S4PParams): SampleResult {
   };
 }
 
+/**
+ * S4's puts then gets, `store` and bare `kv` taking turns every {@link WRITE_BLOCK} operations in
+ * one object, the first of each block alternating. Both write the same i's (each under its own
+ * key form), and a raw key above both key ranges is written first, so that neither appends at
+ * the table's right edge (which is cheaper). Ratios: medians over blocks of (store / kv).
+ */
+function pairedWrites(obj: OursBench, p: S4PParams): SampleResult {
+  const kv = obj.dctx.storage.kv;
+  const store = obj.store;
+  kv.put("~ above every key of both sides", 0);
+  const q = { ...p, n: p.pairedWrites };
+  const blocks = Math.max(1, Math.floor(p.pairedWrites / WRITE_BLOCK));
+  const size = Math.min(WRITE_BLOCK, p.pairedWrites);
+  const put = {
+    store: (i: number) => store.put(["g", group(i, q), i], value(i)),
+    kv: (i: number) => kv.put(stringKey(i, q), value(i)),
+  };
+  const random = seeded(4);
+  const ids = Array.from({ length: blocks * size }, () => Math.floor(random() * blocks * size));
+  let missing = 0;
+  const get = {
+    store: (i: number) => {
+      if (store.get(["g", group(i, q), i]) === undefined) missing += 1;
+    },
+    kv: (i: number) => {
+      if (kv.get(stringKey(i, q)) === undefined) missing += 1;
+    },
+  };
+  const run = (ops: Record<"store" | "kv", (i: number) => void>, order: readonly number[] | undefined) => {
+    const spent = { store: 0, kv: 0 };
+    const ratios: number[] = [];
+    for (let b = 0; b < blocks; b++) {
+      const block = { store: 0, kv: 0 };
+      for (const name of b % 2 ? (["kv", "store"] as const) : (["store", "kv"] as const)) {
+        const op = ops[name];
+        const start = performance.now();
+        for (let k = b * size; k < (b + 1) * size; k++) op(order ? order[k]! : k);
+        block[name] = performance.now() - start;
+        spent[name] += block[name];
+      }
+      if (block.kv > 0) ratios.push(block.store / block.kv);
+    }
+    return { spent, ratio: ratio(ratios) };
+  };
+  const puts = run(put, undefined);
+  const gets = run(get, ids);
+  // Per S4's unit: n operations.
+  const scale = p.n / (blocks * size);
+  return {
+    timings: {
+      writesKvPuts: puts.spent.kv * scale,
+      writesOursPuts: puts.spent.store * scale,
+      putsOursOverKv: puts.ratio,
+      writesKvGets: gets.spent.kv * scale,
+      writesOursGets: gets.spent.store * scale,
+      getsOursOverKv: gets.ratio,
+    },
+    failure: missing > 0 ? `${missing} gets found nothing` : undefined,
+  };
+}
+
 export const s4Probes: Scenario<S4PParams> = {
   id: "S4P",
-  title: "probes of S4's scans: kv.list, a plain-entry floor without key decoding, store.list (not in a full run)",
+  title: "probes of S4: scans against a plain-entry floor without key decoding; puts and gets taking turns (not in a full run)",
   probeOnly: true,
   sizes: {
     // A paired sample: 12 blocks of 25 scans of 1,000 entries per variant.
-    full: { ...s4.sizes.full, pairedRounds: 12 },
-    smoke: { ...s4.sizes.smoke, pairedRounds: 1 },
+    full: { ...s4.sizes.full, pairedRounds: 12, pairedWrites: 40_000 },
+    smoke: { ...s4.sizes.smoke, pairedRounds: 1, pairedWrites: 200 },
   },
   metrics: [
     { key: "scans", label: "100 prefix scans of 1,000 entries, each variant in its own object (ms)" },
@@ -156,6 +224,12 @@ export const s4Probes: Scenario<S4PParams> = {
     { key: "floorOverKv", label: "paired: floor ÷ kv.list, median over blocks (a ratio, not ms)" },
     { key: "oursOverKv", label: "paired: store.list ÷ kv.list, median over blocks (a ratio, not ms)" },
     { key: "oursOverFloor", label: "paired: store.list ÷ floor, median over blocks (a ratio, not ms)" },
+    { key: "writesKvPuts", label: "pairedWrites: kv.put's turns, per 10,000 puts (ms)" },
+    { key: "writesOursPuts", label: "pairedWrites: store.put's turns, per 10,000 puts (ms)" },
+    { key: "putsOursOverKv", label: "pairedWrites: store.put ÷ kv.put, median over blocks (a ratio, not ms)" },
+    { key: "writesKvGets", label: "pairedWrites: kv.get's turns, per 10,000 random gets (ms)" },
+    { key: "writesOursGets", label: "pairedWrites: store.get's turns, per 10,000 random gets (ms)" },
+    { key: "getsOursOverKv", label: "pairedWrites: store.get ÷ kv.get, median over blocks (a ratio, not ms)" },
   ],
   baseline: "kv",
   sides: {
@@ -193,6 +267,12 @@ export const s4Probes: Scenario<S4PParams> = {
       binding: "OURS",
       metrics: ["pairedKv", "pairedFloor", "pairedOurs", "floorOverKv", "oursOverKv", "oursOverFloor"],
       run: paired,
+    },
+    pairedWrites: {
+      label: "pairedWrites: store and kv taking turns in one object",
+      binding: "OURS",
+      metrics: ["writesKvPuts", "writesOursPuts", "putsOursOverKv", "writesKvGets", "writesOursGets", "getsOursOverKv"],
+      run: pairedWrites,
     },
   },
   notes: [],

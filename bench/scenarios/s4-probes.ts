@@ -29,7 +29,7 @@ export interface S4PParams extends S4Params {
 }
 
 /** Puts or gets in a row per variant in `pairedWrites` (20 ms or more each). */
-const WRITE_BLOCK = 2500;
+const WRITE_BLOCK = 5000;
 
 /** The store's kv keys start with this: the namespace, the string tag, "g", the string end. */
 const STORE_G = "\u001ftg\u0001";

@@ -275,6 +275,18 @@ test("two threads: a file the worker cannot read ends the command with the error
   rmSync(dir, { recursive: true, force: true });
 });
 
+test("two threads: a failure before the first file (an unreadable configuration, an unknown rule) stops the worker", () => {
+  const dir = project({ "src/other.ts": "export const x = 1;\n" });
+  mkdirSync(join(dir, "config-dir"));
+  for (const args of [["-c", join(dir, "config-dir")], ["--rule", "no-such-rule=warn"]]) {
+    // A guard against a hang (the worker kept the process alive), not a speed check.
+    const r = run(["check", dir, ...args], { env: { ...process.env, DURABLE_CORE_CHECK_THREADS: "2" }, timeout: 120_000 });
+    assert.equal(r.code, 2, `${args}: ${r.err}`);
+    assert.match(r.err, /EISDIR|unknown rule/, `${args}`);
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
 test("two threads: a worker that cannot start leaves the check to this thread, with the same report", () => {
   const files = { "src/index.ts": withTimer };
   for (let i = 0; i < 12; i++) files[`src/a${i}.ts`] = i % 4 === 0 ? withBegin.replace("class Room", `class Room${i}`) : `export const a${i} = 1;\n`;

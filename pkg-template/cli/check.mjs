@@ -212,13 +212,28 @@ export async function review(options) {
   // Files read while the worker starts, for whichever thread checks them.
   const early = new Map();
   const helper = worker && (await worker.started(readAhead(root, sources, early)));
+  let checker;
+  try {
+    checker = await check({ root, rules, include, configPath, listing, files, bindingsLoading, helper, early });
+  } catch (error) {
+    // Whatever failed, a started worker must stop, or its port would keep the process alive.
+    helper?.stop();
+    throw error;
+  }
+  const report = JSON.parse(checker.finish());
+  report.root = root;
+  return report;
+}
+
+/** Compiles the checker and checks the project's files (on two threads with a `helper`). */
+async function check({ root, rules, include, configPath, listing, files, bindingsLoading, helper, early }) {
+  const all = listing.files;
   const { bindings, module } = await compileChecker(bindingsLoading);
   const rulesJson = JSON.stringify(rules);
   let checker;
   try {
     checker = new bindings.Checker(rulesJson);
   } catch (error) {
-    helper?.stop();
     throw new UsageError(error.message);
   }
   const config = { path: toPosix(relative(root, configPath)), text: readFileSync(configPath, "utf8") };
@@ -226,7 +241,6 @@ export async function review(options) {
   try {
     entry = checker.setConfig(config.path, config.text);
   } catch (error) {
-    helper?.stop();
     throw new UsageError(`configuration: ${error.message}`);
   }
   const queue = [];
@@ -238,10 +252,7 @@ export async function review(options) {
     }
   };
   if (entry !== undefined) {
-    if (!existsSync(join(root, entry))) {
-      helper?.stop();
-      throw new UsageError(`the configuration's main, ${entry}, does not exist`);
-    }
+    if (!existsSync(join(root, entry))) throw new UsageError(`the configuration's main, ${entry}, does not exist`);
     enqueue(entry);
   }
   // Declaration files are not imported but declare `Env`, which `untyped-namespace` reads
@@ -270,16 +281,15 @@ export async function review(options) {
   } else {
     for (let i = 0; i < queue.length; i++) follow(queue[i], checker.addFile(queue[i], bytes(queue[i])));
   }
-  const report = JSON.parse(checker.finish());
-  report.root = root;
-  return report;
+  return checker;
 }
 
 // Bytes read ahead while the worker starts, at most (a bound for projects of huge files).
 const READ_AHEAD_BYTES = 64 * 2 ** 20;
 
 /**
- * A reader of source files into `early`, in the walk's order, until `enough()` says to stop. A file that cannot be read is left for its turn, which reports it.
+ * A reader of source files into `early`, in the walk's order, until `enough()` says to stop. A
+ * file that cannot be read is left for its turn, which reports it.
  */
 function readAhead(root, sources, early) {
   let total = 0;

@@ -63,7 +63,7 @@ impl Options {
 }
 
 /// What a checked file leaves for [`Session::finish`]. It crosses between sessions as JSON
-/// ([`Session::export_records`], [`Session::import_records`]) when files are checked on two
+/// ([`Session::export_records`], [`Session::merge_records`]) when files are checked on two
 /// threads.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct FileRecord {
@@ -145,19 +145,58 @@ impl Session {
 
     /// Takes the records of the files checked so far out of the session, as a JSON array in the
     /// order they were checked: a session on another thread checks some of the files, and the
-    /// one that makes the report imports them ([`Session::import_records`]).
+    /// one that makes the report merges them ([`Session::merge_records`]).
     pub fn export_records(&mut self) -> String {
         let records = std::mem::take(&mut self.files);
         serde_json::to_string(&records).unwrap_or_else(|_| "[]".to_owned())
     }
 
-    /// Appends records made by [`Session::export_records`], as if their files had been checked
-    /// here, in that order.
-    pub fn import_records(&mut self, json: &str) -> Result<(), SessionError> {
-        let records: Vec<FileRecord> = serde_json::from_str(json).map_err(|e| SessionError {
-            message: format!("file records: {e}"),
-        })?;
-        self.files.extend(records);
+    /// Merges records exported by another session ([`Session::export_records`]) into this
+    /// one's, in queue order: `mine[i]` is the queue position of this session's i-th record,
+    /// `theirs[i]` that of the i-th in `json`. The positions together must be `0..n`, each once.
+    pub fn merge_records(
+        &mut self,
+        json: &str,
+        mine: &[u32],
+        theirs: &[u32],
+    ) -> Result<(), SessionError> {
+        let failure = |message: String| SessionError {
+            message: format!("file records: {message}"),
+        };
+        let records: Vec<FileRecord> =
+            serde_json::from_str(json).map_err(|e| failure(e.to_string()))?;
+        if records.len() != theirs.len() || self.files.len() != mine.len() {
+            return Err(failure(format!(
+                "{} and {} records for {} and {} positions",
+                self.files.len(),
+                records.len(),
+                mine.len(),
+                theirs.len()
+            )));
+        }
+        let total = mine.len() + theirs.len();
+        let mut order = vec![usize::MAX; total];
+        for (record, &at) in mine.iter().chain(theirs).enumerate() {
+            match usize::try_from(at).ok().and_then(|i| order.get_mut(i)) {
+                Some(slot) if *slot == usize::MAX => *slot = record,
+                _ => {
+                    return Err(failure(format!(
+                        "position {at} is out of range or given twice"
+                    )))
+                }
+            }
+        }
+        // Every position is taken once: `order[p]` is the record (mine, then theirs) at `p`.
+        let mut all: Vec<Option<FileRecord>> = std::mem::take(&mut self.files)
+            .into_iter()
+            .chain(records)
+            .map(Some)
+            .collect();
+        let slots: Vec<Option<FileRecord>> = order
+            .iter()
+            .map(|&r| all.get_mut(r).and_then(Option::take))
+            .collect();
+        self.files = slots.into_iter().flatten().collect();
         Ok(())
     }
 
@@ -391,4 +430,54 @@ pub fn join(base: &str, relative: &str) -> String {
         }
     }
     parts.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Options, Session};
+
+    const CONFIG: &str = r#"{"main":"src/a.ts","durable_objects":{"bindings":[{"name":"R","class_name":"Room"}]},"migrations":[{"tag":"v1","new_sqlite_classes":["Room"]}]}"#;
+    const FILES: [(&str, &str); 4] = [
+        ("src/a.ts", "export { Room } from './b.js';\nexport default {};\n"),
+        ("src/b.ts", "import { DurableObject } from 'cloudflare:workers';\nexport class Room extends DurableObject { hit() { setTimeout(() => {}, 1); } }\n"),
+        ("src/c.ts", "export const c = 1;\n// durable-core-disable-next-line floating-rpc -- stale\nexport const d = 2;\n"),
+        ("src/d.ts", "export function (\n"),
+    ];
+
+    fn session() -> Session {
+        let mut s = Session::new(Options::default());
+        s.set_config("wrangler.jsonc", CONFIG).unwrap();
+        s
+    }
+
+    #[test]
+    fn merged_records_give_the_report_of_one_session() {
+        let mut one = session();
+        for (path, text) in FILES {
+            one.add_file(path, text);
+        }
+        let expected = serde_json::to_string(&one.finish()).unwrap();
+        // This session checks files 1 and 2, the other 0 and 3.
+        let mut other = session();
+        other.add_file(FILES[0].0, FILES[0].1);
+        other.add_file(FILES[3].0, FILES[3].1);
+        let mut this = session();
+        this.add_file(FILES[1].0, FILES[1].1);
+        this.add_file(FILES[2].0, FILES[2].1);
+        this.merge_records(&other.export_records(), &[1, 2], &[0, 3])
+            .unwrap();
+        assert_eq!(serde_json::to_string(&this.finish()).unwrap(), expected);
+    }
+
+    #[test]
+    fn merging_refuses_positions_that_do_not_match_the_records() {
+        let mut other = session();
+        other.add_file(FILES[0].0, FILES[0].1);
+        let records = other.export_records();
+        let mut this = session();
+        this.add_file(FILES[1].0, FILES[1].1);
+        assert!(this.merge_records(&records, &[0], &[0]).is_err());
+        assert!(this.merge_records(&records, &[0], &[2]).is_err());
+        assert!(this.merge_records(&records, &[0], &[]).is_err());
+    }
 }

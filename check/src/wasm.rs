@@ -53,7 +53,12 @@ impl Checker {
             .session
             .as_mut()
             .ok_or_else(|| error("the check has finished"))?;
-        Ok(session.add_file(path, &String::from_utf8_lossy(bytes)))
+        // Validation alone is the fast path (almost every file is UTF-8); the lossy decoding,
+        // which walks the bytes again, only for a file that is not.
+        Ok(match std::str::from_utf8(bytes) {
+            Ok(text) => session.add_file(path, text),
+            Err(_) => session.add_file(path, &String::from_utf8_lossy(bytes)),
+        })
     }
 
     /// The records of the files checked so far, as JSON, taken out of this checker (see
@@ -67,15 +72,23 @@ impl Checker {
         Ok(session.export_records())
     }
 
-    /// Appends records made by `exportRecords`, in their order.
-    #[wasm_bindgen(js_name = importRecords)]
-    pub fn import_records(&mut self, records: &str) -> Result<(), JsError> {
+    /// Merges the records another checker exported (`records`, its files in the order it
+    /// checked them) with this checker's own: `mine[i]` and `theirs[i]` are the queue positions
+    /// of the i-th file each checked. Afterwards this checker holds every record in queue order,
+    /// as if it had checked them all.
+    #[wasm_bindgen(js_name = mergeRecords)]
+    pub fn merge_records(
+        &mut self,
+        records: &str,
+        mine: &[u32],
+        theirs: &[u32],
+    ) -> Result<(), JsError> {
         let session = self
             .session
             .as_mut()
             .ok_or_else(|| error("the check has finished"))?;
         session
-            .import_records(records)
+            .merge_records(records, mine, theirs)
             .map_err(|e| error(&e.message))
     }
 

@@ -7,7 +7,7 @@ import { spawnSync, execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync, existsSync, truncateSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const PKG = process.env.DC_PKG ?? join(ROOT, "pkg");
@@ -252,6 +252,78 @@ test("two threads: a file this thread cannot read ends the command with its erro
     const r = run(["check", dir, "--include", "src/*.ts"], { env: { ...process.env, DURABLE_CORE_CHECK_THREADS: threads }, timeout: 120_000 });
     assert.equal(r.code, 2, `threads=${threads}: ${r.err}`);
     assert.match(r.err, /ERR_FS_FILE_TOO_LARGE|too large/i, `threads=${threads}`);
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test("two threads: a file the worker cannot read ends the command with the error one thread prints", () => {
+  // The worker is fed the first files of the queue (the entry, then a0..a6): a3.ts is its, and
+  // it is too large to read (sparse, 3 GB).
+  const files = { "src/index.ts": "export default {};\n" };
+  for (let i = 0; i < 9; i++) files[`src/a${i}.ts`] = `export const a${i} = 1;\n`;
+  const dir = project(files);
+  truncateSync(join(dir, "src", "a3.ts"), 3 * 2 ** 30);
+  const firstLine = (threads) => {
+    // A guard against a hang, not a speed check.
+    const r = run(["check", dir, "--include", "src/*.ts"], { env: { ...process.env, DURABLE_CORE_CHECK_THREADS: threads }, timeout: 120_000 });
+    assert.equal(r.code, 2, `threads=${threads}: ${r.err}`);
+    return r.err.split("\n")[0];
+  };
+  const one = firstLine("1");
+  assert.match(one, /^durable-core check: RangeError \[ERR_FS_FILE_TOO_LARGE\]/);
+  assert.equal(firstLine("2"), one);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test("two threads: a failure before the first file (an unreadable configuration, an unknown rule) stops the worker", () => {
+  const dir = project({ "src/other.ts": "export const x = 1;\n" });
+  mkdirSync(join(dir, "config-dir"));
+  for (const args of [["-c", join(dir, "config-dir")], ["--rule", "no-such-rule=warn"]]) {
+    // A guard against a hang (the worker kept the process alive), not a speed check.
+    const r = run(["check", dir, ...args], { env: { ...process.env, DURABLE_CORE_CHECK_THREADS: "2" }, timeout: 120_000 });
+    assert.equal(r.code, 2, `${args}: ${r.err}`);
+    assert.match(r.err, /EISDIR|unknown rule/, `${args}`);
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test("two threads: a worker that cannot start leaves the check to this thread, with the same report", () => {
+  const files = { "src/index.ts": withTimer };
+  for (let i = 0; i < 12; i++) files[`src/a${i}.ts`] = i % 4 === 0 ? withBegin.replace("class Room", `class Room${i}`) : `export const a${i} = 1;\n`;
+  const dir = project(files);
+  // Preloaded modules that break worker_threads' Worker as a full process table or file table
+  // would: its constructor throws, or the worker dies before its first line runs.
+  const hooks = {
+    throws: `const e = new Error("EMFILE: too many open files"); e.code = "EMFILE"; throw e;`,
+    dies: `super("const e = new Error('EMFILE: too many open files, open'); e.code = 'EMFILE'; throw e;", { ...options, eval: true });`,
+  };
+  const args = ["check", dir, "--include", "src/*.ts", "--format", "json"];
+  const one = run(args, { env: { ...process.env, DURABLE_CORE_CHECK_THREADS: "1" } });
+  assert.equal(one.code, 1, one.err);
+  for (const [name, body] of Object.entries(hooks)) {
+    const hook = join(dir, `${name}.mjs`);
+    writeFileSync(
+      hook,
+      `import { createRequire, syncBuiltinESMExports } from "node:module";
+const threads = createRequire(import.meta.url)("node:worker_threads");
+const Worker = threads.Worker;
+threads.Worker = class extends Worker {
+  constructor(url, options) {
+    ${body}
+  }
+};
+syncBuiltinESMExports();
+`,
+    );
+    const r = spawnSync(process.execPath, ["--import", pathToFileURL(hook).href, CLI, ...args], {
+      encoding: "utf8",
+      env: { ...process.env, DURABLE_CORE_CHECK_THREADS: "2" },
+      // A guard against a hang, not a speed check.
+      timeout: 120_000,
+    });
+    assert.equal(r.status, one.code, `${name}: ${r.stderr}`);
+    assert.equal(r.stdout, one.out, name);
+    assert.equal(r.stderr, "", name);
   }
   rmSync(dir, { recursive: true, force: true });
 });

@@ -67,16 +67,20 @@ function parseArgs(args) {
   return options;
 }
 
+// V8's flags for the checker's wasm (docs/reports/s8-check.md). Only the baseline compiler
+// (Liftoff) compiles it: a check is too short for the optimising tier to pay back its compile
+// time. Each function is validated when it is first compiled, not all of them up front: a check
+// calls about a third of them. The flags are the process's; the CLI runs no other wasm.
+const V8_FLAGS = "--liftoff-only --wasm-lazy-validation";
+
 /**
- * Starts compiling the checker's wasm; `await` the result to use it. The compile runs on V8's
- * background threads while the CLI walks the project. Only V8's baseline compiler (Liftoff)
- * compiles it: a check is too short for the optimising tier to pay back its compile time
- * (docs/reports/s8-check.md). The flag is the process's; the CLI runs no other wasm.
+ * Sets the V8 flags and compiles the checker's wasm; `await` the result to use it. A worker
+ * thread, if there is one, must have started before this (see `startWorker`).
  */
-function loadChecker() {
-  setFlagsFromString("--liftoff-only");
+function compileChecker(bindingsLoading = import("./wasm/durable_core_check.js")) {
+  setFlagsFromString(V8_FLAGS);
   const module = WebAssembly.compile(readFileSync(join(HERE, "wasm", "durable_core_check_bg.wasm")));
-  return Promise.all([import("./wasm/durable_core_check.js"), module]).then(([bindings, compiled]) => {
+  return Promise.all([bindingsLoading, module]).then(([bindings, compiled]) => {
     bindings.initSync({ module: compiled });
     return { bindings, module: compiled };
   });
@@ -121,17 +125,22 @@ export function globToRegExp(glob) {
  * directory it listed and every symbolic link in them, so that imports resolve against the
  * listing instead of the file system.
  */
-function walk(root, dir = root, listing = { files: [], dirs: new Set(), links: new Set() }) {
-  listing.dirs.add(toPosix(relative(root, dir)));
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.isDirectory()) {
-      if (!SKIPPED_DIRS.has(entry.name) && !entry.name.startsWith(".")) walk(root, join(dir, entry.name), listing);
-    } else if (entry.isFile()) {
-      listing.files.push(toPosix(relative(root, join(dir, entry.name))));
-    } else if (entry.isSymbolicLink()) {
-      listing.links.add(toPosix(relative(root, join(dir, entry.name))));
+function walk(root) {
+  const listing = { files: [], dirs: new Set(), links: new Set() };
+  // Paths are built as `/`-separated strings from the directory's own path: no path.join,
+  // path.relative or separator conversion per file.
+  const visit = (dir) => {
+    listing.dirs.add(dir);
+    const prefix = dir === "" ? "" : `${dir}/`;
+    for (const entry of readdirSync(dir === "" ? root : join(root, dir), { withFileTypes: true })) {
+      const path = prefix + entry.name;
+      if (entry.isDirectory()) {
+        if (!SKIPPED_DIRS.has(entry.name) && !entry.name.startsWith(".")) visit(path);
+      } else if (entry.isFile()) listing.files.push(path);
+      else if (entry.isSymbolicLink()) listing.links.add(path);
     }
-  }
+  };
+  visit("");
   return listing;
 }
 
@@ -180,9 +189,11 @@ function readSettings(root) {
 
 /** Runs the checker over the project and returns the report object. */
 export async function review(options) {
-  const loading = loadChecker();
-  // A usage error below must not leave the compile's promise unobserved.
-  loading.catch(() => {});
+  // The bindings' JavaScript loads while the project is walked; the wasm is compiled after the
+  // walk, once it is known whether a worker starts first (see `startWorker`).
+  const bindingsLoading = import("./wasm/durable_core_check.js");
+  // A usage error below must not leave the import's promise unobserved.
+  bindingsLoading.catch(() => {});
   const root = resolve(options.dir ?? ".");
   if (!existsSync(root) || !statSync(root).isDirectory()) throw new UsageError(`not a directory: ${root}`);
   const settings = readSettings(root);
@@ -196,7 +207,28 @@ export async function review(options) {
   const listing = walk(root);
   const all = listing.files;
   const files = new Set(all);
-  const { bindings, module } = await loading;
+  const sources = all.filter((p) => SOURCE.test(p));
+  const worker = threadCount(sources.length) > 1 ? startWorker(root) : undefined;
+  // Files read while the worker starts, for whichever thread checks them.
+  const early = new Map();
+  const helper = worker && (await worker.started(readAhead(root, sources, early)));
+  let checker;
+  try {
+    checker = await check({ root, rules, include, configPath, listing, files, bindingsLoading, helper, early });
+  } catch (error) {
+    // Whatever failed, a started worker must stop, or its port would keep the process alive.
+    helper?.stop();
+    throw error;
+  }
+  const report = JSON.parse(checker.finish());
+  report.root = root;
+  return report;
+}
+
+/** Compiles the checker and checks the project's files (on two threads with a `helper`). */
+async function check({ root, rules, include, configPath, listing, files, bindingsLoading, helper, early }) {
+  const all = listing.files;
+  const { bindings, module } = await compileChecker(bindingsLoading);
   const rulesJson = JSON.stringify(rules);
   let checker;
   try {
@@ -237,30 +269,71 @@ export async function review(options) {
       if (target !== undefined) enqueue(target);
     }
   };
-  if (threadCount(all.filter((p) => SOURCE.test(p)).length) > 1) {
-    await checkWithWorker({ checker, module, rulesJson, config, root, queue, follow });
+  /** A file's bytes: read early, or now. */
+  const bytes = (path) => {
+    const read = early.get(path);
+    if (read === undefined) return readFileSync(join(root, path));
+    early.delete(path);
+    return read;
+  };
+  if (helper !== undefined) {
+    await checkWithWorker({ checker, helper, module, rulesJson, config, queue, follow, bytes, early });
   } else {
-    for (let i = 0; i < queue.length; i++) follow(queue[i], checker.addFile(queue[i], readFileSync(join(root, queue[i]))));
+    for (let i = 0; i < queue.length; i++) follow(queue[i], checker.addFile(queue[i], bytes(queue[i])));
   }
-  const report = JSON.parse(checker.finish());
-  report.root = root;
-  return report;
+  return checker;
+}
+
+// Bytes read ahead while the worker starts, at most (a bound for projects of huge files).
+const READ_AHEAD_BYTES = 64 * 2 ** 20;
+
+/**
+ * A reader of source files into `early`, in the walk's order, until `enough()` says to stop. A
+ * file that cannot be read is left for its turn, which reports it.
+ */
+function readAhead(root, sources, early) {
+  let total = 0;
+  return (enough) => {
+    for (const path of sources) {
+      if (enough() || total > READ_AHEAD_BYTES) return;
+      if (early.has(path)) continue;
+      try {
+        const read = readFileSync(join(root, path));
+        early.set(path, read);
+        total += read.length;
+      } catch {
+        // Read again (and reported) when the file's turn comes.
+      }
+    }
+  };
 }
 
 /**
- * Checks the files of `queue` (which grows as `follow` queues their imports) on two threads:
- * this one and a worker, each with its own instance of the checker, the worker fed a few files
- * ahead. At the end every file's record goes back into `checker` in queue order, so the report
- * is the one a single thread makes.
+ * Starts the worker thread that checks every other file. It starts before the V8 flags are set
+ * (`compileChecker`): a flag changed before a worker's isolate is made costs that worker Node's
+ * startup snapshot and built-in code cache (about 25 ms more to start; docs/reports/s8-check.md).
+ * The flags are set once the worker says it has started (its isolate made, its modules loaded),
+ * so no flag changes while it is being made; its wasm, compiled afterwards and handed over in a
+ * message, runs with them.
+ *
+ * Returns `undefined` when the worker cannot even be constructed, else an object whose
+ * `started(readAhead)` resolves to the helper, or to `undefined` if the worker failed before it
+ * started (EMFILE, memory): the check then runs on this thread alone.
  */
-async function checkWithWorker({ checker, module, rulesJson, config, root, queue, follow }) {
+function startWorker(root) {
   const channel = new MessageChannel();
-  const port = channel.port1;
-  const signal = new Int32Array(new SharedArrayBuffer(4));
-  const worker = new Worker(new URL("./check-worker.mjs", import.meta.url), {
-    workerData: { module, rules: rulesJson, configPath: config.path, configText: config.text, root, port: channel.port2, signal },
-    transferList: [channel.port2],
-  });
+  // [0]: answers sent (the worker adds 1 per message); [1]: 1 once the worker has started.
+  const signal = new Int32Array(new SharedArrayBuffer(8));
+  let worker;
+  try {
+    worker = new Worker(new URL("./check-worker.mjs", import.meta.url), {
+      workerData: { root, port: channel.port2, signal },
+      transferList: [channel.port2],
+    });
+  } catch {
+    channel.port1.close();
+    return undefined;
+  }
   // Set once the worker has stopped. It stops on its own after its last answer, and that
   // answer is still in the port when the exit is seen, so the port is read before `stopped`.
   let stopped;
@@ -268,16 +341,61 @@ async function checkWithWorker({ checker, module, rulesJson, config, root, queue
     worker.once("error", (error) => resolve((stopped = error)));
     worker.once("exit", (code) => resolve((stopped ??= new Error(`the checker's worker stopped (exit code ${code})`))));
   });
+  const helper = {
+    worker,
+    port: channel.port1,
+    signal,
+    stopping,
+    stopped: () => stopped,
+    stop() {
+      channel.port1.close();
+      void worker.terminate();
+    },
+  };
+  return {
+    /** Reads files ahead (`read(enough)`) until the worker has started, then waits for it. */
+    async started(read) {
+      read(() => Atomics.load(signal, 1) === 1 || stopped !== undefined);
+      while (Atomics.load(signal, 1) !== 1 && stopped === undefined) {
+        const waiting = Atomics.waitAsync(signal, 1, 0);
+        if (waiting.async) await Promise.race([waiting.value, stopping]);
+      }
+      if (Atomics.load(signal, 1) === 1 && stopped === undefined) return helper;
+      // It failed before it started: the check runs on this thread alone.
+      helper.stop();
+      return undefined;
+    },
+  };
+}
+
+/** An error the worker sent (as `{ name, message, stack, code }`), as this thread would throw it. */
+function workerError(sent) {
+  const error = new Error(sent.message);
+  error.name = sent.name;
+  if (sent.code !== undefined) error.code = sent.code;
+  error.stack = sent.stack;
+  return error;
+}
+
+/**
+ * Checks the files of `queue` (which grows as `follow` queues their imports) on two threads:
+ * this one and a worker, each with its own instance of the checker, the worker fed a few files
+ * ahead. At the end the worker's records are merged into `checker` in queue order, so the report
+ * is the one a single thread makes.
+ */
+async function checkWithWorker({ checker, helper, module, rulesJson, config, queue, follow, bytes, early }) {
+  const { worker, port, signal, stopping } = helper;
+  port.postMessage({ module, rules: rulesJson, configPath: config.path, configText: config.text });
   /** The worker's next message, waiting for it only when none is there yet. */
   const receive = async () => {
     for (;;) {
       const seen = Atomics.load(signal, 0);
       const received = receiveMessageOnPort(port);
       if (received !== undefined) {
-        if (received.message.error !== undefined) throw new Error(`the checker's worker failed: ${received.message.error}`);
+        if (received.message.error !== undefined) throw workerError(received.message.error);
         return received.message;
       }
-      if (stopped !== undefined) throw stopped;
+      if (helper.stopped() !== undefined) throw helper.stopped();
       const waiting = Atomics.waitAsync(signal, 0, seen);
       if (waiting.async) await Promise.race([waiting.value, stopping]);
     }
@@ -302,19 +420,23 @@ async function checkWithWorker({ checker, module, rulesJson, config, root, queue
     for (;;) {
       for (let received; (received = receiveMessageOnPort(port)) !== undefined; ) {
         const message = received.message;
-        if (message.error !== undefined) throw new Error(`the checker's worker failed: ${message.error}`);
+        if (message.error !== undefined) throw workerError(message.error);
         done(message.index, message.imports);
         ahead--;
       }
       while (ahead < WORKER_AHEAD && next < queue.length) {
-        port.postMessage({ index: next, path: queue[next] });
+        const path = queue[next];
+        // A file read ahead goes with its bytes (copied), the worker reads the others itself.
+        const read = early.get(path);
+        if (read !== undefined) early.delete(path);
+        port.postMessage({ index: next, path, bytes: read });
         theirs.push(next++);
         ahead++;
       }
       if (next < queue.length) {
         const path = queue[next];
         mine.push(next);
-        done(next++, checker.addFile(path, readFileSync(join(root, path))));
+        done(next++, checker.addFile(path, bytes(path)));
       } else if (ahead > 0) {
         const message = await receive();
         done(message.index, message.imports);
@@ -326,21 +448,17 @@ async function checkWithWorker({ checker, module, rulesJson, config, root, queue
   } catch (error) {
     // This thread's own file failed (unreadable, or a trap), or the worker did: stop the worker,
     // or its port would keep the process alive after the error is reported.
-    port.close();
-    void worker.terminate();
+    helper.stop();
     throw error;
   }
   port.close();
   // The worker ends on its own once its port is closed; the process need not wait for it.
   worker.unref();
-  const merged = new Array(queue.length);
-  JSON.parse(records).forEach((record, i) => (merged[theirs[i]] = record));
-  JSON.parse(checker.exportRecords()).forEach((record, i) => (merged[mine[i]] = record));
-  checker.importRecords(JSON.stringify(merged));
+  checker.mergeRecords(records, Uint32Array.from(mine), Uint32Array.from(theirs));
 }
 
 export function ruleList() {
-  return loadChecker().then(({ bindings }) => JSON.parse(bindings.rules()));
+  return compileChecker().then(({ bindings }) => JSON.parse(bindings.rules()));
 }
 
 const paint = (on) => {

@@ -4,6 +4,7 @@
 
 use super::{Category, Project, RuleMeta};
 use crate::diagnostic::{RawFinding, Severity};
+use std::collections::{HashMap, HashSet};
 
 pub const META: RuleMeta = RuleMeta {
     id: "class-not-exported",
@@ -12,42 +13,70 @@ pub const META: RuleMeta = RuleMeta {
     summary: "A bound `class_name` that the entry module (`main`) does not export.",
 };
 
-/// Whether `path` exports `name`: `Some(true/false)`, or `None` when it cannot be known (an
-/// `export *` from a package, a file that did not parse).
-fn exports(project: &Project, path: &str, name: &str, depth: u32) -> Option<bool> {
-    if depth > 16 {
-        return None;
+/// The names each file exports, as sets, made when a file is first asked about: the entry of a
+/// large project exports hundreds of classes and every binding asks about it.
+struct Exports<'p> {
+    project: &'p Project<'p>,
+    names: HashMap<&'p str, Option<FileExports<'p>>>,
+}
+
+/// A file's exported names and its `export *` specifiers.
+type FileExports<'p> = (HashSet<&'p str>, &'p [String]);
+
+impl<'p> Exports<'p> {
+    /// The names `path` exports and its `export *` specifiers (`None`: not a checked file).
+    fn of(&mut self, path: &'p str) -> Option<(&HashSet<&'p str>, &'p [String])> {
+        let project = self.project;
+        let entry = self.names.entry(path).or_insert_with(|| {
+            let facts = project.facts(path)?;
+            let names = facts.exports.iter().map(String::as_str).collect();
+            Some((names, facts.export_all.as_slice()))
+        });
+        entry.as_ref().map(|(names, all)| (names, *all))
     }
-    let facts = project.facts(path)?;
-    if facts.exports.iter().any(|e| e == name) {
-        return Some(true);
-    }
-    let mut unknown = false;
-    for specifier in &facts.export_all {
-        match project
-            .resolve(path, specifier)
-            .map(|target| exports(project, target, name, depth + 1))
-        {
-            Some(Some(true)) => return Some(true),
-            Some(Some(false)) => {}
-            _ => unknown = true,
+
+    /// Whether `path` exports `name`: `Some(true/false)`, or `None` when it cannot be known (an
+    /// `export *` from a package, a file that did not parse).
+    fn exports(&mut self, path: &'p str, name: &str, depth: u32) -> Option<bool> {
+        if depth > 16 {
+            return None;
         }
-    }
-    if unknown {
-        None
-    } else {
-        Some(false)
+        let (names, export_all) = self.of(path)?;
+        if names.contains(name) {
+            return Some(true);
+        }
+        let mut unknown = false;
+        for specifier in export_all {
+            match self
+                .project
+                .resolve(path, specifier)
+                .map(|target| self.exports(target, name, depth + 1))
+            {
+                Some(Some(true)) => return Some(true),
+                Some(Some(false)) => {}
+                _ => unknown = true,
+            }
+        }
+        if unknown {
+            None
+        } else {
+            Some(false)
+        }
     }
 }
 
 pub fn check(project: &Project, out: &mut Vec<RawFinding>) {
     let Some(entry) = project.entry else { return };
+    let mut exports = Exports {
+        project,
+        names: HashMap::new(),
+    };
     for binding in &project.config.bindings {
         if binding.script_name.is_some() {
             continue;
         }
         let class = &binding.class_name.value;
-        if exports(project, entry, class, 0) == Some(false) {
+        if exports.exports(entry, class, 0) == Some(false) {
             out.push(RawFinding::new(
                 META.id,
                 binding.class_name.start,

@@ -3,7 +3,9 @@
 //! `wrangler deploy` refuses the first; the second binds a class that no longer exists.
 
 use super::{Category, Project, RuleMeta};
+use crate::config::Migration;
 use crate::diagnostic::{RawFinding, Severity};
+use std::collections::{HashMap, HashSet};
 
 pub const META: RuleMeta = RuleMeta {
     id: "missing-migration",
@@ -18,41 +20,63 @@ enum Fate {
     Renamed(String, String),
 }
 
+/// One migration's class lists as sets (a large project's single migration names hundreds of
+/// classes, and every binding asks about each migration).
+struct Lists<'c> {
+    tag: String,
+    introduced: HashSet<&'c str>,
+    deleted: HashSet<&'c str>,
+    /// `from` -> `to`, the first renaming of a class winning.
+    renamed: HashMap<&'c str, &'c str>,
+}
+
+fn lists(migration: &Migration) -> Lists<'_> {
+    let mut renamed = HashMap::new();
+    for (from, to) in &migration.renamed_classes {
+        renamed
+            .entry(from.value.as_str())
+            .or_insert(to.value.as_str());
+    }
+    Lists {
+        tag: migration
+            .tag
+            .as_ref()
+            .map_or("(untagged)".to_owned(), |t| t.value.clone()),
+        introduced: migration
+            .new_sqlite_classes
+            .iter()
+            .chain(&migration.new_classes)
+            .chain(&migration.transferred_classes)
+            .chain(migration.renamed_classes.iter().map(|(_, to)| to))
+            .map(|c| c.value.as_str())
+            .collect(),
+        deleted: migration
+            .deleted_classes
+            .iter()
+            .map(|c| c.value.as_str())
+            .collect(),
+        renamed,
+    }
+}
+
 pub fn check(project: &Project, out: &mut Vec<RawFinding>) {
     let config = project.config;
+    let migrations: Vec<Lists> = config.migrations.iter().map(lists).collect();
     for binding in &config.bindings {
         if binding.script_name.is_some() {
             continue;
         }
         let class = &binding.class_name.value;
         let mut fate = None;
-        for migration in &config.migrations {
-            let tag = migration
-                .tag
-                .as_ref()
-                .map_or("(untagged)".to_owned(), |t| t.value.clone());
-            let introduced = migration
-                .new_sqlite_classes
-                .iter()
-                .chain(&migration.new_classes)
-                .chain(&migration.transferred_classes)
-                .any(|c| &c.value == class)
-                || migration
-                    .renamed_classes
-                    .iter()
-                    .any(|(_, to)| &to.value == class);
-            if introduced {
+        for migration in &migrations {
+            if migration.introduced.contains(class.as_str()) {
                 fate = Some(Fate::Live);
             }
-            if migration.deleted_classes.iter().any(|c| &c.value == class) {
-                fate = Some(Fate::Deleted(tag.clone()));
+            if migration.deleted.contains(class.as_str()) {
+                fate = Some(Fate::Deleted(migration.tag.clone()));
             }
-            if let Some((_, to)) = migration
-                .renamed_classes
-                .iter()
-                .find(|(from, _)| &from.value == class)
-            {
-                fate = Some(Fate::Renamed(tag, to.value.clone()));
+            if let Some(to) = migration.renamed.get(class.as_str()) {
+                fate = Some(Fate::Renamed(migration.tag.clone(), (*to).to_owned()));
             }
         }
         let message = match fate {

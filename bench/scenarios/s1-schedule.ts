@@ -76,6 +76,6 @@ export const s1: Scenario<S1Params> = {
   ],
   targets: [
     { metric: "schedule", against: "agents", maxTimeRatio: 1 / 5, text: "≥ 5× agents' throughput" },
-    { metric: "schedule", against: "raw", maxTimeRatio: 1 / 0.7, text: "≥ 0.7× raw throughput" },
+    { metric: "schedule", against: "raw", maxTimeRatio: 1.1, text: "≤ 1.10× raw (issue 15)" },
   ],
 };

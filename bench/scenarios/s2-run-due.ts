@@ -83,5 +83,8 @@ export const s2: Scenario<S2Params> = {
     "@cloudflare/actors 0.0.1-beta.6 arms the alarm only for tasks due after now (`_scheduleNextAlarm` selects `time > now`), so tasks scheduled at or before now never fire until some later task arms the alarm: the row reports that failure, not a time.",
     "Reference (issue 3): agents ran 2,000 past-due tasks in ≈ 72 ms; @cloudflare/actors fired none.",
   ],
-  targets: [{ metric: "run", against: "agents", maxTimeRatio: 1 / 2, text: "≥ 2× agents' throughput" }],
+  targets: [
+    { metric: "run", against: "agents", maxTimeRatio: 1 / 2, text: "≥ 2× agents' throughput" },
+    { metric: "run", against: "raw", maxTimeRatio: 2, text: "≤ 2.0× raw (issue 15)" },
+  ],
 };

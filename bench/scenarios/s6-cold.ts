@@ -51,5 +51,8 @@ export const s6: Scenario<S6Params> = {
   notes: [
     "Timed by the Worker: sequential first requests (`ping()`, or `getAgentByName` for agents) to fresh objects, then a second request to each. Locally a cold start is bound by disk latency (each object gets its own SQLite file), so it swings with other disk activity on the machine; compare sides within one run. agents runs after the other sides, because its objects keep working after the sample.",
   ],
-  targets: [{ metric: "perObject", against: "raw", maxExtraMs: 1, text: "≤ 1 ms more per fresh object than raw" }],
+  targets: [
+    { metric: "perObject", against: "raw", maxTimeRatio: 1.1, text: "≤ 1.10× a raw empty object (issue 15)" },
+    { metric: "perObject", against: "raw", maxExtraMs: 1, text: "≤ 1 ms more per fresh object than raw" },
+  ],
 };

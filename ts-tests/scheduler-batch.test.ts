@@ -1,0 +1,61 @@
+// The run of a batch of due tasks, handler by handler: synchronous handlers run without a turn
+// in between, a thenable is awaited, and the ends of deliveries are recorded as before. Each
+// test names the build it failed on.
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { runDueTasks } from "durable-core/testing";
+import { describe, expect, it } from "vitest";
+
+describe("synchronous handlers", () => {
+  // Failed on main at 41c4ff7: each handler was awaited, so its microtask ran before the next handler.
+  it("run back to back: a microtask a handler queued runs after the rest of the batch", async () => {
+    const stub = env.TASKS.getByName("batch-turns");
+    await runInDurableObject(stub, (o) => {
+      const now = Date.now();
+      for (const id of ["a", "b", "c"]) o.scheduler.at(now - 1000 + id.charCodeAt(0), "turn", {}, { id });
+    });
+    const runs = await runDueTasks(stub);
+    expect(runs.map((r) => [r.id, r.ok])).toEqual([
+      ["a", true],
+      ["b", true],
+      ["c", true],
+    ]);
+    expect(await stub.takeTurns()).toEqual(["run a", "run b", "run c", "microtask a", "microtask b", "microtask c"]);
+    expect(await stub.count("_dc_tasks")).toBe(0);
+  });
+
+  it("a thenable that is not a Promise is awaited before the next handler, and its rejection fails the task", async () => {
+    const stub = env.TASKS.getByName("batch-thenable");
+    await runInDurableObject(stub, (o) => {
+      const now = Date.now();
+      o.scheduler.at(now - 3000, "thenable", {}, { id: "t1" });
+      o.scheduler.at(now - 2000, "thenable", { fail: true }, { id: "t2", retry: { attempts: 1 } });
+      o.scheduler.at(now - 1000, "turn", {}, { id: "t3" });
+    });
+    const runs = await runDueTasks(stub);
+    expect(runs.map((r) => [r.id, r.ok, r.error ?? null])).toEqual([
+      ["t1", true, null],
+      ["t2", false, "thenable t2 failed"],
+      ["t3", true, null],
+    ]);
+    expect(await stub.takeTurns()).toEqual(["settled t1", "settled t2", "run t3", "microtask t3"]);
+    expect((await stub.deadLog()).map((d) => d.id)).toEqual(["t2"]);
+    expect(await stub.count("_dc_tasks")).toBe(0);
+  });
+
+  it("a handler that throws synchronously fails its task and the next one runs", async () => {
+    const stub = env.TASKS.getByName("batch-throws");
+    await runInDurableObject(stub, (o) => {
+      const now = Date.now();
+      o.scheduler.at(now - 2000, "alwaysFails", {}, { id: "f", retry: { attempts: 2, backoffMs: 10, jitter: false } });
+      o.scheduler.at(now - 1000, "record", {}, { id: "r" });
+    });
+    const runs = await runDueTasks(stub, { until: Date.now() + 60_000 });
+    expect(runs.map((r) => [r.id, r.attempt, r.ok, r.dead ?? false])).toEqual([
+      ["f", 1, false, false],
+      ["r", 1, true, false],
+      ["f", 2, false, true],
+    ]);
+    expect(await stub.count("_dc_tasks")).toBe(0);
+  });
+});

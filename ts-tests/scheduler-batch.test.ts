@@ -59,3 +59,71 @@ describe("synchronous handlers", () => {
     expect(await stub.count("_dc_tasks")).toBe(0);
   });
 });
+
+describe("a batch whose handlers touch the queue", () => {
+  it("a handler that cancels a later task of its batch: that task never runs", async () => {
+    const stub = env.TASKS.getByName("batch-cancel-later");
+    await runInDurableObject(stub, (o) => {
+      const now = Date.now();
+      o.scheduler.at(now - 3000, "cancelOther", { id: "z" }, { id: "x" });
+      o.scheduler.at(now - 2000, "record", {}, { id: "y" });
+      o.scheduler.at(now - 1000, "record", {}, { id: "z" });
+    });
+    const runs = await runDueTasks(stub);
+    expect(runs.map((r) => [r.id, r.attempt, r.ok])).toEqual([
+      ["x", 1, true],
+      ["y", 1, true],
+    ]);
+    expect((await stub.runs()).map((r) => r.id)).toEqual(["x", "y"]);
+    expect(await stub.count("_dc_tasks")).toBe(0);
+  });
+
+  it("a handler that schedules a new past-due task: it runs in the same run, once", async () => {
+    const stub = env.TASKS.getByName("batch-spawn");
+    await runInDurableObject(stub, (o) => {
+      const now = Date.now();
+      o.scheduler.at(now - 2000, "spawn", { id: "child" }, { id: "parent" });
+      o.scheduler.at(now - 1000, "record", {}, { id: "sibling" });
+    });
+    const runs = await runDueTasks(stub);
+    expect(runs.map((r) => [r.id, r.attempt, r.ok])).toEqual([
+      ["parent", 1, true],
+      ["sibling", 1, true],
+      ["child", 1, true],
+    ]);
+    expect(await stub.count("_dc_tasks")).toBe(0);
+  });
+
+  it("a handler sees an earlier task of its batch that succeeded as gone (get, cancel)", async () => {
+    const stub = env.TASKS.getByName("batch-inspect");
+    await runInDurableObject(stub, (o) => {
+      const now = Date.now();
+      o.scheduler.at(now - 3000, "record", {}, { id: "first" });
+      o.scheduler.at(now - 2000, "inspect", { id: "first" }, { id: "second" });
+      o.scheduler.at(now - 1000, "inspect", { id: "third" }, { id: "third" });
+    });
+    const runs = await runDueTasks(stub);
+    expect(runs.map((r) => [r.id, r.ok])).toEqual([
+      ["first", true],
+      ["second", true],
+      ["third", true],
+    ]);
+    expect(await stub.takeTurns()).toEqual(["second sees first: get false, cancel false", "third sees third: get true, cancel true"]);
+    expect(await stub.count("_dc_tasks")).toBe(0);
+  });
+
+  it("a handler that replaces a later task of its batch: the new definition runs, once", async () => {
+    const stub = env.TASKS.getByName("batch-replace-later");
+    await runInDurableObject(stub, (o) => {
+      const now = Date.now();
+      o.scheduler.at(now - 2000, "reRegister", { id: "later", payload: { v: 2 } }, { id: "replacer" });
+      o.scheduler.at(now - 1000, "record", { v: 1 }, { id: "later" });
+    });
+    await runDueTasks(stub);
+    expect((await stub.payloads()).map((r) => [r.id, r.payload])).toEqual([
+      ["replacer", JSON.stringify({ id: "later", payload: { v: 2 } })],
+      ["later", JSON.stringify({ v: 2 })],
+    ]);
+    expect(await stub.count("_dc_tasks")).toBe(0);
+  });
+});

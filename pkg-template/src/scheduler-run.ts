@@ -13,7 +13,7 @@ import { taskHandler } from "./scheduler-handlers.js";
 import { keepsAlarmRuns } from "./scheduler-hooks.js";
 import type { FailedTask, TaskContext, TaskRun } from "./scheduler-types.js";
 import { parsePayload, toFailed } from "./scheduler-values.js";
-import type { CoreDeadTask, Delivery } from "./wasm/durable_core.js";
+import type { CoreDeadTask } from "./wasm/durable_core.js";
 
 /** See {@link MAX_TASKS_PER_ALARM}. */
 const MAX_TASKS_PER_ALARM_VALUE = 1_000;
@@ -23,6 +23,10 @@ const MAX_TASKS_PER_ALARM_VALUE = 1_000;
  * small batch. A batch cut short by the time budget releases the rest.
  */
 const CLAIM_BATCH = MAX_TASKS_PER_ALARM_VALUE;
+/** The marks of a batch's deliveries (`mark` in src/scheduler/delivery.rs). */
+const FREE = 0;
+const STARTED = 2;
+const DONE = 3;
 /** Wall time one `alarm()` spends on handlers before it re-arms at once for the rest. */
 const ALARM_BUDGET_MS = 5_000;
 /**
@@ -50,6 +54,8 @@ interface Running {
   scheduledAt: number;
   attempt: number;
   next?: number | undefined;
+  /** The index of its mark when it was started from its mark (see `BatchMarks`), else -1. */
+  mark: number;
 }
 
 interface OwnerHooks {
@@ -73,6 +79,10 @@ export class TaskRunner {
   #alarmRuns: TaskRun[] = [];
   /** Set when the end of a delivery could not be recorded during the current run. */
   #unrecorded = false;
+  /** The marks of the batch being run, shared with the core (see `BatchMarks` in src/scheduler/delivery.rs). */
+  readonly #marks = new Uint8Array(CLAIM_BATCH);
+  /** Whether a delivery was marked done since the core last read the marks. */
+  #marksDue = false;
 
   constructor(core: CoreContext, owner: object, alarm: AlarmWriter) {
     this.#core = core;
@@ -130,35 +140,64 @@ export class TaskRunner {
       claiming: for (;;) {
         if (runs.length >= maxTasks || Date.now() >= deadline) break;
         const handle = new HandleWatch(core, true);
+        const marks = this.#marks;
+        marks.fill(FREE);
         const claim = core.call((engine) =>
-          core.ctx.storage.transactionSync(() => engine.schedulerClaim(clock(), Math.min(CLAIM_BATCH, maxTasks - runs.length))),
+          core.ctx.storage.transactionSync(() =>
+            engine.schedulerClaim(clock(), Math.min(CLAIM_BATCH, maxTasks - runs.length), marks),
+          ),
         );
-        if (claim.tasks.length > 0) {
+        const count = claim.count;
+        if (count > 0) {
           // The claim counted every delivery of the batch: make that durable before any handler
           // runs, so a handler that ends the invocation (ctx.abort(), an exceeded limit) has used
           // an attempt and cannot be redelivered forever. One round trip per batch.
           await core.ctx.storage.sync();
         }
         for (const task of claim.dead) await this.#reportFailed(toFailed(task), new Error(task.error));
-        if (claim.tasks.length === 0) {
+        if (count === 0) {
           if (claim.dead.length === 0) break;
           continue;
         }
-        for (const delivery of claim.tasks) {
-          // The rest of the batch is released (its counts taken back) when the run ends.
-          if (runs.length >= maxTasks || Date.now() >= deadline) break claiming;
-          // A new handle does not know this batch: claim again (the next claim sorts it out).
-          if (handle.isNew) continue claiming;
-          const task = this.#start(delivery, clock());
-          // Undefined: an earlier handler cancelled or replaced it.
-          if (task === undefined) continue;
-          const run = this.#runOne(task, clock);
-          // A handler that returned no promise has been acknowledged already: no turn is spent.
-          runs.push(run instanceof Promise ? await run : run);
-          // Nothing more can be recorded (the invocation is ending, or storage refuses): stop,
-          // and leave the rest to the next run rather than run handlers whose end is lost.
-          if (this.#unrecorded) break claiming;
+        // Six values per delivery (see `Claimed` in src/wasm/scheduler.rs).
+        const flat = JSON.parse(claim.deliveries) as (string | number | null)[];
+        try {
+          for (let i = 0; i < count; i++) {
+            // The rest of the batch is released (its counts taken back) when the run ends.
+            if (runs.length >= maxTasks || Date.now() >= deadline) break claiming;
+            // A new handle does not know this batch: claim again (the next claim sorts it out).
+            if (handle.isNew) continue claiming;
+            const at = i * 6;
+            const delivery: Running = {
+              id: flat[at] as string,
+              method: flat[at + 1] as string,
+              payload: (flat[at + 2] as string | null) ?? undefined,
+              scheduledAt: flat[at + 3] as number,
+              attempt: flat[at + 4] as number,
+              mark: -1,
+            };
+            let task: Running | undefined = delivery;
+            // A one-shot nothing wrote since its claim starts here, and its end is a mark the
+            // core reads later; any other goes through the core.
+            if (flat[at + 5] === 1 && marks[i] === FREE) {
+              marks[i] = STARTED;
+              delivery.mark = i;
+            } else {
+              task = this.#start(delivery, clock());
+            }
+            // Undefined: an earlier handler cancelled or replaced it.
+            if (task === undefined) continue;
+            const run = this.#runOne(task, clock);
+            // A handler that returned no promise has been recorded already: no turn is spent.
+            runs.push(run instanceof Promise ? await run : run);
+            // Nothing more can be recorded (the invocation is ending, or storage refuses): stop,
+            // and leave the rest to the next run rather than run handlers whose end is lost.
+            if (this.#unrecorded) break claiming;
+          }
+        } finally {
+          this.#endBatch(handle, flat, count, clock);
         }
+        if (this.#unrecorded) break;
       }
       return runs;
     } finally {
@@ -175,13 +214,47 @@ export class TaskRunner {
     }
   }
 
-  /** The definition `delivery` runs with, or `undefined` when it must be skipped. */
-  #start(delivery: Delivery, now: number): Running | undefined {
+  /** The definition `delivery` runs with (started by the core), or `undefined` when it must be skipped. */
+  #start(delivery: Running, now: number): Running | undefined {
     const start = this.#core.call((engine) => engine.schedulerStart(delivery.id, delivery.attempt, now));
     if (start === false) return undefined;
+    if (start === true) return delivery;
     const { id, attempt } = delivery;
-    if (start === true) return { id, attempt, method: delivery.method, payload: delivery.payload, scheduledAt: delivery.scheduledAt };
-    return { id, attempt, method: start.method, payload: start.payload, scheduledAt: start.scheduledAt, next: start.next };
+    return { id, attempt, method: start.method, payload: start.payload, scheduledAt: start.scheduledAt, next: start.next, mark: -1 };
+  }
+
+  /**
+   * The batch ends (all run, the run stops, or a new handle): the core acknowledges the
+   * deliveries marked done in one statement. A new handle never saw the marks: each of them is
+   * acknowledged through it, one by one, as the core would have.
+   */
+  #endBatch(handle: HandleWatch, flat: (string | number | null)[], count: number, clock: () => number): void {
+    const core = this.#core;
+    const marks = this.#marks;
+    this.#marksDue = false;
+    try {
+      // The handle is known to be current only once the call has it (a trap makes the next one).
+      const ended = core.call((engine) => {
+        if (handle.isNew) return false;
+        engine.schedulerEndBatch();
+        return true;
+      });
+      if (ended) return;
+    } catch (error) {
+      this.#unrecorded = true;
+      console.error("durable-core: tasks that succeeded could not be acknowledged; they will run again:", error);
+      return;
+    }
+    for (let i = 0; i < count; i++) {
+      if (marks[i] !== DONE) continue;
+      const id = flat[i * 6] as string;
+      try {
+        this.#alarm.apply(core.call((engine) => engine.schedulerAck(id, flat[i * 6 + 4] as number, clock())));
+      } catch (error) {
+        this.#unrecorded = true;
+        console.error(`durable-core: task ${id} succeeded but could not be acknowledged; it will run again:`, error);
+      }
+    }
   }
 
   /**
@@ -199,6 +272,9 @@ export class TaskRunner {
       return this.#failed(task, run, error, clock);
     }
     if (typeof (result as { then?: unknown } | null | undefined)?.then === "function") {
+      // The handler waits for something: acknowledgements marked so far are written first, as
+      // they would have been one by one (and become durable with whatever it waits for).
+      if (this.#marksDue) this.#settleMarks();
       return (async () => {
         try {
           await result;
@@ -243,6 +319,12 @@ export class TaskRunner {
    * does not happen, the delivery stays due and runs again (at-least-once).
    */
   #succeeded(task: Running, run: TaskRun, clock: () => number): TaskRun {
+    if (task.mark >= 0) {
+      // Read by the core before its next call that touches the queue (see `BatchMarks`).
+      this.#marks[task.mark] = DONE;
+      this.#marksDue = true;
+      return run;
+    }
     try {
       this.#alarm.apply(this.#core.call((engine) => engine.schedulerAck(task.id, task.attempt, clock())));
     } catch (error) {
@@ -250,6 +332,17 @@ export class TaskRunner {
       console.error(`durable-core: task ${task.id} succeeded but could not be acknowledged; it will run again:`, error);
     }
     return run;
+  }
+
+  /** Has the core read the marks now (acknowledging the deliveries marked done). */
+  #settleMarks(): void {
+    this.#marksDue = false;
+    try {
+      this.#core.call((engine) => engine.schedulerSettleMarks());
+    } catch (error) {
+      this.#unrecorded = true;
+      console.error("durable-core: tasks that succeeded could not be acknowledged; they will run again:", error);
+    }
   }
 
   async #fail(task: Running, run: TaskRun, error: unknown, clock: () => number): Promise<void> {

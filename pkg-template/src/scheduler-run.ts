@@ -25,8 +25,19 @@ const MAX_TASKS_PER_ALARM_VALUE = 1_000;
 const CLAIM_BATCH = MAX_TASKS_PER_ALARM_VALUE;
 /** The marks of a batch's deliveries (`mark` in src/scheduler/delivery.rs). */
 const FREE = 0;
+const STALE = 1;
 const STARTED = 2;
 const DONE = 3;
+/**
+ * The batch each object of this isolate is running, by object id: the entry outlives an
+ * invocation that ends in the middle of a handler (`ctx.abort()`, an exceeded limit), since
+ * module memory does when the isolate does. The next run of that object then knows which
+ * deliveries never started and gives their counts back. A hint only: without it (a new
+ * isolate) those deliveries keep their count, as they did before.
+ */
+const interrupted = new Map<string, { flat: (string | number | null)[]; count: number; marks: Uint8Array; at: number }>();
+/** How long a batch left by an ended invocation is trusted (the object may have run elsewhere since). */
+const INTERRUPTED_TRUST_MS = 60_000;
 /** Wall time one `alarm()` spends on handlers before it re-arms at once for the rest. */
 const ALARM_BUDGET_MS = 5_000;
 /**
@@ -84,7 +95,11 @@ export class TaskRunner {
   /** Whether a delivery was marked done since the core last read the marks. */
   #marksDue = false;
 
+  /** The object's id: its key in {@link interrupted}. */
+  readonly #key: string;
+
   constructor(core: CoreContext, owner: object, alarm: AlarmWriter) {
+    this.#key = core.ctx.id.toString();
     this.#core = core;
     this.#owner = owner;
     this.#alarm = alarm;
@@ -137,6 +152,7 @@ export class TaskRunner {
       // While the platform's alarm fires getAlarm() is null; in a test run it is whatever is armed.
       const armed = await core.ctx.storage.getAlarm();
       core.call((engine) => engine.schedulerBeginAlarm(armed ?? undefined));
+      this.#releaseInterrupted();
       claiming: for (;;) {
         if (runs.length >= maxTasks || Date.now() >= deadline) break;
         const handle = new HandleWatch(core, true);
@@ -161,6 +177,7 @@ export class TaskRunner {
         }
         // Six values per delivery (see `Claimed` in src/wasm/scheduler.rs).
         const flat = JSON.parse(claim.deliveries) as (string | number | null)[];
+        interrupted.set(this.#key, { flat, count, marks, at: Date.now() });
         try {
           for (let i = 0; i < count; i++) {
             // The rest of the batch is released (its counts taken back) when the run ends.
@@ -195,6 +212,7 @@ export class TaskRunner {
             if (this.#unrecorded) break claiming;
           }
         } finally {
+          interrupted.delete(this.#key);
           this.#endBatch(handle, flat, count, clock);
         }
         if (this.#unrecorded) break;
@@ -210,6 +228,29 @@ export class TaskRunner {
           this.#alarmRuns.push(...runs);
           if (this.#alarmRuns.length > MAX_KEPT_RUNS) this.#alarmRuns.splice(0, this.#alarmRuns.length - MAX_KEPT_RUNS);
         }
+      }
+    }
+  }
+
+  /**
+   * The last batch of this object ended with its invocation (the entry of {@link interrupted}
+   * was never removed): the deliveries of it that never started get their count back. The one
+   * that was running keeps it, and so do those that ran (their effects were lost with the
+   * invocation, so they run again).
+   */
+  #releaseInterrupted(): void {
+    const left = interrupted.get(this.#key);
+    if (left === undefined) return;
+    interrupted.delete(this.#key);
+    if (Date.now() - left.at > INTERRUPTED_TRUST_MS) return;
+    for (let i = 0; i < left.count; i++) {
+      if (left.marks[i] !== FREE && left.marks[i] !== STALE) continue;
+      const id = left.flat[i * 6] as string;
+      try {
+        this.#core.call((engine) => engine.schedulerRelease(id, left.flat[i * 6 + 4] as number));
+      } catch (error) {
+        // It keeps its count, as it would have without the hint.
+        console.error(`durable-core: task ${id} could not get its count back:`, error);
       }
     }
   }

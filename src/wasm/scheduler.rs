@@ -463,6 +463,13 @@ impl Engine {
         })
     }
 
+    /// A delivery claimed by an invocation that ended before its handler started: its count is
+    /// taken back. False when it is no longer claimed so.
+    #[wasm_bindgen(js_name = schedulerRelease)]
+    pub fn scheduler_release(&mut self, id: &str, attempt: u32) -> Result<bool, Error> {
+        self.scheduler.release(&self.db, id, attempt)
+    }
+
     /// Returns the alarm code.
     #[wasm_bindgen(js_name = schedulerAck)]
     pub fn scheduler_ack(&mut self, id: &str, attempt: u32, now: f64) -> Result<f64, Error> {

@@ -126,4 +126,17 @@ describe("a batch whose handlers touch the queue", () => {
     ]);
     expect(await stub.count("_dc_tasks")).toBe(0);
   });
+
+  // Failed on 044460b: an asynchronous handler's acknowledgement waited for the batch's end.
+  it("an asynchronous handler's acknowledgement is written when it ends, before the next handler", async () => {
+    const stub = env.TASKS.getByName("batch-async-ack");
+    await runInDurableObject(stub, (o) => {
+      const now = Date.now();
+      o.scheduler.at(now - 2000, "recordLater", {}, { id: "slow" });
+      o.scheduler.at(now - 1000, "rowSeen", { id: "slow" }, { id: "next" });
+    });
+    await runDueTasks(stub);
+    expect(await stub.takeTurns()).toEqual(["next sees the row of slow: 0"]);
+    expect(await stub.count("_dc_tasks")).toBe(0);
+  });
 });

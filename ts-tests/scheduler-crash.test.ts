@@ -60,3 +60,24 @@ describe("an invocation that ends in the middle of a batch", () => {
     expect(await stub.count("_dc_tasks")).toBe(0);
   });
 });
+
+describe("an invocation that ends in a handler the core started", () => {
+  // Guards the hint: a delivery started by the core (a recurring task) must keep its count, or
+  // a poison recurring task would be redelivered forever.
+  it("a recurring poison task in the middle of a batch still reaches dead letters", async () => {
+    const name = "batch-poison-every";
+    const now = Date.now();
+    await runInDurableObject(env.TASKS.getByName(name), (o) => {
+      o.scheduler.at(now + 59_000, "record", {}, { id: "before" });
+      o.scheduler.every(60_000, "dies", { upTo: 99 }, { id: "poison", retry: { attempts: 3 } });
+      o.scheduler.at(now + 61_000, "record", {}, { id: "behind" });
+    });
+    for (let i = 0; i < 12; i++) await settle(runDueTasks(env.TASKS.getByName(name), { until: now + 90_000 }));
+    const stub = env.TASKS.getByName(name);
+    expect((await stub.deadLog()).map((d) => d.id)).toEqual(["poison"]);
+    const runs = await stub.runs();
+    expect(runs.filter((r) => r.id === "behind").map((r) => r.attempt)).toEqual([1]);
+    const failed = await runInDurableObject(stub, (o) => o.scheduler.failed());
+    expect(failed.map((f) => [f.id, f.attempts])).toEqual([["poison", 3]]);
+  });
+});

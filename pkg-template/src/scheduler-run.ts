@@ -196,14 +196,13 @@ export class TaskRunner {
             let task: Running | undefined = delivery;
             // A one-shot nothing wrote since its claim starts here, and its end is a mark the
             // core reads later; any other goes through the core.
-            if (flat[at + 5] === 1 && marks[i] === FREE) {
-              marks[i] = STARTED;
-              delivery.mark = i;
-            } else {
-              task = this.#start(delivery, clock());
-            }
+            if (flat[at + 5] === 1 && marks[i] === FREE) delivery.mark = i;
+            else task = this.#start(delivery, clock());
             // Undefined: an earlier handler cancelled or replaced it.
             if (task === undefined) continue;
+            // Whichever way it started: if the invocation ends now, this delivery keeps its count
+            // (see #releaseInterrupted), and the core counts it as started.
+            marks[i] = STARTED;
             const run = this.#runOne(task, clock);
             // A handler that returned no promise has been recorded already: no turn is spent.
             runs.push(run instanceof Promise ? await run : run);
@@ -322,7 +321,11 @@ export class TaskRunner {
         } catch (error) {
           return this.#failed(task, run, error, clock);
         }
-        return this.#succeeded(task, run, clock);
+        const ended = this.#succeeded(task, run, clock);
+        // Written now, as one by one before: after a wait the object may have been evicted, and
+        // a write is what tells (the run then stops instead of starting handlers of a dead object).
+        if (task.mark >= 0) this.#settleMarks();
+        return ended;
       })();
     }
     return this.#succeeded(task, run, clock);

@@ -343,7 +343,7 @@ impl Scheduler {
     }
 
     /// The batch ends: its due acknowledgements are made (those made earlier again, see
-    /// [`Batch`]) and its marks forgotten. Deliveries that never started stay claimed until
+    /// `Batch`) and its marks forgotten. Deliveries that never started stay claimed until
     /// [`Scheduler::end_alarm`] releases them. The batch is forgotten even on error.
     pub fn end_batch(&mut self, db: &dyn SqlBackend) -> Result<(), Error> {
         let settled = self.settle_batch(db, true);

@@ -13,7 +13,7 @@ import { taskHandler } from "./scheduler-handlers.js";
 import { keepsAlarmRuns } from "./scheduler-hooks.js";
 import type { FailedTask, TaskContext, TaskRun } from "./scheduler-types.js";
 import { parsePayload, toFailed } from "./scheduler-values.js";
-import type { CoreDeadTask, Delivery } from "./wasm/durable_core.js";
+import type { CoreDeadTask } from "./wasm/durable_core.js";
 
 /** See {@link MAX_TASKS_PER_ALARM}. */
 const MAX_TASKS_PER_ALARM_VALUE = 1_000;
@@ -23,6 +23,21 @@ const MAX_TASKS_PER_ALARM_VALUE = 1_000;
  * small batch. A batch cut short by the time budget releases the rest.
  */
 const CLAIM_BATCH = MAX_TASKS_PER_ALARM_VALUE;
+/** The marks of a batch's deliveries (`mark` in src/scheduler/delivery.rs). */
+const FREE = 0;
+const STALE = 1;
+const STARTED = 2;
+const DONE = 3;
+/**
+ * The batch each object of this isolate is running, by object id: the entry outlives an
+ * invocation that ends in the middle of a handler (`ctx.abort()`, an exceeded limit), since
+ * module memory does when the isolate does. The next run of that object then knows which
+ * deliveries never started and gives their counts back. A hint only: without it (a new
+ * isolate) those deliveries keep their count, as they did before.
+ */
+const interrupted = new Map<string, { flat: (string | number | null)[]; count: number; marks: Uint8Array; at: number }>();
+/** How long a batch left by an ended invocation is trusted (the object may have run elsewhere since). */
+const INTERRUPTED_TRUST_MS = 60_000;
 /** Wall time one `alarm()` spends on handlers before it re-arms at once for the rest. */
 const ALARM_BUDGET_MS = 5_000;
 /**
@@ -50,6 +65,8 @@ interface Running {
   scheduledAt: number;
   attempt: number;
   next?: number | undefined;
+  /** The index of its mark when it was started from its mark (see `BatchMarks`), else -1. */
+  mark: number;
 }
 
 interface OwnerHooks {
@@ -73,8 +90,16 @@ export class TaskRunner {
   #alarmRuns: TaskRun[] = [];
   /** Set when the end of a delivery could not be recorded during the current run. */
   #unrecorded = false;
+  /** The marks of the batch being run, shared with the core (see `BatchMarks` in src/scheduler/delivery.rs). */
+  readonly #marks = new Uint8Array(CLAIM_BATCH);
+  /** Whether a delivery was marked done since the core last read the marks. */
+  #marksDue = false;
+
+  /** The object's id: its key in {@link interrupted}. */
+  readonly #key: string;
 
   constructor(core: CoreContext, owner: object, alarm: AlarmWriter) {
+    this.#key = core.ctx.id.toString();
     this.#core = core;
     this.#owner = owner;
     this.#alarm = alarm;
@@ -127,36 +152,69 @@ export class TaskRunner {
       // While the platform's alarm fires getAlarm() is null; in a test run it is whatever is armed.
       const armed = await core.ctx.storage.getAlarm();
       core.call((engine) => engine.schedulerBeginAlarm(armed ?? undefined));
+      this.#releaseInterrupted();
       claiming: for (;;) {
         if (runs.length >= maxTasks || Date.now() >= deadline) break;
         const handle = new HandleWatch(core, true);
+        const marks = this.#marks;
+        marks.fill(FREE);
         const claim = core.call((engine) =>
-          core.ctx.storage.transactionSync(() => engine.schedulerClaim(clock(), Math.min(CLAIM_BATCH, maxTasks - runs.length))),
+          core.ctx.storage.transactionSync(() =>
+            engine.schedulerClaim(clock(), Math.min(CLAIM_BATCH, maxTasks - runs.length), marks),
+          ),
         );
-        if (claim.tasks.length > 0) {
+        const count = claim.count;
+        if (count > 0) {
           // The claim counted every delivery of the batch: make that durable before any handler
           // runs, so a handler that ends the invocation (ctx.abort(), an exceeded limit) has used
           // an attempt and cannot be redelivered forever. One round trip per batch.
           await core.ctx.storage.sync();
         }
         for (const task of claim.dead) await this.#reportFailed(toFailed(task), new Error(task.error));
-        if (claim.tasks.length === 0) {
+        if (count === 0) {
           if (claim.dead.length === 0) break;
           continue;
         }
-        for (const delivery of claim.tasks) {
-          // The rest of the batch is released (its counts taken back) when the run ends.
-          if (runs.length >= maxTasks || Date.now() >= deadline) break claiming;
-          // A new handle does not know this batch: claim again (the next claim sorts it out).
-          if (handle.isNew) continue claiming;
-          const task = this.#start(delivery, clock());
-          // Undefined: an earlier handler cancelled or replaced it.
-          if (task === undefined) continue;
-          runs.push(await this.#runOne(task, clock));
-          // Nothing more can be recorded (the invocation is ending, or storage refuses): stop,
-          // and leave the rest to the next run rather than run handlers whose end is lost.
-          if (this.#unrecorded) break claiming;
+        // Six values per delivery (see `Claimed` in src/wasm/scheduler.rs).
+        const flat = JSON.parse(claim.deliveries) as (string | number | null)[];
+        interrupted.set(this.#key, { flat, count, marks, at: Date.now() });
+        try {
+          for (let i = 0; i < count; i++) {
+            // The rest of the batch is released (its counts taken back) when the run ends.
+            if (runs.length >= maxTasks || Date.now() >= deadline) break claiming;
+            // A new handle does not know this batch: claim again (the next claim sorts it out).
+            if (handle.isNew) continue claiming;
+            const at = i * 6;
+            const delivery: Running = {
+              id: flat[at] as string,
+              method: flat[at + 1] as string,
+              payload: (flat[at + 2] as string | null) ?? undefined,
+              scheduledAt: flat[at + 3] as number,
+              attempt: flat[at + 4] as number,
+              mark: -1,
+            };
+            let task: Running | undefined = delivery;
+            // A one-shot nothing wrote since its claim starts here, and its end is a mark the
+            // core reads later; any other goes through the core.
+            if (flat[at + 5] === 1 && marks[i] === FREE) delivery.mark = i;
+            else task = this.#start(delivery, clock());
+            // Undefined: an earlier handler cancelled or replaced it.
+            if (task === undefined) continue;
+            // Whichever way it started: if the invocation ends now, this delivery keeps its count
+            // (see #releaseInterrupted), and the core counts it as started.
+            marks[i] = STARTED;
+            const run = this.#runOne(task, clock);
+            // A handler that returned no promise has been recorded already: no turn is spent.
+            runs.push(run instanceof Promise ? await run : run);
+            // Nothing more can be recorded (the invocation is ending, or storage refuses): stop,
+            // and leave the rest to the next run rather than run handlers whose end is lost.
+            if (this.#unrecorded) break claiming;
+          }
+        } finally {
+          interrupted.delete(this.#key);
+          this.#endBatch(handle, flat, count, clock);
         }
+        if (this.#unrecorded) break;
       }
       return runs;
     } finally {
@@ -173,50 +231,162 @@ export class TaskRunner {
     }
   }
 
-  /** The definition `delivery` runs with, or `undefined` when it must be skipped. */
-  #start(delivery: Delivery, now: number): Running | undefined {
-    const start = this.#core.call((engine) => engine.schedulerStart(delivery.id, delivery.attempt, now));
-    if (start === false) return undefined;
-    const { id, attempt } = delivery;
-    if (start === true) return { id, attempt, method: delivery.method, payload: delivery.payload, scheduledAt: delivery.scheduledAt };
-    return { id, attempt, method: start.method, payload: start.payload, scheduledAt: start.scheduledAt, next: start.next };
+  /**
+   * The last batch of this object ended with its invocation (the entry of {@link interrupted}
+   * was never removed): the deliveries of it that never started get their count back. The one
+   * that was running keeps it, and so do those that ran (their effects were lost with the
+   * invocation, so they run again).
+   */
+  #releaseInterrupted(): void {
+    const left = interrupted.get(this.#key);
+    if (left === undefined) return;
+    interrupted.delete(this.#key);
+    if (Date.now() - left.at > INTERRUPTED_TRUST_MS) return;
+    for (let i = 0; i < left.count; i++) {
+      if (left.marks[i] !== FREE && left.marks[i] !== STALE) continue;
+      const id = left.flat[i * 6] as string;
+      try {
+        this.#core.call((engine) => engine.schedulerRelease(id, left.flat[i * 6 + 4] as number));
+      } catch (error) {
+        // It keeps its count, as it would have without the hint.
+        console.error(`durable-core: task ${id} could not get its count back:`, error);
+      }
+    }
   }
 
-  async #runOne(task: Running, clock: () => number): Promise<TaskRun> {
+  /** The definition `delivery` runs with (started by the core), or `undefined` when it must be skipped. */
+  #start(delivery: Running, now: number): Running | undefined {
+    const start = this.#core.call((engine) => engine.schedulerStart(delivery.id, delivery.attempt, now));
+    if (start === false) return undefined;
+    if (start === true) return delivery;
+    const { id, attempt } = delivery;
+    return { id, attempt, method: start.method, payload: start.payload, scheduledAt: start.scheduledAt, next: start.next, mark: -1 };
+  }
+
+  /**
+   * The batch ends (all run, the run stops, or a new handle): the core acknowledges the
+   * deliveries marked done in one statement. A new handle never saw the marks: each of them is
+   * acknowledged through it, one by one, as the core would have.
+   */
+  #endBatch(handle: HandleWatch, flat: (string | number | null)[], count: number, clock: () => number): void {
     const core = this.#core;
-    const owner = this.#owner;
-    const run: TaskRun = { id: task.id, method: task.method, attempt: task.attempt, ok: true };
+    const marks = this.#marks;
+    this.#marksDue = false;
     try {
-      const handler = taskHandler(owner, task.method);
-      if (handler === undefined) {
-        throw new DurableCoreError(
-          "TASK_METHOD",
-          `task ${task.id}: ${task.method} is not a task handler of ${owner.constructor.name} (renamed or removed since it was scheduled?)`,
-        );
-      }
-      const context: TaskContext = {
-        id: task.id,
-        attempt: task.attempt,
-        scheduledAt: task.scheduledAt,
-        firedAt: clock(),
-        next: task.next,
-      };
-      await handler.call(owner, parsePayload(task.payload), context);
+      // The handle is known to be current only once the call has it (a trap makes the next one).
+      const ended = core.call((engine) => {
+        if (handle.isNew) return false;
+        engine.schedulerEndBatch();
+        return true;
+      });
+      if (ended) return;
     } catch (error) {
-      run.ok = false;
-      run.error = errorText(error);
-      await this.#fail(task, run, error, clock);
+      this.#unrecorded = true;
+      console.error("durable-core: tasks that succeeded could not be acknowledged; they will run again:", error);
+      return;
+    }
+    for (let i = 0; i < count; i++) {
+      if (marks[i] !== DONE) continue;
+      const id = flat[i * 6] as string;
+      try {
+        this.#alarm.apply(core.call((engine) => engine.schedulerAck(id, flat[i * 6 + 4] as number, clock())));
+      } catch (error) {
+        this.#unrecorded = true;
+        console.error(`durable-core: task ${id} succeeded but could not be acknowledged; it will run again:`, error);
+      }
+    }
+  }
+
+  /**
+   * Runs `task`'s handler and records how it ended. A handler that returns no promise (nothing
+   * with a `then` method) is acknowledged at once and its run returned as it is, without an
+   * `await`; the order of handlers and acknowledgements and the handling of a throw are the
+   * same either way.
+   */
+  #runOne(task: Running, clock: () => number): TaskRun | Promise<TaskRun> {
+    const run: TaskRun = { id: task.id, method: task.method, attempt: task.attempt, ok: true };
+    let result: unknown;
+    try {
+      result = this.#call(task, clock);
+    } catch (error) {
+      return this.#failed(task, run, error, clock);
+    }
+    if (typeof (result as { then?: unknown } | null | undefined)?.then === "function") {
+      // The handler waits for something: acknowledgements marked so far are written first, as
+      // they would have been one by one (and become durable with whatever it waits for).
+      if (this.#marksDue) this.#settleMarks();
+      return (async () => {
+        try {
+          await result;
+        } catch (error) {
+          return this.#failed(task, run, error, clock);
+        }
+        const ended = this.#succeeded(task, run, clock);
+        // Written now, as one by one before: after a wait the object may have been evicted, and
+        // a write is what tells (the run then stops instead of starting handlers of a dead object).
+        if (task.mark >= 0) this.#settleMarks();
+        return ended;
+      })();
+    }
+    return this.#succeeded(task, run, clock);
+  }
+
+  /** Calls `task`'s handler; returns what it returned. */
+  #call(task: Running, clock: () => number): unknown {
+    const owner = this.#owner;
+    const handler = taskHandler(owner, task.method);
+    if (handler === undefined) {
+      throw new DurableCoreError(
+        "TASK_METHOD",
+        `task ${task.id}: ${task.method} is not a task handler of ${owner.constructor.name} (renamed or removed since it was scheduled?)`,
+      );
+    }
+    const context: TaskContext = {
+      id: task.id,
+      attempt: task.attempt,
+      scheduledAt: task.scheduledAt,
+      firedAt: clock(),
+      next: task.next,
+    };
+    return handler.call(owner, parsePayload(task.payload), context);
+  }
+
+  async #failed(task: Running, run: TaskRun, error: unknown, clock: () => number): Promise<TaskRun> {
+    run.ok = false;
+    run.error = errorText(error);
+    await this.#fail(task, run, error, clock);
+    return run;
+  }
+
+  /**
+   * Apart from the handler: a handler that succeeded is never counted as failed. If the ack
+   * does not happen, the delivery stays due and runs again (at-least-once).
+   */
+  #succeeded(task: Running, run: TaskRun, clock: () => number): TaskRun {
+    if (task.mark >= 0) {
+      // Read by the core before its next call that touches the queue (see `BatchMarks`).
+      this.#marks[task.mark] = DONE;
+      this.#marksDue = true;
       return run;
     }
-    // Apart from the handler: a handler that succeeded is never counted as failed. If the ack
-    // does not happen, the delivery stays due and runs again (at-least-once).
     try {
-      this.#alarm.apply(core.call((engine) => engine.schedulerAck(task.id, task.attempt, clock())));
+      this.#alarm.apply(this.#core.call((engine) => engine.schedulerAck(task.id, task.attempt, clock())));
     } catch (error) {
       this.#unrecorded = true;
       console.error(`durable-core: task ${task.id} succeeded but could not be acknowledged; it will run again:`, error);
     }
     return run;
+  }
+
+  /** Has the core read the marks now (acknowledging the deliveries marked done). */
+  #settleMarks(): void {
+    this.#marksDue = false;
+    try {
+      this.#core.call((engine) => engine.schedulerSettleMarks());
+    } catch (error) {
+      this.#unrecorded = true;
+      console.error("durable-core: tasks that succeeded could not be acknowledged; they will run again:", error);
+    }
   }
 
   async #fail(task: Running, run: TaskRun, error: unknown, clock: () => number): Promise<void> {

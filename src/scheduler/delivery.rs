@@ -41,6 +41,9 @@ pub struct ClaimedTask {
     pub payload: Option<String>,
     pub scheduled_at: i64,
     pub attempts: u32,
+    /// A one-shot (not a retried occurrence): with marks, the facade may start and end it
+    /// itself (see [`BatchMarks`]).
+    pub plain: bool,
 }
 
 /// What [`Scheduler::start`] decided for a claimed delivery.
@@ -76,6 +79,80 @@ pub struct Failure {
     pub alarm: AlarmChange,
 }
 
+/// The marks of a claim's batch, one byte per delivery in claim order, shared with the facade
+/// (a JS `Uint8Array`), so that the facade starts and ends the plain deliveries of a batch (a
+/// one-shot claimed with the others, [`ClaimedTask::plain`]) without a call per delivery:
+///
+/// - [`mark::FREE`]: not started. The facade may start it by setting [`mark::STARTED`] when the
+///   task is plain; any other delivery goes through [`Scheduler::start`].
+/// - [`mark::STALE`]: written by the core when the task was written since its claim (replaced,
+///   cancelled, retried): the facade must call [`Scheduler::start`], which reads it again.
+/// - [`mark::STARTED`]: set by the facade right before the handler runs.
+/// - [`mark::DONE`]: set by the facade when the handler succeeded: its acknowledgement is due.
+///
+/// The core reads the marks ([`Scheduler::settle_marks`]) before any other call touches the
+/// queue, so every call sees the queue as if each acknowledgement had been made at once; the
+/// due acknowledgements are then one DELETE for all of them.
+pub trait BatchMarks {
+    /// The marks, in claim order.
+    fn read(&self) -> Vec<u8>;
+    /// Sets the mark of the delivery at `index`.
+    fn write(&self, index: u32, mark: u8);
+}
+
+/// The values of [`BatchMarks`].
+pub mod mark {
+    pub const FREE: u8 = 0;
+    pub const STALE: u8 = 1;
+    pub const STARTED: u8 = 2;
+    pub const DONE: u8 = 3;
+}
+
+/// The batch of the last claim, as far as its deliveries are started and ended through marks.
+#[derive(Default)]
+pub(super) struct Batch {
+    /// The key `(id, attempt)` of each delivery of the claim, in claim order.
+    keys: Vec<(String, u32)>,
+    marks: Option<Box<dyn BatchMarks>>,
+    /// The deliveries acknowledged through their marks so far.
+    acked: Vec<bool>,
+    /// Whether an acknowledgement was written before the batch's end: it may have been written
+    /// inside a transaction of a handler that then rolled back, so the end writes it again.
+    early: bool,
+}
+
+impl std::fmt::Debug for Batch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batch")
+            .field("keys", &self.keys.len())
+            .field("marked", &self.marks.is_some())
+            .finish()
+    }
+}
+
+impl Batch {
+    /// A delivery of the batch was written since its claim and has not started: its mark tells
+    /// the facade to start it through the core.
+    pub(super) fn mark_stale(&self, index: u32) {
+        if let Some(marks) = &self.marks {
+            if (index as usize) < self.keys.len() {
+                marks.write(index, mark::STALE);
+            }
+        }
+    }
+
+    /// The batch is forgotten (a new handle state, a wake): its deliveries may no longer start
+    /// from their marks.
+    pub(super) fn forget(&mut self) {
+        if let Some(marks) = &self.marks {
+            for index in 0..self.keys.len() {
+                marks.write(u32::try_from(index).unwrap_or(u32::MAX), mark::STALE);
+            }
+        }
+        *self = Batch::default();
+    }
+}
+
 /// A delivery of the current batch, counted in SQLite by its claim.
 #[derive(Debug)]
 pub(super) struct Delivery {
@@ -85,6 +162,8 @@ pub(super) struct Delivery {
     pub(super) started: bool,
     /// Written since the claim (replaced, cancelled, retried): read it again before it starts.
     pub(super) stale: bool,
+    /// Its place in the batch of its claim (the index of its mark, see [`BatchMarks`]).
+    pub(super) index: u32,
 }
 
 /// A delivery taken out of the batch to be acknowledged or failed.
@@ -155,6 +234,7 @@ impl Scheduler {
         now_ms: i64,
         limit: u32,
     ) -> Result<Claim, Error> {
+        self.end_batch(db)?;
         let result = db.exec_constant(
             SELECT_DUE,
             &[
@@ -224,13 +304,17 @@ impl Scheduler {
     /// Records the claimed delivery of `row` (already counted in SQLite) and hands it out.
     fn deliver(&mut self, row: DueRow) -> ClaimedTask {
         let attempt = row.attempts.saturating_add(1);
+        let needs_row = row.recurring || row.retry_of.is_some();
+        let index = u32::try_from(self.batch.keys.len()).unwrap_or(u32::MAX);
+        self.batch.keys.push((row.id.clone(), attempt));
         self.in_flight.insert(
             row.id.clone(),
             Delivery {
                 attempt,
-                needs_row: row.recurring || row.retry_of.is_some(),
+                needs_row,
                 started: false,
                 stale: false,
+                index,
             },
         );
         ClaimedTask {
@@ -239,7 +323,99 @@ impl Scheduler {
             payload: row.payload,
             scheduled_at: row.retry_of.unwrap_or(row.scheduled_at),
             attempts: attempt,
+            plain: !needs_row,
         }
+    }
+
+    /// The facade starts and ends the plain deliveries of the last claim through `marks` (all
+    /// [`mark::FREE`] now, one per delivery of the claim).
+    pub fn set_marks(&mut self, marks: Box<dyn BatchMarks>) {
+        self.batch.acked = vec![false; self.batch.keys.len()];
+        self.batch.marks = Some(marks);
+    }
+
+    /// Reads the marks of the batch: a delivery the facade started counts as started, and the
+    /// deliveries whose handler succeeded are acknowledged, all in one DELETE. Call before
+    /// anything else touches the queue (every call of the wasm layer does). Nothing to do
+    /// without marks.
+    pub fn settle_marks(&mut self, db: &dyn SqlBackend) -> Result<(), Error> {
+        self.settle_batch(db, false)
+    }
+
+    /// The batch ends: its due acknowledgements are made (those made earlier again, see
+    /// `Batch`) and its marks forgotten. Deliveries that never started stay claimed until
+    /// [`Scheduler::end_alarm`] releases them. The batch is forgotten even on error.
+    pub fn end_batch(&mut self, db: &dyn SqlBackend) -> Result<(), Error> {
+        let settled = self.settle_batch(db, true);
+        self.batch = Batch::default();
+        settled
+    }
+
+    fn settle_batch(&mut self, db: &dyn SqlBackend, end: bool) -> Result<(), Error> {
+        let Some(marks) = &self.batch.marks else {
+            return Ok(());
+        };
+        let marks = marks.read();
+        let batch = &mut self.batch;
+        let mut keys = String::from("{");
+        let mut count = 0usize;
+        for (index, ((id, attempt), acked)) in batch.keys.iter().zip(&mut batch.acked).enumerate() {
+            let mark = marks.get(index).copied().unwrap_or(mark::FREE);
+            if mark == mark::STARTED {
+                if let Some(delivery) = self.in_flight.get_mut(id) {
+                    if delivery.attempt == *attempt && delivery.index as usize == index {
+                        delivery.started = true;
+                    }
+                }
+                continue;
+            }
+            if mark != mark::DONE || (*acked && !(end && batch.early)) {
+                continue;
+            }
+            if !*acked {
+                *acked = true;
+                if self
+                    .in_flight
+                    .get(id)
+                    .is_some_and(|d| d.attempt == *attempt && d.index as usize == index)
+                {
+                    self.in_flight.remove(id);
+                }
+            }
+            if count > 0 {
+                keys.push(',');
+            }
+            push_json_string(&mut keys, id);
+            keys.push(':');
+            keys.push_str(&attempt.to_string());
+            count += 1;
+        }
+        if count == 0 {
+            return Ok(());
+        }
+        keys.push('}');
+        if !end {
+            batch.early = true;
+        }
+        if db.exec_constant(ACK_BATCH, &[SqlValue::from(keys)]).is_ok() {
+            return Ok(());
+        }
+        // One acknowledgement refused (a trigger, a constraint) must not take the others with
+        // it: each is made on its own, and the first error is returned.
+        let mut first_error = None;
+        for (index, (id, attempt)) in batch.keys.iter().enumerate() {
+            if marks.get(index) != Some(&mark::DONE) {
+                continue;
+            }
+            let key = [
+                SqlValue::from(id.as_str()),
+                SqlValue::Integer(i64::from(*attempt)),
+            ];
+            if let Err(error) = db.exec_constant(ACK_ONE_SHOT, &key) {
+                first_error.get_or_insert(error);
+            }
+        }
+        first_error.map_or(Ok(()), |error| Err(error.into()))
     }
 
     /// The handler of the claimed delivery `(id, attempt)` is about to run. Its count is
@@ -254,6 +430,7 @@ impl Scheduler {
         attempt: u32,
         now_ms: i64,
     ) -> Result<Start, Error> {
+        self.settle_marks(db)?;
         let Some(delivery) = self.in_flight.get_mut(id) else {
             return Ok(Start::Skip);
         };
@@ -310,6 +487,7 @@ impl Scheduler {
         attempt: u32,
         now_ms: i64,
     ) -> Result<Outcome<bool>, Error> {
+        self.settle_marks(db)?;
         let value = match self.take_delivery(db, id, attempt, false)? {
             None => false,
             Some(Taken::Full(delivery, retry_of)) => {
@@ -347,6 +525,7 @@ impl Scheduler {
         now_ms: i64,
         random: f64,
     ) -> Result<Failure, Error> {
+        self.settle_marks(db)?;
         let Some(Taken::Full(delivery, retry_of)) = self.take_delivery(db, id, attempt, true)?
         else {
             return Ok(Failure {
@@ -505,4 +684,21 @@ fn count(value: &SqlValue, name: &str) -> Result<u32, Error> {
         .as_i64()
         .ok_or_else(|| storage_error(&format!("column {name} is not an integer")))?;
     Ok(u32::try_from(value.max(0)).unwrap_or(u32::MAX))
+}
+
+/// `text` as a JSON string (`JSON.parse` gives `text` back).
+pub(crate) fn push_json_string(out: &mut String, text: &str) {
+    use std::fmt::Write as _;
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }

@@ -39,6 +39,10 @@
 //!    `transactionSync`) on a throw, calling `onTaskFailed` when it returns a dead letter. A
 //!    failed `ack` leaves the delivery for redelivery (and ends the run). If the object got a
 //!    new handle meanwhile, call [`Scheduler::resume_alarm`] on it and claim again.
+//!    With marks ([`BatchMarks`], given to [`Scheduler::set_marks`] after the claim), the
+//!    facade starts and ends a plain delivery (a one-shot nothing wrote since its claim) itself:
+//!    the core reads the marks before any other call that touches the queue, and
+//!    [`Scheduler::end_batch`] acknowledges the ones marked done in one statement.
 //! 4. Always (in `finally`): [`Scheduler::end_alarm`], which releases deliveries claimed and
 //!    never started (their count is taken back), and apply its change. When work is left the
 //!    change arms the alarm at a time already past, so the platform runs the rest at once in a
@@ -50,7 +54,9 @@
 //! is claimed alone; if it ends the invocation again, it was the culprit, and on its last
 //! attempt it goes to dead letters (so a poison task cannot stall the queue, even with more
 //! attempts than the platform's alarm retries). The other tasks of that batch keep their count:
-//! each may have run, its acknowledgement lost with the invocation, and `attempt` says so.
+//! each may have run, its acknowledgement lost with the invocation, and `attempt` says so
+//! (unless the facade still knows, from the same isolate, that one never started: it then
+//! gives its count back with [`Scheduler::release`]).
 //! Delivery is at-least-once.
 
 mod alarm;
@@ -69,7 +75,9 @@ mod zone;
 pub use alarm::AlarmChange;
 pub use backoff::{backoff_delay_ms, RetryPolicy};
 pub use cron::CronSchedule;
-pub use delivery::{Claim, ClaimedTask, Definition, Failure, Start};
+#[cfg(target_arch = "wasm32")]
+pub(crate) use delivery::push_json_string;
+pub use delivery::{mark, BatchMarks, Claim, ClaimedTask, Definition, Failure, Start};
 pub use lifecycle::{is_lifecycle_method, LIFECYCLE_METHODS, LIFECYCLE_METHOD_PREFIX};
 pub use queue::{Outcome, Scheduler};
 pub use recurrence::next_every;

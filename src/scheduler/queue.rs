@@ -13,7 +13,7 @@
 
 use super::alarm::{AlarmBook, AlarmChange};
 use super::backoff::RetryPolicy;
-use super::delivery::Delivery;
+use super::delivery::{Batch, Delivery};
 use super::ids::IdGenerator;
 use super::rows::{decode_dead, decode_task, storage_error, task_values};
 use super::statements::*;
@@ -38,6 +38,8 @@ pub struct Scheduler {
     /// Deliveries claimed and not yet acknowledged, failed or released, by task id (ids users
     /// choose: hashed with a secret seed, see `crate::hashing`).
     pub(super) in_flight: SeededMap<String, Delivery>,
+    /// The batch of the last claim, with its marks when the facade runs it with marks.
+    pub(super) batch: Batch,
 }
 
 impl Scheduler {
@@ -53,6 +55,7 @@ impl Scheduler {
             ids: IdGenerator::new(seed),
             alarm: AlarmBook::default(),
             in_flight: SeededMap::with_hasher(hasher),
+            batch: Batch::default(),
         }
     }
 
@@ -66,11 +69,13 @@ impl Scheduler {
         now_ms: i64,
     ) -> Result<AlarmChange, Error> {
         self.in_flight.clear();
+        self.batch.forget();
         self.alarm.wake(db, armed, now_ms)
     }
 
     /// What the native alarm must become now (after [`AlarmChange::Repair`]).
     pub fn settle(&mut self, db: &dyn SqlBackend) -> Result<AlarmChange, Error> {
+        self.settle_marks(db)?;
         self.alarm.settle(db)
     }
 
@@ -78,6 +83,7 @@ impl Scheduler {
     /// changes are held back until [`Scheduler::end_alarm`].
     pub fn begin_alarm(&mut self, db: &dyn SqlBackend, armed: Option<i64>) -> Result<(), Error> {
         self.in_flight.clear();
+        self.batch.forget();
         self.alarm.begin_alarm(db, armed)
     }
 
@@ -91,6 +97,7 @@ impl Scheduler {
     /// when a release fails.
     pub fn end_alarm(&mut self, db: &dyn SqlBackend) -> Result<AlarmChange, Error> {
         self.alarm.end_alarm();
+        let acked = self.end_batch(db);
         let unstarted: Vec<(String, u32)> = self
             .in_flight
             .drain()
@@ -103,11 +110,13 @@ impl Scheduler {
                 &[SqlValue::from(id), SqlValue::Integer(i64::from(attempt))],
             )?;
         }
+        acked?;
         self.alarm.settle(db)
     }
 
     /// The earliest due time in the queue, if any.
     pub fn next_due(&mut self, db: &dyn SqlBackend) -> Result<Option<i64>, Error> {
+        self.settle_marks(db)?;
         let result = db.exec_constant(NEXT_DUE, &[])?;
         Ok(result.scalar().and_then(SqlValue::as_i64))
     }
@@ -120,6 +129,7 @@ impl Scheduler {
         request: ScheduleRequest,
         now_ms: i64,
     ) -> Result<Outcome<Task>, Error> {
+        self.settle_marks(db)?;
         let new = NewTask::validate(request, now_ms)?;
         let (task, written) = self.write_new(db, new)?;
         let alarm = match written {
@@ -207,11 +217,15 @@ impl Scheduler {
     fn touch(&mut self, id: &str) {
         if let Some(delivery) = self.in_flight.get_mut(id) {
             delivery.stale = true;
+            if !delivery.started {
+                self.batch.mark_stale(delivery.index);
+            }
         }
     }
 
     /// Removes a task; `value` tells whether it existed.
     pub fn cancel(&mut self, db: &dyn SqlBackend, id: &str) -> Result<Outcome<bool>, Error> {
+        self.settle_marks(db)?;
         self.touch(id);
         let deleted = db.exec_constant(CANCEL, &[SqlValue::from(id)])?;
         let alarm = self.alarm.settle(db)?;
@@ -221,7 +235,8 @@ impl Scheduler {
         })
     }
 
-    pub fn get(&self, db: &dyn SqlBackend, id: &str) -> Result<Option<Task>, Error> {
+    pub fn get(&mut self, db: &dyn SqlBackend, id: &str) -> Result<Option<Task>, Error> {
+        self.settle_marks(db)?;
         let result = db.exec_constant(GET, &[SqlValue::from(id)])?;
         result
             .first_row()
@@ -230,7 +245,8 @@ impl Scheduler {
     }
 
     /// Tasks in due order (ties by id), filtered by method, from `after`, at most `limit`.
-    pub fn list(&self, db: &dyn SqlBackend, query: &ListQuery) -> Result<Vec<Task>, Error> {
+    pub fn list(&mut self, db: &dyn SqlBackend, query: &ListQuery) -> Result<Vec<Task>, Error> {
+        self.settle_marks(db)?;
         let mut params = vec![SqlValue::Integer(query.limit.map_or(-1, i64::from))];
         if let Some(method) = &query.method {
             params.push(SqlValue::from(method.as_str()));
@@ -267,6 +283,7 @@ impl Scheduler {
         id: &str,
         now_ms: i64,
     ) -> Result<Option<Outcome<Task>>, Error> {
+        self.settle_marks(db)?;
         self.touch(id);
         let key = [SqlValue::from(id)];
         let result = db.exec_constant(DEAD, &key)?;

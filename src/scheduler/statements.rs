@@ -214,6 +214,11 @@ pub(crate) const FULL_DELIVERY: &str = concat!(
 );
 pub(crate) const ACK_ONE_SHOT: &str =
     "DELETE FROM _dc_tasks WHERE id = ?1 AND attempts = ?2 AND claimed IS NOT NULL";
+/// The acknowledgements of a batch's plain deliveries, all at once: `?1` is a JSON object of
+/// `id: attempts` (see `BatchMarks`). Each key is found by the primary key.
+pub(crate) const ACK_BATCH: &str =
+    "DELETE FROM _dc_tasks WHERE claimed IS NOT NULL AND (id, attempts) IN \
+     (SELECT key, value FROM json_each(?1))";
 pub(crate) const RELEASE: &str =
     "UPDATE _dc_tasks SET attempts = attempts - 1, claimed = NULL WHERE id = ?1 AND attempts = ?2 AND claimed IS NOT NULL";
 pub(crate) const RETRY_LATER: &str =

@@ -10,11 +10,12 @@
 use super::engine::Engine;
 use super::interop::{argument_error, from_ts};
 use crate::error::Error;
+use crate::scheduler::push_json_string;
 use crate::scheduler::{
-    millis, AlarmChange, ClaimedTask, DeadTask, ListAfter, ListQuery, RetryOptions,
+    millis, AlarmChange, BatchMarks, ClaimedTask, DeadTask, ListAfter, ListQuery, RetryOptions,
     ScheduleRequest, Start, Task, When,
 };
-use js_sys::JsString;
+use js_sys::{JsString, Uint8Array};
 use serde::Serialize;
 use tsify::{Ts, Tsify};
 use wasm_bindgen::prelude::*;
@@ -124,38 +125,58 @@ pub struct Retried {
     pub alarm: f64,
 }
 
-/// A delivery of a claim: what its handler needs.
-#[derive(Debug, Clone, Serialize, Tsify)]
-#[serde(rename_all = "camelCase")]
-pub struct Delivery {
-    pub id: String,
-    pub method: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
-    pub payload: Option<String>,
-    pub scheduled_at: f64,
-    /// The delivery's attempt, already counted (1 on the first run).
-    pub attempt: u32,
-}
-
-impl From<ClaimedTask> for Delivery {
-    fn from(task: ClaimedTask) -> Delivery {
-        Delivery {
-            id: task.id,
-            method: task.method,
-            payload: task.payload,
-            scheduled_at: task.scheduled_at as f64,
-            attempt: task.attempts,
-        }
-    }
-}
-
 /// A claim: the deliveries to run now, in due order, and the dead letters it found.
 #[derive(Debug, Clone, Serialize, Tsify)]
 pub struct Claimed {
-    pub tasks: Vec<Delivery>,
+    /// How many deliveries `deliveries` holds.
+    pub count: u32,
+    /// The deliveries as one JSON array (no object per delivery), six values each: the id,
+    /// the method, the payload's JSON text (or null), `scheduledAt`, the attempt (already
+    /// counted, 1 on the first run), and 1 when the facade may start and end it with its mark
+    /// (a one-shot, see `BatchMarks`), else 0.
+    pub deliveries: String,
     /// Tasks delivered their last attempt without ever finishing: call `onTaskFailed`.
     pub dead: Vec<CoreDeadTask>,
+}
+
+/// The deliveries of a claim as [`Claimed::deliveries`].
+fn deliveries_json(tasks: &[ClaimedTask]) -> String {
+    let mut out = String::with_capacity(64 * tasks.len() + 2);
+    out.push('[');
+    for (i, task) in tasks.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_json_string(&mut out, &task.id);
+        out.push(',');
+        push_json_string(&mut out, &task.method);
+        out.push(',');
+        match &task.payload {
+            Some(payload) => push_json_string(&mut out, payload),
+            None => out.push_str("null"),
+        }
+        out.push_str(&format!(
+            ",{},{},{}",
+            task.scheduled_at,
+            task.attempts,
+            u8::from(task.plain)
+        ));
+    }
+    out.push(']');
+    out
+}
+
+/// The facade's marks of a batch (a `Uint8Array` it keeps for the run).
+struct JsMarks(Uint8Array);
+
+impl BatchMarks for JsMarks {
+    fn read(&self) -> Vec<u8> {
+        self.0.to_vec()
+    }
+
+    fn write(&self, index: u32, mark: u8) {
+        self.0.set_index(index, mark);
+    }
 }
 
 /// The definition a started delivery runs with, read again since its claim.
@@ -311,7 +332,7 @@ impl Engine {
 
     /// The task, or undefined.
     #[wasm_bindgen(js_name = schedulerGet)]
-    pub fn scheduler_get(&self, id: &str) -> Result<Option<Ts<CoreTask>>, Error> {
+    pub fn scheduler_get(&mut self, id: &str) -> Result<Option<Ts<CoreTask>>, Error> {
         let task = self.scheduler.get(&self.db, id)?;
         task.as_ref()
             .map(|task| typed(&CoreTask::from(task)))
@@ -321,7 +342,7 @@ impl Engine {
     /// Tasks in due order. `after_id` only counts together with `after_due`.
     #[wasm_bindgen(js_name = schedulerList)]
     pub fn scheduler_list(
-        &self,
+        &mut self,
         method: Option<String>,
         limit: Option<u32>,
         after_due: Option<f64>,
@@ -386,16 +407,41 @@ impl Engine {
     }
 
     /// Claims the due tasks of a batch and counts their deliveries. Call inside
-    /// `transactionSync`.
+    /// `transactionSync`. `marks`: the facade starts and ends the batch's plain deliveries
+    /// through them (zeroed, at least `limit` long; see `BatchMarks`).
     #[wasm_bindgen(js_name = schedulerClaim)]
-    pub fn scheduler_claim(&mut self, now: f64, limit: u32) -> Result<Ts<Claimed>, Error> {
+    pub fn scheduler_claim(
+        &mut self,
+        now: f64,
+        limit: u32,
+        marks: Option<Uint8Array>,
+    ) -> Result<Ts<Claimed>, Error> {
         let now = now_ms(now)?;
         let claim = self.scheduler.claim_due(&self.db, now, limit)?;
-        let dead = claim.dead.iter().map(CoreDeadTask::from).collect();
+        if let Some(marks) = marks {
+            if marks.length() as usize >= claim.tasks.len() {
+                self.scheduler.set_marks(Box::new(JsMarks(marks)));
+            }
+        }
         typed(&Claimed {
-            tasks: claim.tasks.into_iter().map(Delivery::from).collect(),
-            dead,
+            count: u32::try_from(claim.tasks.len()).unwrap_or(u32::MAX),
+            deliveries: deliveries_json(&claim.tasks),
+            dead: claim.dead.iter().map(CoreDeadTask::from).collect(),
         })
+    }
+
+    /// Reads the marks of the batch (acknowledges the deliveries marked done). Every other
+    /// call does it first; the facade calls this before it waits for anything.
+    #[wasm_bindgen(js_name = schedulerSettleMarks)]
+    pub fn scheduler_settle_marks(&mut self) -> Result<(), Error> {
+        self.scheduler.settle_marks(&self.db)
+    }
+
+    /// The batch of the last claim ends: acknowledges the deliveries marked done and forgets
+    /// the marks.
+    #[wasm_bindgen(js_name = schedulerEndBatch)]
+    pub fn scheduler_end_batch(&mut self) -> Result<(), Error> {
+        self.scheduler.end_batch(&self.db)
     }
 
     /// Right before a claimed delivery's handler runs: `false` = skip it (cancelled or replaced
@@ -415,6 +461,13 @@ impl Engine {
             })?
             .into(),
         })
+    }
+
+    /// A delivery claimed by an invocation that ended before its handler started: its count is
+    /// taken back. False when it is no longer claimed so.
+    #[wasm_bindgen(js_name = schedulerRelease)]
+    pub fn scheduler_release(&mut self, id: &str, attempt: u32) -> Result<bool, Error> {
+        self.scheduler.release(&self.db, id, attempt)
     }
 
     /// Returns the alarm code.

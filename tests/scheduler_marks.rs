@@ -1,0 +1,221 @@
+//! A batch run with marks (`BatchMarks`): the facade starts and ends a batch's one-shots
+//! itself, and the core reads the marks before anything else touches the queue. On a real
+//! SQLite (rusqlite), with the statements counted.
+
+#[path = "support/rusqlite_backend.rs"]
+mod support;
+
+use durable_core::backend::{BackendError, QueryResult, SqlBackend, SqlValue};
+use durable_core::scheduler::{
+    mark, BatchMarks, RetryOptions, ScheduleRequest, Scheduler, Start, When,
+};
+use durable_core::schema::{apply, core_migrations, read_ledger};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use support::RusqliteBackend;
+
+/// The database, counting statements.
+struct Counted {
+    db: RusqliteBackend,
+    statements: Cell<usize>,
+}
+
+impl SqlBackend for Counted {
+    fn exec(&self, sql: &str, params: &[SqlValue]) -> Result<QueryResult, BackendError> {
+        self.statements.set(self.statements.get() + 1);
+        self.db.exec(sql, params)
+    }
+}
+
+fn open() -> Counted {
+    let db = RusqliteBackend::open();
+    let mut ledger = read_ledger(&db).unwrap();
+    for (scope, migrations) in core_migrations() {
+        for version in ledger.pending(scope, &migrations).unwrap() {
+            let migration = &migrations[version as usize - 1];
+            db.atomically(|| apply(&db, scope, version, migration, 0.0))
+                .unwrap();
+            ledger.record(scope, version, migration);
+        }
+    }
+    Counted {
+        db,
+        statements: Cell::new(0),
+    }
+}
+
+#[derive(Clone, Default)]
+struct Marks(Rc<RefCell<Vec<u8>>>);
+
+impl BatchMarks for Marks {
+    fn read(&self) -> Vec<u8> {
+        self.0.borrow().clone()
+    }
+
+    fn write(&self, index: u32, mark: u8) {
+        self.0.borrow_mut()[index as usize] = mark;
+    }
+}
+
+impl Marks {
+    fn set(&self, index: usize, mark: u8) {
+        self.0.borrow_mut()[index] = mark;
+    }
+
+    fn get(&self, index: usize) -> u8 {
+        self.0.borrow()[index]
+    }
+}
+
+fn one_shot(id: &str, due: i64) -> ScheduleRequest {
+    ScheduleRequest {
+        id: Some(id.to_owned()),
+        method: "m".into(),
+        payload: None,
+        when: When::At { time: due as f64 },
+        retry: RetryOptions::default(),
+    }
+}
+
+fn rows(db: &Counted) -> Vec<(String, i64, Option<i64>)> {
+    db.exec(
+        "SELECT id, attempts, claimed FROM _dc_tasks ORDER BY due",
+        &[],
+    )
+    .unwrap()
+    .rows
+    .into_iter()
+    .map(|row| {
+        (
+            row[0].as_str().unwrap().to_owned(),
+            row[1].as_i64().unwrap(),
+            row[2].as_i64(),
+        )
+    })
+    .collect()
+}
+
+/// Schedules `ids` (due in that order), begins a run and claims them with marks.
+fn claimed(ids: &[&str]) -> (Counted, Scheduler, Marks) {
+    let db = open();
+    let mut s = Scheduler::new(1);
+    for (i, id) in ids.iter().enumerate() {
+        s.schedule(&db, one_shot(id, i as i64 + 1), 0).unwrap();
+    }
+    s.begin_alarm(&db, None).unwrap();
+    let claim = db.db.atomically(|| s.claim_due(&db, 100, 100)).unwrap();
+    assert!(claim.tasks.iter().all(|t| t.plain));
+    let marks = Marks(Rc::new(RefCell::new(vec![mark::FREE; 100])));
+    s.set_marks(Box::new(marks.clone()));
+    (db, s, marks)
+}
+
+#[test]
+fn the_deliveries_marked_done_are_acknowledged_in_one_statement() {
+    let (db, mut s, marks) = claimed(&["a", "b", "c", "d"]);
+    for i in 0..3 {
+        marks.set(i, mark::STARTED);
+        marks.set(i, mark::DONE);
+    }
+    db.statements.set(0);
+    s.end_batch(&db).unwrap();
+    assert_eq!(db.statements.get(), 1);
+    assert_eq!(rows(&db), vec![("d".into(), 1, Some(1))]);
+    // The unstarted one is released at the run's end, its count taken back.
+    s.end_alarm(&db).unwrap();
+    assert_eq!(rows(&db), vec![("d".into(), 0, None)]);
+}
+
+#[test]
+fn every_call_sees_the_marked_deliveries_as_acknowledged() {
+    let (db, mut s, marks) = claimed(&["a", "b"]);
+    marks.set(0, mark::DONE);
+    // a's handler succeeded; b's handler looks at a.
+    marks.set(1, mark::STARTED);
+    assert!(s.get(&db, "a").unwrap().is_none());
+    assert!(!s.cancel(&db, "a").unwrap().value);
+    marks.set(1, mark::DONE);
+    s.end_alarm(&db).unwrap();
+    assert!(rows(&db).is_empty());
+}
+
+#[test]
+fn a_later_task_written_during_the_batch_is_marked_stale_and_started_by_the_core() {
+    let (db, mut s, marks) = claimed(&["a", "b", "c"]);
+    marks.set(0, mark::STARTED);
+    assert!(s.cancel(&db, "b").unwrap().value);
+    s.schedule(&db, one_shot("c", 3), 0).unwrap();
+    // a's own mark is untouched; b and c must go through the core.
+    assert_eq!(
+        (marks.get(0), marks.get(1), marks.get(2)),
+        (mark::STARTED, mark::STALE, mark::STALE)
+    );
+    assert_eq!(s.start(&db, "b", 1, 0).unwrap(), Start::Skip);
+    // The replaced c is a new task (attempts 0): its old delivery does not start.
+    assert_eq!(s.start(&db, "c", 1, 0).unwrap(), Start::Skip);
+    marks.set(0, mark::DONE);
+    s.end_alarm(&db).unwrap();
+    assert_eq!(rows(&db), vec![("c".into(), 0, None)]);
+}
+
+#[test]
+fn a_started_delivery_is_not_released_when_the_run_ends() {
+    let (db, mut s, marks) = claimed(&["a", "b"]);
+    // a's handler ran but its end was never recorded (its invocation is ending).
+    marks.set(0, mark::STARTED);
+    s.end_alarm(&db).unwrap();
+    assert_eq!(
+        rows(&db),
+        vec![("a".into(), 1, Some(1)), ("b".into(), 0, None)]
+    );
+}
+
+#[test]
+fn an_acknowledgement_made_inside_a_transaction_that_rolled_back_is_made_again() {
+    let (db, mut s, marks) = claimed(&["a", "b"]);
+    marks.set(0, mark::DONE);
+    marks.set(1, mark::STARTED);
+    // b's handler reads the queue inside a transaction that then rolls back.
+    let _ = db.db.atomically(|| {
+        s.get(&db, "a").unwrap();
+        Err::<(), ()>(())
+    });
+    assert_eq!(rows(&db).len(), 2);
+    marks.set(1, mark::DONE);
+    s.end_batch(&db).unwrap();
+    assert!(rows(&db).is_empty());
+}
+
+#[test]
+fn one_refused_acknowledgement_does_not_take_the_others_with_it() {
+    let (db, mut s, marks) = claimed(&["a", "b", "c"]);
+    db.exec(
+        "CREATE TRIGGER refuse_b BEFORE DELETE ON _dc_tasks WHEN old.id = 'b' \
+         BEGIN SELECT RAISE(ABORT, 'refused'); END",
+        &[],
+    )
+    .unwrap();
+    for i in 0..3 {
+        marks.set(i, mark::DONE);
+    }
+    assert!(s.end_batch(&db).is_err());
+    assert_eq!(rows(&db), vec![("b".into(), 1, Some(1))]);
+}
+
+#[test]
+fn ids_that_need_escaping_are_acknowledged() {
+    let ids = [
+        "quote\"d",
+        "back\\slash",
+        "new\nline",
+        "tab\t",
+        "ünï",
+        "\u{1}",
+    ];
+    let (db, mut s, marks) = claimed(&ids);
+    for i in 0..ids.len() {
+        marks.set(i, mark::DONE);
+    }
+    s.end_batch(&db).unwrap();
+    assert!(rows(&db).is_empty());
+}

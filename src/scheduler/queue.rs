@@ -123,7 +123,7 @@ impl Scheduler {
         let new = NewTask::validate(request, now_ms)?;
         let (task, written) = self.write_new(db, new)?;
         let alarm = match written {
-            Written::Guarded => self.alarm.settle_inserted(db, task.due)?,
+            Written::Covered => AlarmChange::Unchanged,
             Written::Returned(armed, due) => self.alarm.settle_returned(db, &armed, &due)?,
         };
         Ok(Outcome { value: task, alarm })
@@ -151,23 +151,21 @@ impl Scheduler {
         };
         if !named {
             if let Some(kind) = one_shot_index(&task) {
-                let mut values = vec![
+                let values = [
                     SqlValue::from(task.id.as_str()),
                     SqlValue::from(task.method.as_str()),
                     SqlValue::from(task.payload.as_deref()),
                     SqlValue::Integer(task.due),
                 ];
-                if let Some(armed) = self.alarm.guard() {
-                    values.push(SqlValue::from(armed));
-                    let guarded = *INSERT_ONE_SHOT_GUARDED
+                if self.alarm.may_cover(task.due) {
+                    let covered = *INSERT_ONE_SHOT_COVERED
                         .get(kind)
                         .ok_or_else(|| storage_error("no statement"))?;
-                    if db.exec_constant(guarded, &values)?.rows_written > 0 {
-                        return Ok((task, Written::Guarded));
+                    if db.exec_constant(covered, &values)?.rows_written > 0 {
+                        return Ok((task, Written::Covered));
                     }
-                    // The record changed since it was seen: a transaction rolled back meanwhile.
+                    // Not covered after all: a transaction rolled back since the hint was made.
                     self.alarm.forget();
-                    values.truncate(4);
                 }
                 let statement = *INSERT_ONE_SHOT
                     .get(kind)
@@ -313,8 +311,8 @@ impl Scheduler {
 
 /// What a write of a new task tells about the alarm.
 enum Written {
-    /// A guarded INSERT wrote: the state last seen still holds.
-    Guarded,
+    /// A covered INSERT wrote: the alarm on record, at or before the task's due time, covers it.
+    Covered,
     /// The write returned state columns (`statements::state_columns!`): the armed time on record and the earliest due time.
     Returned(SqlValue, SqlValue),
 }

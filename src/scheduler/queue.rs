@@ -151,27 +151,18 @@ impl Scheduler {
         };
         if !named {
             if let Some(kind) = one_shot_index(&task) {
-                let values = [
+                // The payload (up to 2 MB) is moved into its binding and back, not copied.
+                let mut values = [
                     SqlValue::from(task.id.as_str()),
                     SqlValue::from(task.method.as_str()),
-                    SqlValue::from(task.payload.as_deref()),
+                    SqlValue::from(task.payload.take()),
                     SqlValue::Integer(task.due),
                 ];
-                if self.alarm.may_cover(task.due) {
-                    let covered = *INSERT_ONE_SHOT_COVERED
-                        .get(kind)
-                        .ok_or_else(|| storage_error("no statement"))?;
-                    if db.exec_constant(covered, &values)?.rows_written > 0 {
-                        return Ok((task, Written::Covered));
-                    }
-                    // Not covered after all: a transaction rolled back since the hint was made.
-                    self.alarm.forget();
+                let written = self.insert_one_shot(db, kind, task.due, &values);
+                if let SqlValue::Text(payload) = std::mem::replace(&mut values[2], SqlValue::Null) {
+                    task.payload = Some(payload);
                 }
-                let statement = *INSERT_ONE_SHOT
-                    .get(kind)
-                    .ok_or_else(|| storage_error("no statement"))?;
-                let written = returned_state(db.exec_constant(statement, &values)?)?;
-                return Ok((task, written));
+                return Ok((task, written?));
             }
         }
         let values = task_values(&task, new.anchor);
@@ -198,6 +189,31 @@ impl Scheduler {
             }
             _ => Err(storage_error("upsert returned no row")),
         }
+    }
+
+    /// The narrow INSERT of a one-shot `values` due at `due`: covered when this handle's last
+    /// view of the alarm says it may be, else (or when it was not) returning the state.
+    fn insert_one_shot(
+        &mut self,
+        db: &dyn SqlBackend,
+        kind: usize,
+        due: i64,
+        values: &[SqlValue],
+    ) -> Result<Written, Error> {
+        if self.alarm.may_cover(due) {
+            let covered = *INSERT_ONE_SHOT_COVERED
+                .get(kind)
+                .ok_or_else(|| storage_error("no statement"))?;
+            if db.exec_constant(covered, values)?.rows_written > 0 {
+                return Ok(Written::Covered);
+            }
+            // Not covered after all: a transaction rolled back since the hint was made.
+            self.alarm.forget();
+        }
+        let statement = *INSERT_ONE_SHOT
+            .get(kind)
+            .ok_or_else(|| storage_error("no statement"))?;
+        returned_state(db.exec_constant(statement, values)?)
     }
 
     /// A write to the task `id`: a delivery of it in the current batch must be read again

@@ -1055,3 +1055,24 @@ fn a_covered_one_shot_is_one_statement_and_stays_right_after_rollbacks() {
     assert_eq!(s.end_alarm(&db).unwrap(), AlarmChange::Set { time: 200 });
     assert_eq!(count(&db, "_dc_tasks"), 9);
 }
+
+#[test]
+fn a_colliding_generated_id_fails_loudly_on_the_covered_path() {
+    // The covered INSERT is `OR IGNORE` (its condition is a NOT NULL it may refuse); any row it
+    // skips is written by the plain INSERT instead, which refuses a duplicate id with an error.
+    let db = open();
+    let mut first = Scheduler::new(7);
+    first.wake(&db, None, 0).unwrap();
+    let taken = first
+        .schedule(&db, request(None, "m", at(500)), 0)
+        .unwrap()
+        .value;
+    let mut second = Scheduler::new(7);
+    second.wake(&db, Some(500), 0).unwrap();
+    let err = second
+        .schedule(&db, request(None, "other", at(600)), 0)
+        .unwrap_err();
+    assert_eq!(err.code(), "STORAGE", "{err}");
+    assert_eq!(count(&db, "_dc_tasks"), 1);
+    assert_eq!(first.get(&db, &taken.id).unwrap().unwrap().method, "m");
+}

@@ -33,11 +33,14 @@ macro_rules! state_columns {
     };
 }
 
-/// The source of a covered INSERT's row: the alarm record, when the time armed on it (`NULL`
-/// when nothing is armed) is at or before the task's due time `?4`. No row, no write.
-macro_rules! covered {
+/// A covered INSERT's `attempts` (0): NULL, which its `NOT NULL` refuses and `OR IGNORE` turns
+/// into no write, unless the alarm on record is armed at or before the task's due time `?4`
+/// (`armed` is NULL when nothing is armed). A condition in `VALUES`: an `INSERT … SELECT … WHERE`
+/// costs about half again as much as `INSERT … VALUES`, condition or not (figures in
+/// docs/reports/s1-s2-scheduler.md).
+macro_rules! covered_attempts {
     () => {
-        " FROM _dc_alarm WHERE id = 0 AND armed <= ?4"
+        "(SELECT 0 FROM _dc_alarm WHERE id = 0 AND armed <= ?4)"
     };
 }
 
@@ -54,7 +57,13 @@ macro_rules! same_schedule {
 /// cap, jitter) it writes; `tests::one_shot_literals_are_the_default_policy` keeps them equal.
 macro_rules! one_shot_insert {
     () => {
-        "INSERT INTO _dc_tasks (id, method, payload, kind, due, scheduled_at, attempts, max_attempts, \
+        concat!("INSERT", one_shot_columns!())
+    };
+}
+/// The narrow INSERT after its verb (`INSERT` or `INSERT OR IGNORE`).
+macro_rules! one_shot_columns {
+    () => {
+        " INTO _dc_tasks (id, method, payload, kind, due, scheduled_at, attempts, max_attempts, \
          backoff_ms, max_backoff_ms, jitter)"
     };
 }
@@ -113,19 +122,27 @@ pub(crate) const INSERT_ONE_SHOT: [&str; 2] = [
 ];
 /// The same INSERT, covered: it writes only while the alarm on record is armed at or before
 /// the task's due time, so that alarm already covers it and the decision needs no read (see
-/// `AlarmBook::may_cover`). The hot path of `at`/`after` with a generated id.
+/// `AlarmBook::may_cover`). Nothing else is ignored for long: when it writes nothing (for any
+/// reason, a colliding id too), the caller runs [`INSERT_ONE_SHOT`], which fails loudly. The
+/// hot path of `at`/`after` with a generated id.
 pub(crate) const INSERT_ONE_SHOT_COVERED: [&str; 2] = [
     concat!(
-        one_shot_insert!(),
-        " SELECT ?1, ?2, ?3, 'at', ?4, ?4, 0, ",
+        "INSERT OR IGNORE",
+        one_shot_columns!(),
+        " VALUES (?1, ?2, ?3, 'at', ?4, ?4, ",
+        covered_attempts!(),
+        ", ",
         default_policy!(),
-        covered!()
+        ")"
     ),
     concat!(
-        one_shot_insert!(),
-        " SELECT ?1, ?2, ?3, 'after', ?4, ?4, 0, ",
+        "INSERT OR IGNORE",
+        one_shot_columns!(),
+        " VALUES (?1, ?2, ?3, 'after', ?4, ?4, ",
+        covered_attempts!(),
+        ", ",
         default_policy!(),
-        covered!()
+        ")"
     ),
 ];
 pub(crate) const REPLACE: &str = concat!(

@@ -2,7 +2,7 @@
 //!
 //! One style: each statement is a constant, so the same text goes to `sql.exec` each call and
 //! hits the platform's prepared-statement cache, and nothing is formatted per call. The shared
-//! pieces (column lists, the alarm guard) are `macro_rules!` literals so that `concat!` can
+//! pieces (column lists, the covered condition) are `macro_rules!` literals so that `concat!` can
 //! build the statements from them; a statement with variants (the one-shot INSERTs, `list`'s
 //! filters) is one constant per variant. This module never executes anything and holds no state.
 
@@ -33,10 +33,14 @@ macro_rules! state_columns {
     };
 }
 
-/// The condition under which a guarded INSERT writes: `?5` is the armed time last seen.
-macro_rules! guard {
+/// A covered INSERT's `attempts` (0): NULL, which its `NOT NULL` refuses and `OR IGNORE` turns
+/// into no write, unless the alarm on record is armed at or before the task's due time `?4`
+/// (`armed` is NULL when nothing is armed). A condition in `VALUES`: an `INSERT … SELECT … WHERE`
+/// costs about half again as much as `INSERT … VALUES`, condition or not (figures in
+/// docs/reports/s1-s2-scheduler.md).
+macro_rules! covered_attempts {
     () => {
-        "(SELECT armed FROM _dc_alarm WHERE id = 0) IS ?5"
+        "(SELECT 0 FROM _dc_alarm WHERE id = 0 AND armed <= ?4)"
     };
 }
 
@@ -53,7 +57,13 @@ macro_rules! same_schedule {
 /// cap, jitter) it writes; `tests::one_shot_literals_are_the_default_policy` keeps them equal.
 macro_rules! one_shot_insert {
     () => {
-        "INSERT INTO _dc_tasks (id, method, payload, kind, due, scheduled_at, attempts, max_attempts, \
+        concat!("INSERT", one_shot_columns!())
+    };
+}
+/// The narrow INSERT after its verb (`INSERT` or `INSERT OR IGNORE`).
+macro_rules! one_shot_columns {
+    () => {
+        " INTO _dc_tasks (id, method, payload, kind, due, scheduled_at, attempts, max_attempts, \
          backoff_ms, max_backoff_ms, jitter)"
     };
 }
@@ -110,23 +120,29 @@ pub(crate) const INSERT_ONE_SHOT: [&str; 2] = [
         state_columns!()
     ),
 ];
-/// The same INSERT, guarded: it writes only while the alarm record holds `?5`, the armed time
-/// the scheduler last saw, so the decision can be made from that state without reading
-/// anything (see `AlarmBook::guard`). The hot path of `at`/`after` with a generated id.
-pub(crate) const INSERT_ONE_SHOT_GUARDED: [&str; 2] = [
+/// The same INSERT, covered: it writes only while the alarm on record is armed at or before
+/// the task's due time, so that alarm already covers it and the decision needs no read (see
+/// `AlarmBook::may_cover`). Nothing else is ignored for long: when it writes nothing (for any
+/// reason, a colliding id too), the caller runs [`INSERT_ONE_SHOT`], which fails loudly. The
+/// hot path of `at`/`after` with a generated id.
+pub(crate) const INSERT_ONE_SHOT_COVERED: [&str; 2] = [
     concat!(
-        one_shot_insert!(),
-        " SELECT ?1, ?2, ?3, 'at', ?4, ?4, 0, ",
+        "INSERT OR IGNORE",
+        one_shot_columns!(),
+        " VALUES (?1, ?2, ?3, 'at', ?4, ?4, ",
+        covered_attempts!(),
+        ", ",
         default_policy!(),
-        " WHERE ",
-        guard!()
+        ")"
     ),
     concat!(
-        one_shot_insert!(),
-        " SELECT ?1, ?2, ?3, 'after', ?4, ?4, 0, ",
+        "INSERT OR IGNORE",
+        one_shot_columns!(),
+        " VALUES (?1, ?2, ?3, 'after', ?4, ?4, ",
+        covered_attempts!(),
+        ", ",
         default_policy!(),
-        " WHERE ",
-        guard!()
+        ")"
     ),
 ];
 pub(crate) const REPLACE: &str = concat!(

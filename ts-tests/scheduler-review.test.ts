@@ -1,0 +1,134 @@
+// Review of the batch run (sched2) and the covered one-shot INSERT (sched1): adversarial cases
+// for a batch's marks and deferred acknowledgements. Each test says what it guards.
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { runDueTasks } from "durable-core/testing";
+import { describe, expect, it } from "vitest";
+
+const HOUR = 3_600_000;
+
+async function settle<T>(promise: Promise<T>): Promise<T | "aborted"> {
+  try {
+    return await promise;
+  } catch {
+    return "aborted";
+  }
+}
+
+describe("a batch's handlers under faults", () => {
+  // Failed on sched2 at 044460b: the `then` getter was read outside the handler's try, so the
+  // run (the alarm) threw instead of failing the task. On main `await` turns it into a rejection.
+  it("a handler whose result has a throwing `then` getter fails its task, and the batch goes on", async () => {
+    const stub = env.TASKS.getByName("review-bad-then");
+    await runInDurableObject(stub, (o) => {
+      const now = Date.now();
+      o.scheduler.at(now - 2000, "badThen", {}, { id: "bt", retry: { attempts: 1 } });
+      o.scheduler.at(now - 1000, "record", {}, { id: "after" });
+    });
+    const runs = await runDueTasks(stub);
+    expect(runs.map((r) => [r.id, r.ok, r.error ?? null])).toEqual([
+      ["bt", false, "then of bt"],
+      ["after", true, null],
+    ]);
+    expect((await stub.deadLog()).map((d) => d.id)).toEqual(["bt"]);
+    expect(await stub.count("_dc_tasks")).toBe(0);
+  });
+
+  // Guards the deferred acknowledgements: a handler's queue call writes the acknowledgements of
+  // the earlier tasks inside the handler's own transaction, which then rolls back.
+  it("an earlier task's acknowledgement written inside a rolled-back transaction is made again", async () => {
+    const stub = env.TASKS.getByName("review-early-ack-rollback");
+    await runInDurableObject(stub, (o) => {
+      const now = Date.now();
+      o.scheduler.at(now - 3000, "record", {}, { id: "first" });
+      o.scheduler.at(now - 2000, "peekInRollback", { id: "first" }, { id: "second" });
+      o.scheduler.at(now - 1000, "record", {}, { id: "third" });
+    });
+    const runs = await runDueTasks(stub);
+    expect(runs.map((r) => [r.id, r.attempt, r.ok])).toEqual([
+      ["first", 1, true],
+      ["second", 1, true],
+      ["third", 1, true],
+    ]);
+    expect(await stub.row("first")).toBeNull();
+    expect(await stub.count("_dc_tasks")).toBe(0);
+    expect(await runDueTasks(stub, { until: Date.now() + HOUR })).toEqual([]);
+    expect((await stub.runs()).map((r) => r.id)).toEqual(["first", "second", "third"]);
+  });
+
+  it("a handler that postpones a later task of its batch: it does not run now, and the alarm is re-armed for it", async () => {
+    const stub = env.TASKS.getByName("review-postpone-later");
+    await runInDurableObject(stub, (o) => {
+      const now = Date.now();
+      o.scheduler.at(now - 3000, "postpone", { id: "b" }, { id: "a" });
+      o.scheduler.at(now - 2000, "record", {}, { id: "b" });
+      o.scheduler.at(now - 1000, "record", {}, { id: "c" });
+    });
+    const runs = await runDueTasks(stub);
+    expect(runs.map((r) => [r.id, r.ok])).toEqual([
+      ["a", true],
+      ["c", true],
+    ]);
+    const due = await runInDurableObject(stub, (o) => o.scheduler.get("b")?.due);
+    expect(due).toBeGreaterThan(Date.now() + HOUR / 2);
+    expect(await stub.alarmTime()).toBe(due);
+    expect(await stub.row("b")).toEqual({ attempts: 0, claimed: null });
+  });
+
+  // Failed on sched2 at 044460b: the acknowledgement of `blocked` (refused by a trigger) was
+  // deferred into the next handler's scheduler.after(), which threw, so `next` failed an attempt
+  // for another task's storage error. On main the refused acknowledgement stops the run instead.
+  it("a refused acknowledgement never fails another task's handler", async () => {
+    const stub = env.TASKS.getByName("review-ack-refused");
+    const now = Date.now();
+    await runInDurableObject(stub, (o) => {
+      o.scheduler.at(now - 4000, "blockFirstAck", {}, { id: "arm" });
+      o.scheduler.at(now - 3000, "record", {}, { id: "blocked" });
+      o.scheduler.at(now - 2000, "scheduleLater", {}, { id: "next", retry: { attempts: 1 } });
+      o.scheduler.at(now - 1000, "record", {}, { id: "last" });
+    });
+    const first = await runDueTasks(stub);
+    expect(first.filter((r) => !r.ok).map((r) => [r.id, r.error])).toEqual([]);
+    const rest = await runDueTasks(stub, { until: now + HOUR });
+    expect([...first, ...rest].filter((r) => !r.ok)).toEqual([]);
+    expect(await stub.deadLog()).toEqual([]);
+    const ran = (await stub.runs()).map((r) => r.id);
+    for (const id of ["arm", "blocked", "next", "last"]) expect(ran).toContain(id);
+    expect(await runInDurableObject(stub, (o) => o.scheduler.list().map((t) => t.id))).toEqual(["next-later"]);
+  });
+
+  // Guards "the attempt count is durable before the handler runs" with tasks that succeeded
+  // before the crash in the same batch (their acknowledgements are deferred on sched2).
+  it("ctx.abort() in the middle of a batch: the crashing task is redelivered with attempt 2, every task ends", async () => {
+    const name = "review-abort-mid-batch";
+    await runInDurableObject(env.TASKS.getByName(name), (o) => {
+      const now = Date.now();
+      o.scheduler.at(now - 4000, "record", {}, { id: "a" });
+      o.scheduler.at(now - 3000, "record", {}, { id: "b" });
+      o.scheduler.at(now - 2000, "dies", { upTo: 1 }, { id: "d", retry: { attempts: 3 } });
+      o.scheduler.at(now - 1000, "record", {}, { id: "c" });
+    });
+    for (let i = 0; i < 6; i++) await settle(runDueTasks(env.TASKS.getByName(name)));
+    const stub = env.TASKS.getByName(name);
+    const runs = await stub.runs();
+    expect(runs.filter((r) => r.id === "d").map((r) => r.attempt)).toEqual([2]);
+    expect([...new Set(runs.map((r) => r.id))].sort()).toEqual(["a", "b", "c", "d"]);
+    expect(await stub.deadLog()).toEqual([]);
+    expect(await stub.count("_dc_tasks")).toBe(0);
+  });
+
+  // Guards the marks across a new handle: the tasks that succeeded before the trap were marked
+  // done on the old handle and must be acknowledged, not run again.
+  it("a trap in the middle of a batch: the tasks that succeeded before it do not run again", async () => {
+    const stub = env.TASKS.getByName("review-trap-mid-batch");
+    await runInDurableObject(stub, (o) => {
+      const now = Date.now();
+      o.scheduler.at(now - 3000, "record", {}, { id: "a" });
+      o.scheduler.at(now - 2000, "trapOnce", {}, { id: "t" });
+      o.scheduler.at(now - 1000, "record", {}, { id: "c" });
+    });
+    await runDueTasks(stub, { until: Date.now() + HOUR });
+    expect((await stub.runs()).map((r) => r.id)).toEqual(["a", "t", "c"]);
+    expect(await stub.count("_dc_tasks")).toBe(0);
+  });
+});

@@ -219,3 +219,33 @@ fn ids_that_need_escaping_are_acknowledged() {
     s.end_batch(&db).unwrap();
     assert!(rows(&db).is_empty());
 }
+
+/// An acknowledgement refused by SQLite (a trigger) while another call settles the marks: that
+/// call is another task's (a handler's own schedule) and must not fail for it; the end of the
+/// batch makes the acknowledgements again and reports the refusal. Failed on sched2 at
+/// 044460b: `schedule` returned the trigger's error.
+#[test]
+fn a_refused_acknowledgement_fails_the_end_of_the_batch_not_another_call() {
+    let (db, mut s, marks) = claimed(&["a", "b", "c"]);
+    db.exec(
+        "CREATE TRIGGER refuse_a BEFORE DELETE ON _dc_tasks WHEN old.id = 'a' BEGIN SELECT RAISE(ABORT, 'refused'); END",
+        &[],
+    )
+    .unwrap();
+    marks.set(0, mark::STARTED);
+    marks.set(0, mark::DONE);
+    marks.set(1, mark::STARTED);
+    marks.set(1, mark::DONE);
+    s.schedule(&db, one_shot("new", 500), 0)
+        .expect("a refused acknowledgement of another task fails this schedule");
+    assert_eq!(
+        rows(&db).iter().map(|r| r.0.as_str()).collect::<Vec<_>>(),
+        ["a", "c", "new"]
+    );
+    assert!(s.end_batch(&db).is_err(), "the end reports the refusal");
+    db.exec("DROP TRIGGER refuse_a", &[]).unwrap();
+    // `a` stays claimed (counted): it is redelivered, as a refused acknowledgement was on main.
+    let left = rows(&db);
+    assert_eq!(left[0].0, "a");
+    assert_eq!(left[0].1, 1);
+}

@@ -249,3 +249,16 @@ fn a_refused_acknowledgement_fails_the_end_of_the_batch_not_another_call() {
     assert_eq!(left[0].0, "a");
     assert_eq!(left[0].1, 1);
 }
+
+/// An id may hold any well-formed text, NUL included (`checkId` allows it): the batch's one
+/// DELETE must find it as the per-task DELETE does.
+#[test]
+fn an_id_holding_nul_is_acknowledged() {
+    let ids = ["nul\u{0}x", "\u{0}", "x\u{0}"];
+    let (db, mut s, marks) = claimed(&ids);
+    for i in 0..ids.len() {
+        marks.set(i, mark::DONE);
+    }
+    s.end_batch(&db).unwrap();
+    assert!(rows(&db).is_empty(), "left: {:?}", rows(&db));
+}

@@ -131,4 +131,39 @@ describe("a batch's handlers under faults", () => {
     expect((await stub.runs()).map((r) => r.id)).toEqual(["a", "t", "c"]);
     expect(await stub.count("_dc_tasks")).toBe(0);
   });
+
+  it("a task whose handler is missing fails with TASK_METHOD in the middle of a batch; the others run once", async () => {
+    const stub = env.TASKS.getByName("review-missing-method");
+    await runInDurableObject(stub, (o) => {
+      const now = Date.now();
+      o.scheduler.at(now - 3000, "record", {}, { id: "a" });
+      o.scheduler.at(now - 2000, "record", {}, { id: "gone", retry: { attempts: 1 } });
+      o.scheduler.at(now - 1000, "record", {}, { id: "c" });
+    });
+    await stub.renameStoredMethod("gone", "renamedAway");
+    const runs = await runDueTasks(stub);
+    expect(runs.map((r) => [r.id, r.ok])).toEqual([
+      ["a", true],
+      ["gone", false],
+      ["c", true],
+    ]);
+    expect(runs[1]!.error).toContain("renamedAway is not a task handler");
+    expect((await stub.deadLog()).map((d) => d.id)).toEqual(["gone"]);
+    expect((await stub.runs()).map((r) => r.id)).toEqual(["a", "c"]);
+    expect(await stub.count("_dc_tasks")).toBe(0);
+  });
+
+  // Guards the batch's one DELETE (json_each over the ids): ids that need escaping, NUL included.
+  it("ids holding NUL, quotes, backslashes and line separators run once and are acknowledged", async () => {
+    const stub = env.TASKS.getByName("review-odd-ids");
+    const ids = ["nul\u0000x", "quote\"d", "back\\slash", "sep\u2028ara", "\u0001", "emoji 😀"];
+    await runInDurableObject(stub, (o) => {
+      const now = Date.now();
+      ids.forEach((id, i) => o.scheduler.at(now - 10_000 + i, "record", { id }, { id }));
+    });
+    const runs = await runDueTasks(stub);
+    expect(runs.map((r) => [r.id, r.ok])).toEqual(ids.map((id) => [id, true]));
+    expect(await stub.count("_dc_tasks")).toBe(0);
+    expect(await runDueTasks(stub, { until: Date.now() + HOUR })).toEqual([]);
+  });
 });

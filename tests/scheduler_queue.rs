@@ -973,3 +973,85 @@ fn a_generated_one_shot_after_a_rolled_back_schedule_still_re_arms() {
     );
     assert_eq!(count(&db, "_dc_tasks"), 4);
 }
+
+/// Counts the statements run through it.
+struct Counting<'a> {
+    db: &'a RusqliteBackend,
+    statements: std::cell::Cell<usize>,
+}
+
+impl SqlBackend for Counting<'_> {
+    fn exec(
+        &self,
+        query: &str,
+        params: &[SqlValue],
+    ) -> Result<durable_core::backend::QueryResult, durable_core::backend::BackendError> {
+        self.statements.set(self.statements.get() + 1);
+        self.db.exec(query, params)
+    }
+}
+
+#[test]
+fn a_covered_one_shot_is_one_statement_and_stays_right_after_rollbacks() {
+    // The hot INSERT writes only while the alarm on record is armed at or before its due time;
+    // the handle's memory of that alarm only picks the statement to try first.
+    let db = open();
+    let counted = Counting {
+        db: &db,
+        statements: std::cell::Cell::new(0),
+    };
+    let mut s = Scheduler::new(3);
+    let schedule = |s: &mut Scheduler, time: i64| {
+        counted.statements.set(0);
+        let outcome = s
+            .schedule(&counted, request(None, "m", at(time)), 0)
+            .unwrap();
+        (outcome.value.id, outcome.alarm, counted.statements.get())
+    };
+    s.wake(&db, None, 0).unwrap();
+    let (first, change, _) = schedule(&mut s, 500);
+    assert_eq!(change, AlarmChange::Set { time: 500 });
+    assert_eq!(schedule(&mut s, 700).1, AlarmChange::Unchanged);
+    assert_eq!(schedule(&mut s, 900).1, AlarmChange::Unchanged);
+    assert_eq!(schedule(&mut s, 500).2, 1, "covered: one statement");
+    // A rollback restores an earlier record than the handle last saw (a cancel undone): the
+    // task due between the two is covered by the restored alarm.
+    let _: Result<(), ()> = db.atomically(|| {
+        assert_eq!(s.cancel(&db, &first).unwrap().alarm, AlarmChange::Unchanged);
+        Err(())
+    });
+    let _: Result<(), ()> = db.atomically(|| {
+        for task in s.list(&db, &ListQuery::default()).unwrap() {
+            s.cancel(&db, &task.id).unwrap();
+        }
+        assert_eq!(
+            s.schedule(&db, request(None, "m", at(800)), 0)
+                .unwrap()
+                .alarm,
+            AlarmChange::Set { time: 800 }
+        );
+        Err(())
+    });
+    assert_eq!(schedule(&mut s, 600).1, AlarmChange::Unchanged);
+    assert_eq!(schedule(&mut s, 1_000).1, AlarmChange::Unchanged);
+    // A rollback restores a later record (an earlier task undone): the handle's memory says
+    // covered, the record does not, and the INSERT reads the state instead.
+    let _: Result<(), ()> = db.atomically(|| {
+        assert_eq!(
+            s.schedule(&db, request(None, "m", at(100)), 0)
+                .unwrap()
+                .alarm,
+            AlarmChange::Set { time: 100 }
+        );
+        Err(())
+    });
+    // Three statements: the covered INSERT that did not write, the INSERT, the record.
+    let (_, change, statements) = schedule(&mut s, 300);
+    assert_eq!((change, statements), (AlarmChange::Set { time: 300 }, 3));
+    assert_eq!(schedule(&mut s, 400).1, AlarmChange::Unchanged);
+    // During a run nothing is decided, and the run's end arms for the earliest task.
+    begin(&mut s, &db);
+    assert_eq!(schedule(&mut s, 200).1, AlarmChange::Unchanged);
+    assert_eq!(s.end_alarm(&db).unwrap(), AlarmChange::Set { time: 200 });
+    assert_eq!(count(&db, "_dc_tasks"), 9);
+}

@@ -200,6 +200,30 @@ describe("running", () => {
     expect((await stub.runs()).map((r) => r.id)).toEqual(["early"]);
     expect(await stub.alarmTime()).toBe(first);
   });
+
+  it("schedules payloads around the binding's lending threshold and near the size limit, and delivers each whole", async () => {
+    // The payload is bound as the caller's JS string (lent, src/wasm/backend.rs) and moved, not
+    // copied, into the core's binding (src/scheduler/queue.rs): payload texts of 64 and 65 bytes
+    // (the backend keeps texts up to 64), multi-byte characters, and 1.9 MB.
+    const stub = env.TASKS.getByName("large-payloads");
+    const texts = ["é".repeat(26) + "x", "é".repeat(27), `ü€${"x".repeat(100)}😀`, `€${"y".repeat(1_900_000)}😀`];
+    const scheduled = await runInDurableObject(stub, (o) => {
+      const now = Date.now();
+      return texts.map((text, i) => {
+        const task = i % 2 === 0 ? o.scheduler.at(now + 1000 + i, "record", { text }) : o.scheduler.after(1000 + i, "record", { text });
+        expect(task.payload).toEqual({ text });
+        expect(o.scheduler.get(task.id)?.payload).toEqual({ text });
+        return task.id;
+      });
+    });
+    const runs = await runDueTasks(stub, { until: Date.now() + 10_000 });
+    expect(runs.every((r) => r.ok)).toBe(true);
+    const recorded = await stub.payloads();
+    const byId = new Map(recorded.map((r) => [r.id, JSON.parse(r.payload).text]));
+    expect(recorded.length).toBe(texts.length);
+    expect(scheduled.map((id) => byId.get(id))).toEqual(texts);
+    expect(await stub.count("_dc_tasks")).toBe(0);
+  });
 });
 
 describe("review fixes", () => {

@@ -1,11 +1,15 @@
 // S1 probe: the cost of one `schedulerSchedule` call through the wasm glue and the core, over
 // a fake `sql.exec` that does no SQL, for two builds of the package in one Node process (rounds
 // alternate between them). It isolates what the binding and the core add to the INSERT itself.
-//   node_modules/.bin/node bench/probes/s1-glue.mjs <pkg dir before> <pkg dir after> [calls per round]
-// (absolute paths). Figures: docs/reports/s1-s2-scheduler.md.
+//   node_modules/.bin/node bench/probes/s1-glue.mjs <pkg dir before> <pkg dir after> [calls per round] [payload bytes]
+// (absolute paths). With payload bytes, every call's payload is a JSON string of about that
+// size instead of `{"i":…}`. Figures: docs/reports/s1-s2-scheduler.md.
 import { readFileSync } from "node:fs";
 const dirs = process.argv.slice(2, 4);
 const N = Number(process.argv[4] ?? 50000);
+const PAYLOAD_BYTES = process.argv[5] === undefined ? undefined : Number(process.argv[5]);
+const big = PAYLOAD_BYTES === undefined ? undefined : "x".repeat(PAYLOAD_BYTES - 12);
+const payload = (i) => (big === undefined ? JSON.stringify({ i }) : JSON.stringify(`${i}:${big}`));
 const cursorNoRows = { rowsWritten: 1, raw() { return { toArray() { return []; } }; } };
 const fakeSql = {
   exec(q) {
@@ -24,7 +28,7 @@ const now = Date.now();
 const base = now + 3_600_000;
 function run(engine) {
   let last;
-  for (let i = 0; i < N; i++) last = engine.schedulerSchedule("at", base + ((i * 7919) % 3_600_000), undefined, undefined, undefined, "onBenchTask", JSON.stringify({ i }), undefined, now);
+  for (let i = 0; i < N; i++) last = engine.schedulerSchedule("at", base + ((i * 7919) % 3_600_000), undefined, undefined, undefined, "onBenchTask", payload(i), undefined, now);
   return last;
 }
 const times = dirs.map(() => []);

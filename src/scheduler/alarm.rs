@@ -6,9 +6,12 @@
 //! that rolls back takes its row, its `setAlarm` and the record of that `setAlarm`
 //! (`_dc_alarm`) back with it; a memory of them would outlive the rollback and leave a later
 //! task without an alarm. So every decision rests on state read in the same statement as the
-//! write, or on the last state seen *validated* by the write: the common one-shot INSERT only
-//! inserts while the record still holds the armed time last seen (a rollback since would have
-//! restored another one, see [`AlarmBook::guard`]); otherwise the write reads the state itself.
+//! write. The common one-shot INSERT is *covered*: it writes only while the record holds an
+//! alarm armed at or before its due time (`statements::INSERT_ONE_SHOT_COVERED`), and then
+//! nothing changes, since that alarm's run re-arms for whatever is left. Otherwise the write
+//! returns the state and the decision is made from that. Memory (the time this handle last
+//! recorded or read, [`AlarmBook::may_cover`]) only chooses which of the two to try first: a
+//! rollback since can make it wrong, never the decision.
 
 use super::rows::storage_error;
 use crate::backend::{SqlBackend, SqlValue};
@@ -42,20 +45,13 @@ struct AlarmState {
     armed: Option<Option<i64>>,
 }
 
-/// The state as this handle last saw it in SQLite, after its own decision.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Seen {
-    earliest: Option<i64>,
-    armed: Option<i64>,
-}
-
 #[derive(Debug, Default)]
 pub(crate) struct AlarmBook {
     /// Between `begin_alarm` and `end_alarm` changes are held back and settled once.
     in_alarm: bool,
-    /// Valid only as long as the record still holds `armed`: a transaction that changed the
-    /// earliest due time and then rolled back also rolled back the record of the alarm it set.
-    seen: Option<Seen>,
+    /// The armed time this handle last recorded or read, `None` when unknown or nothing is
+    /// armed. A hint only: a transaction that rolled back since may have restored another.
+    armed_hint: Option<i64>,
 }
 
 impl AlarmBook {
@@ -72,10 +68,7 @@ impl AlarmBook {
         if state.armed != Some(armed) {
             record(db, armed)?;
         }
-        self.seen = Some(Seen {
-            earliest: state.wanted,
-            armed,
-        });
+        self.armed_hint = armed;
         match (armed, state.wanted) {
             (None, Some(due)) if due <= now => Ok(AlarmChange::Repair),
             _ => self.settle(db),
@@ -94,7 +87,7 @@ impl AlarmBook {
             record(db, armed)?;
         }
         // Acknowledgements move the earliest due time without a decision until the run ends.
-        self.seen = None;
+        self.armed_hint = None;
         self.in_alarm = true;
         Ok(())
     }
@@ -112,44 +105,23 @@ impl AlarmBook {
     /// write (the facade applies it right after).
     pub(crate) fn settle(&mut self, db: &dyn SqlBackend) -> Result<AlarmChange, Error> {
         if self.in_alarm {
-            self.seen = None;
+            self.armed_hint = None;
             return Ok(AlarmChange::Unchanged);
         }
         let state = read(db)?;
         self.settle_with(db, state)
     }
 
-    /// The armed time last seen, when a one-shot INSERT may decide from it: the INSERT is then
-    /// guarded by the guard of [`super::statements::INSERT_ONE_SHOT_GUARDED`] and, if it wrote, [`AlarmBook::settle_inserted`] decides.
-    pub(crate) fn guard(&self) -> Option<Option<i64>> {
-        if self.in_alarm {
-            return None;
-        }
-        self.seen.map(|seen| seen.armed)
+    /// Whether a covered INSERT of a task due at `due` is worth trying: the alarm this handle
+    /// last saw armed covers it. If the INSERT wrote, the alarm is [`AlarmChange::Unchanged`]
+    /// (the INSERT's own condition, not this hint, makes that true).
+    pub(crate) fn may_cover(&self, due: i64) -> bool {
+        !self.in_alarm && self.armed_hint.is_some_and(|armed| armed <= due)
     }
 
-    /// A guarded INSERT of a task due at `due` wrote: the state seen is still the state, plus it.
-    pub(crate) fn settle_inserted(
-        &mut self,
-        db: &dyn SqlBackend,
-        due: i64,
-    ) -> Result<AlarmChange, Error> {
-        let Some(seen) = self.seen else {
-            return self.settle(db);
-        };
-        let earliest = seen.earliest.map_or(due, |e| e.min(due));
-        self.settle_with(
-            db,
-            AlarmState {
-                wanted: Some(earliest),
-                armed: Some(seen.armed),
-            },
-        )
-    }
-
-    /// A guarded INSERT did not write: something rolled back since the state was seen.
+    /// A covered INSERT did not write: the hint is wrong (a transaction rolled back since).
     pub(crate) fn forget(&mut self) {
-        self.seen = None;
+        self.armed_hint = None;
     }
 
     /// [`AlarmBook::settle`] with the state columns (`statements::state_columns!`) a write returned.
@@ -169,13 +141,10 @@ impl AlarmBook {
         state: AlarmState,
     ) -> Result<AlarmChange, Error> {
         if self.in_alarm {
-            self.seen = None;
+            self.armed_hint = None;
             return Ok(AlarmChange::Unchanged);
         }
-        self.seen = Some(Seen {
-            earliest: state.wanted,
-            armed: state.wanted,
-        });
+        self.armed_hint = state.wanted;
         if state.armed == Some(state.wanted) {
             return Ok(AlarmChange::Unchanged);
         }

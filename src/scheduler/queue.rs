@@ -133,7 +133,7 @@ impl Scheduler {
         let new = NewTask::validate(request, now_ms)?;
         let (task, written) = self.write_new(db, new)?;
         let alarm = match written {
-            Written::Guarded => self.alarm.settle_inserted(db, task.due)?,
+            Written::Covered => AlarmChange::Unchanged,
             Written::Returned(armed, due) => self.alarm.settle_returned(db, &armed, &due)?,
         };
         Ok(Outcome { value: task, alarm })
@@ -161,29 +161,18 @@ impl Scheduler {
         };
         if !named {
             if let Some(kind) = one_shot_index(&task) {
-                let mut values = vec![
+                // The payload (up to 2 MB) is moved into its binding and back, not copied.
+                let mut values = [
                     SqlValue::from(task.id.as_str()),
                     SqlValue::from(task.method.as_str()),
-                    SqlValue::from(task.payload.as_deref()),
+                    SqlValue::from(task.payload.take()),
                     SqlValue::Integer(task.due),
                 ];
-                if let Some(armed) = self.alarm.guard() {
-                    values.push(SqlValue::from(armed));
-                    let guarded = *INSERT_ONE_SHOT_GUARDED
-                        .get(kind)
-                        .ok_or_else(|| storage_error("no statement"))?;
-                    if db.exec_constant(guarded, &values)?.rows_written > 0 {
-                        return Ok((task, Written::Guarded));
-                    }
-                    // The record changed since it was seen: a transaction rolled back meanwhile.
-                    self.alarm.forget();
-                    values.truncate(4);
+                let written = self.insert_one_shot(db, kind, task.due, &values);
+                if let SqlValue::Text(payload) = std::mem::replace(&mut values[2], SqlValue::Null) {
+                    task.payload = Some(payload);
                 }
-                let statement = *INSERT_ONE_SHOT
-                    .get(kind)
-                    .ok_or_else(|| storage_error("no statement"))?;
-                let written = returned_state(db.exec_constant(statement, &values)?)?;
-                return Ok((task, written));
+                return Ok((task, written?));
             }
         }
         let values = task_values(&task, new.anchor);
@@ -210,6 +199,31 @@ impl Scheduler {
             }
             _ => Err(storage_error("upsert returned no row")),
         }
+    }
+
+    /// The narrow INSERT of a one-shot `values` due at `due`: covered when this handle's last
+    /// view of the alarm says it may be, else (or when it was not) returning the state.
+    fn insert_one_shot(
+        &mut self,
+        db: &dyn SqlBackend,
+        kind: usize,
+        due: i64,
+        values: &[SqlValue],
+    ) -> Result<Written, Error> {
+        if self.alarm.may_cover(due) {
+            let covered = *INSERT_ONE_SHOT_COVERED
+                .get(kind)
+                .ok_or_else(|| storage_error("no statement"))?;
+            if db.exec_constant(covered, values)?.rows_written > 0 {
+                return Ok(Written::Covered);
+            }
+            // Not covered after all: a transaction rolled back since the hint was made.
+            self.alarm.forget();
+        }
+        let statement = *INSERT_ONE_SHOT
+            .get(kind)
+            .ok_or_else(|| storage_error("no statement"))?;
+        returned_state(db.exec_constant(statement, values)?)
     }
 
     /// A write to the task `id`: a delivery of it in the current batch must be read again
@@ -330,8 +344,8 @@ impl Scheduler {
 
 /// What a write of a new task tells about the alarm.
 enum Written {
-    /// A guarded INSERT wrote: the state last seen still holds.
-    Guarded,
+    /// A covered INSERT wrote: the alarm on record, at or before the task's due time, covers it.
+    Covered,
     /// The write returned state columns (`statements::state_columns!`): the armed time on record and the earliest due time.
     Returned(SqlValue, SqlValue),
 }

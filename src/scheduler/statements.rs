@@ -2,7 +2,7 @@
 //!
 //! One style: each statement is a constant, so the same text goes to `sql.exec` each call and
 //! hits the platform's prepared-statement cache, and nothing is formatted per call. The shared
-//! pieces (column lists, the alarm guard) are `macro_rules!` literals so that `concat!` can
+//! pieces (column lists, the covered condition) are `macro_rules!` literals so that `concat!` can
 //! build the statements from them; a statement with variants (the one-shot INSERTs, `list`'s
 //! filters) is one constant per variant. This module never executes anything and holds no state.
 
@@ -33,10 +33,11 @@ macro_rules! state_columns {
     };
 }
 
-/// The condition under which a guarded INSERT writes: `?5` is the armed time last seen.
-macro_rules! guard {
+/// The source of a covered INSERT's row: the alarm record, when the time armed on it (`NULL`
+/// when nothing is armed) is at or before the task's due time `?4`. No row, no write.
+macro_rules! covered {
     () => {
-        "(SELECT armed FROM _dc_alarm WHERE id = 0) IS ?5"
+        " FROM _dc_alarm WHERE id = 0 AND armed <= ?4"
     };
 }
 
@@ -110,23 +111,21 @@ pub(crate) const INSERT_ONE_SHOT: [&str; 2] = [
         state_columns!()
     ),
 ];
-/// The same INSERT, guarded: it writes only while the alarm record holds `?5`, the armed time
-/// the scheduler last saw, so the decision can be made from that state without reading
-/// anything (see `AlarmBook::guard`). The hot path of `at`/`after` with a generated id.
-pub(crate) const INSERT_ONE_SHOT_GUARDED: [&str; 2] = [
+/// The same INSERT, covered: it writes only while the alarm on record is armed at or before
+/// the task's due time, so that alarm already covers it and the decision needs no read (see
+/// `AlarmBook::may_cover`). The hot path of `at`/`after` with a generated id.
+pub(crate) const INSERT_ONE_SHOT_COVERED: [&str; 2] = [
     concat!(
         one_shot_insert!(),
         " SELECT ?1, ?2, ?3, 'at', ?4, ?4, 0, ",
         default_policy!(),
-        " WHERE ",
-        guard!()
+        covered!()
     ),
     concat!(
         one_shot_insert!(),
         " SELECT ?1, ?2, ?3, 'after', ?4, ?4, 0, ",
         default_policy!(),
-        " WHERE ",
-        guard!()
+        covered!()
     ),
 ];
 pub(crate) const REPLACE: &str = concat!(

@@ -97,6 +97,25 @@ describe("a batch's handlers under faults", () => {
     expect(await runInDurableObject(stub, (o) => o.scheduler.list().map((t) => t.id))).toEqual(["next-later"]);
   });
 
+  // An acknowledgement written early inside a handler's rolled-back transaction is only made
+  // again at the batch's end. On main it was made before that handler, so it was durable once a
+  // later handler waited; a crash after that wait must not run the earlier task again.
+  it("a crash after a later handler waited does not rerun a task whose acknowledgement a rollback undid", async () => {
+    const name = "review-early-ack-crash";
+    await runInDurableObject(env.TASKS.getByName(name), (o) => {
+      const now = Date.now();
+      o.scheduler.at(now - 4000, "record", {}, { id: "first" });
+      o.scheduler.at(now - 3000, "peekInRollback", { id: "first" }, { id: "second" });
+      o.scheduler.at(now - 2000, "recordLater", {}, { id: "third" });
+      o.scheduler.at(now - 1000, "dies", { upTo: 1 }, { id: "fourth" });
+    });
+    for (let i = 0; i < 4; i++) await settle(runDueTasks(env.TASKS.getByName(name)));
+    const stub = env.TASKS.getByName(name);
+    const ran = (await stub.runs()).map((r) => r.id);
+    expect(ran.filter((id) => id === "first")).toEqual(["first"]);
+    expect(await stub.count("_dc_tasks")).toBe(0);
+  });
+
   // Guards "the attempt count is durable before the handler runs" with tasks that succeeded
   // before the crash in the same batch (their acknowledgements are deferred on sched2).
   it("ctx.abort() in the middle of a batch: the crashing task is redelivered with attempt 2, every task ends", async () => {

@@ -262,3 +262,31 @@ fn an_id_holding_nul_is_acknowledged() {
     s.end_batch(&db).unwrap();
     assert!(rows(&db).is_empty(), "left: {:?}", rows(&db));
 }
+
+/// The facade settles before it waits for a handler's promise: an acknowledgement undone by a
+/// rollback since is made again there, so it is durable with what the handler waits for (as
+/// it was on main, where each acknowledgement was made right after its handler), not only at
+/// the batch's end.
+#[test]
+fn an_acknowledgement_undone_by_a_rollback_is_made_again_before_a_wait() {
+    let (db, mut s, marks) = claimed(&["a", "b", "c"]);
+    marks.set(0, mark::STARTED);
+    marks.set(0, mark::DONE);
+    marks.set(1, mark::STARTED);
+    let _ = db.db.atomically(|| {
+        s.get(&db, "a").unwrap();
+        Err::<(), ()>(())
+    });
+    marks.set(1, mark::DONE);
+    assert_eq!(rows(&db).len(), 3);
+    // c's handler returned a promise.
+    s.settle_marks_before_wait(&db).unwrap();
+    assert_eq!(
+        rows(&db).iter().map(|r| r.0.as_str()).collect::<Vec<_>>(),
+        ["c"]
+    );
+    marks.set(2, mark::STARTED);
+    marks.set(2, mark::DONE);
+    s.end_batch(&db).unwrap();
+    assert!(rows(&db).is_empty());
+}

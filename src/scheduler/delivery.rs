@@ -339,19 +339,28 @@ impl Scheduler {
     /// anything else touches the queue (every call of the wasm layer does). Nothing to do
     /// without marks.
     pub fn settle_marks(&mut self, db: &dyn SqlBackend) -> Result<(), Error> {
-        self.settle_batch(db, false)
+        self.settle_batch(db, false, false)
+    }
+
+    /// [`Scheduler::settle_marks`] right before the facade waits (a handler returned a
+    /// promise): an acknowledgement made early, maybe inside a handler's transaction that
+    /// rolled back since, is made again, so that it becomes durable with whatever is awaited,
+    /// as it was when each acknowledgement was made right after its handler.
+    pub fn settle_marks_before_wait(&mut self, db: &dyn SqlBackend) -> Result<(), Error> {
+        self.settle_batch(db, false, true)
     }
 
     /// The batch ends: its due acknowledgements are made (those made earlier again, see
     /// [`Batch`]) and its marks forgotten. Deliveries that never started stay claimed until
     /// [`Scheduler::end_alarm`] releases them. The batch is forgotten even on error.
     pub fn end_batch(&mut self, db: &dyn SqlBackend) -> Result<(), Error> {
-        let settled = self.settle_batch(db, true);
+        let settled = self.settle_batch(db, true, true);
         self.batch = Batch::default();
         settled
     }
 
-    fn settle_batch(&mut self, db: &dyn SqlBackend, end: bool) -> Result<(), Error> {
+    /// `again`: the acknowledgements made early are made again (see `Batch`).
+    fn settle_batch(&mut self, db: &dyn SqlBackend, end: bool, again: bool) -> Result<(), Error> {
         let Some(marks) = &self.batch.marks else {
             return Ok(());
         };
@@ -369,7 +378,7 @@ impl Scheduler {
                 }
                 continue;
             }
-            if mark != mark::DONE || (*acked && !(end && batch.early)) {
+            if mark != mark::DONE || (*acked && !(again && batch.early)) {
                 continue;
             }
             if !*acked {

@@ -290,3 +290,25 @@ fn an_acknowledgement_undone_by_a_rollback_is_made_again_before_a_wait() {
     s.end_batch(&db).unwrap();
     assert!(rows(&db).is_empty());
 }
+
+/// Only the acknowledgements another call made since the last wait are made again before a
+/// wait: a batch of handlers that each schedule and then wait costs one DELETE per wait, not
+/// one per acknowledgement made so far.
+#[test]
+fn before_a_wait_only_the_acknowledgements_made_since_the_last_wait_are_made_again() {
+    let (db, mut s, marks) = claimed(&["a", "b", "c"]);
+    marks.set(0, mark::DONE);
+    s.get(&db, "x").unwrap();
+    db.statements.set(0);
+    s.settle_marks_before_wait(&db).unwrap();
+    assert_eq!(db.statements.get(), 1, "a made again");
+    db.statements.set(0);
+    s.settle_marks_before_wait(&db).unwrap();
+    assert_eq!(db.statements.get(), 0, "nothing left to make again");
+    marks.set(1, mark::DONE);
+    db.statements.set(0);
+    s.settle_marks_before_wait(&db).unwrap();
+    assert_eq!(db.statements.get(), 1, "b only");
+    s.end_batch(&db).unwrap();
+    assert_eq!(rows(&db).len(), 1);
+}

@@ -119,6 +119,10 @@ pub(super) struct Batch {
     /// Whether an acknowledgement was written before the batch's end: it may have been written
     /// inside a transaction of a handler that then rolled back, so the end writes it again.
     early: bool,
+    /// The deliveries acknowledged by another call (a handler's own queue call) since the
+    /// facade last waited: written maybe inside a transaction that rolled back since, they are
+    /// written again before the facade waits (see [`Scheduler::settle_marks_before_wait`]).
+    unsure: Vec<bool>,
 }
 
 impl std::fmt::Debug for Batch {
@@ -331,6 +335,7 @@ impl Scheduler {
     /// [`mark::FREE`] now, one per delivery of the claim).
     pub fn set_marks(&mut self, marks: Box<dyn BatchMarks>) {
         self.batch.acked = vec![false; self.batch.keys.len()];
+        self.batch.unsure = vec![false; self.batch.keys.len()];
         self.batch.marks = Some(marks);
     }
 
@@ -367,8 +372,9 @@ impl Scheduler {
         let marks = marks.read();
         let batch = &mut self.batch;
         let mut keys = String::from("{");
-        let mut count = 0usize;
-        for (index, ((id, attempt), acked)) in batch.keys.iter().zip(&mut batch.acked).enumerate() {
+        let mut included = Vec::new();
+        let states = batch.acked.iter_mut().zip(batch.unsure.iter_mut());
+        for (index, ((id, attempt), (acked, unsure))) in batch.keys.iter().zip(states).enumerate() {
             let mark = marks.get(index).copied().unwrap_or(mark::FREE);
             if mark == mark::STARTED {
                 if let Some(delivery) = self.in_flight.get_mut(id) {
@@ -378,10 +384,15 @@ impl Scheduler {
                 }
                 continue;
             }
-            if mark != mark::DONE || (*acked && !(again && batch.early)) {
+            if mark != mark::DONE {
                 continue;
             }
-            if !*acked {
+            let was_acked = *acked;
+            let redo = was_acked && if end { batch.early } else { again && *unsure };
+            if was_acked && !redo {
+                continue;
+            }
+            if !was_acked {
                 *acked = true;
                 if self
                     .in_flight
@@ -391,14 +402,17 @@ impl Scheduler {
                     self.in_flight.remove(id);
                 }
             }
-            if count > 0 {
+            // Made by another call: maybe inside a handler's transaction.
+            *unsure = !end && !again;
+            if !included.is_empty() {
                 keys.push(',');
             }
             push_json_string(&mut keys, id);
             keys.push(':');
             keys.push_str(&attempt.to_string());
-            count += 1;
+            included.push(index);
         }
+        let count = included.len();
         if count == 0 {
             return Ok(());
         }
@@ -412,10 +426,7 @@ impl Scheduler {
         // One acknowledgement refused (a trigger, a constraint) must not take the others with
         // it: each is made on its own, and the first error is returned.
         let mut first_error = None;
-        for (index, (id, attempt)) in batch.keys.iter().enumerate() {
-            if marks.get(index) != Some(&mark::DONE) {
-                continue;
-            }
+        for (id, attempt) in included.iter().filter_map(|&index| batch.keys.get(index)) {
             let key = [
                 SqlValue::from(id.as_str()),
                 SqlValue::Integer(i64::from(*attempt)),

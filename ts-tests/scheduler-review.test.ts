@@ -116,6 +116,26 @@ describe("a batch's handlers under faults", () => {
     expect(await stub.count("_dc_tasks")).toBe(0);
   });
 
+  it("a handler that cancels a later recurring task and turns a later one-shot into a recurring one: neither runs now", async () => {
+    const stub = env.TASKS.getByName("review-reshape-later");
+    // All due at once (one batch, in id order): the recurring task's first due time.
+    const due = await runInDurableObject(stub, (o) => {
+      const due = o.scheduler.every(60_000, "record", {}, { id: "r" }).due;
+      o.scheduler.at(due, "reshape", { cancel: "r", recur: "b" }, { id: "a" });
+      o.scheduler.at(due, "record", {}, { id: "b" });
+      o.scheduler.at(due, "record", {}, { id: "c" });
+      return due;
+    });
+    const runs = await runDueTasks(stub, { until: due });
+    expect(runs.map((r) => [r.id, r.ok])).toEqual([
+      ["a", true],
+      ["c", true],
+    ]);
+    const left = await runInDurableObject(stub, (o) => o.scheduler.list().map((t) => [t.id, t.kind]));
+    expect(left).toEqual([["b", "every"]]);
+    expect(await stub.row("b")).toEqual({ attempts: 0, claimed: null });
+  });
+
   // Guards "the attempt count is durable before the handler runs" with tasks that succeeded
   // before the crash in the same batch (their acknowledgements are deferred on sched2).
   it("ctx.abort() in the middle of a batch: the crashing task is redelivered with attempt 2, every task ends", async () => {

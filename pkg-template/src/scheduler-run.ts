@@ -306,12 +306,15 @@ export class TaskRunner {
   #runOne(task: Running, clock: () => number): TaskRun | Promise<TaskRun> {
     const run: TaskRun = { id: task.id, method: task.method, attempt: task.attempt, ok: true };
     let result: unknown;
+    let then: unknown;
     try {
       result = this.#call(task, clock);
+      // Inside the try: a `then` getter that throws fails the task, as `await` would.
+      then = (result as { then?: unknown } | null | undefined)?.then;
     } catch (error) {
       return this.#failed(task, run, error, clock);
     }
-    if (typeof (result as { then?: unknown } | null | undefined)?.then === "function") {
+    if (typeof then === "function") {
       // The handler waits for something: acknowledgements marked so far are written first, as
       // they would have been one by one (and become durable with whatever it waits for).
       if (this.#marksDue) this.#settleMarks();

@@ -119,6 +119,10 @@ pub(super) struct Batch {
     /// Whether an acknowledgement was written before the batch's end: it may have been written
     /// inside a transaction of a handler that then rolled back, so the end writes it again.
     early: bool,
+    /// The deliveries acknowledged by another call (a handler's own queue call) since the
+    /// facade last waited: written maybe inside a transaction that rolled back since, they are
+    /// written again before the facade waits (see [`Scheduler::settle_marks_before_wait`]).
+    unsure: Vec<bool>,
 }
 
 impl std::fmt::Debug for Batch {
@@ -331,6 +335,7 @@ impl Scheduler {
     /// [`mark::FREE`] now, one per delivery of the claim).
     pub fn set_marks(&mut self, marks: Box<dyn BatchMarks>) {
         self.batch.acked = vec![false; self.batch.keys.len()];
+        self.batch.unsure = vec![false; self.batch.keys.len()];
         self.batch.marks = Some(marks);
     }
 
@@ -339,27 +344,37 @@ impl Scheduler {
     /// anything else touches the queue (every call of the wasm layer does). Nothing to do
     /// without marks.
     pub fn settle_marks(&mut self, db: &dyn SqlBackend) -> Result<(), Error> {
-        self.settle_batch(db, false)
+        self.settle_batch(db, false, false)
+    }
+
+    /// [`Scheduler::settle_marks`] right before the facade waits (a handler returned a
+    /// promise): an acknowledgement made early, maybe inside a handler's transaction that
+    /// rolled back since, is made again, so that it becomes durable with whatever is awaited,
+    /// as it was when each acknowledgement was made right after its handler.
+    pub fn settle_marks_before_wait(&mut self, db: &dyn SqlBackend) -> Result<(), Error> {
+        self.settle_batch(db, false, true)
     }
 
     /// The batch ends: its due acknowledgements are made (those made earlier again, see
     /// `Batch`) and its marks forgotten. Deliveries that never started stay claimed until
     /// [`Scheduler::end_alarm`] releases them. The batch is forgotten even on error.
     pub fn end_batch(&mut self, db: &dyn SqlBackend) -> Result<(), Error> {
-        let settled = self.settle_batch(db, true);
+        let settled = self.settle_batch(db, true, true);
         self.batch = Batch::default();
         settled
     }
 
-    fn settle_batch(&mut self, db: &dyn SqlBackend, end: bool) -> Result<(), Error> {
+    /// `again`: the acknowledgements made early are made again (see `Batch`).
+    fn settle_batch(&mut self, db: &dyn SqlBackend, end: bool, again: bool) -> Result<(), Error> {
         let Some(marks) = &self.batch.marks else {
             return Ok(());
         };
         let marks = marks.read();
         let batch = &mut self.batch;
         let mut keys = String::from("{");
-        let mut count = 0usize;
-        for (index, ((id, attempt), acked)) in batch.keys.iter().zip(&mut batch.acked).enumerate() {
+        let mut included = Vec::new();
+        let states = batch.acked.iter_mut().zip(batch.unsure.iter_mut());
+        for (index, ((id, attempt), (acked, unsure))) in batch.keys.iter().zip(states).enumerate() {
             let mark = marks.get(index).copied().unwrap_or(mark::FREE);
             if mark == mark::STARTED {
                 if let Some(delivery) = self.in_flight.get_mut(id) {
@@ -369,10 +384,15 @@ impl Scheduler {
                 }
                 continue;
             }
-            if mark != mark::DONE || (*acked && !(end && batch.early)) {
+            if mark != mark::DONE {
                 continue;
             }
-            if !*acked {
+            let was_acked = *acked;
+            let redo = was_acked && if end { batch.early } else { again && *unsure };
+            if was_acked && !redo {
+                continue;
+            }
+            if !was_acked {
                 *acked = true;
                 if self
                     .in_flight
@@ -382,14 +402,17 @@ impl Scheduler {
                     self.in_flight.remove(id);
                 }
             }
-            if count > 0 {
+            // Made by another call: maybe inside a handler's transaction.
+            *unsure = !end && !again;
+            if !included.is_empty() {
                 keys.push(',');
             }
             push_json_string(&mut keys, id);
             keys.push(':');
             keys.push_str(&attempt.to_string());
-            count += 1;
+            included.push(index);
         }
+        let count = included.len();
         if count == 0 {
             return Ok(());
         }
@@ -403,10 +426,7 @@ impl Scheduler {
         // One acknowledgement refused (a trigger, a constraint) must not take the others with
         // it: each is made on its own, and the first error is returned.
         let mut first_error = None;
-        for (index, (id, attempt)) in batch.keys.iter().enumerate() {
-            if marks.get(index) != Some(&mark::DONE) {
-                continue;
-            }
+        for (id, attempt) in included.iter().filter_map(|&index| batch.keys.get(index)) {
             let key = [
                 SqlValue::from(id.as_str()),
                 SqlValue::Integer(i64::from(*attempt)),
@@ -414,6 +434,12 @@ impl Scheduler {
             if let Err(error) = db.exec_constant(ACK_ONE_SHOT, &key) {
                 first_error.get_or_insert(error);
             }
+        }
+        // Before the end, the call that settles is another task's (a handler's own queue call,
+        // a start): a refused acknowledgement must not fail it. `early` is set, so the end makes
+        // every acknowledgement again and reports the refusal there.
+        if !end {
+            return Ok(());
         }
         first_error.map_or(Ok(()), |error| Err(error.into()))
     }

@@ -434,7 +434,7 @@ impl Engine {
     /// call does it first; the facade calls this before it waits for anything.
     #[wasm_bindgen(js_name = schedulerSettleMarks)]
     pub fn scheduler_settle_marks(&mut self) -> Result<(), Error> {
-        self.scheduler.settle_marks(&self.db)
+        self.scheduler.settle_marks_before_wait(&self.db)
     }
 
     /// The batch of the last claim ends: acknowledges the deliveries marked done and forgets

@@ -83,6 +83,38 @@ export class OursCold extends DurableCore<Env> {
   }
 }
 
+/** S6P: objects of the cold probe classes constructed in this isolate. */
+let coldProbes = 0;
+
+/** S6P: a durable-core subclass with nothing declared (the facade, the engine, the ledger read). */
+export class OursColdEmpty extends DurableCore<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    coldProbes += 1;
+  }
+
+  ping(): string {
+    return "pong";
+  }
+
+  /** After the timing: whether the objects share one isolate and one wasm instance. */
+  isolateInfo(): Record<string, number> {
+    const stats = engineStats();
+    return { constructedInIsolate: coldProbes, liveEngines: stats.liveEngines, generation: stats.generation, memoryBytes: stats.memoryBytes };
+  }
+}
+
+/**
+ * S6P: `OursColdEmpty` that creates OursCold's table itself in `onStart` (inside the wake's
+ * `blockConcurrencyWhile`): OursCold without the plan of a user migration and its ledger row.
+ */
+export class OursColdTable extends OursColdEmpty {
+  override onStart(): void {
+    const storage = this.ctx.storage;
+    storage.transactionSync(() => storage.sql.exec(ITEMS_TABLE));
+  }
+}
+
 /** S7: a store with one unique index, whose lookups fill the isolate's read cache. */
 export class OursIndexed extends DurableCore<Env> {
   static override indexes = { [EMAIL_INDEX]: { key: (value: { email: string }) => value.email, unique: true } };

@@ -80,20 +80,42 @@ const READ_LEDGER: &str =
 const READ_SCOPE: &str =
     "SELECT scope, version, checksum FROM _dc_migrations WHERE scope = ? ORDER BY version";
 
+/// The ledger's table, created with the first row recorded in it.
+macro_rules! ledger_table {
+    () => {
+        "CREATE TABLE IF NOT EXISTS _dc_migrations (\
+scope TEXT NOT NULL, version INTEGER NOT NULL, name TEXT, checksum TEXT NOT NULL, \
+applied_at INTEGER NOT NULL, PRIMARY KEY (scope, version)) WITHOUT ROWID"
+    };
+}
+/// The start of a ledger row's INSERT (its values follow).
+macro_rules! ledger_insert {
+    () => {
+        "INSERT INTO _dc_migrations (scope, version, name, checksum, applied_at)"
+    };
+}
 /// The ledger's table, created with the first row recorded in it, and the start of that row's
 /// INSERT (its values follow).
 macro_rules! ledger_create {
     () => {
-        "CREATE TABLE IF NOT EXISTS _dc_migrations (\
-scope TEXT NOT NULL, version INTEGER NOT NULL, name TEXT, checksum TEXT NOT NULL, \
-applied_at INTEGER NOT NULL, PRIMARY KEY (scope, version)) WITHOUT ROWID; \
-INSERT INTO _dc_migrations (scope, version, name, checksum, applied_at)"
+        concat!(ledger_table!(), "; ", ledger_insert!())
     };
 }
 /// Records one migration, creating the ledger with the first one (a no-op read afterwards):
 /// the ledger exists exactly when something was recorded in it, and a transaction that rolls
 /// the first migration back takes the ledger with it.
 const RECORD: &str = concat!(ledger_create!(), " VALUES (?, ?, ?, ?, ?)");
+/// Records one migration in a ledger known to exist ([`Ledger::exists`]).
+const RECORD_INTO_LEDGER: &str = concat!(ledger_insert!(), " VALUES (?, ?, ?, ?, ?)");
+
+/// Creates the ledger if need be and reads it, in one statement crossing that cannot fail for
+/// want of a table. Only for a wake that is about to record a migration anyway (a class with
+/// `static migrations`), inside the transaction of that first migration: a rollback of it
+/// takes the ledger's table back with it.
+const CREATE_AND_READ_LEDGER: &str = concat!(
+    ledger_table!(),
+    "; SELECT scope, version, checksum FROM _dc_migrations ORDER BY scope, version"
+);
 
 /// Why migrations could not run. Until the cause is fixed, the object refuses every call with
 /// this error, and nothing is half-applied.
@@ -168,6 +190,14 @@ pub struct Ledger {
 /// table: that reads as an empty ledger, and writes nothing.
 pub fn read_ledger(db: &dyn SqlBackend) -> Result<Ledger, Error> {
     read(db, READ_LEDGER, &[])
+}
+
+/// Reads the ledger after creating its table if it has none ([`CREATE_AND_READ_LEDGER`]), in
+/// one crossing that never fails for want of a table (a failed statement costs the platform as
+/// much as two CREATE TABLEs). Writes nothing when the table exists. Call it inside the
+/// transaction that records the first migration: a rollback takes the new table back.
+pub fn read_or_create_ledger(db: &dyn SqlBackend) -> Result<Ledger, Error> {
+    read(db, CREATE_AND_READ_LEDGER, &[])
 }
 
 /// The ledger rows of one scope, in one statement (an empty ledger when it has no table).
@@ -273,6 +303,28 @@ pub fn apply(
     migration: &Migration,
     now_ms: f64,
 ) -> Result<(), MigrationError> {
+    apply_recording(db, scope, version, migration, now_ms, RECORD)
+}
+
+/// [`apply`] into a ledger whose table is known to exist: its row is a plain INSERT.
+pub fn apply_into_ledger(
+    db: &dyn SqlBackend,
+    scope: &str,
+    version: u32,
+    migration: &Migration,
+    now_ms: f64,
+) -> Result<(), MigrationError> {
+    apply_recording(db, scope, version, migration, now_ms, RECORD_INTO_LEDGER)
+}
+
+fn apply_recording(
+    db: &dyn SqlBackend,
+    scope: &str,
+    version: u32,
+    migration: &Migration,
+    now_ms: f64,
+    record: &str,
+) -> Result<(), MigrationError> {
     let failed = |message: String| MigrationError::Failed {
         scope: scope.to_owned(),
         version,
@@ -286,7 +338,7 @@ pub fn apply(
     db.exec(&migration.sql, &[])
         .map_err(|e| failed(e.message))?;
     db.exec(
-        RECORD,
+        record,
         &[
             SqlValue::from(scope),
             SqlValue::Integer(i64::from(version)),
@@ -550,6 +602,35 @@ mod tests {
         };
         assert_eq!(ledger(&db), ledger(&one_by_one));
         assert_eq!(tables(&db), tables(&one_by_one));
+    }
+
+    #[test]
+    fn a_ledger_created_with_its_read_rolls_back_with_the_first_migration() {
+        let db = RusqliteBackend::open();
+        let broken = user(&["CREATE TABLE a (x); INSERT INTO nope VALUES (1)"]);
+        let failed = db.atomically(|| {
+            let ledger = read_or_create_ledger(&db).unwrap();
+            assert!(ledger.exists());
+            assert_eq!(ledger.pending(USER_SCOPE, &broken), Ok(vec![1]));
+            apply_into_ledger(&db, USER_SCOPE, 1, &broken[0], 1.0)
+        });
+        assert_eq!(failed.unwrap_err().code(), "MIGRATION_FAILED");
+        assert_eq!(tables(&db), Vec::<String>::new(), "nor the ledger's table");
+
+        let counting = Counting(&db, std::cell::Cell::new(0));
+        let m = user(&["CREATE TABLE a (x)"]);
+        db.atomically(|| {
+            let ledger = read_or_create_ledger(&counting).unwrap();
+            assert_eq!(ledger.pending(USER_SCOPE, &m), Ok(vec![1]));
+            apply_into_ledger(&counting, USER_SCOPE, 1, &m[0], 1.0)
+        })
+        .unwrap();
+        assert_eq!(counting.1.get(), 3, "the read, the migration, its row");
+        assert_eq!(tables(&db), ["_dc_migrations", "a"]);
+        // Read again (and created if missing) it is the same ledger as a plain read.
+        let again = read_or_create_ledger(&db).unwrap();
+        assert_eq!(again, read_ledger(&db).unwrap());
+        assert_eq!(again.pending(USER_SCOPE, &m), Ok(vec![]));
     }
 
     #[test]

@@ -107,11 +107,17 @@ impl Engine {
     ///
     /// `indexes`: the class declares `static indexes`, so the store's tables are part of the
     /// plan even on an object that has none yet (its indexes are built at the wake).
+    ///
+    /// `create_ledger`: the ledger's table is created if missing, in the same statement crossing
+    /// as its read (which then cannot fail). For a wake that records a migration anyway, inside
+    /// the `transactionSync` of its first step, so that a rollback takes the table back; the
+    /// steps of this plan then record their rows with a plain INSERT.
     #[wasm_bindgen(js_name = planMigrations)]
     pub fn plan_migrations(
         &mut self,
         user: Vec<Ts<MigrationSource>>,
         indexes: Option<bool>,
+        create_ledger: Option<bool>,
     ) -> Result<Ts<MigrationPlan>, Error> {
         self.user_migrations = user
             .iter()
@@ -123,7 +129,11 @@ impl Engine {
                 })
             })
             .collect::<Result<_, Error>>()?;
-        self.ledger = schema::read_ledger(&self.db)?;
+        self.ledger = if create_ledger == Some(true) {
+            schema::read_or_create_ledger(&self.db)?
+        } else {
+            schema::read_ledger(&self.db)?
+        };
         let mut steps = Vec::new();
         let mut present = Vec::new();
         for (scope, migrations) in schema::core_migrations() {
@@ -168,7 +178,13 @@ impl Engine {
     #[wasm_bindgen(js_name = applyMigration)]
     pub fn apply_migration(&mut self, scope: &str, version: u32, now_ms: f64) -> Result<(), Error> {
         let migration = self.migration(scope, version)?;
-        schema::apply(&self.db, scope, version, &migration, now_ms)?;
+        // The plan saw the ledger's table (or created it in this wake's first transaction): the
+        // row needs no CREATE TABLE IF NOT EXISTS in front of it.
+        if self.ledger.exists() {
+            schema::apply_into_ledger(&self.db, scope, version, &migration, now_ms)?;
+        } else {
+            schema::apply(&self.db, scope, version, &migration, now_ms)?;
+        }
         self.ledger.record(scope, version, &migration);
         self.pending_migrations = self.pending_migrations.saturating_sub(1);
         self.release_migrations_when_done();

@@ -361,11 +361,18 @@ pub fn core_migrations() -> impl Iterator<Item = (&'static str, Vec<Migration>)>
     })
 }
 
-/// The migrations of one of durable-core's scopes (`core:store`, `core:scheduler`).
+/// The names of durable-core's scopes, in the order their migrations apply.
+pub fn core_scopes() -> impl Iterator<Item = &'static str> {
+    CORE_MIGRATIONS.iter().map(|(scope, _)| *scope)
+}
+
+/// The migrations of one of durable-core's scopes (`core:store`, `core:scheduler`); only that
+/// scope's texts are copied.
 pub fn core_scope(scope: &str) -> Option<Vec<Migration>> {
-    core_migrations()
+    CORE_MIGRATIONS
+        .iter()
         .find(|(s, _)| *s == scope)
-        .map(|(_, migrations)| migrations)
+        .map(|(_, sqls)| sqls.iter().map(|sql| Migration::new(*sql)).collect())
 }
 
 /// Creates (or brings up to date) the tables of one of durable-core's scopes, on a capability's
@@ -696,6 +703,16 @@ mod tests {
                 "nothing may run: {text}"
             );
         }
+    }
+
+    #[test]
+    fn each_core_scope_is_named_once_with_its_migrations() {
+        let names: Vec<&str> = core_scopes().collect();
+        assert_eq!(names, [STORE_SCOPE, SCHEDULER_SCOPE]);
+        for (scope, migrations) in core_migrations() {
+            assert_eq!(core_scope(scope), Some(migrations));
+        }
+        assert_eq!(core_scope("core:nothing"), None);
     }
 
     #[test]

@@ -136,11 +136,14 @@ impl Engine {
         };
         let mut steps = Vec::new();
         let mut present = Vec::new();
-        for (scope, migrations) in schema::core_migrations() {
+        // A scope with no ledger rows has no tables: nothing of it is planned, or even copied
+        // (a fresh object's wake looks at no core migration text).
+        for scope in schema::core_scopes() {
             let declared = scope == STORE_SCOPE && indexes == Some(true);
             if !declared && !self.ledger.has_scope(scope) {
                 continue;
             }
+            let migrations = schema::core_scope(scope).unwrap_or_default();
             present.push(scope.to_owned());
             let pending = self.ledger.pending(scope, &migrations)?;
             steps.extend(pending.into_iter().map(|version| MigrationStep {

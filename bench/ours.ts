@@ -191,6 +191,10 @@ const WAKES = {
       // no ledger
     }
   },
+  /** A ledger read that cannot fail: whether its table exists, from sqlite_master (absent here). */
+  rawExists: (ctx: DurableObjectState, _env: Env) => {
+    ctx.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_dc_migrations'").toArray();
+  },
   /** The migration and its ledger row (the ledger's CREATE IF NOT EXISTS with the INSERT), no read. */
   rawLedger: (ctx: DurableObjectState, _env: Env) => {
     const sql = ctx.storage.sql;

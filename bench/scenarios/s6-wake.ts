@@ -36,6 +36,7 @@ export const s6Wake: Scenario<S6WParams> = {
     none: side("the loop and its rollback only", "none"),
     rawCreate: side("raw: the migration's CREATE TABLE", "rawCreate"),
     rawRead: side("raw: the failing ledger read", "rawRead"),
+    rawExists: side("raw: whether the ledger exists (sqlite_master)", "rawExists"),
     rawLedger: side("raw: CREATE TABLE, ledger CREATE+INSERT (no read)", "rawLedger"),
     rawSame: side("raw: OursCold's statements (3 execs)", "rawSame"),
     rawFewer: side("raw: ledger CREATE+read; CREATE+INSERT (2 execs)", "rawFewer"),

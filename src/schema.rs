@@ -108,14 +108,9 @@ const RECORD: &str = concat!(ledger_create!(), " VALUES (?, ?, ?, ?, ?)");
 /// Records one migration in a ledger known to exist ([`Ledger::exists`]).
 const RECORD_INTO_LEDGER: &str = concat!(ledger_insert!(), " VALUES (?, ?, ?, ?, ?)");
 
-/// Creates the ledger if need be and reads it, in one statement crossing that cannot fail for
-/// want of a table. Only for a wake that is about to record a migration anyway (a class with
-/// `static migrations`), inside the transaction of that first migration: a rollback of it
-/// takes the ledger's table back with it.
-const CREATE_AND_READ_LEDGER: &str = concat!(
-    ledger_table!(),
-    "; SELECT scope, version, checksum FROM _dc_migrations ORDER BY scope, version"
-);
+/// Whether the ledger's table exists: a read-only lookup in `sqlite_master` that cannot fail.
+const LEDGER_EXISTS: &str =
+    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_dc_migrations'";
 
 /// Why migrations could not run. Until the cause is fixed, the object refuses every call with
 /// this error, and nothing is half-applied.
@@ -192,12 +187,17 @@ pub fn read_ledger(db: &dyn SqlBackend) -> Result<Ledger, Error> {
     read(db, READ_LEDGER, &[])
 }
 
-/// Reads the ledger after creating its table if it has none ([`CREATE_AND_READ_LEDGER`]), in
-/// one crossing that never fails for want of a table (a failed statement costs the platform as
-/// much as two CREATE TABLEs). Writes nothing when the table exists. Call it inside the
-/// transaction that records the first migration: a rollback takes the new table back.
-pub fn read_or_create_ledger(db: &dyn SqlBackend) -> Result<Ledger, Error> {
-    read(db, CREATE_AND_READ_LEDGER, &[])
+/// Reads the ledger without ever running a statement that fails: first whether its table exists
+/// ([`LEDGER_EXISTS`], read-only), then, if it does, [`read_ledger`]'s statement. A fresh object
+/// runs one statement, an object with a ledger two. A failed statement costs the platform about
+/// as much as a CREATE TABLE (it becomes a JS exception that crosses into the wasm), the lookup a
+/// tenth of that: worth it for a wake that will record a migration (a class with `static
+/// migrations`), whose fresh objects would otherwise always fail their first statement.
+pub fn read_ledger_looked_up(db: &dyn SqlBackend) -> Result<Ledger, Error> {
+    if db.exec(LEDGER_EXISTS, &[])?.rows.is_empty() {
+        return Ok(Ledger::default());
+    }
+    read_ledger(db)
 }
 
 /// The ledger rows of one scope, in one statement (an empty ledger when it has no table).
@@ -612,32 +612,31 @@ mod tests {
     }
 
     #[test]
-    fn a_ledger_created_with_its_read_rolls_back_with_the_first_migration() {
+    fn a_looked_up_ledger_read_never_fails_and_agrees_with_the_plain_read() {
         let db = RusqliteBackend::open();
-        let broken = user(&["CREATE TABLE a (x); INSERT INTO nope VALUES (1)"]);
-        let failed = db.atomically(|| {
-            let ledger = read_or_create_ledger(&db).unwrap();
-            assert!(ledger.exists());
-            assert_eq!(ledger.pending(USER_SCOPE, &broken), Ok(vec![1]));
-            apply_into_ledger(&db, USER_SCOPE, 1, &broken[0], 1.0)
-        });
-        assert_eq!(failed.unwrap_err().code(), "MIGRATION_FAILED");
-        assert_eq!(tables(&db), Vec::<String>::new(), "nor the ledger's table");
-
         let counting = Counting(&db, std::cell::Cell::new(0));
+        let fresh = read_ledger_looked_up(&counting).unwrap();
+        assert_eq!(fresh, Ledger::default());
+        assert_eq!(counting.1.get(), 1, "a fresh object: the lookup alone");
+        assert_eq!(tables(&db), Vec::<String>::new(), "writes nothing");
         let m = user(&["CREATE TABLE a (x)"]);
-        db.atomically(|| {
-            let ledger = read_or_create_ledger(&counting).unwrap();
-            assert_eq!(ledger.pending(USER_SCOPE, &m), Ok(vec![1]));
-            apply_into_ledger(&counting, USER_SCOPE, 1, &m[0], 1.0)
-        })
-        .unwrap();
-        assert_eq!(counting.1.get(), 3, "the read, the migration, its row");
+        db.atomically(|| apply(&db, USER_SCOPE, 1, &m[0], 1.0))
+            .unwrap();
+        let counting = Counting(&db, std::cell::Cell::new(0));
+        let known = read_ledger_looked_up(&counting).unwrap();
+        assert_eq!(counting.1.get(), 2, "the lookup, then the read");
+        assert!(known.exists());
+        assert_eq!(known, read_ledger(&db).unwrap());
+        // Into a ledger known to exist, a row is a plain INSERT; a rollback leaves the ledger as it was.
+        let more = user(&[
+            "CREATE TABLE a (x)",
+            "CREATE TABLE b (x); INSERT INTO nope VALUES (1)",
+        ]);
+        assert_eq!(known.pending(USER_SCOPE, &more), Ok(vec![2]));
+        let failed = db.atomically(|| apply_into_ledger(&db, USER_SCOPE, 2, &more[1], 1.0));
+        assert_eq!(failed.unwrap_err().code(), "MIGRATION_FAILED");
+        assert_eq!(read_ledger(&db).unwrap(), known);
         assert_eq!(tables(&db), ["_dc_migrations", "a"]);
-        // Read again (and created if missing) it is the same ledger as a plain read.
-        let again = read_or_create_ledger(&db).unwrap();
-        assert_eq!(again, read_ledger(&db).unwrap());
-        assert_eq!(again.pending(USER_SCOPE, &m), Ok(vec![]));
     }
 
     #[test]

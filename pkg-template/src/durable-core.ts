@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { CoreContext } from "./core-context.js";
-import type { Engine, MigrationPlan, MigrationStep } from "./wasm/durable_core.js";
+import type { Engine, MigrationStep } from "./wasm/durable_core.js";
 import { DurableCoreError } from "./errors.js";
 import { SCHEDULER_SCOPE, USER_SCOPE } from "./generated/core.js";
 import { type FailedTask, Scheduler, runDueTasks } from "./scheduler.js";
@@ -297,12 +297,10 @@ export class DurableCore<Env = unknown> extends DurableObject<Env> {
    * Applies what the ledger says is pending: the missing migrations of durable-core's tables
    * that exist (and the store's, for a class with `static indexes`) in one transaction; each user
    * migration in its own, with its ledger row. A fresh object of a class with no migrations and
-   * no indexes runs one statement here (the ledger read) and writes nothing.
-   *
-   * A class with migrations reads the ledger inside the first transaction, creating its table in
-   * the same statement crossing (which cannot then fail for want of it: a failed statement costs
-   * the platform as much as two CREATE TABLEs). That transaction also applies the first step (the
-   * core steps, or else the first user migration), so a rollback of it takes the new table back.
+   * no indexes runs one statement here (the ledger read) and writes nothing. A class with
+   * migrations first asks `sqlite_master` whether the ledger exists (read-only): its fresh
+   * objects then run no statement that fails (a failed one costs the platform about as much as
+   * a CREATE TABLE), for one more cheap statement at a later wake.
    */
   #migrate(): void {
     const statics = this.constructor as DurableCoreStatics;
@@ -310,30 +308,16 @@ export class DurableCore<Env = unknown> extends DurableObject<Env> {
     const core = this.#core;
     // Checked by the store already (INDEX_DEFINITION): an object, when declared.
     const declaresIndexes = Object.keys(statics.indexes ?? {}).length > 0;
+    const { steps, present, ledger } = core.call((engine) => engine.planMigrations(user, declaresIndexes, user.length > 0));
+    const coreSteps = steps.filter((step) => step.scope !== USER_SCOPE);
     const apply = (engine: Engine, step: MigrationStep) => engine.applyMigration(step.scope, step.version, Date.now());
-    const transaction = <T>(work: (engine: Engine) => T): T => core.call((engine) => this.ctx.storage.transactionSync(() => work(engine)));
-    const isCore = (step: MigrationStep) => step.scope !== USER_SCOPE;
-    let plan: MigrationPlan;
-    let userSteps: MigrationStep[];
-    if (user.length === 0) {
-      plan = core.call((engine) => engine.planMigrations(user, declaresIndexes, false));
-      const coreSteps = plan.steps.filter(isCore);
-      if (coreSteps.length > 0) transaction((engine) => coreSteps.forEach((step) => apply(engine, step)));
-      userSteps = [];
-    } else {
-      plan = transaction((engine) => {
-        const planned = engine.planMigrations(user, declaresIndexes, true);
-        const coreSteps = planned.steps.filter(isCore);
-        if (coreSteps.length > 0) coreSteps.forEach((step) => apply(engine, step));
-        else if (planned.steps.length > 0) apply(engine, planned.steps[0]!);
-        return planned;
-      });
-      // The first user migration ran in the plan's transaction when no core step did.
-      const first = plan.steps.some(isCore) ? 0 : 1;
-      userSteps = plan.steps.filter((step) => !isCore(step)).slice(first);
+    if (coreSteps.length > 0) {
+      core.call((engine) => this.ctx.storage.transactionSync(() => coreSteps.forEach((step) => apply(engine, step))));
     }
-    for (const step of userSteps) transaction((engine) => apply(engine, step));
-    core.schema.woke(plan.present, plan.ledger || plan.steps.length > 0);
+    for (const step of steps) {
+      if (step.scope === USER_SCOPE) core.call((engine) => this.ctx.storage.transactionSync(() => apply(engine, step)));
+    }
+    core.schema.woke(present, ledger || steps.length > 0);
   }
 }
 

@@ -108,16 +108,16 @@ impl Engine {
     /// `indexes`: the class declares `static indexes`, so the store's tables are part of the
     /// plan even on an object that has none yet (its indexes are built at the wake).
     ///
-    /// `create_ledger`: the ledger's table is created if missing, in the same statement crossing
-    /// as its read (which then cannot fail). For a wake that records a migration anyway, inside
-    /// the `transactionSync` of its first step, so that a rollback takes the table back; the
-    /// steps of this plan then record their rows with a plain INSERT.
+    ///
+    /// `look_up_ledger`: ask `sqlite_master` whether the ledger exists before reading it, so
+    /// that no statement fails on a fresh object (one more read-only statement on an object
+    /// with a ledger). For a class with `static migrations`.
     #[wasm_bindgen(js_name = planMigrations)]
     pub fn plan_migrations(
         &mut self,
         user: Vec<Ts<MigrationSource>>,
         indexes: Option<bool>,
-        create_ledger: Option<bool>,
+        look_up_ledger: Option<bool>,
     ) -> Result<Ts<MigrationPlan>, Error> {
         self.user_migrations = user
             .iter()
@@ -129,8 +129,8 @@ impl Engine {
                 })
             })
             .collect::<Result<_, Error>>()?;
-        self.ledger = if create_ledger == Some(true) {
-            schema::read_or_create_ledger(&self.db)?
+        self.ledger = if look_up_ledger == Some(true) {
+            schema::read_ledger_looked_up(&self.db)?
         } else {
             schema::read_ledger(&self.db)?
         };
@@ -181,8 +181,7 @@ impl Engine {
     #[wasm_bindgen(js_name = applyMigration)]
     pub fn apply_migration(&mut self, scope: &str, version: u32, now_ms: f64) -> Result<(), Error> {
         let migration = self.migration(scope, version)?;
-        // The plan saw the ledger's table (or created it in this wake's first transaction): the
-        // row needs no CREATE TABLE IF NOT EXISTS in front of it.
+        // The plan saw the ledger's table: the row needs no CREATE TABLE IF NOT EXISTS in front.
         if self.ledger.exists() {
             schema::apply_into_ledger(&self.db, scope, version, &migration, now_ms)?;
         } else {

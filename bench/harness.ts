@@ -6,6 +6,10 @@ export interface Env {
   RAW: DurableObjectNamespace;
   RAW_COLD: DurableObjectNamespace;
   RAW_COLD_SCHEMA: DurableObjectNamespace;
+  RAW_COLD_BCW: DurableObjectNamespace;
+  RAW_COLD_READ: DurableObjectNamespace;
+  RAW_COLD_SAME: DurableObjectNamespace;
+  RAW_COLD_FEWER: DurableObjectNamespace;
   AGENTS: DurableObjectNamespace;
   PARTY: DurableObjectNamespace;
   ACTORS: DurableObjectNamespace;
@@ -13,6 +17,8 @@ export interface Env {
   OURS: DurableObjectNamespace;
   OURS_COLD: DurableObjectNamespace;
   OURS_INDEXED: DurableObjectNamespace;
+  OURS_COLD_EMPTY: DurableObjectNamespace;
+  OURS_COLD_TABLE: DurableObjectNamespace;
 }
 
 export type Binding = keyof Env;

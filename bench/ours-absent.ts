@@ -10,3 +10,7 @@ export class OursBench extends DurableObject<Env> {}
 export class OursCold extends DurableObject<Env> {}
 
 export class OursIndexed extends DurableObject<Env> {}
+
+export class OursColdEmpty extends DurableObject<Env> {}
+
+export class OursColdTable extends DurableObject<Env> {}

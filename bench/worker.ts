@@ -11,7 +11,8 @@ export { AgentsBench } from "./objects/agents";
 export { MigrationsCold } from "./objects/durable-utils";
 export { PartyBench } from "./objects/partyserver";
 export { RawBench, RawCold, RawColdSchema } from "./objects/raw";
-export { OursBench, OursCold, OursIndexed } from "bench-ours";
+export { RawColdBcw, RawColdFewer, RawColdRead, RawColdSame } from "./objects/cold-probes";
+export { OursBench, OursCold, OursColdEmpty, OursColdTable, OursIndexed } from "bench-ours";
 
 /** A stub the way each library expects its objects to be addressed. */
 async function stubFor(env: Env, side: Side, name: string): Promise<BenchStub> {

@@ -80,20 +80,37 @@ const READ_LEDGER: &str =
 const READ_SCOPE: &str =
     "SELECT scope, version, checksum FROM _dc_migrations WHERE scope = ? ORDER BY version";
 
+/// The ledger's table, created with the first row recorded in it.
+macro_rules! ledger_table {
+    () => {
+        "CREATE TABLE IF NOT EXISTS _dc_migrations (\
+scope TEXT NOT NULL, version INTEGER NOT NULL, name TEXT, checksum TEXT NOT NULL, \
+applied_at INTEGER NOT NULL, PRIMARY KEY (scope, version)) WITHOUT ROWID"
+    };
+}
+/// The start of a ledger row's INSERT (its values follow).
+macro_rules! ledger_insert {
+    () => {
+        "INSERT INTO _dc_migrations (scope, version, name, checksum, applied_at)"
+    };
+}
 /// The ledger's table, created with the first row recorded in it, and the start of that row's
 /// INSERT (its values follow).
 macro_rules! ledger_create {
     () => {
-        "CREATE TABLE IF NOT EXISTS _dc_migrations (\
-scope TEXT NOT NULL, version INTEGER NOT NULL, name TEXT, checksum TEXT NOT NULL, \
-applied_at INTEGER NOT NULL, PRIMARY KEY (scope, version)) WITHOUT ROWID; \
-INSERT INTO _dc_migrations (scope, version, name, checksum, applied_at)"
+        concat!(ledger_table!(), "; ", ledger_insert!())
     };
 }
 /// Records one migration, creating the ledger with the first one (a no-op read afterwards):
 /// the ledger exists exactly when something was recorded in it, and a transaction that rolls
 /// the first migration back takes the ledger with it.
 const RECORD: &str = concat!(ledger_create!(), " VALUES (?, ?, ?, ?, ?)");
+/// Records one migration in a ledger known to exist ([`Ledger::exists`]).
+const RECORD_INTO_LEDGER: &str = concat!(ledger_insert!(), " VALUES (?, ?, ?, ?, ?)");
+
+/// Whether the ledger's table exists: a read-only lookup in `sqlite_master` that cannot fail.
+const LEDGER_EXISTS: &str =
+    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_dc_migrations'";
 
 /// Why migrations could not run. Until the cause is fixed, the object refuses every call with
 /// this error, and nothing is half-applied.
@@ -168,6 +185,19 @@ pub struct Ledger {
 /// table: that reads as an empty ledger, and writes nothing.
 pub fn read_ledger(db: &dyn SqlBackend) -> Result<Ledger, Error> {
     read(db, READ_LEDGER, &[])
+}
+
+/// Reads the ledger without ever running a statement that fails: first whether its table exists
+/// ([`LEDGER_EXISTS`], read-only), then, if it does, [`read_ledger`]'s statement. A fresh object
+/// runs one statement, an object with a ledger two. A failed statement costs the platform about
+/// as much as a CREATE TABLE (it becomes a JS exception that crosses into the wasm), the lookup a
+/// tenth of that: worth it for a wake that will record a migration (a class with `static
+/// migrations`), whose fresh objects would otherwise always fail their first statement.
+pub fn read_ledger_looked_up(db: &dyn SqlBackend) -> Result<Ledger, Error> {
+    if db.exec(LEDGER_EXISTS, &[])?.rows.is_empty() {
+        return Ok(Ledger::default());
+    }
+    read_ledger(db)
 }
 
 /// The ledger rows of one scope, in one statement (an empty ledger when it has no table).
@@ -273,6 +303,28 @@ pub fn apply(
     migration: &Migration,
     now_ms: f64,
 ) -> Result<(), MigrationError> {
+    apply_recording(db, scope, version, migration, now_ms, RECORD)
+}
+
+/// [`apply`] into a ledger whose table is known to exist: its row is a plain INSERT.
+pub fn apply_into_ledger(
+    db: &dyn SqlBackend,
+    scope: &str,
+    version: u32,
+    migration: &Migration,
+    now_ms: f64,
+) -> Result<(), MigrationError> {
+    apply_recording(db, scope, version, migration, now_ms, RECORD_INTO_LEDGER)
+}
+
+fn apply_recording(
+    db: &dyn SqlBackend,
+    scope: &str,
+    version: u32,
+    migration: &Migration,
+    now_ms: f64,
+    record: &str,
+) -> Result<(), MigrationError> {
     let failed = |message: String| MigrationError::Failed {
         scope: scope.to_owned(),
         version,
@@ -286,7 +338,7 @@ pub fn apply(
     db.exec(&migration.sql, &[])
         .map_err(|e| failed(e.message))?;
     db.exec(
-        RECORD,
+        record,
         &[
             SqlValue::from(scope),
             SqlValue::Integer(i64::from(version)),
@@ -309,11 +361,18 @@ pub fn core_migrations() -> impl Iterator<Item = (&'static str, Vec<Migration>)>
     })
 }
 
-/// The migrations of one of durable-core's scopes (`core:store`, `core:scheduler`).
+/// The names of durable-core's scopes, in the order their migrations apply.
+pub fn core_scopes() -> impl Iterator<Item = &'static str> {
+    CORE_MIGRATIONS.iter().map(|(scope, _)| *scope)
+}
+
+/// The migrations of one of durable-core's scopes (`core:store`, `core:scheduler`); only that
+/// scope's texts are copied.
 pub fn core_scope(scope: &str) -> Option<Vec<Migration>> {
-    core_migrations()
+    CORE_MIGRATIONS
+        .iter()
         .find(|(s, _)| *s == scope)
-        .map(|(_, migrations)| migrations)
+        .map(|(_, sqls)| sqls.iter().map(|sql| Migration::new(*sql)).collect())
 }
 
 /// Creates (or brings up to date) the tables of one of durable-core's scopes, on a capability's
@@ -553,6 +612,34 @@ mod tests {
     }
 
     #[test]
+    fn a_looked_up_ledger_read_never_fails_and_agrees_with_the_plain_read() {
+        let db = RusqliteBackend::open();
+        let counting = Counting(&db, std::cell::Cell::new(0));
+        let fresh = read_ledger_looked_up(&counting).unwrap();
+        assert_eq!(fresh, Ledger::default());
+        assert_eq!(counting.1.get(), 1, "a fresh object: the lookup alone");
+        assert_eq!(tables(&db), Vec::<String>::new(), "writes nothing");
+        let m = user(&["CREATE TABLE a (x)"]);
+        db.atomically(|| apply(&db, USER_SCOPE, 1, &m[0], 1.0))
+            .unwrap();
+        let counting = Counting(&db, std::cell::Cell::new(0));
+        let known = read_ledger_looked_up(&counting).unwrap();
+        assert_eq!(counting.1.get(), 2, "the lookup, then the read");
+        assert!(known.exists());
+        assert_eq!(known, read_ledger(&db).unwrap());
+        // Into a ledger known to exist, a row is a plain INSERT; a rollback leaves the ledger as it was.
+        let more = user(&[
+            "CREATE TABLE a (x)",
+            "CREATE TABLE b (x); INSERT INTO nope VALUES (1)",
+        ]);
+        assert_eq!(known.pending(USER_SCOPE, &more), Ok(vec![2]));
+        let failed = db.atomically(|| apply_into_ledger(&db, USER_SCOPE, 2, &more[1], 1.0));
+        assert_eq!(failed.unwrap_err().code(), "MIGRATION_FAILED");
+        assert_eq!(read_ledger(&db).unwrap(), known);
+        assert_eq!(tables(&db), ["_dc_migrations", "a"]);
+    }
+
+    #[test]
     fn an_old_scope_gets_only_its_missing_migrations() {
         let db = RusqliteBackend::open();
         let all = core_scope("core:scheduler").unwrap();
@@ -615,6 +702,16 @@ mod tests {
                 "nothing may run: {text}"
             );
         }
+    }
+
+    #[test]
+    fn each_core_scope_is_named_once_with_its_migrations() {
+        let names: Vec<&str> = core_scopes().collect();
+        assert_eq!(names, [STORE_SCOPE, SCHEDULER_SCOPE]);
+        for (scope, migrations) in core_migrations() {
+            assert_eq!(core_scope(scope), Some(migrations));
+        }
+        assert_eq!(core_scope("core:nothing"), None);
     }
 
     #[test]

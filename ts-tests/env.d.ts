@@ -18,6 +18,7 @@ interface Env {
   RESETTABLE: DurableObjectNamespace<import("./fixtures/reset.js").Resettable>;
   LAZY_SCHEMA: DurableObjectNamespace<import("./fixtures/schema.js").LazySchema>;
   LAZY_SCHEMA_MIGRATED: DurableObjectNamespace<import("./fixtures/schema.js").LazySchemaMigrated>;
+  LAZY_SCHEMA_BROKEN: DurableObjectNamespace<import("./fixtures/schema.js").LazySchemaBroken>;
 }
 
 // `env` from "cloudflare:workers" is typed `Cloudflare.Env`.

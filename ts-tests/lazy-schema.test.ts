@@ -7,6 +7,7 @@ import type { LazySchema } from "./fixtures/schema.js";
 
 const HOUR = 3_600_000;
 const READ_LEDGER = "SELECT scope, version, checksum FROM _dc_migrations ORDER BY scope, version";
+const LEDGER_EXISTS = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_dc_migrations'";
 const SCHEDULER_TABLES = ["_dc_alarm", "_dc_dead_tasks", "_dc_migrations", "_dc_tasks"];
 const SCHEDULER_LEDGER = ["core:scheduler@1", "core:scheduler@2"];
 
@@ -29,10 +30,38 @@ describe("a fresh object's wake", () => {
     const stub = object("migrated", "fresh");
     const statements = await stub.statements();
     expect(statements).toHaveLength(3);
-    expect(statements[0]).toBe(READ_LEDGER);
+    // Whether the ledger exists is asked of sqlite_master: no statement fails for want of it (a
+    // failed statement costs the platform about as much as a CREATE TABLE).
+    expect(statements[0]).toBe(LEDGER_EXISTS);
     expect(statements[1]).toContain("CREATE TABLE items");
-    expect(statements[2]).toContain("INSERT INTO _dc_migrations");
+    expect(statements[2]).toMatch(/^CREATE TABLE IF NOT EXISTS _dc_migrations .*; INSERT INTO _dc_migrations /);
+    expect(await stub.failedStatements()).toBe(0);
     expect(await stub.tables()).toEqual(["_dc_migrations", "items"]);
+    expect(await stub.ledger()).toEqual(["user@1"]);
+  });
+
+  it("leaves no ledger table behind when the first migration fails, and refuses calls", async () => {
+    const stub = env.LAZY_SCHEMA_BROKEN.getByName("fresh");
+    await stub.ping();
+    expect(await stub.tables()).toEqual([]);
+    await runInDurableObject(stub, async (o: LazySchema) => {
+      await expect(o.fetch(new Request("https://example.com/"))).rejects.toMatchObject({ code: "MIGRATION_FAILED" });
+    });
+    // A later wake tries again, from nothing.
+    await evictDurableObject(stub);
+    await stub.ping();
+    expect(await stub.tables()).toEqual([]);
+    expect((await stub.statements())[0]).toBe(LEDGER_EXISTS);
+  });
+
+  it("runs two read-only statements at a later wake of a class with one migration", async () => {
+    const stub = object("migrated", "woken-again");
+    await stub.ping();
+    await evictDurableObject(stub);
+    const statements = await stub.statements();
+    expect(statements).toEqual([LEDGER_EXISTS, READ_LEDGER]);
+    expect(await stub.failedStatements()).toBe(0);
+    expect(await stub.ledger()).toEqual(["user@1"]);
   });
 
   it("creates the store's tables only for a class that declares indexes", async () => {

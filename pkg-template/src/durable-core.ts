@@ -297,7 +297,10 @@ export class DurableCore<Env = unknown> extends DurableObject<Env> {
    * Applies what the ledger says is pending: the missing migrations of durable-core's tables
    * that exist (and the store's, for a class with `static indexes`) in one transaction; each user
    * migration in its own, with its ledger row. A fresh object of a class with no migrations and
-   * no indexes runs one statement here (the ledger read) and writes nothing.
+   * no indexes runs one statement here (the ledger read) and writes nothing. A class with
+   * migrations first asks `sqlite_master` whether the ledger exists (read-only): its fresh
+   * objects then run no statement that fails (a failed one costs the platform about as much as
+   * a CREATE TABLE), for one more cheap statement at a later wake.
    */
   #migrate(): void {
     const statics = this.constructor as DurableCoreStatics;
@@ -305,7 +308,7 @@ export class DurableCore<Env = unknown> extends DurableObject<Env> {
     const core = this.#core;
     // Checked by the store already (INDEX_DEFINITION): an object, when declared.
     const declaresIndexes = Object.keys(statics.indexes ?? {}).length > 0;
-    const { steps, present, ledger } = core.call((engine) => engine.planMigrations(user, declaresIndexes));
+    const { steps, present, ledger } = core.call((engine) => engine.planMigrations(user, declaresIndexes, user.length > 0));
     const coreSteps = steps.filter((step) => step.scope !== USER_SCOPE);
     const apply = (engine: Engine, step: MigrationStep) => engine.applyMigration(step.scope, step.version, Date.now());
     if (coreSteps.length > 0) {
@@ -316,7 +319,6 @@ export class DurableCore<Env = unknown> extends DurableObject<Env> {
     }
     core.schema.woke(present, ledger || steps.length > 0);
   }
-
 }
 
 function normalizeMigration(entry: MigrationEntry, index: number): { name: string | undefined; sql: string } {

@@ -107,11 +107,17 @@ impl Engine {
     ///
     /// `indexes`: the class declares `static indexes`, so the store's tables are part of the
     /// plan even on an object that has none yet (its indexes are built at the wake).
+    ///
+    ///
+    /// `look_up_ledger`: ask `sqlite_master` whether the ledger exists before reading it, so
+    /// that no statement fails on a fresh object (one more read-only statement on an object
+    /// with a ledger). For a class with `static migrations`.
     #[wasm_bindgen(js_name = planMigrations)]
     pub fn plan_migrations(
         &mut self,
         user: Vec<Ts<MigrationSource>>,
         indexes: Option<bool>,
+        look_up_ledger: Option<bool>,
     ) -> Result<Ts<MigrationPlan>, Error> {
         self.user_migrations = user
             .iter()
@@ -123,14 +129,21 @@ impl Engine {
                 })
             })
             .collect::<Result<_, Error>>()?;
-        self.ledger = schema::read_ledger(&self.db)?;
+        self.ledger = if look_up_ledger == Some(true) {
+            schema::read_ledger_looked_up(&self.db)?
+        } else {
+            schema::read_ledger(&self.db)?
+        };
         let mut steps = Vec::new();
         let mut present = Vec::new();
-        for (scope, migrations) in schema::core_migrations() {
+        // A scope with no ledger rows has no tables: nothing of it is planned, or even copied
+        // (a fresh object's wake looks at no core migration text).
+        for scope in schema::core_scopes() {
             let declared = scope == STORE_SCOPE && indexes == Some(true);
             if !declared && !self.ledger.has_scope(scope) {
                 continue;
             }
+            let migrations = schema::core_scope(scope).unwrap_or_default();
             present.push(scope.to_owned());
             let pending = self.ledger.pending(scope, &migrations)?;
             steps.extend(pending.into_iter().map(|version| MigrationStep {
@@ -168,7 +181,12 @@ impl Engine {
     #[wasm_bindgen(js_name = applyMigration)]
     pub fn apply_migration(&mut self, scope: &str, version: u32, now_ms: f64) -> Result<(), Error> {
         let migration = self.migration(scope, version)?;
-        schema::apply(&self.db, scope, version, &migration, now_ms)?;
+        // The plan saw the ledger's table: the row needs no CREATE TABLE IF NOT EXISTS in front.
+        if self.ledger.exists() {
+            schema::apply_into_ledger(&self.db, scope, version, &migration, now_ms)?;
+        } else {
+            schema::apply(&self.db, scope, version, &migration, now_ms)?;
+        }
         self.ledger.record(scope, version, &migration);
         self.pending_migrations = self.pending_migrations.saturating_sub(1);
         self.release_migrations_when_done();

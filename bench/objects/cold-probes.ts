@@ -1,0 +1,92 @@
+// S6P's raw probe classes: an empty object plus, one piece at a time, what durable-core's
+// wake of a class with one migration runs (docs/reports/s6-lazy-schema.md), so that the
+// difference between two of them is the cost of that piece (bench/scenarios/s6-probes.ts).
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../harness";
+import { ITEMS_TABLE } from "./common";
+
+/** durable-core's ledger read and ledger row, as src/schema.rs runs them. */
+const READ_LEDGER = "SELECT scope, version, checksum FROM _dc_migrations ORDER BY scope, version";
+const LEDGER_CREATE =
+  "CREATE TABLE IF NOT EXISTS _dc_migrations (scope TEXT NOT NULL, version INTEGER NOT NULL, name TEXT, checksum TEXT NOT NULL, " +
+  "applied_at INTEGER NOT NULL, PRIMARY KEY (scope, version)) WITHOUT ROWID; " +
+  "INSERT INTO _dc_migrations (scope, version, name, checksum, applied_at)";
+const RECORD = `${LEDGER_CREATE} VALUES (?, ?, ?, ?, ?)`;
+const CHECKSUM = "0123456789abcdef";
+
+/** Objects constructed in this isolate (every probe class shares the module). */
+let constructed = 0;
+
+class ColdProbe extends DurableObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    constructed += 1;
+  }
+
+  ping(): string {
+    return "pong";
+  }
+
+  /** After the timing: whether the objects share one isolate (their module's counter grows). */
+  isolateInfo(): Record<string, number> {
+    return { constructedInIsolate: constructed };
+  }
+}
+
+/** An empty `blockConcurrencyWhile` in the constructor. */
+export class RawColdBcw extends ColdProbe {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    void ctx.blockConcurrencyWhile(async () => {});
+  }
+}
+
+/** The wake of a class with nothing declared: the ledger read, which fails for want of a table. */
+export class RawColdRead extends ColdProbe {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    void ctx.blockConcurrencyWhile(async () => {
+      readLedger(ctx.storage.sql);
+    });
+  }
+}
+
+/** The same statements as durable-core's wake of `OursCold`, in the same execs and transaction. */
+export class RawColdSame extends ColdProbe {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    void ctx.blockConcurrencyWhile(async () => {
+      const sql = ctx.storage.sql;
+      readLedger(sql);
+      ctx.storage.transactionSync(() => {
+        sql.exec(ITEMS_TABLE);
+        sql.exec(RECORD, "user", 1, null, CHECKSUM, Date.now());
+      });
+    });
+  }
+}
+
+/**
+ * The same rows in two execs, none failing: the ledger's CREATE IF NOT EXISTS with its read,
+ * then the migration with its row (literal values), in one transaction.
+ */
+export class RawColdFewer extends ColdProbe {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    void ctx.blockConcurrencyWhile(async () => {
+      const sql = ctx.storage.sql;
+      ctx.storage.transactionSync(() => {
+        sql.exec(`${LEDGER_CREATE.slice(0, LEDGER_CREATE.indexOf(";"))}; ${READ_LEDGER}`).toArray();
+        sql.exec(`${ITEMS_TABLE};\n${LEDGER_CREATE} VALUES ('user', 1, NULL, '${CHECKSUM}', ${Date.now()})`);
+      });
+    });
+  }
+}
+
+function readLedger(sql: SqlStorage): void {
+  try {
+    sql.exec(READ_LEDGER).toArray();
+  } catch {
+    // no ledger yet
+  }
+}

@@ -639,6 +639,70 @@ mod tests {
         assert_eq!(tables(&db), ["_dc_migrations", "a"]);
     }
 
+    /// The wake of a class with migrations (`read_ledger_looked_up`, then `apply_into_ledger`
+    /// once the ledger is known to exist), step by step as the engine runs it.
+    fn run_looked_up(
+        db: &RusqliteBackend,
+        migrations: &[Migration],
+    ) -> Result<Vec<u32>, MigrationError> {
+        let mut ledger = read_ledger_looked_up(db).map_err(|e| MigrationError::Failed {
+            scope: USER_SCOPE.into(),
+            version: 0,
+            message: e.to_string(),
+        })?;
+        let pending = ledger.pending(USER_SCOPE, migrations)?;
+        for version in &pending {
+            let migration = &migrations[*version as usize - 1];
+            if ledger.exists() {
+                db.atomically(|| apply_into_ledger(db, USER_SCOPE, *version, migration, 1.0))?;
+            } else {
+                db.atomically(|| apply(db, USER_SCOPE, *version, migration, 1.0))?;
+            }
+            ledger.record(USER_SCOPE, *version, migration);
+        }
+        Ok(pending)
+    }
+
+    #[test]
+    fn a_looked_up_wake_fails_second_migrations_changed_texts_and_empty_ledgers_like_the_plain_one()
+    {
+        // A fresh object whose second migration fails: the first stays, the second leaves nothing.
+        let db = RusqliteBackend::open();
+        let broken = user(&[
+            "CREATE TABLE a (x)",
+            "CREATE TABLE half (x); INSERT INTO nope VALUES (1)",
+        ]);
+        let failed = run_looked_up(&db, &broken).unwrap_err();
+        assert_eq!(failed.code(), "MIGRATION_FAILED");
+        assert_eq!(tables(&db), ["_dc_migrations", "a"]);
+        // Fixed in a later deploy: only the second applies, into the existing ledger.
+        let fixed = user(&["CREATE TABLE a (x)", "CREATE TABLE b (x)"]);
+        assert_eq!(run_looked_up(&db, &fixed), Ok(vec![2]));
+        assert_eq!(run_looked_up(&db, &fixed), Ok(vec![]));
+        assert_eq!(tables(&db), ["_dc_migrations", "a", "b"]);
+        // A changed text is refused before anything runs.
+        let changed = user(&["CREATE TABLE a (x, y)", "CREATE TABLE b (x)"]);
+        assert_eq!(
+            run_looked_up(&db, &changed).unwrap_err().code(),
+            "MIGRATION_CHANGED"
+        );
+        assert_eq!(
+            read_ledger_looked_up(&db).unwrap(),
+            read_ledger(&db).unwrap()
+        );
+        // A ledger table with no rows (an older release): it exists, and rows go into it.
+        let old = RusqliteBackend::open();
+        old.exec(ledger_table!(), &[]).unwrap();
+        let empty = read_ledger_looked_up(&old).unwrap();
+        assert!(empty.exists());
+        assert_eq!(empty, read_ledger(&old).unwrap());
+        assert_eq!(run_looked_up(&old, &fixed), Ok(vec![1, 2]));
+        assert_eq!(
+            read_ledger(&old).unwrap().pending(USER_SCOPE, &fixed),
+            Ok(vec![])
+        );
+    }
+
     #[test]
     fn an_old_scope_gets_only_its_missing_migrations() {
         let db = RusqliteBackend::open();

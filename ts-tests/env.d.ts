@@ -19,6 +19,8 @@ interface Env {
   LAZY_SCHEMA: DurableObjectNamespace<import("./fixtures/schema.js").LazySchema>;
   LAZY_SCHEMA_MIGRATED: DurableObjectNamespace<import("./fixtures/schema.js").LazySchemaMigrated>;
   LAZY_SCHEMA_BROKEN: DurableObjectNamespace<import("./fixtures/schema.js").LazySchemaBroken>;
+  LAZY_SCHEMA_EVOLVING: DurableObjectNamespace<import("./fixtures/schema.js").LazySchemaEvolving>;
+  LAZY_SCHEMA_EVOLVING_INDEXED: DurableObjectNamespace<import("./fixtures/schema.js").LazySchemaEvolvingIndexed>;
 }
 
 // `env` from "cloudflare:workers" is typed `Cloudflare.Env`.

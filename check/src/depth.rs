@@ -262,7 +262,8 @@ pub fn scan(text: &str, needle: &str) -> Scan {
                 counts = 1;
                 i += 1;
             }
-            b'?' if at(i + 1) != b'?' && !(at(i + 1) == b'.' && !at(i + 2).is_ascii_digit()) => {
+            // A conditional's `?`, not `??` nor `?.` (but `a?.5:b` is one).
+            b'?' if at(i + 1) != b'?' && (at(i + 1) != b'.' || at(i + 2).is_ascii_digit()) => {
                 counts = 1;
                 i += 1;
             }

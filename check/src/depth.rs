@@ -59,8 +59,68 @@ fn off(i: usize) -> u32 {
     u32::try_from(i).unwrap_or(u32::MAX)
 }
 
+const IDENT: u8 = 1;
+const SPACE: u8 = 2;
+
+/// Each byte's class: a byte of an identifier (or number, or any non-ASCII byte), or
+/// whitespace other than a newline. A table, because the scan reads every byte of every file.
+// `i` runs over 0..256, the table's length (a `const` block has no `get_mut` to use instead).
+#[allow(clippy::indexing_slicing)]
+static CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        table[i] = if b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80 {
+            IDENT
+        } else if matches!(b, b' ' | b'\t' | b'\r' | 0x0b | 0x0c) {
+            SPACE
+        } else {
+            0
+        };
+        i += 1;
+    }
+    table
+};
+
+fn class(b: u8) -> u8 {
+    CLASS.get(usize::from(b)).copied().unwrap_or(0)
+}
+
 fn is_ident(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80
+    class(b) & IDENT != 0
+}
+
+/// What a word is to the scan, found by its length and first byte before any comparison (most
+/// words are none of these).
+enum Word {
+    Else,
+    Prefix,
+    /// A keyword after which an operand starts (a `/` there begins a regular expression).
+    Before,
+    Other,
+}
+
+fn word(w: &[u8]) -> Word {
+    let is = |k: &[u8]| w == k;
+    match (w.len(), w.first().copied().unwrap_or(0)) {
+        (4, b'e') if is(b"else") => Word::Else,
+        (6, b't') if is(b"typeof") => Word::Prefix,
+        (4, b'v') if is(b"void") => Word::Prefix,
+        (6, b'd') if is(b"delete") => Word::Prefix,
+        (5, b'a') if is(b"await") => Word::Prefix,
+        (3, b'n') if is(b"new") => Word::Prefix,
+        (5, b'y') if is(b"yield") => Word::Prefix,
+        (6, b'r') if is(b"return") => Word::Before,
+        (5, b't') if is(b"throw") => Word::Before,
+        (4, b'c') if is(b"case") => Word::Before,
+        (2, b'i') if is(b"in") => Word::Before,
+        (2, b'o') if is(b"of") => Word::Before,
+        (2, b'd') if is(b"do") => Word::Before,
+        (10, b'i') if is(b"instanceof") => Word::Before,
+        (7, b'e') if is(b"extends") => Word::Before,
+        _ => Word::Other,
+    }
 }
 
 /// Scans `text` for its nesting depth (see the module's documentation); comments containing
@@ -125,6 +185,41 @@ pub fn scan(text: &str, needle: &str) -> Scan {
             continue;
         }
         let c = at(i);
+        // Words first: most tokens are (the general path below reads them the same way).
+        if class(c) & IDENT != 0 && !after_block {
+            let start = i;
+            i += 1;
+            while class(at(i)) & IDENT != 0 {
+                i += 1;
+            }
+            let kind = if dot || !c.is_ascii_lowercase() {
+                Word::Other
+            } else {
+                b.get(start..i).map_or(Word::Other, word)
+            };
+            dot = false;
+            operand = false;
+            match kind {
+                Word::Other => {
+                    operand = true;
+                    prefix = 0;
+                    continue;
+                }
+                Word::Before => {
+                    prefix = 0;
+                    continue;
+                }
+                Word::Prefix => prefix = prefix.saturating_add(1),
+                Word::Else => run = run.saturating_add(1),
+            }
+            if too_deep(&stack, saved, run, prefix) {
+                return Scan {
+                    too_deep_at: Some(off(start)),
+                    comments,
+                };
+            }
+            continue;
+        }
         // Whitespace and comments leave every state as it is (a newline ends the run: a
         // statement may end there without a `;`).
         if c == b'\n' {
@@ -132,8 +227,11 @@ pub fn scan(text: &str, needle: &str) -> Scan {
             i += 1;
             continue;
         }
-        if c.is_ascii_whitespace() {
+        if class(c) & SPACE != 0 {
             i += 1;
+            while class(at(i)) & SPACE != 0 {
+                i += 1;
+            }
             continue;
         }
         if c == b'/' && (at(i + 1) == b'/' || at(i + 1) == b'*') {
@@ -291,16 +389,15 @@ pub fn scan(text: &str, needle: &str) -> Scan {
                 while is_ident(at(i)) {
                     i += 1;
                 }
-                match b.get(start..i).filter(|_| !was_dot) {
-                    Some(b"else") => counts = 1,
-                    Some(b"typeof" | b"void" | b"delete" | b"await" | b"new" | b"yield") => {
-                        prefix = prefix.saturating_add(1);
-                    }
-                    Some(
-                        b"return" | b"throw" | b"case" | b"in" | b"of" | b"instanceof" | b"do"
-                        | b"extends",
-                    ) => prefix = 0,
-                    _ => {
+                let kind = match b.get(start..i) {
+                    Some(w) if !was_dot => word(w),
+                    _ => Word::Other,
+                };
+                match kind {
+                    Word::Else => counts = 1,
+                    Word::Prefix => prefix = prefix.saturating_add(1),
+                    Word::Before => prefix = 0,
+                    Word::Other => {
                         operand = true;
                         prefix = 0;
                     }

@@ -24,6 +24,7 @@
 
 pub mod analysis;
 pub mod config;
+pub mod depth;
 pub mod diagnostic;
 pub mod rules;
 pub mod session;

@@ -6,6 +6,7 @@
 
 use crate::analysis::FileCtx;
 use crate::config::Config;
+use crate::depth;
 use crate::diagnostic::{Finding, LineIndex, RawFinding, Report, Severity};
 use crate::rules::{self, Project, RuleMeta};
 use crate::source::{file_facts, FileFacts};
@@ -262,7 +263,46 @@ fn source_type(path: &str) -> SourceType {
     SourceType::from_path(path).unwrap_or_else(|_| SourceType::ts())
 }
 
+/// The `syntax-error` finding of a file nested too deeply to be read (see [`crate::depth`]).
+fn too_deep(text: &str, at: u32, limit: u32, what: &str) -> RawFinding {
+    let start = usize::try_from(at).unwrap_or(usize::MAX);
+    let end = text
+        .get(start..)
+        .and_then(|rest| rest.chars().next())
+        .map_or(at, |c| at + u32::try_from(c.len_utf8()).unwrap_or(1));
+    RawFinding::new(
+        "syntax-error",
+        at,
+        end,
+        format!(
+            "the code here nests more than {limit} levels deep ({what}), beyond the checker's limit: no rule checked this file; nest less, or if the file is generated, suppress this with `// durable-core-disable-file syntax-error -- generated`"
+        ),
+    )
+}
+
 fn check_source(path: &str, text: &str, config: &Config) -> FileRecord {
+    // The parser and oxc_semantic recurse once per level: a file nested far beyond what people
+    // write is a finding before either reads it (docs/rules/syntax-error.md).
+    let scan = depth::scan(text, suppress::PREFIX);
+    if let Some(at) = scan.too_deep_at {
+        let index = LineIndex::new(text);
+        let suppressions = scan
+            .comments
+            .iter()
+            .filter_map(|c| {
+                let content = text.get(c.content_start as usize..c.content_end as usize)?;
+                let line = index.position(text, c.end).line;
+                suppress::parse(content, line, c.start, c.end)
+            })
+            .collect();
+        let finding = too_deep(
+            text,
+            at,
+            depth::MAX_NESTING,
+            "brackets, functions, conditionals or assignments inside one another",
+        );
+        return FileRecord::new(path, text, vec![finding], suppressions, None);
+    }
     let allocator = Allocator::default();
     let parsed = Parser::new(&allocator, text, source_type(path)).parse();
     let mut findings = Vec::new();
@@ -284,6 +324,19 @@ fn check_source(path: &str, text: &str, config: &Config) -> FileRecord {
             suppress::parse(content, line, c.span.start, c.span.end)
         })
         .collect();
+    if let Some(at) = depth::ast_too_deep(&parsed.program) {
+        // A parse error comes first, as it would have (oxc_semantic's errors follow it).
+        let finding = match parsed.diagnostics.first() {
+            Some(error) => parse_error(error),
+            None => too_deep(
+                text,
+                at,
+                depth::MAX_AST_DEPTH,
+                "expressions, statements or types, counting each operand of a chain like `a + b + c` or `a.b.c`",
+            ),
+        };
+        return FileRecord::new(path, text, vec![finding], suppressions, None);
+    }
     let built = SemanticBuilder::new()
         .with_build_nodes(true)
         .with_stats(estimated_stats(text))
@@ -296,19 +349,7 @@ fn check_source(path: &str, text: &str, config: &Config) -> FileRecord {
     if parsed.panicked || !errors.is_empty() {
         // The first error only: the ones after it are usually its consequences.
         for error in errors.into_iter().take(1) {
-            let (start, end) = error
-                .labels
-                .first()
-                .map_or((0, 0), |l| (l.offset(), l.offset() + l.len()));
-            findings.push(RawFinding::new(
-                "syntax-error",
-                start,
-                end,
-                format!(
-                    "{}: the file could not be parsed, so no other rule checked it; fix the syntax",
-                    error.message
-                ),
-            ));
+            findings.push(parse_error(error));
         }
         return FileRecord::new(path, text, findings, suppressions, None);
     }
@@ -317,6 +358,23 @@ fn check_source(path: &str, text: &str, config: &Config) -> FileRecord {
     rules::check_file(&ctx, &mut findings);
     let facts = file_facts(&semantic, &ctx.classes);
     FileRecord::new(path, text, findings, suppressions, Some(facts))
+}
+
+/// The `syntax-error` finding of a parse (or oxc_semantic) error.
+fn parse_error(error: &oxc_diagnostics::OxcDiagnostic) -> RawFinding {
+    let (start, end) = error
+        .labels
+        .first()
+        .map_or((0, 0), |l| (l.offset(), l.offset() + l.len()));
+    RawFinding::new(
+        "syntax-error",
+        start,
+        end,
+        format!(
+            "{}: the file could not be parsed, so no other rule checked it; fix the syntax",
+            error.message
+        ),
+    )
 }
 
 /// Turns a file's raw findings into reported ones: severity, suppressions, positions.

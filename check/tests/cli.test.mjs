@@ -198,6 +198,62 @@ test("a file that does not parse is a finding and the other files are still chec
   assert.deepEqual(rules, [["src/broken.ts", "syntax-error"], ["src/room.ts", "timer-in-object"]]);
 });
 
+test("a file nested thousands of levels deep is a syntax-error finding, on one thread or two, and the other files are still checked", () => {
+  // Generated or minified code can nest far deeper than people write; the parser and the
+  // semantic pass recurse once per level, and used to overflow the wasm's stack (exit 2).
+  const r = (s, n) => s.repeat(n);
+  const shapes = {
+    parens: (n) => `export const x = ${r("(", n)}1${r(")", n)};\n`,
+    arrays: (n) => `export const x = ${r("[", n)}1${r("]", n)};\n`,
+    calls: (n) => `const f = (a: unknown) => a;\nexport const x = ${r("f(", n)}1${r(")", n)};\n`,
+    objects: (n) => `export const x = ${r("{ a: ", n)}1${r(" }", n)};\n`,
+    templates: (n) => `export const x = ${r("`${", n)}1${r("}`", n)};\n`,
+    arrows: (n) => `export const x = ${r("() => ", n)}1;\n`,
+    ifs: (n) => `export function g(a: boolean) {\n${r("if (a) {\n", n)}a = !a;\n${r("}\n", n)}}\n`,
+    functions: (n) => `export ${r("function f() {\n", n)}${r("}\n", n)}`,
+    conditionals: (n) => `const a = Math.random() > 0.5;\nexport const x = ${r("a ? 1 : ", n)}2;\n`,
+    nots: (n) => `export const x = ${r("!", n)}1;\n`,
+    methods: (n) => `const a: any = {};\nexport const x = a${r(".b()", n)};\n`,
+    types: (n) => `export type T = ${r("Array<", n)}number${r(">", n)};\n`,
+  };
+  const files = {
+    "src/index.ts": `export { Room } from "./room.js";\nexport default {};\n`,
+    "src/room.ts": withTimer,
+    // Left-deep: the parser reads it in a loop, oxc_semantic recursed once per term.
+    "src/sum.ts": `const a = 1;\nexport const x = a${r(" + a", 50_000 - 1)};\n`,
+    "src/members.ts": `const a: any = {};\nexport const x = a${r(".b", 10_000)};\n`,
+    // Deep but within the limits: checked as any file.
+    "src/fine.ts": `const a = 1;\nexport const x = ${r("(", 200)}a${r(" + a", 1_000)}${r(")", 200)};\nexport const y = ${r("[", 200)}${r("]", 200)};\n`,
+    // A generated file may say so.
+    "src/generated.ts": `// durable-core-disable-file syntax-error -- generated\n${shapes.parens(2_000)}`,
+  };
+  const deep = [];
+  for (const [shape, make] of Object.entries(shapes)) {
+    for (const n of [2_000, 10_000]) {
+      files[`src/${shape}-${n}.ts`] = make(n);
+      deep.push(`src/${shape}-${n}.ts`);
+    }
+  }
+  deep.push("src/sum.ts", "src/members.ts");
+  const dir = project(files);
+  const threads = (n) => run(["check", dir, "--include", "src/*.ts", "--format", "json"], { env: { ...process.env, DURABLE_CORE_CHECK_THREADS: n } });
+  const one = threads("1");
+  assert.equal(one.code, 1, one.err);
+  const report = JSON.parse(one.out);
+  const found = report.findings.map((f) => [f.file, f.rule]).sort();
+  const expected = [...deep.map((f) => [f, "syntax-error"]), ["src/room.ts", "timer-in-object"]].sort();
+  assert.deepEqual(found, expected);
+  for (const f of report.findings.filter((f) => f.rule === "syntax-error")) {
+    assert.match(f.message, /nests more than \d+ levels deep/, f.file);
+    assert.equal(f.severity, "error");
+  }
+  assert.equal(report.files.length, Object.keys(files).length + 1);
+  const two = threads("2");
+  assert.equal(two.code, one.code, two.err);
+  assert.equal(two.out, one.out);
+  rmSync(dir, { recursive: true, force: true });
+});
+
 test("a project checked on two threads gets the report of one thread, byte for byte", () => {
   // Sixty objects in as many files, each importing a helper module, some with findings (warnings, errors, suppressions used and
   // unused, a file that does not parse), and configuration findings that need facts from files

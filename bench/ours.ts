@@ -180,6 +180,7 @@ const WAKES = {
     }
     ctx.storage.transactionSync(() => {
       sql.exec(ITEMS_TABLE);
+      // durable-core-disable-next-line sql-forbidden -- probe: the raw copy of durable-core's own wake statements
       sql.exec(S6W_RECORD, "user", 1, null, S6W_CHECKSUM, Date.now());
     });
   },
@@ -200,6 +201,7 @@ const WAKES = {
     const sql = ctx.storage.sql;
     ctx.storage.transactionSync(() => {
       sql.exec(ITEMS_TABLE);
+      // durable-core-disable-next-line sql-forbidden -- probe: the raw copy of durable-core's own wake statements
       sql.exec(S6W_RECORD, "user", 1, null, S6W_CHECKSUM, Date.now());
     });
   },
@@ -207,7 +209,9 @@ const WAKES = {
   rawFewer: (ctx: DurableObjectState, _env: Env) => {
     const sql = ctx.storage.sql;
     ctx.storage.transactionSync(() => {
+      // durable-core-disable-next-line sql-interpolation -- probe: durable-core's wake statements spliced into one text on purpose
       sql.exec(`${S6W_RECORD.slice(0, S6W_RECORD.indexOf(";"))}; SELECT scope, version, checksum FROM _dc_migrations ORDER BY scope, version`).toArray();
+      // durable-core-disable-next-line sql-interpolation -- probe: durable-core's wake statements spliced into one text on purpose
       sql.exec(`${ITEMS_TABLE};\n${S6W_RECORD.slice(S6W_RECORD.indexOf(";") + 1).replace("?, ?, ?, ?, ?", `'user', 1, NULL, '${S6W_CHECKSUM}', ${Date.now()}`)}`);
     });
   },

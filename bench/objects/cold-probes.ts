@@ -60,6 +60,7 @@ export class RawColdSame extends ColdProbe {
       readLedger(sql);
       ctx.storage.transactionSync(() => {
         sql.exec(ITEMS_TABLE);
+        // durable-core-disable-next-line sql-forbidden -- probe: the raw copy of durable-core's own wake statements
         sql.exec(RECORD, "user", 1, null, CHECKSUM, Date.now());
       });
     });
@@ -76,7 +77,9 @@ export class RawColdFewer extends ColdProbe {
     void ctx.blockConcurrencyWhile(async () => {
       const sql = ctx.storage.sql;
       ctx.storage.transactionSync(() => {
+        // durable-core-disable-next-line sql-interpolation -- probe: durable-core's wake statements spliced into one text on purpose
         sql.exec(`${LEDGER_CREATE.slice(0, LEDGER_CREATE.indexOf(";"))}; ${READ_LEDGER}`).toArray();
+        // durable-core-disable-next-line sql-interpolation -- probe: durable-core's wake statements spliced into one text on purpose
         sql.exec(`${ITEMS_TABLE};\n${LEDGER_CREATE} VALUES ('user', 1, NULL, '${CHECKSUM}', ${Date.now()})`);
       });
     });

@@ -15,6 +15,9 @@ import { type RunOptions, TaskRunner } from "./scheduler-run.js";
 import type { CronOptions, FailedTask, ListOptions, ScheduleOptions, Task, TaskKind, TaskMethod, TaskRun } from "./scheduler-types.js";
 import { parsePayload, toFailed, toTask } from "./scheduler-values.js";
 
+/** A task kind as `schedulerSchedule` takes it (see src/wasm/scheduler.rs). */
+const KIND_CODES: Record<TaskKind, number> = { at: 0, after: 1, every: 2, cron: 3 };
+
 export type * from "./scheduler-types.js";
 /** @internal The base class's `alarm()` runs the queue through it. */
 export { runDueTasks } from "./scheduler-hooks.js";
@@ -180,11 +183,19 @@ export class Scheduler<Owner extends object = object, Handlers = {}> {
   ): Task {
     const text = checkSchedule(this.#owner, { kind, when, expression, method, payload, opts });
     const now = this.#runner.now();
-    const scheduled = this.#core.call((engine) =>
-      engine.schedulerSchedule(kind, when, expression, opts?.timezone, opts?.id, method, text, opts?.retry, now),
-    );
-    this.#alarm.apply(scheduled.alarm);
+    let due = 0;
+    let attempts = 0;
+    let alarm = 0;
+    const id = this.#core.call((engine) => {
+      const written = engine.schedulerSchedule(KIND_CODES[kind], when, expression, opts?.timezone, opts?.id, method, text, opts?.retry, now);
+      // Read from the same engine, before anything else can schedule on it.
+      due = engine.schedulerScheduled(0);
+      attempts = engine.schedulerScheduled(1);
+      alarm = engine.schedulerScheduled(2);
+      return written as string;
+    });
+    this.#alarm.apply(alarm);
     // The stored form, as get/list/the handler see it, never the caller's own object.
-    return { id: scheduled.id, method, payload: parsePayload(text), due: scheduled.due, kind, attempts: scheduled.attempts };
+    return { id, method, payload: parsePayload(text), due, kind, attempts };
   }
 }

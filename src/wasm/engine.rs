@@ -71,6 +71,9 @@ pub struct Engine {
     user_migrations: Vec<Migration>,
     /// Steps of the last plan not applied yet: the migrations' text is dropped once none is left.
     pending_migrations: usize,
+    /// What the last `schedulerSchedule` wrote besides the id: its due time, attempts and alarm
+    /// code, read by `schedulerScheduled` (numbers cross one by one, not as an object).
+    pub(crate) scheduled: [f64; 3],
 }
 
 #[wasm_bindgen]
@@ -91,6 +94,7 @@ impl Engine {
             ledger: Ledger::default(),
             user_migrations: Vec::new(),
             pending_migrations: 0,
+            scheduled: [0.0; 3],
             fanout: crate::fanout::FanoutIndex::new(None, hasher),
             scheduler: crate::scheduler::Scheduler::with_hasher(
                 super::scheduler::random_seed(),

@@ -93,20 +93,6 @@ impl From<&DeadTask> for CoreDeadTask {
     }
 }
 
-/// What `schedulerSchedule` wrote.
-#[derive(Debug, Clone, Serialize, Tsify)]
-#[serde(rename_all = "camelCase")]
-pub struct Scheduled {
-    /// The task's id (generated when the caller named none), as the JS string its INSERT bound.
-    #[serde(with = "serde_wasm_bindgen::preserve")]
-    #[tsify(type = "string")]
-    pub id: JsValue,
-    pub due: f64,
-    pub attempts: u32,
-    /// The alarm code.
-    pub alarm: f64,
-}
-
 /// What `schedulerCancel` did.
 #[derive(Debug, Clone, Serialize, Tsify)]
 pub struct Cancelled {
@@ -257,13 +243,14 @@ impl Engine {
         self.scheduler.settle(&self.db).map(alarm_code)
     }
 
-    /// Schedules one task. `kind` is `at` | `after` | `every` | `cron`; `when` is the time,
+    /// Schedules one task. `kind` is `0` at | `1` after | `2` every | `3` cron (a number: no
+    /// string crosses for it); `when` is the time,
     /// delay or interval (ignored for cron); `retry` is `opts.retry` or undefined.
     #[allow(clippy::too_many_arguments)]
     #[wasm_bindgen(js_name = schedulerSchedule)]
     pub fn scheduler_schedule(
         &mut self,
-        kind: &str,
+        kind: u32,
         when: f64,
         expression: Option<String>,
         timezone: Option<String>,
@@ -272,13 +259,13 @@ impl Engine {
         payload: Option<JsString>,
         retry: Option<Ts<Retry>>,
         now: f64,
-    ) -> Result<Ts<Scheduled>, Error> {
+    ) -> Result<JsValue, Error> {
         let now = now_ms(now)?;
         let when = match kind {
-            "at" => When::At { time: when },
-            "after" => When::After { delay: when },
-            "every" => When::Every { interval: when },
-            "cron" => When::Cron {
+            0 => When::At { time: when },
+            1 => When::After { delay: when },
+            2 => When::Every { interval: when },
+            3 => When::Cron {
                 expression: expression.unwrap_or_default(),
                 timezone,
             },
@@ -308,17 +295,24 @@ impl Engine {
             when,
             retry,
         };
-        let (scheduler, db) = (&mut self.scheduler, &self.db);
+        let (scheduler, db, scheduled) = (&mut self.scheduler, &self.db, &mut self.scheduled);
         db.lending(lent, || {
             let outcome = scheduler.schedule(db, request, now)?;
             let task = outcome.value;
-            typed(&Scheduled {
-                id: db.js_text(&task.id),
-                due: task.due as f64,
-                attempts: task.attempts,
-                alarm: alarm_code(outcome.alarm),
-            })
+            *scheduled = [
+                task.due as f64,
+                f64::from(task.attempts),
+                alarm_code(outcome.alarm),
+            ];
+            Ok(db.js_text(&task.id))
         })
+    }
+
+    /// Of the task the last `schedulerSchedule` wrote: its due time (`0`), attempts (`1`) or
+    /// alarm code (`2`). Plain numbers, so the result of a schedule builds no object here.
+    #[wasm_bindgen(js_name = schedulerScheduled)]
+    pub fn scheduler_scheduled(&self, field: usize) -> f64 {
+        self.scheduled.get(field).copied().unwrap_or(f64::NAN)
     }
 
     #[wasm_bindgen(js_name = schedulerCancel)]

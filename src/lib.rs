@@ -25,6 +25,7 @@ pub mod checksum;
 pub mod error;
 pub mod fanout;
 pub mod hashing;
+mod literal;
 pub mod numbers;
 pub mod scheduler;
 pub mod schema;

@@ -166,6 +166,23 @@ pub fn ts_constants() -> Vec<TsConstant> {
             crate::scheduler::LIFECYCLE_METHOD_PREFIX,
             "The prefix of the platform's WebSocket handlers, never task handlers (src/scheduler/lifecycle.rs).",
         ),
+        names(
+            "TASK_KINDS",
+            &crate::scheduler::TaskKind::ALL.map(crate::scheduler::TaskKind::as_str),
+            "The task kinds, in the order of the number `schedulerSchedule` takes (src/scheduler/task.rs `TaskKind::ALL`).",
+        ),
+        number("TASK_MARK_FREE", usize::from(crate::scheduler::mark::FREE), "A batch's mark: not started (src/scheduler/delivery.rs `mark`)."),
+        number(
+            "TASK_MARK_STALE",
+            usize::from(crate::scheduler::mark::STALE),
+            "A batch's mark: written since its claim, start it through the core (src/scheduler/delivery.rs `mark`).",
+        ),
+        number("TASK_MARK_STARTED", usize::from(crate::scheduler::mark::STARTED), "A batch's mark: its handler runs (src/scheduler/delivery.rs `mark`)."),
+        number(
+            "TASK_MARK_DONE",
+            usize::from(crate::scheduler::mark::DONE),
+            "A batch's mark: its handler succeeded, its acknowledgement is due (src/scheduler/delivery.rs `mark`).",
+        ),
     ]
 }
 

@@ -6,6 +6,7 @@
  */
 import type { CoreContext } from "./core-context.js";
 import { DurableCoreError } from "./errors.js";
+import { TASK_MARK_DONE, TASK_MARK_FREE, TASK_MARK_STALE, TASK_MARK_STARTED } from "./generated/core.js";
 import { errorText } from "./kernel/error-text.js";
 import { HandleWatch } from "./kernel/handle-watch.js";
 import type { AlarmWriter } from "./scheduler-alarm.js";
@@ -23,11 +24,8 @@ const MAX_TASKS_PER_ALARM_VALUE = 1_000;
  * small batch. A batch cut short by the time budget releases the rest.
  */
 const CLAIM_BATCH = MAX_TASKS_PER_ALARM_VALUE;
-/** The marks of a batch's deliveries (`mark` in src/scheduler/delivery.rs). */
-const FREE = 0;
-const STALE = 1;
-const STARTED = 2;
-const DONE = 3;
+/** How many values each delivery of a claim takes in `Claimed.deliveries` (src/wasm/scheduler.rs). */
+const DELIVERY_VALUES = 6;
 /**
  * The batch each object of this isolate is running, by object id: the entry outlives an
  * invocation that ends in the middle of a handler (`ctx.abort()`, an exceeded limit), since
@@ -157,7 +155,7 @@ export class TaskRunner {
         if (runs.length >= maxTasks || Date.now() >= deadline) break;
         const handle = new HandleWatch(core, true);
         const marks = this.#marks;
-        marks.fill(FREE);
+        marks.fill(TASK_MARK_FREE);
         const claim = core.call((engine) =>
           core.ctx.storage.transactionSync(() =>
             engine.schedulerClaim(clock(), Math.min(CLAIM_BATCH, maxTasks - runs.length), marks),
@@ -175,7 +173,7 @@ export class TaskRunner {
           if (claim.dead.length === 0) break;
           continue;
         }
-        // Six values per delivery (see `Claimed` in src/wasm/scheduler.rs).
+        // `DELIVERY_VALUES` values per delivery (see `Claimed` in src/wasm/scheduler.rs).
         const flat = JSON.parse(claim.deliveries) as (string | number | null)[];
         interrupted.set(this.#key, { flat, count, marks, at: Date.now() });
         try {
@@ -184,7 +182,7 @@ export class TaskRunner {
             if (runs.length >= maxTasks || Date.now() >= deadline) break claiming;
             // A new handle does not know this batch: claim again (the next claim sorts it out).
             if (handle.isNew) continue claiming;
-            const at = i * 6;
+            const at = i * DELIVERY_VALUES;
             const delivery: Running = {
               id: flat[at] as string,
               method: flat[at + 1] as string,
@@ -196,13 +194,13 @@ export class TaskRunner {
             let task: Running | undefined = delivery;
             // A one-shot nothing wrote since its claim starts here, and its end is a mark the
             // core reads later; any other goes through the core.
-            if (flat[at + 5] === 1 && marks[i] === FREE) delivery.mark = i;
+            if (flat[at + 5] === 1 && marks[i] === TASK_MARK_FREE) delivery.mark = i;
             else task = this.#start(delivery, clock());
             // Undefined: an earlier handler cancelled or replaced it.
             if (task === undefined) continue;
             // Whichever way it started: if the invocation ends now, this delivery keeps its count
             // (see #releaseInterrupted), and the core counts it as started.
-            marks[i] = STARTED;
+            marks[i] = TASK_MARK_STARTED;
             const run = this.#runOne(task, clock);
             // A handler that returned no promise has been recorded already: no turn is spent.
             runs.push(run instanceof Promise ? await run : run);
@@ -243,10 +241,10 @@ export class TaskRunner {
     interrupted.delete(this.#key);
     if (Date.now() - left.at > INTERRUPTED_TRUST_MS) return;
     for (let i = 0; i < left.count; i++) {
-      if (left.marks[i] !== FREE && left.marks[i] !== STALE) continue;
-      const id = left.flat[i * 6] as string;
+      if (left.marks[i] !== TASK_MARK_FREE && left.marks[i] !== TASK_MARK_STALE) continue;
+      const id = left.flat[i * DELIVERY_VALUES] as string;
       try {
-        this.#core.call((engine) => engine.schedulerRelease(id, left.flat[i * 6 + 4] as number));
+        this.#core.call((engine) => engine.schedulerRelease(id, left.flat[i * DELIVERY_VALUES + 4] as number));
       } catch (error) {
         // It keeps its count, as it would have without the hint.
         console.error(`durable-core: task ${id} could not get its count back:`, error);
@@ -286,10 +284,10 @@ export class TaskRunner {
       return;
     }
     for (let i = 0; i < count; i++) {
-      if (marks[i] !== DONE) continue;
-      const id = flat[i * 6] as string;
+      if (marks[i] !== TASK_MARK_DONE) continue;
+      const id = flat[i * DELIVERY_VALUES] as string;
       try {
-        this.#alarm.apply(core.call((engine) => engine.schedulerAck(id, flat[i * 6 + 4] as number, clock())));
+        this.#alarm.apply(core.call((engine) => engine.schedulerAck(id, flat[i * DELIVERY_VALUES + 4] as number, clock())));
       } catch (error) {
         this.#unrecorded = true;
         console.error(`durable-core: task ${id} succeeded but could not be acknowledged; it will run again:`, error);
@@ -368,7 +366,7 @@ export class TaskRunner {
   #succeeded(task: Running, run: TaskRun, clock: () => number): TaskRun {
     if (task.mark >= 0) {
       // Read by the core before its next call that touches the queue (see `BatchMarks`).
-      this.#marks[task.mark] = DONE;
+      this.#marks[task.mark] = TASK_MARK_DONE;
       this.#marksDue = true;
       return run;
     }

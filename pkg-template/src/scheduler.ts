@@ -8,6 +8,7 @@
  */
 import type { CoreContext } from "./core-context.js";
 import { DurableCoreError } from "./errors.js";
+import { TASK_KINDS } from "./generated/core.js";
 import { AlarmWriter } from "./scheduler-alarm.js";
 import { alarmWrites, idle, nextDue, runDueTasks, takeAlarmRuns } from "./scheduler-hooks.js";
 import { checkId, checkSchedule } from "./scheduler-input.js";
@@ -15,8 +16,8 @@ import { type RunOptions, TaskRunner } from "./scheduler-run.js";
 import type { CronOptions, FailedTask, ListOptions, ScheduleOptions, Task, TaskKind, TaskMethod, TaskRun } from "./scheduler-types.js";
 import { parsePayload, toFailed, toTask } from "./scheduler-values.js";
 
-/** A task kind as `schedulerSchedule` takes it (see src/wasm/scheduler.rs). */
-const KIND_CODES: Record<TaskKind, number> = { at: 0, after: 1, every: 2, cron: 3 };
+/** A task kind as `schedulerSchedule` takes it: its index in {@link TASK_KINDS}. */
+const KIND_CODES = Object.fromEntries(TASK_KINDS.map((kind, index) => [kind, index])) as Record<TaskKind, number>;
 
 export type * from "./scheduler-types.js";
 /** @internal The base class's `alarm()` runs the queue through it. */

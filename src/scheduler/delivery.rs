@@ -16,7 +16,9 @@ use super::statements::*;
 use super::task::{DeadTask, Task, TaskKind};
 use crate::backend::{QueryResult, SqlBackend, SqlValue};
 use crate::error::Error;
+use crate::literal::push_string_literal;
 use serde::Serialize;
+use std::fmt::Write as _;
 
 /// `claimed` of a task claimed together with others.
 const SHARED: i64 = 1;
@@ -407,9 +409,8 @@ impl Scheduler {
             if !included.is_empty() {
                 keys.push(',');
             }
-            push_json_string(&mut keys, id);
-            keys.push(':');
-            keys.push_str(&attempt.to_string());
+            push_string_literal(id, &mut keys);
+            let _ = write!(keys, ":{attempt}");
             included.push(index);
         }
         let count = included.len();
@@ -710,21 +711,4 @@ fn count(value: &SqlValue, name: &str) -> Result<u32, Error> {
         .as_i64()
         .ok_or_else(|| storage_error(&format!("column {name} is not an integer")))?;
     Ok(u32::try_from(value.max(0)).unwrap_or(u32::MAX))
-}
-
-/// `text` as a JSON string (`JSON.parse` gives `text` back).
-pub(crate) fn push_json_string(out: &mut String, text: &str) {
-    use std::fmt::Write as _;
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if u32::from(c) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }

@@ -75,8 +75,6 @@ mod zone;
 pub use alarm::AlarmChange;
 pub use backoff::{backoff_delay_ms, RetryPolicy};
 pub use cron::CronSchedule;
-#[cfg(all(target_arch = "wasm32", feature = "wasm"))]
-pub(crate) use delivery::push_json_string;
 pub use delivery::{mark, BatchMarks, Claim, ClaimedTask, Definition, Failure, Start};
 pub use lifecycle::{is_lifecycle_method, LIFECYCLE_METHODS, LIFECYCLE_METHOD_PREFIX};
 pub use queue::{Outcome, Scheduler};

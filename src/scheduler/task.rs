@@ -25,6 +25,15 @@ pub enum TaskKind {
 }
 
 impl TaskKind {
+    /// Every kind, in the order of its number where a kind crosses as one
+    /// (`schedulerSchedule`; the facade has them as `TASK_KINDS`).
+    pub const ALL: [TaskKind; 4] = [
+        TaskKind::At,
+        TaskKind::After,
+        TaskKind::Every,
+        TaskKind::Cron,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             TaskKind::At => "at",

@@ -540,7 +540,7 @@ fn push_part_literal(part: &KeyPart, out: &mut String) {
             out.push_str(&decimal(&big.magnitude));
             out.push('n');
         }
-        KeyPart::String(text) => push_string_literal(text, out),
+        KeyPart::String(text) => crate::literal::push_string_literal(text, out),
         KeyPart::Bytes(bytes) => {
             out.push_str("new Uint8Array([");
             for (index, byte) in bytes.iter().enumerate() {
@@ -578,24 +578,6 @@ fn decimal(magnitude: &[u8]) -> String {
 fn push_number_literal(n: f64, out: &mut String) {
     use std::fmt::Write as _;
     let _ = write!(out, "{}", crate::numbers::Decimal(n));
-}
-
-/// A JSON-style double-quoted string (a valid JavaScript literal), control characters escaped.
-fn push_string_literal(text: &str, out: &mut String) {
-    use std::fmt::Write as _;
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c if u32::from(c) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 /// Decodes a kv string produced by [`encode`] back into its parts.

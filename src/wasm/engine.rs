@@ -112,7 +112,6 @@ impl Engine {
     /// `indexes`: the class declares `static indexes`, so the store's tables are part of the
     /// plan even on an object that has none yet (its indexes are built at the wake).
     ///
-    ///
     /// `look_up_ledger`: ask `sqlite_master` whether the ledger exists before reading it, so
     /// that no statement fails on a fresh object (one more read-only statement on an object
     /// with a ledger). For a class with `static migrations`.

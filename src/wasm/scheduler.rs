@@ -10,13 +10,14 @@
 use super::engine::Engine;
 use super::interop::{argument_error, from_ts};
 use crate::error::Error;
-use crate::scheduler::push_json_string;
+use crate::literal::push_string_literal;
 use crate::scheduler::{
     millis, AlarmChange, BatchMarks, ClaimedTask, DeadTask, ListAfter, ListQuery, RetryOptions,
-    ScheduleRequest, Start, Task, When,
+    ScheduleRequest, Start, Task, TaskKind, When,
 };
 use js_sys::{JsString, Uint8Array};
 use serde::Serialize;
+use std::fmt::Write as _;
 use tsify::{Ts, Tsify};
 use wasm_bindgen::prelude::*;
 
@@ -133,20 +134,21 @@ fn deliveries_json(tasks: &[ClaimedTask]) -> String {
         if i > 0 {
             out.push(',');
         }
-        push_json_string(&mut out, &task.id);
+        push_string_literal(&task.id, &mut out);
         out.push(',');
-        push_json_string(&mut out, &task.method);
+        push_string_literal(&task.method, &mut out);
         out.push(',');
         match &task.payload {
-            Some(payload) => push_json_string(&mut out, payload),
+            Some(payload) => push_string_literal(payload, &mut out),
             None => out.push_str("null"),
         }
-        out.push_str(&format!(
+        let _ = write!(
+            out,
             ",{},{},{}",
             task.scheduled_at,
             task.attempts,
             u8::from(task.plain)
-        ));
+        );
     }
     out.push(']');
     out
@@ -243,8 +245,8 @@ impl Engine {
         self.scheduler.settle(&self.db).map(alarm_code)
     }
 
-    /// Schedules one task. `kind` is `0` at | `1` after | `2` every | `3` cron (a number: no
-    /// string crosses for it); `when` is the time,
+    /// Schedules one task. `kind` is the kind's index in `TaskKind::ALL` (a number: no string
+    /// crosses for it); `when` is the time,
     /// delay or interval (ignored for cron); `retry` is `opts.retry` or undefined.
     #[allow(clippy::too_many_arguments)]
     #[wasm_bindgen(js_name = schedulerSchedule)]
@@ -261,18 +263,18 @@ impl Engine {
         now: f64,
     ) -> Result<JsValue, Error> {
         let now = now_ms(now)?;
-        let when = match kind {
-            0 => When::At { time: when },
-            1 => When::After { delay: when },
-            2 => When::Every { interval: when },
-            3 => When::Cron {
+        let when = match TaskKind::ALL.get(kind as usize) {
+            Some(TaskKind::At) => When::At { time: when },
+            Some(TaskKind::After) => When::After { delay: when },
+            Some(TaskKind::Every) => When::Every { interval: when },
+            Some(TaskKind::Cron) => When::Cron {
                 expression: expression.unwrap_or_default(),
                 timezone,
             },
-            other => {
+            None => {
                 return Err(argument_error(
                     "kind",
-                    &format!("unknown task kind `{other}`"),
+                    &format!("unknown task kind `{kind}`"),
                 ))
             }
         };

@@ -81,3 +81,18 @@ export const LIFECYCLE_METHODS = ["constructor", "dup", "fetch", "alarm", "onSta
 
 /** The prefix of the platform's WebSocket handlers, never task handlers (src/scheduler/lifecycle.rs). */
 export const LIFECYCLE_METHOD_PREFIX = "webSocket";
+
+/** The task kinds, in the order of the number `schedulerSchedule` takes (src/scheduler/task.rs `TaskKind::ALL`). */
+export const TASK_KINDS = ["at", "after", "every", "cron"] as const;
+
+/** A batch's mark: not started (src/scheduler/delivery.rs `mark`). */
+export const TASK_MARK_FREE = 0;
+
+/** A batch's mark: written since its claim, start it through the core (src/scheduler/delivery.rs `mark`). */
+export const TASK_MARK_STALE = 1;
+
+/** A batch's mark: its handler runs (src/scheduler/delivery.rs `mark`). */
+export const TASK_MARK_STARTED = 2;
+
+/** A batch's mark: its handler succeeded, its acknowledgement is due (src/scheduler/delivery.rs `mark`). */
+export const TASK_MARK_DONE = 3;

@@ -81,6 +81,11 @@ export class OursCold extends DurableCore<Env> {
   ping(): string {
     return "pong";
   }
+
+  /** S6: ends this instance, so that the next request wakes a new one over the stored data. */
+  evict(): void {
+    this.ctx.abort("S6: wake a new instance");
+  }
 }
 
 /** S6P: objects of the cold probe classes constructed in this isolate. */
@@ -95,6 +100,11 @@ export class OursColdEmpty extends DurableCore<Env> {
 
   ping(): string {
     return "pong";
+  }
+
+  /** S6: ends this instance, so that the next request wakes a new one over the stored data. */
+  evict(): void {
+    this.ctx.abort("S6: wake a new instance");
   }
 
   runSide(scenarioId: string, sideName: string, params: unknown) {

@@ -16,6 +16,11 @@ export class AgentsBench extends Agent<Env> {
     return "pong";
   }
 
+  /** S6: ends this instance, so that the next request wakes a new one over the stored data. */
+  evict(): void {
+    this.ctx.abort("S6: wake a new instance");
+  }
+
   runSide(scenarioId: string, sideName: string, params: unknown) {
     return runRegisteredSide(this, scenarioId, sideName, params);
   }

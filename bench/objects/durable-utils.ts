@@ -19,4 +19,9 @@ export class MigrationsCold extends DurableObject<Env> {
   ping(): string {
     return "pong";
   }
+
+  /** S6: ends this instance, so that the next request wakes a new one over the stored data. */
+  evict(): void {
+    this.ctx.abort("S6: wake a new instance");
+  }
 }

@@ -82,6 +82,11 @@ export class RawCold extends DurableObject<Env> {
   ping(): string {
     return "pong";
   }
+
+  /** S6: ends this instance, so that the next request wakes a new one over the stored data. */
+  evict(): void {
+    this.ctx.abort("S6: wake a new instance");
+  }
 }
 
 /** S6: a raw object that creates its one table in the constructor, as most DOs do. */
@@ -95,5 +100,10 @@ export class RawColdSchema extends DurableObject<Env> {
 
   ping(): string {
     return "pong";
+  }
+
+  /** S6: ends this instance, so that the next request wakes a new one over the stored data. */
+  evict(): void {
+    this.ctx.abort("S6: wake a new instance");
   }
 }

@@ -10,6 +10,10 @@ export interface Env {
   RAW_COLD_READ: DurableObjectNamespace;
   RAW_COLD_SAME: DurableObjectNamespace;
   RAW_COLD_FEWER: DurableObjectNamespace;
+  RAW_COLD_TXN: DurableObjectNamespace;
+  RAW_COLD_ROW: DurableObjectNamespace;
+  RAW_COLD_TWO: DurableObjectNamespace;
+  RAW_COLD_VIEW: DurableObjectNamespace;
   AGENTS: DurableObjectNamespace;
   PARTY: DurableObjectNamespace;
   ACTORS: DurableObjectNamespace;

@@ -86,6 +86,57 @@ export class RawColdFewer extends ColdProbe {
   }
 }
 
+/** OursCold's table alone, in the same `transactionSync` as the others: the one-table floor. */
+export class RawColdTxn extends ColdProbe {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    void ctx.blockConcurrencyWhile(async () => {
+      ctx.storage.transactionSync(() => ctx.storage.sql.exec(ITEMS_TABLE));
+    });
+  }
+}
+
+/** The table and one row in it: a row's cost without a second table. */
+export class RawColdRow extends ColdProbe {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    void ctx.blockConcurrencyWhile(async () => {
+      ctx.storage.transactionSync(() => {
+        ctx.storage.sql.exec(ITEMS_TABLE);
+        ctx.storage.sql.exec("INSERT INTO items (id, name, n) VALUES (?, ?, ?)", 1, CHECKSUM, 0);
+      });
+    });
+  }
+}
+
+/** The table and a second, empty table: a table's cost without a row. */
+export class RawColdTwo extends ColdProbe {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    void ctx.blockConcurrencyWhile(async () => {
+      ctx.storage.transactionSync(() => {
+        ctx.storage.sql.exec(ITEMS_TABLE);
+        ctx.storage.sql.exec(LEDGER_CREATE.slice(0, LEDGER_CREATE.indexOf(";")));
+      });
+    });
+  }
+}
+
+/** The table and the ledger's row kept as a view: a schema row instead of a table and a row. */
+export class RawColdView extends ColdProbe {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    void ctx.blockConcurrencyWhile(async () => {
+      ctx.storage.transactionSync(() => {
+        ctx.storage.sql.exec(ITEMS_TABLE);
+        ctx.storage.sql.exec(
+          `CREATE VIEW IF NOT EXISTS _dc_ledger_view AS SELECT 'user' AS scope, 1 AS version, NULL AS name, '${CHECKSUM}' AS checksum, ${Date.now()} AS applied_at`,
+        );
+      });
+    });
+  }
+}
+
 function readLedger(sql: SqlStorage): void {
   try {
     sql.exec(READ_LEDGER).toArray();

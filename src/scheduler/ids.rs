@@ -21,8 +21,8 @@ impl IdGenerator {
         z ^ (z >> 31)
     }
 
-    /// `{high:016x}{low:08x}`, written digit by digit: `format!` costs a few percent of a
-    /// one-shot `at()` through the binding (its formatter machinery, and a buffer that grows).
+    /// `{high:016x}{low:08x}`, written digit by digit: `format!` would run its formatter
+    /// machinery and grow its buffer on every one-shot `at()`.
     pub(crate) fn next_id(&mut self) -> String {
         let high = self.next_u64();
         let low = self.next_u64() >> 32;

@@ -63,9 +63,9 @@ extern "C" {
 /// ASCII texts up to this many bytes (a generated task id: 24 hex digits) cross as char codes.
 const SHORT_TEXT_UNITS: usize = 24;
 
-/// `text` as a JS string. A short ASCII text is one `String.fromCharCode` call instead of
-/// wasm-bindgen's `TextDecoder` (about 0.2 to 0.45 µs per 24 bytes in workerd, against a few
-/// hundredths for the char codes; docs/reports/s1-s2-scheduler.md); anything else is decoded.
+/// `text` as a JS string. A short ASCII text is one `String.fromCharCode` call: in workerd
+/// wasm-bindgen's `TextDecoder` call costs several times as much for a text this short
+/// (figures in docs/reports/s1-s2-scheduler.md). Anything else is decoded.
 pub fn text_to_js(text: &str) -> JsValue {
     let bytes = text.as_bytes();
     if bytes.len() > SHORT_TEXT_UNITS || !bytes.is_ascii() {

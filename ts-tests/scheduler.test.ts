@@ -49,6 +49,23 @@ describe("scheduling", () => {
     });
   });
 
+  // Short ASCII texts cross into the INSERT as char codes (text_to_js in src/wasm/interop.rs).
+  // Fails if the padding past a text shorter than 24 units is kept, or a NUL ends the text.
+  it("stores ids and time zones of every length exactly, NUL and non-ASCII ones too", async () => {
+    const stub = env.TASKS.getByName("id-texts");
+    await runInDurableObject(stub, (o, state) => {
+      const ids = ["a", "x".repeat(23), "y".repeat(24), "z".repeat(25), "nul\u0000inside", "\u0000", "ends\u0000", "é-accent", "0".repeat(64)];
+      for (const id of ids) expect(o.scheduler.after(HOUR, "record", { id }, { id }).id).toBe(id);
+      const zoned = o.scheduler.cron("0 9 * * *", "record", undefined, { id: "zoned", timezone: "Europe/Paris" });
+      const generated = o.scheduler.after(HOUR, "record");
+      const stored = state.storage.sql.exec<{ id: string; timezone: string | null }>("SELECT id, timezone FROM _dc_tasks").toArray();
+      expect(stored.map((row) => row.id).sort()).toEqual([...ids, "zoned", generated.id].sort());
+      expect(stored.find((row) => row.id === "zoned")?.timezone).toBe("Europe/Paris");
+      expect(generated.id).toMatch(/^[0-9a-f]{24}$/);
+      for (const id of [...ids, zoned.id, generated.id]) expect(o.scheduler.get(id)?.id).toBe(id);
+    });
+  });
+
   it("replaces by id, never duplicates", async () => {
     const stub = env.TASKS.getByName("replace");
     await runInDurableObject(stub, (o) => {

@@ -9,7 +9,7 @@
 //! method and payload) can be lent for a call ([`JsSqlBackend::lending`]) so that they are bound
 //! as they are rather than copied back out of wasm memory.
 
-use super::interop::{backend_error, sql_value_from_js, sql_value_to_js, sql_values_to_js};
+use super::interop::{backend_error, sql_value_from_js, sql_value_to_js, text_to_js};
 use crate::backend::{BackendError, QueryResult, SqlBackend, SqlValue};
 use js_sys::{Array, JsString};
 use std::cell::RefCell;
@@ -29,6 +29,37 @@ extern "C" {
 
     #[wasm_bindgen(method, catch, variadic, js_name = exec)]
     fn exec(this: &SqlStorage, query: &JsString, bindings: &Array) -> Result<SqlCursor, JsValue>;
+
+    // The same `exec` with its bindings as arguments: no `Array` to build (a crossing per value
+    // pushed, and one for the array) for the few values most statements bind.
+    #[wasm_bindgen(method, catch, js_name = exec)]
+    fn exec_0(this: &SqlStorage, query: &JsString) -> Result<SqlCursor, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = exec)]
+    fn exec_1(this: &SqlStorage, query: &JsString, a: &JsValue) -> Result<SqlCursor, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = exec)]
+    fn exec_2(
+        this: &SqlStorage,
+        query: &JsString,
+        a: &JsValue,
+        b: &JsValue,
+    ) -> Result<SqlCursor, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = exec)]
+    fn exec_3(
+        this: &SqlStorage,
+        query: &JsString,
+        a: &JsValue,
+        b: &JsValue,
+        c: &JsValue,
+    ) -> Result<SqlCursor, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = exec)]
+    fn exec_4(
+        this: &SqlStorage,
+        query: &JsString,
+        a: &JsValue,
+        b: &JsValue,
+        c: &JsValue,
+        d: &JsValue,
+    ) -> Result<SqlCursor, JsValue>;
 
     type SqlCursor;
 
@@ -121,16 +152,17 @@ impl JsSqlBackend {
         lent_text(&self.lent.borrow(), text).unwrap_or_else(|| JsValue::from_str(text))
     }
 
-    fn bindings(&self, params: &[SqlValue]) -> Array {
+    /// The JS values `params` bind: lent or kept strings where there are some.
+    fn bindings(&self, params: &[SqlValue]) -> Vec<JsValue> {
         let mut lent = self.lent.borrow_mut();
         if lent.is_empty() {
-            return sql_values_to_js(params);
+            return params.iter().map(sql_value_to_js).collect();
         }
         params
             .iter()
             .map(|value| match value {
                 SqlValue::Text(text) => lent_text(&lent, text).unwrap_or_else(|| {
-                    let js = JsValue::from_str(text);
+                    let js = text_to_js(text);
                     if text.len() <= MAX_KEPT_TEXT_BYTES {
                         lent.push((text.clone(), js.clone()));
                     }
@@ -141,10 +173,22 @@ impl JsSqlBackend {
             .collect()
     }
 
+    /// `sql.exec(text, ...values)`, the values as arguments when they are few.
+    fn exec_with(&self, text: &JsString, values: &[JsValue]) -> Result<SqlCursor, JsValue> {
+        let sql = &self.sql;
+        match values {
+            [] => sql.exec_0(text),
+            [a] => sql.exec_1(text, a),
+            [a, b] => sql.exec_2(text, a, b),
+            [a, b, c] => sql.exec_3(text, a, b, c),
+            [a, b, c, d] => sql.exec_4(text, a, b, c, d),
+            _ => sql.exec(text, &values.iter().collect::<Array>()),
+        }
+    }
+
     fn run(&self, statement: &Statement, params: &[SqlValue]) -> Result<QueryResult, BackendError> {
         let cursor = self
-            .sql
-            .exec(&statement.text, &self.bindings(params))
+            .exec_with(&statement.text, &self.bindings(params))
             .map_err(|e| backend_error(&e))?;
         if !statement.returns_rows {
             return Ok(QueryResult {

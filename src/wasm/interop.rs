@@ -28,6 +28,64 @@ extern "C" {
     /// the number from every other double.
     #[wasm_bindgen(method, js_name = toExponential)]
     fn to_exponential(this: &JsNumber) -> String;
+
+    /// `String.fromCharCode` of [`SHORT_TEXT_UNITS`] code units, passed as numbers.
+    #[allow(clippy::too_many_arguments)]
+    #[wasm_bindgen(js_namespace = String, js_name = fromCharCode)]
+    fn from_char_codes(
+        c0: u16,
+        c1: u16,
+        c2: u16,
+        c3: u16,
+        c4: u16,
+        c5: u16,
+        c6: u16,
+        c7: u16,
+        c8: u16,
+        c9: u16,
+        c10: u16,
+        c11: u16,
+        c12: u16,
+        c13: u16,
+        c14: u16,
+        c15: u16,
+        c16: u16,
+        c17: u16,
+        c18: u16,
+        c19: u16,
+        c20: u16,
+        c21: u16,
+        c22: u16,
+        c23: u16,
+    ) -> js_sys::JsString;
+}
+
+/// ASCII texts up to this many bytes (a generated task id: 24 hex digits) cross as char codes.
+const SHORT_TEXT_UNITS: usize = 24;
+
+/// `text` as a JS string. A short ASCII text is one `String.fromCharCode` call: in workerd
+/// wasm-bindgen's `TextDecoder` call costs several times as much for a text this short
+/// (figures in docs/reports/s1-s2-scheduler.md). Anything else is decoded.
+pub fn text_to_js(text: &str) -> JsValue {
+    let bytes = text.as_bytes();
+    if bytes.len() > SHORT_TEXT_UNITS || !bytes.is_ascii() {
+        return JsValue::from_str(text);
+    }
+    let mut units = [0u16; SHORT_TEXT_UNITS];
+    for (unit, byte) in units.iter_mut().zip(bytes) {
+        *unit = u16::from(*byte);
+    }
+    let [c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17, c18, c19, c20, c21, c22, c23] =
+        units;
+    let padded = from_char_codes(
+        c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17, c18, c19,
+        c20, c21, c22, c23,
+    );
+    if bytes.len() == SHORT_TEXT_UNITS {
+        return padded.into();
+    }
+    // The padding is NUL units past the text's end; the text itself may hold NUL too.
+    padded.slice(0, bytes.len() as u32).into()
 }
 
 /// The shortest digits of `x` as JavaScript writes them (`1.5e+0`), for [`crate::numbers`].
@@ -99,11 +157,6 @@ pub fn sql_value_from_js(value: &JsValue) -> SqlValue {
     } else {
         SqlValue::Text(thrown_message(value))
     }
-}
-
-/// Core values as the argument list of `sql.exec`.
-pub fn sql_values_to_js(values: &[SqlValue]) -> Array {
-    values.iter().map(sql_value_to_js).collect()
 }
 
 /// A core value read from the plain JS object the facade built for it. `Err` says what was wrong

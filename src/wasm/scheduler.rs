@@ -286,7 +286,9 @@ impl Engine {
         // as they are, and the generated id comes back as the string its INSERT bound.
         let method_text = String::from(&method);
         let payload_text = payload.as_ref().map(String::from);
-        let mut lent = vec![(method_text.clone(), JsValue::from(method))];
+        // Room for the generated id the INSERT keeps as well (see `JsSqlBackend::lending`).
+        let mut lent = Vec::with_capacity(3);
+        lent.push((method_text.clone(), JsValue::from(method)));
         if let (Some(text), Some(js)) = (&payload_text, payload) {
             lent.push((text.clone(), js.into()));
         }

@@ -630,6 +630,47 @@ fn a_changed_index_is_rebuilt_and_a_dropped_one_removed() {
 }
 
 #[test]
+fn dropping_every_index_removes_their_rows_and_definitions() {
+    let mut object = Object::new(&[by_email(), by_age()]);
+    object.build(10);
+    for id in 0..3 {
+        object
+            .in_transaction(|o| {
+                o.put_in_tx(
+                    id,
+                    User {
+                        email: id,
+                        age: Some(1),
+                    },
+                )
+            })
+            .unwrap();
+    }
+    assert_eq!(object.index_rows().len(), 6);
+    object.reopen(&[]);
+    assert!(
+        object.index_rows().is_empty(),
+        "no index is declared any more"
+    );
+    let definitions = object
+        .db
+        .exec("SELECT name FROM _dc_store_indexes", &[])
+        .unwrap()
+        .rows;
+    assert!(definitions.is_empty(), "{definitions:?}");
+}
+
+#[test]
+fn a_store_without_index_tables_opens_with_none() {
+    let db = RusqliteBackend::open();
+    let mut cache = ReadCache::default();
+    let store = db
+        .atomically(|| Store::open(&db, &mut cache, 1, &[]))
+        .unwrap();
+    assert_eq!(store.maintained_indexes().count(), 0);
+}
+
+#[test]
 fn a_unique_index_over_duplicates_fails_its_build_and_says_why() {
     let mut object = Object::new(&[]);
     for id in 0..6 {

@@ -54,6 +54,13 @@ describe("queries", () => {
         "SELECT 1 AS __proto__, 2 AS b",
         "SELECT NULL AS __proto__, 2 AS b",
         "SELECT x'0001ff' AS bytes, NULL AS empty, 1.5 AS fraction, 9007199254740993 AS big",
+        // Every column count around the six that get a store each, then names repeated and
+        // `__proto__` on either side of the sixth column.
+        ...Array.from({ length: 9 }, (_, n) => `SELECT ${Array.from({ length: n + 1 }, (_, k) => `${k} AS c${k}`).join(", ")}`),
+        "SELECT 1 AS a, 2 AS b, 3 AS c, 4 AS d, 5 AS e, 6 AS a",
+        "SELECT 1 AS a, 2 AS b, 3 AS c, 4 AS d, 5 AS e, 6 AS f, 7 AS b",
+        "SELECT 1 AS a, 2 AS b, 3 AS c, 4 AS d, 5 AS '7', NULL AS __proto__",
+        "SELECT 1 AS a, 2 AS b, 3 AS c, 4 AS d, 5 AS e, 6 AS f, NULL AS __proto__, 8 AS '3'",
       ];
       const shape = (row: object) => ({
         keys: Object.getOwnPropertyNames(row),
@@ -63,6 +70,28 @@ describe("queries", () => {
       for (const text of queries) {
         const platform = obj.rawSql.exec(text).toArray().map(shape);
         expect(obj.sql.all`${sql.raw(text)}`.map(shape), text).toEqual(platform);
+      }
+    });
+  });
+
+  it("binds every value in its place, for any number of values", async () => {
+    await withItems("arity", 1, (obj) => {
+      // A template of n values, as a tag receives it: `SELECT ${v0} AS v0, ${v1} AS v1, ...`.
+      const template = (n: number) => {
+        const strings = n === 0 ? ["SELECT 0 AS none"] : ["SELECT ", ...Array.from({ length: n }, (_, k) => ` AS v${k}${k < n - 1 ? ", " : ""}`)];
+        return Object.assign(strings, { raw: strings }) as unknown as TemplateStringsArray;
+      };
+      const kinds = [(k: number) => k * 10 + 0.5, (k: number) => `text ${k}`, () => null, (k: number) => k % 2 === 0];
+      for (let n = 0; n <= 9; n++) {
+        const values = Array.from({ length: n }, (_, k) => kinds[k % kinds.length]!(k));
+        const expected: Record<string, unknown> = n === 0 ? { none: 0 } : {};
+        values.forEach((value, k) => {
+          expected[`v${k}`] = typeof value === "boolean" ? (value ? 1 : 0) : value;
+        });
+        expect(obj.sql.one(template(n), ...values), `${n} values`).toEqual(expected);
+        expect(obj.sql.all(template(n), ...values), `${n} values`).toEqual([expected]);
+        expect(obj.sql.first(template(n), ...values), `${n} values`).toEqual(expected);
+        expect(obj.sql.run(template(n), ...values), `${n} values`).toEqual({ rowsRead: 0, rowsWritten: 0 });
       }
     });
   });

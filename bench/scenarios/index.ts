@@ -8,12 +8,13 @@ import { s3Probes } from "./s3-probes";
 import { s4 } from "./s4-storage";
 import { s4Probes } from "./s4-probes";
 import { s5 } from "./s5-sql";
+import { s5Probes } from "./s5-probes";
 import { s6 } from "./s6-cold";
 import { s6Probes } from "./s6-probes";
 import { s6Wake } from "./s6-wake";
 import { s7 } from "./s7-memory";
 
-export const SCENARIOS: Scenario[] = [s1, s2, s3, s3Probes, s4, s4Probes, s5, s6, s6Probes, s6Wake, s7];
+export const SCENARIOS: Scenario[] = [s1, s2, s3, s3Probes, s4, s4Probes, s5, s5Probes, s6, s6Probes, s6Wake, s7];
 
 export function scenarioById(id: string): Scenario {
   const scenario = SCENARIOS.find((s) => s.id === id);

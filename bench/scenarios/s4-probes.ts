@@ -12,7 +12,10 @@
 // Each runs alone in its own object (rows `kv`, `floor`, `ours`), and all three in one object
 // taking turns (`paired`), which gives the steadier ratios. `pairedWrites` does the same for
 // S4's puts and gets (`store.put/get(["g", group, i])` against `kv.put/get("g<group>/<i>")`),
-// the ratio that a change to the key encoder moves. Findings: docs/reports/s4-store.md.
+// the ratio that a change to the key encoder moves. `firstPut`/`firstKvPut` time a fresh object's
+// first put apart (workerd's clock steps by 1 ms: read the mean over many rounds), and `openCosts`
+// what the store's first call costs the platform (a failing statement, a `sqlite_master` lookup,
+// an empty transaction, an empty list). Findings: docs/reports/s4-store.md.
 import type { RawBench } from "../objects/raw";
 import type { OursBench } from "../ours";
 import { type SampleResult, type Scenario, seeded } from "../harness";
@@ -27,6 +30,9 @@ export interface S4PParams extends S4Params {
   /** Puts (then as many random gets) per variant in a `pairedWrites` sample, in blocks of {@link WRITE_BLOCK}. */
   pairedWrites: number;
 }
+
+/** Puts in a fresh object that `firstPut` and `firstKvPut` time (the first one apart). */
+const FIRST_PUTS = 200;
 
 /** Puts or gets in a row per variant in `pairedWrites` (20 ms or more each). */
 const WRITE_BLOCK = 5000;
@@ -224,6 +230,12 @@ export const s4Probes: Scenario<S4PParams> = {
     { key: "floorOverKv", label: "paired: floor ÷ kv.list, median over blocks (a ratio, not ms)" },
     { key: "oursOverKv", label: "paired: store.list ÷ kv.list, median over blocks (a ratio, not ms)" },
     { key: "oursOverFloor", label: "paired: store.list ÷ floor, median over blocks (a ratio, not ms)" },
+    { key: "failingExec", label: "openCosts: a failing exec (µs)" },
+    { key: "masterExec", label: "openCosts: a sqlite_master lookup (µs)" },
+    { key: "emptyTransaction", label: "openCosts: an empty transactionSync (µs)" },
+    { key: "emptyList", label: "openCosts: an empty kv.list (µs)" },
+    { key: "firstPut", label: "a fresh object's first put (ms)" },
+    { key: "restPuts", label: "its next 199 puts (ms)" },
     { key: "writesKvPuts", label: "pairedWrites: kv.put's turns, per 10,000 puts (ms)" },
     { key: "writesOursPuts", label: "pairedWrites: store.put's turns, per 10,000 puts (ms)" },
     { key: "putsOursOverKv", label: "pairedWrites: store.put ÷ kv.put, median over blocks (a ratio, not ms)" },
@@ -260,6 +272,59 @@ export const s4Probes: Scenario<S4PParams> = {
       run: (obj: OursBench, p) => {
         fillStore(obj, p);
         return timedScans(p, (g) => oursScan(obj, g));
+      },
+    },
+    firstPut: {
+      label: "firstPut: a fresh object's first store.put, then 199 more",
+      binding: "OURS",
+      metrics: ["firstPut", "restPuts"],
+      run: (obj: OursBench, p) => {
+        let start = performance.now();
+        obj.store.put(["g", 0, 0], value(0));
+        const firstPut = performance.now() - start;
+        start = performance.now();
+        for (let i = 1; i < FIRST_PUTS; i++) obj.store.put(["g", group(i, p), i], value(i));
+        return { timings: { firstPut, restPuts: performance.now() - start } };
+      },
+    },
+    openCosts: {
+      label: "openCosts: what the store's first call does, 200 times each (µs per call)",
+      binding: "RAW",
+      metrics: ["failingExec", "masterExec", "emptyTransaction", "emptyList"],
+      run: (obj: RawBench) => {
+        const storage = obj.dctx.storage;
+        const time = (f: (k: number) => void) => {
+          const start = performance.now();
+          for (let k = 0; k < 200; k++) f(k);
+          return ((performance.now() - start) * 1000) / 200;
+        };
+        const failingExec = time((k) => {
+          try {
+            storage.sql.exec(`SELECT name FROM _dc_missing_${k % 2}`);
+          } catch {
+            // expected
+          }
+        });
+        const masterExec = time(() => storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", "_dc_store_indexes").toArray());
+        const emptyTransaction = time(() => storage.transactionSync(() => 0));
+        const emptyList = time(() => {
+          for (const _ of storage.kv.list({ start: "\u001f", end: "\u0020", limit: 1 })) return;
+        });
+        return { timings: { failingExec, masterExec, emptyTransaction, emptyList } };
+      },
+    },
+    firstKvPut: {
+      label: "firstKvPut: a fresh object's first kv.put, then 199 more",
+      binding: "RAW",
+      metrics: ["firstPut", "restPuts"],
+      run: (obj: RawBench, p) => {
+        const kv = obj.dctx.storage.kv;
+        let start = performance.now();
+        kv.put(stringKey(0, p), value(0));
+        const firstPut = performance.now() - start;
+        start = performance.now();
+        for (let i = 1; i < FIRST_PUTS; i++) kv.put(stringKey(i, p), value(i));
+        return { timings: { firstPut, restPuts: performance.now() - start } };
       },
     },
     paired: {

@@ -88,7 +88,8 @@ export function describe(value: unknown): string {
 }
 
 export function isBlob(value: unknown): boolean {
-  return value instanceof ArrayBuffer || ArrayBuffer.isView(value);
+  // Only objects can be: an IN list of thousands of numbers is scanned with one typeof each.
+  return typeof value === "object" && value !== null && (value instanceof ArrayBuffer || ArrayBuffer.isView(value));
 }
 
 /** A `sql.in` list as the JSON text `json_each` expands. */

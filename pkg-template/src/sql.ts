@@ -11,7 +11,7 @@ import { DurableCoreError } from "./errors.js";
 import { STATEMENT_PREVIEW_CHARS } from "./generated/core.js";
 import { isAsyncFunction, isThenable } from "./kernel/async.js";
 import { errorText } from "./kernel/error-text.js";
-import { prepare } from "./sql-compile.js";
+import { prepare, type Statement } from "./sql-compile.js";
 import type { SqlFragment } from "./sql-template.js";
 
 export { sql, SqlFragment } from "./sql-template.js";
@@ -53,7 +53,7 @@ export class Sql {
   all<T = SqlRow>(strings: TemplateStringsArray | SqlFragment, ...values: unknown[]): T[] {
     const statement = prepare(this.#core, strings, values);
     try {
-      return rowObjects(this.#storage.exec(statement.sql, ...statement.bindings)) as T[];
+      return rowObjects(execute(this.#storage, statement)) as T[];
     } catch (error) {
       throw sqlError(error, statement.sql, this.#core);
     }
@@ -64,7 +64,7 @@ export class Sql {
     const statement = prepare(this.#core, strings, values);
     let rows: SqlRow[];
     try {
-      rows = this.#storage.exec(statement.sql, ...statement.bindings).toArray();
+      rows = execute(this.#storage, statement).toArray();
     } catch (error) {
       throw sqlError(error, statement.sql, this.#core);
     }
@@ -76,7 +76,7 @@ export class Sql {
   first<T = SqlRow>(strings: TemplateStringsArray | SqlFragment, ...values: unknown[]): T | undefined {
     const statement = prepare(this.#core, strings, values);
     try {
-      const first = this.#storage.exec(statement.sql, ...statement.bindings).next();
+      const first = execute(this.#storage, statement).next();
       return first.done ? undefined : (first.value as T);
     } catch (error) {
       throw sqlError(error, statement.sql, this.#core);
@@ -91,7 +91,7 @@ export class Sql {
   run(strings: TemplateStringsArray | SqlFragment, ...values: unknown[]): SqlRunResult {
     const statement = prepare(this.#core, strings, values);
     try {
-      const cursor = this.#storage.exec(statement.sql, ...statement.bindings);
+      const cursor = execute(this.#storage, statement);
       // A plain object read eagerly: lazy getters cost a native call each (docs/reports/facade-figures.md).
       return { rowsRead: cursor.rowsRead, rowsWritten: cursor.rowsWritten };
     } catch (error) {
@@ -121,6 +121,34 @@ export class Sql {
 // Internals
 
 /**
+ * `storage.exec(text, ...bindings)`, the bindings passed as separate arguments when there are
+ * few: a spread call reaches the platform's native `exec` through V8's generic call path, which
+ * costs more per call than a call whose arguments are counted (docs/reports/sql-core.md).
+ */
+function execute(storage: SqlStorage, statement: Statement): SqlStorageCursor<SqlRow> {
+  const text = statement.sql;
+  const b = statement.bindings;
+  switch (b.length) {
+    case 0:
+      return storage.exec(text);
+    case 1:
+      return storage.exec(text, b[0]);
+    case 2:
+      return storage.exec(text, b[0], b[1]);
+    case 3:
+      return storage.exec(text, b[0], b[1], b[2]);
+    case 4:
+      return storage.exec(text, b[0], b[1], b[2], b[3]);
+    case 5:
+      return storage.exec(text, b[0], b[1], b[2], b[3], b[4]);
+    case 6:
+      return storage.exec(text, b[0], b[1], b[2], b[3], b[4], b[5]);
+    default:
+      return storage.exec(text, ...b);
+  }
+}
+
+/**
  * Every row of `cursor` as an object, the same objects `toArray()` returns (keys in column
  * order, a repeated name keeps its last value, plain assignment semantics, so a `__proto__`
  * column behaves as it does there), built in JS from the platform's value arrays.
@@ -135,11 +163,26 @@ function rowObjects(cursor: SqlStorageCursor<SqlRow>): SqlRow[] {
   for (const values of cursor.raw()) {
     names ??= cursor.columnNames;
     const row: SqlRow = {};
-    for (let k = 0; k < names.length; k++) row[names[k]] = values[k] as SqlStorageValue;
+    const count = names.length;
+    // The first columns each get a store of their own: such a store sees one name and one object
+    // layout per query, where the loop's single store sees every column's (and is slower).
+    if (count <= ROW_STORES) {
+      if (count > 0) row[names[0]] = values[0] as SqlStorageValue;
+      if (count > 1) row[names[1]] = values[1] as SqlStorageValue;
+      if (count > 2) row[names[2]] = values[2] as SqlStorageValue;
+      if (count > 3) row[names[3]] = values[3] as SqlStorageValue;
+      if (count > 4) row[names[4]] = values[4] as SqlStorageValue;
+      if (count > 5) row[names[5]] = values[5] as SqlStorageValue;
+    } else {
+      for (let k = 0; k < count; k++) row[names[k]] = values[k] as SqlStorageValue;
+    }
     rows.push(row);
   }
   return rows;
 }
+
+/** Columns up to which {@link rowObjects} writes each column with a store of its own. */
+const ROW_STORES = 6;
 
 /**
  * What the platform threw while running `text`, as `SQL_ERROR` (durable-core's own errors pass),

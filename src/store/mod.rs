@@ -232,6 +232,9 @@ pub struct Store {
     indexes: Vec<Index>,
 }
 
+/// Whether the definitions' table exists: a read-only lookup in `sqlite_master` that cannot fail.
+const INDEX_TABLE_EXISTS: &str =
+    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_dc_store_indexes'";
 const READ_DEFINITIONS: &str =
     "SELECT name, checksum, is_unique, state, cursor, failure, failure_code FROM _dc_store_indexes";
 const WRITE_DEFINITION: &str = "INSERT OR REPLACE INTO _dc_store_indexes \
@@ -270,21 +273,19 @@ impl Store {
             .zip(&prefixes)
             .map(|(d, prefix)| d.checksum(prefix.as_deref()))
             .collect();
-        let stored = match db.exec(READ_DEFINITIONS, &[]) {
-            // A store that never had an index has no index tables (src/schema.rs creates them
-            // for a class that declares indexes): nothing to reconcile.
-            Err(e)
-                if declared.is_empty()
-                    && crate::schema::is_missing_table(&e.message, "_dc_store_indexes") =>
-            {
-                return Ok(Store {
-                    id,
-                    format,
-                    indexes: Vec::new(),
-                });
-            }
-            stored => stored?,
-        };
+        // A store that never had an index has no index tables (src/schema.rs creates them for a
+        // class that declares indexes): nothing to reconcile. Asked of `sqlite_master` rather
+        // than learnt from reading the missing table, because a failed statement costs the
+        // platform several times a lookup.
+        if declared.is_empty() && db.exec(INDEX_TABLE_EXISTS, &[])?.rows.is_empty() {
+            return Ok(Store {
+                id,
+                format,
+                indexes: Vec::new(),
+            });
+        }
+        // A class that declares indexes has the table (src/schema.rs creates it).
+        let stored = db.exec(READ_DEFINITIONS, &[])?;
         let mut indexes = Vec::new();
         for row in &stored.rows {
             let [name, checksum, _, state, cursor, failure, code] = row.as_slice() else {

@@ -86,9 +86,11 @@ enum Mode {
     JsxText,
 }
 
-/// The open frames and the bracket-less nesting of the current statement.
-struct Nesting {
-    stack: Vec<Frame>,
+/// The open frames and the bracket-less nesting of the current statement. The frames are
+/// borrowed: a vector held in the struct itself (whose growth takes its address) kept LLVM from
+/// holding the counts in registers, which cost the wasm's scan a third more instructions.
+struct Nesting<'a> {
+    stack: &'a mut Vec<Frame>,
     /// The current frame's bracket-less run, and the run of consecutive prefix operators.
     run: u32,
     prefix: u32,
@@ -96,7 +98,7 @@ struct Nesting {
     saved: u32,
 }
 
-impl Nesting {
+impl Nesting<'_> {
     fn push(&mut self, open: u8) {
         self.stack.push(Frame {
             open,
@@ -283,8 +285,9 @@ pub fn scan(text: &str, needle: &str, jsx: bool) -> Scan {
     let b = text.as_bytes();
     let at = |i: usize| b.get(i).copied().unwrap_or(0);
     let mut comments = Vec::new();
+    let mut frames = Vec::new();
     let mut nest = Nesting {
-        stack: Vec::new(),
+        stack: &mut frames,
         run: 0,
         prefix: 0,
         saved: 0,

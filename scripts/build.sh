@@ -66,7 +66,9 @@ cargo build -p durable-core-check --lib --target wasm32-unknown-unknown --profil
 # reachable from the workerd entry imports.
 cp -R pkg-template/cli "$out/cli"
 mkdir -p "$out/cli/wasm"
-wasm-bindgen --target web --out-dir "$out/cli/wasm" --out-name durable_core_check \
+# `__wbg_reset_state` lets the CLI replace an instance that a file trapped or overflowed the stack
+# of (pkg-template/cli/recovering-checker.mjs).
+wasm-bindgen --target web --experimental-reset-state-function --out-dir "$out/cli/wasm" --out-name durable_core_check \
   "$TARGET_DIR/wasm32-unknown-unknown/checker/durable_core_check.wasm"
 rm -f "$out/cli/wasm/durable_core_check.d.ts" "$out/cli/wasm/durable_core_check_bg.wasm.d.ts"
 cp pkg-template/package.json "$out/package.json"

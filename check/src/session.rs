@@ -144,6 +144,29 @@ impl Session {
         imports
     }
 
+    /// Records a file that the checker could not analyse: checking it overflowed the stack or
+    /// trapped (the CLI then checks the other files with a fresh instance). The file becomes a
+    /// `syntax-error` finding; its suppressions are read lexically, as for a file too deeply
+    /// nested to parse.
+    pub fn add_unanalysable(&mut self, path: &str, text: &str) {
+        let scan = depth::scan(text, suppress::PREFIX, source_type(path).is_jsx());
+        let end = text.chars().next().map_or(0, |c| off(c.len_utf8()));
+        let finding = RawFinding::new(
+            "syntax-error",
+            0,
+            end,
+            "the checker could not analyse this file: it ran out of stack or memory reading it (the code nests too deeply, or is too large or complex), so no rule checked it; nest less, or if the file is generated, suppress this with `// durable-core-disable-file syntax-error -- generated`".to_owned(),
+        );
+        let suppressions = scanned_suppressions(text, &scan);
+        self.files.push(FileRecord::new(
+            path,
+            text,
+            vec![finding],
+            suppressions,
+            None,
+        ));
+    }
+
     /// Takes the records of the files checked so far out of the session, as a JSON array in the
     /// order they were checked: a session on another thread checks some of the files, and the
     /// one that makes the report merges them ([`Session::merge_records`]).
@@ -263,6 +286,10 @@ fn source_type(path: &str) -> SourceType {
     SourceType::from_path(path).unwrap_or_else(|_| SourceType::ts())
 }
 
+fn off(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
 /// The `syntax-error` finding of a file nested too deeply to be read (see [`crate::depth`]).
 fn too_deep(text: &str, at: u32, limit: u32, what: &str) -> RawFinding {
     let start = usize::try_from(at).unwrap_or(usize::MAX);
@@ -280,31 +307,41 @@ fn too_deep(text: &str, at: u32, limit: u32, what: &str) -> RawFinding {
     )
 }
 
+/// The suppressions among the comments a lexical scan collected, for a file that is not parsed.
+fn scanned_suppressions(text: &str, scan: &depth::Scan) -> Vec<Suppression> {
+    let index = LineIndex::new(text);
+    scan.comments
+        .iter()
+        .filter_map(|c| {
+            let content = text.get(c.content_start as usize..c.content_end as usize)?;
+            let line = index.position(text, c.end).line;
+            suppress::parse(content, line, c.start, c.end)
+        })
+        .collect()
+}
+
 fn check_source(path: &str, text: &str, config: &Config) -> FileRecord {
+    let source_type = source_type(path);
     // The parser and oxc_semantic recurse once per level: a file nested far beyond what people
     // write is a finding before either reads it (docs/rules/syntax-error.md).
-    let scan = depth::scan(text, suppress::PREFIX);
+    let scan = depth::scan(text, suppress::PREFIX, source_type.is_jsx());
     if let Some(at) = scan.too_deep_at {
-        let index = LineIndex::new(text);
-        let suppressions = scan
-            .comments
-            .iter()
-            .filter_map(|c| {
-                let content = text.get(c.content_start as usize..c.content_end as usize)?;
-                let line = index.position(text, c.end).line;
-                suppress::parse(content, line, c.start, c.end)
-            })
-            .collect();
         let finding = too_deep(
             text,
             at,
             depth::MAX_NESTING,
-            "brackets, functions, conditionals or assignments inside one another",
+            "brackets, JSX elements, functions, conditionals or assignments inside one another",
         );
-        return FileRecord::new(path, text, vec![finding], suppressions, None);
+        return FileRecord::new(
+            path,
+            text,
+            vec![finding],
+            scanned_suppressions(text, &scan),
+            None,
+        );
     }
     let allocator = Allocator::default();
-    let parsed = Parser::new(&allocator, text, source_type(path)).parse();
+    let parsed = Parser::new(&allocator, text, source_type).parse();
     let mut findings = Vec::new();
     // Lines are counted only for comments that can be suppressions (most files have none).
     let mut index = None;
@@ -525,6 +562,34 @@ mod tests {
         this.merge_records(&other.export_records(), &[1, 2], &[0, 3])
             .unwrap();
         assert_eq!(serde_json::to_string(&this.finish()).unwrap(), expected);
+    }
+
+    #[test]
+    fn a_file_that_could_not_be_analysed_is_a_syntax_error_finding_that_can_be_suppressed() {
+        let mut s = session();
+        s.add_file(FILES[1].0, FILES[1].1);
+        s.add_unanalysable("src/deep.ts", "export const x =\na =\n1;\n");
+        s.add_unanalysable(
+            "src/generated.tsx",
+            "// durable-core-disable-file syntax-error -- generated\nexport const x = <a/>;\n",
+        );
+        let report = s.finish();
+        let found: Vec<_> = report
+            .findings
+            .iter()
+            .map(|f| (f.file.as_str(), f.rule.as_str(), f.start.line))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("src/b.ts", "timer-in-object", 2),
+                ("src/deep.ts", "syntax-error", 1)
+            ]
+        );
+        assert!(report.findings[1]
+            .message
+            .contains("could not analyse this file"));
+        assert_eq!(report.files.len(), 4);
     }
 
     #[test]

@@ -61,6 +61,18 @@ impl Checker {
         })
     }
 
+    /// Records a file that `addFile` could not check (it overflowed the stack or trapped, in an
+    /// instance the CLI then replaced): a `syntax-error` finding, its suppressions honoured.
+    #[wasm_bindgen(js_name = addUnanalysable)]
+    pub fn add_unanalysable(&mut self, path: &str, bytes: &[u8]) -> Result<(), JsError> {
+        let session = self
+            .session
+            .as_mut()
+            .ok_or_else(|| error("the check has finished"))?;
+        session.add_unanalysable(path, &String::from_utf8_lossy(bytes));
+        Ok(())
+    }
+
     /// The records of the files checked so far, as JSON, taken out of this checker (see
     /// `Session::export_records`): the CLI checks on two threads and merges them into one.
     #[wasm_bindgen(js_name = exportRecords)]

@@ -254,6 +254,93 @@ test("a file nested thousands of levels deep is a syntax-error finding, on one t
   rmSync(dir, { recursive: true, force: true });
 });
 
+test("JSX nested thousands of levels deep is a syntax-error finding, on one thread or two; ordinary TSX is checked as any file", () => {
+  // The parser reads JSX recursively, once per element, and overflowed the stack at about 3,500
+  // nested elements on Node's main thread (exit 2, every other file unreported).
+  const r = (s, n) => s.repeat(n);
+  const files = {
+    "src/index.ts": `export { Room } from "./room.js";\nimport "./app.js";\nimport "./ui.js";\nexport default {};\n`,
+    "src/room.ts": withTimer,
+    "src/app.tsx": `export const app = ${r("<div>", 10_000)}a${r("</div>", 10_000)};\n`,
+    "src/ui.tsx": `import { helper } from "./deep-ui.js";
+export function List<T extends { id: string }>({ items }: { items: T[] }) {
+  const pick = <U,>(x: U) => x;
+  const few = items.length < 3 && items.length > 0 ? items : [];
+  return (
+    <ul className="list" aria-label='a "list" (of things)'>
+      {few.map((item) => <li key={item.id} title="a > b">{String(pick(item))} (don't)</li>)}
+      <>{helper}</>
+    </ul>
+  );
+}
+`,
+    // Imported by a .tsx file: its imports were followed.
+    "src/deep-ui.tsx": `export const helper = ${r("<>", 3_000)}a${r("</>", 3_000)};\n`,
+  };
+  const dir = project(files);
+  const threads = (n) => run(["check", dir, "--format", "json"], { env: { ...process.env, DURABLE_CORE_CHECK_THREADS: n } });
+  const one = threads("1");
+  assert.equal(one.code, 1, one.err);
+  const report = JSON.parse(one.out);
+  assert.deepEqual(report.findings.map((f) => [f.file, f.rule]), [
+    ["src/app.tsx", "syntax-error"],
+    ["src/deep-ui.tsx", "syntax-error"],
+    ["src/room.ts", "timer-in-object"],
+  ]);
+  for (const f of report.findings.filter((f) => f.rule === "syntax-error")) assert.match(f.message, /nests more than 500 levels deep \(brackets, JSX elements/, f.file);
+  assert.equal(report.files.length, 6);
+  const two = threads("2");
+  assert.equal(two.code, one.code, two.err);
+  assert.equal(two.out, one.out);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test("a file that overflows the stack although the scan let it through is a syntax-error finding; every other file is still checked, on one thread or two", () => {
+  // Split over lines, a chain of assignments or of conditionals defeats the lexical scan (a
+  // newline ends its count) and overflows the parser's recursion before the AST's depth is
+  // measured: the call traps, the CLI replaces the wasm instance and checks again the files
+  // that instance had checked. No test hook: these are files a user could have.
+  const r = (s, n) => s.repeat(n);
+  const deep = {
+    assignments: `let a: unknown;\nexport const x =\n${r("a =\n", 100_000)}1;\n`,
+    conditionals: `const a = Math.random() > 0.5;\nexport const x = a\n${r("  ? 1\n  : a\n", 100_000)};\n`,
+  };
+  const timer = (i) => withTimer.replace("class Room", `class Room${i}`).replace(/export default[^\n]*\n/, "");
+  // The worker is fed the entry, then a0..a7; a8 is this thread's (with one thread, all are).
+  const files = { "src/index.ts": "" };
+  for (let i = 0; i < 12; i++) {
+    files[`src/a${i}.ts`] = timer(i);
+    files["src/index.ts"] += `import "./a${i}.js";\n`;
+  }
+  files["src/a1.ts"] = deep.assignments;
+  files["src/a8.ts"] = deep.conditionals;
+  // Suppressed, as a generated file may be.
+  files["src/a4.ts"] = `// durable-core-disable-file syntax-error -- generated\n${deep.assignments}`;
+  // Imported by a file after the deep ones: still followed and checked.
+  files["src/a11.ts"] = `import "./tail.js";\n${timer(11)}`;
+  files["src/tail.ts"] = timer("Tail");
+  files["src/index.ts"] += CLEAN;
+  const dir = project(files);
+  const threads = (n) => run(["check", dir, "--format", "json"], { env: { ...process.env, DURABLE_CORE_CHECK_THREADS: n } });
+  const one = threads("1");
+  assert.equal(one.code, 1, one.err);
+  const report = JSON.parse(one.out);
+  const found = report.findings.map((f) => [f.file, f.rule]);
+  const expected = [];
+  for (let i = 0; i < 12; i++) if (i !== 4) expected.push([`src/a${i}.ts`, [1, 8].includes(i) ? "syntax-error" : "timer-in-object"]);
+  expected.push(["src/tail.ts", "timer-in-object"]);
+  assert.deepEqual(found, expected.sort());
+  for (const f of report.findings.filter((f) => f.rule === "syntax-error")) {
+    assert.match(f.message, /could not analyse this file: it ran out of stack or memory/, f.file);
+    assert.deepEqual([f.start.line, f.severity], [1, "error"]);
+  }
+  assert.equal(report.files.length, 15);
+  const two = threads("2");
+  assert.equal(two.code, one.code, two.err);
+  assert.equal(two.out, one.out);
+  rmSync(dir, { recursive: true, force: true });
+});
+
 test("a project checked on two threads gets the report of one thread, byte for byte", () => {
   // Sixty objects in as many files, each importing a helper module, some with findings (warnings, errors, suppressions used and
   // unused, a file that does not parse), and configuration findings that need facts from files

@@ -9,6 +9,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { workerData } from "node:worker_threads";
+import { RecoveringChecker } from "./recovering-checker.mjs";
 
 const { root, port, signal } = workerData;
 
@@ -32,7 +33,7 @@ try {
     try {
       if (checker === undefined) {
         bindings.initSync({ module: message.module });
-        checker = new bindings.Checker(message.rules);
+        checker = new RecoveringChecker(bindings, message.rules, (path) => readFileSync(join(root, path)));
         checker.setConfig(message.configPath, message.configText);
         return;
       }

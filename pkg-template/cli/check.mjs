@@ -8,6 +8,7 @@ import { setFlagsFromString } from "node:v8";
 import { dirname, join, posix, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads";
+import { RecoveringChecker } from "./recovering-checker.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const CONFIG_NAMES = ["wrangler.jsonc", "wrangler.json", "wrangler.toml"];
@@ -232,7 +233,8 @@ async function check({ root, rules, include, configPath, listing, files, binding
   const rulesJson = JSON.stringify(rules);
   let checker;
   try {
-    checker = new bindings.Checker(rulesJson);
+    // A file checked again after a trap (see RecoveringChecker) is read again.
+    checker = new RecoveringChecker(bindings, rulesJson, (path) => readFileSync(join(root, path)));
   } catch (error) {
     throw new UsageError(error.message);
   }

@@ -68,6 +68,12 @@ export class OursBench extends DurableCore<Env> {
     this.scheduler.get("s2p-none");
   }
 
+  /** S2P: a handler that reads a task ten times. */
+  onBenchGet10(_payload: unknown): void {
+    this.meter.fired += 1;
+    for (let i = 0; i < 10; i++) this.scheduler.get("s2p-none");
+  }
+
   /** S7: the isolate's wasm memory, read from inside it. */
   memory(ids: string[]): MemoryProbe {
     return memoryProbe(ids);

@@ -7,7 +7,9 @@
 // - `plain`: S2's own handler (counts, nothing else);
 // - `followUp`: each handler schedules one follow-up task an hour ahead (`this.scheduler.at`),
 //   the common pattern of a handler that schedules its next step;
-// - `get`: each handler reads a task (`this.scheduler.get`), the cheapest scheduler call.
+// - `get`: each handler reads a task (`this.scheduler.get`), the cheapest scheduler call;
+// - `get10`: each handler reads a task ten times: one acknowledgement to write per handler, as
+//   in `get`, but ten reads of the marks, so what a read of the marks costs stands out.
 // Every scheduler call made during a batch first has the core read the batch's marks (the
 // facade's record of which deliveries started and succeeded, see `BatchMarks` in
 // src/scheduler/delivery.rs), so `followUp - plain` and `get - plain` are what those reads cost
@@ -49,6 +51,7 @@ export const s2Probes: Scenario<S2Params> = {
     plain: runDue("S2's handler (counts)", "onBenchTask"),
     followUp: runDue("handler schedules one follow-up (scheduler.at)", "onBenchFollowUp"),
     get: runDue("handler reads a task (scheduler.get)", "onBenchGet"),
+    get10: runDue("handler reads a task 10 times (scheduler.get)", "onBenchGet10"),
   },
   notes: [],
 };

@@ -24,8 +24,11 @@ function pastDueTimes(n: number): number[] {
   return Array.from({ length: n }, (_, i) => base + i);
 }
 
-/** An S2 side whose tasks run `method` (a task handler of OursBench). */
-function runDue(label: string, method: string) {
+/** The task handlers of OursBench that S2P's sides run. */
+type ProbeHandler = "onBenchTask" | "onBenchFollowUp" | "onBenchGet" | "onBenchGet10";
+
+/** An S2 side whose tasks run `method`. */
+function runDue(label: string, method: ProbeHandler) {
   return {
     label,
     binding: "OURS" as const,

@@ -56,6 +56,24 @@ export class OursBench extends DurableCore<Env> {
     this.meter.fired += 1;
   }
 
+  /** S2P: a handler that schedules its follow-up (an hour ahead: it never fires in the sample). */
+  onBenchFollowUp(payload: { i: number }): void {
+    this.meter.fired += 1;
+    this.scheduler.at(Date.now() + 3_600_000, "onBenchTask", payload);
+  }
+
+  /** S2P: a handler that reads a task. */
+  onBenchGet(_payload: unknown): void {
+    this.meter.fired += 1;
+    this.scheduler.get("s2p-none");
+  }
+
+  /** S2P: a handler that reads a task ten times. */
+  onBenchGet10(_payload: unknown): void {
+    this.meter.fired += 1;
+    for (let i = 0; i < 10; i++) this.scheduler.get("s2p-none");
+  }
+
   /** S7: the isolate's wasm memory, read from inside it. */
   memory(ids: string[]): MemoryProbe {
     return memoryProbe(ids);

@@ -183,6 +183,11 @@ pub fn ts_constants() -> Vec<TsConstant> {
             usize::from(crate::scheduler::mark::DONE),
             "A batch's mark: its handler succeeded, its acknowledgement is due (src/scheduler/delivery.rs `mark`).",
         ),
+        number(
+            "TASK_MARK_SKIPPED",
+            usize::from(crate::scheduler::mark::SKIPPED),
+            "A batch's mark: passed without running (the core said to skip it; src/scheduler/delivery.rs `mark`).",
+        ),
     ]
 }
 

@@ -3,6 +3,7 @@ import type { Scenario } from "../harness";
 import { NOT_YET } from "../harness";
 import { s1 } from "./s1-schedule";
 import { s2 } from "./s2-run-due";
+import { s2Probes } from "./s2-probes";
 import { s3 } from "./s3-publish";
 import { s3Probes } from "./s3-probes";
 import { s4 } from "./s4-storage";
@@ -14,7 +15,7 @@ import { s6Probes } from "./s6-probes";
 import { s6Wake } from "./s6-wake";
 import { s7 } from "./s7-memory";
 
-export const SCENARIOS: Scenario[] = [s1, s2, s3, s3Probes, s4, s4Probes, s5, s5Probes, s6, s6Probes, s6Wake, s7];
+export const SCENARIOS: Scenario[] = [s1, s2, s2Probes, s3, s3Probes, s4, s4Probes, s5, s5Probes, s6, s6Probes, s6Wake, s7];
 
 export function scenarioById(id: string): Scenario {
   const scenario = SCENARIOS.find((s) => s.id === id);

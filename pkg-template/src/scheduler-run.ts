@@ -6,7 +6,7 @@
  */
 import type { CoreContext } from "./core-context.js";
 import { DurableCoreError } from "./errors.js";
-import { TASK_MARK_DONE, TASK_MARK_FREE, TASK_MARK_STALE, TASK_MARK_STARTED } from "./generated/core.js";
+import { TASK_MARK_DONE, TASK_MARK_FREE, TASK_MARK_SKIPPED, TASK_MARK_STALE, TASK_MARK_STARTED } from "./generated/core.js";
 import { errorText } from "./kernel/error-text.js";
 import { HandleWatch } from "./kernel/handle-watch.js";
 import type { AlarmWriter } from "./scheduler-alarm.js";
@@ -196,8 +196,12 @@ export class TaskRunner {
             // core reads later; any other goes through the core.
             if (flat[at + 5] === 1 && marks[i] === TASK_MARK_FREE) delivery.mark = i;
             else task = this.#start(delivery, clock());
-            // Undefined: an earlier handler cancelled or replaced it.
-            if (task === undefined) continue;
+            // Undefined: an earlier handler cancelled or replaced it. Marked all the same: the core
+            // reads the marks up to the first one the run has not passed (see `BatchMarks`).
+            if (task === undefined) {
+              marks[i] = TASK_MARK_SKIPPED;
+              continue;
+            }
             // Whichever way it started: if the invocation ends now, this delivery keeps its count
             // (see #releaseInterrupted), and the core counts it as started.
             marks[i] = TASK_MARK_STARTED;
@@ -241,7 +245,8 @@ export class TaskRunner {
     interrupted.delete(this.#key);
     if (Date.now() - left.at > INTERRUPTED_TRUST_MS) return;
     for (let i = 0; i < left.count; i++) {
-      if (left.marks[i] !== TASK_MARK_FREE && left.marks[i] !== TASK_MARK_STALE) continue;
+      const mark = left.marks[i];
+      if (mark !== TASK_MARK_FREE && mark !== TASK_MARK_STALE && mark !== TASK_MARK_SKIPPED) continue;
       const id = left.flat[i * DELIVERY_VALUES] as string;
       try {
         this.#core.call((engine) => engine.schedulerRelease(id, left.flat[i * DELIVERY_VALUES + 4] as number));

@@ -91,13 +91,19 @@ pub struct Failure {
 ///   cancelled, retried): the facade must call [`Scheduler::start`], which reads it again.
 /// - [`mark::STARTED`]: set by the facade right before the handler runs.
 /// - [`mark::DONE`]: set by the facade when the handler succeeded: its acknowledgement is due.
+/// - [`mark::SKIPPED`]: set by the facade when [`Scheduler::start`] said not to run it.
 ///
-/// The core reads the marks ([`Scheduler::settle_marks`]) before any other call touches the
-/// queue, so every call sees the queue as if each acknowledgement had been made at once; the
-/// due acknowledgements are then one DELETE for all of them.
+/// The facade goes through the batch in claim order and marks every delivery it passes
+/// (started, done or skipped), so the marks before the delivery it runs never change again and
+/// those after it are still FREE or STALE. The core reads the marks ([`Scheduler::settle_marks`])
+/// before any other call touches the queue, so every call sees the queue as if each
+/// acknowledgement had been made at once; each read starts where the last one left the facade
+/// (it costs what changed since, not the batch's size), and the due acknowledgements are one
+/// DELETE for all of them.
 pub trait BatchMarks {
-    /// The marks, in claim order.
-    fn read(&self) -> Vec<u8>;
+    /// Copies the marks from the delivery at `start` on into `into`, as many as fit; returns how
+    /// many were copied (fewer at the end of the marks).
+    fn read(&self, start: u32, into: &mut [u8]) -> usize;
     /// Sets the mark of the delivery at `index`.
     fn write(&self, index: u32, mark: u8);
 }
@@ -108,7 +114,12 @@ pub mod mark {
     pub const STALE: u8 = 1;
     pub const STARTED: u8 = 2;
     pub const DONE: u8 = 3;
+    pub const SKIPPED: u8 = 4;
 }
+
+/// Marks read through [`BatchMarks::read`] at a time: a read before the batch's end usually
+/// needs two (the running delivery's and the next one's).
+const MARKS_CHUNK: usize = 16;
 
 /// The batch of the last claim, as far as its deliveries are started and ended through marks.
 #[derive(Default)]
@@ -116,15 +127,17 @@ pub(super) struct Batch {
     /// The key `(id, attempt)` of each delivery of the claim, in claim order.
     keys: Vec<(String, u32)>,
     marks: Option<Box<dyn BatchMarks>>,
-    /// The deliveries acknowledged through their marks so far.
-    acked: Vec<bool>,
-    /// Whether an acknowledgement was written before the batch's end: it may have been written
-    /// inside a transaction of a handler that then rolled back, so the end writes it again.
-    early: bool,
+    /// The first mark the next read starts at: the marks before it are read and never change
+    /// again (see [`BatchMarks`]).
+    cursor: usize,
+    /// The deliveries acknowledged through their marks so far, in claim order. One written
+    /// before the batch's end may have been written inside a transaction of a handler that then
+    /// rolled back, so the end writes them all again.
+    acked: Vec<u32>,
     /// The deliveries acknowledged by another call (a handler's own queue call) since the
     /// facade last waited: written maybe inside a transaction that rolled back since, they are
     /// written again before the facade waits (see [`Scheduler::settle_marks_before_wait`]).
-    unsure: Vec<bool>,
+    unsure: Vec<u32>,
 }
 
 impl std::fmt::Debug for Batch {
@@ -336,8 +349,9 @@ impl Scheduler {
     /// The facade starts and ends the plain deliveries of the last claim through `marks` (all
     /// [`mark::FREE`] now, one per delivery of the claim).
     pub fn set_marks(&mut self, marks: Box<dyn BatchMarks>) {
-        self.batch.acked = vec![false; self.batch.keys.len()];
-        self.batch.unsure = vec![false; self.batch.keys.len()];
+        self.batch.cursor = 0;
+        self.batch.acked.clear();
+        self.batch.unsure.clear();
         self.batch.marks = Some(marks);
     }
 
@@ -366,68 +380,46 @@ impl Scheduler {
         settled
     }
 
-    /// `again`: the acknowledgements made early are made again (see `Batch`).
+    /// `again`: the acknowledgements another call made since the last wait are made again (see
+    /// `Batch`). At the `end`, every acknowledgement of the batch is made (again).
     fn settle_batch(&mut self, db: &dyn SqlBackend, end: bool, again: bool) -> Result<(), Error> {
-        let Some(marks) = &self.batch.marks else {
-            return Ok(());
-        };
-        let marks = marks.read();
+        let fresh = self.read_marks(end);
         let batch = &mut self.batch;
-        let mut keys = String::from("{");
-        let mut included = Vec::new();
-        let states = batch.acked.iter_mut().zip(batch.unsure.iter_mut());
-        for (index, ((id, attempt), (acked, unsure))) in batch.keys.iter().zip(states).enumerate() {
-            let mark = marks.get(index).copied().unwrap_or(mark::FREE);
-            if mark == mark::STARTED {
-                if let Some(delivery) = self.in_flight.get_mut(id) {
-                    if delivery.attempt == *attempt && delivery.index as usize == index {
-                        delivery.started = true;
-                    }
-                }
-                continue;
-            }
-            if mark != mark::DONE {
-                continue;
-            }
-            let was_acked = *acked;
-            let redo = was_acked && if end { batch.early } else { again && *unsure };
-            if was_acked && !redo {
-                continue;
-            }
-            if !was_acked {
-                *acked = true;
-                if self
-                    .in_flight
-                    .get(id)
-                    .is_some_and(|d| d.attempt == *attempt && d.index as usize == index)
-                {
-                    self.in_flight.remove(id);
-                }
-            }
+        let included = if end {
+            std::mem::take(&mut batch.acked)
+        } else if again {
+            let mut included = std::mem::take(&mut batch.unsure);
+            included.extend_from_slice(&fresh);
+            included
+        } else {
             // Made by another call: maybe inside a handler's transaction.
-            *unsure = !end && !again;
-            if !included.is_empty() {
+            batch.unsure.extend_from_slice(&fresh);
+            fresh
+        };
+        if included.is_empty() {
+            return Ok(());
+        }
+        let mut keys = String::from("{");
+        let included_keys = || {
+            included
+                .iter()
+                .filter_map(|&index| batch.keys.get(index as usize))
+        };
+        for (n, (id, attempt)) in included_keys().enumerate() {
+            if n > 0 {
                 keys.push(',');
             }
             push_string_literal(id, &mut keys);
             let _ = write!(keys, ":{attempt}");
-            included.push(index);
-        }
-        let count = included.len();
-        if count == 0 {
-            return Ok(());
         }
         keys.push('}');
-        if !end {
-            batch.early = true;
-        }
         if db.exec_constant(ACK_BATCH, &[SqlValue::from(keys)]).is_ok() {
             return Ok(());
         }
         // One acknowledgement refused (a trigger, a constraint) must not take the others with
         // it: each is made on its own, and the first error is returned.
         let mut first_error = None;
-        for (id, attempt) in included.iter().filter_map(|&index| batch.keys.get(index)) {
+        for (id, attempt) in included_keys() {
             let key = [
                 SqlValue::from(id.as_str()),
                 SqlValue::Integer(i64::from(*attempt)),
@@ -437,12 +429,73 @@ impl Scheduler {
             }
         }
         // Before the end, the call that settles is another task's (a handler's own queue call,
-        // a start): a refused acknowledgement must not fail it. `early` is set, so the end makes
-        // every acknowledgement again and reports the refusal there.
+        // a start): a refused acknowledgement must not fail it. The end makes every
+        // acknowledgement of the batch again and reports the refusal there.
         if !end {
             return Ok(());
         }
         first_error.map_or(Ok(()), |error| Err(error.into()))
+    }
+
+    /// Reads the marks written since the last read: a delivery the facade started counts as
+    /// started, and one marked done is acknowledged here (out of the batch's deliveries, into
+    /// `Batch::acked`) and returned, in claim order. Before the `end` the read stops at the first
+    /// delivery the facade has not reached (FREE or STALE, see [`BatchMarks`]), and the next one
+    /// starts again at the last one reached while it is STARTED (it may still be marked done);
+    /// at the end every mark left is read.
+    fn read_marks(&mut self, end: bool) -> Vec<u32> {
+        let mut fresh = Vec::new();
+        let batch = &mut self.batch;
+        let Some(marks) = &batch.marks else {
+            return fresh;
+        };
+        let in_flight = &mut self.in_flight;
+        let mut chunk = [mark::FREE; MARKS_CHUNK];
+        let mut index = batch.cursor;
+        let mut last = mark::FREE;
+        let len = batch.keys.len();
+        'read: while index < len {
+            let Some(wanted) = chunk.get_mut(..MARKS_CHUNK.min(len - index)) else {
+                break;
+            };
+            let read = marks.read(u32::try_from(index).unwrap_or(u32::MAX), wanted);
+            if read == 0 {
+                break;
+            }
+            for &mark in wanted.iter().take(read) {
+                let Some((id, attempt)) = batch.keys.get(index) else {
+                    break 'read;
+                };
+                let this_delivery =
+                    |d: &Delivery| d.attempt == *attempt && d.index as usize == index;
+                match mark {
+                    mark::STARTED => {
+                        if let Some(delivery) = in_flight.get_mut(id).filter(|d| this_delivery(d)) {
+                            delivery.started = true;
+                        }
+                    }
+                    mark::DONE => {
+                        if in_flight.get(id).is_some_and(this_delivery) {
+                            in_flight.remove(id);
+                        }
+                        let index = u32::try_from(index).unwrap_or(u32::MAX);
+                        batch.acked.push(index);
+                        fresh.push(index);
+                    }
+                    mark::SKIPPED => {}
+                    _ if end => {}
+                    _ => break 'read,
+                }
+                last = mark;
+                index += 1;
+            }
+        }
+        batch.cursor = if last == mark::STARTED && index > batch.cursor {
+            index - 1
+        } else {
+            index
+        };
+        fresh
     }
 
     /// The handler of the claimed delivery `(id, attempt)` is about to run. Its count is

@@ -158,8 +158,15 @@ fn deliveries_json(tasks: &[ClaimedTask]) -> String {
 struct JsMarks(Uint8Array);
 
 impl BatchMarks for JsMarks {
-    fn read(&self) -> Vec<u8> {
-        self.0.to_vec()
+    fn read(&self, start: u32, into: &mut [u8]) -> usize {
+        let wanted = u32::try_from(into.len()).unwrap_or(u32::MAX);
+        let marks = self.0.subarray(start, start.saturating_add(wanted));
+        let length = marks.length() as usize;
+        // `copy_to` wants a slice of the view's own length.
+        into.get_mut(..length).map_or(0, |into| {
+            marks.copy_to(into);
+            length
+        })
     }
 
     fn write(&self, index: u32, mark: u8) {

@@ -96,3 +96,6 @@ export const TASK_MARK_STARTED = 2;
 
 /** A batch's mark: its handler succeeded, its acknowledgement is due (src/scheduler/delivery.rs `mark`). */
 export const TASK_MARK_DONE = 3;
+
+/** A batch's mark: passed without running (the core said to skip it; src/scheduler/delivery.rs `mark`). */
+export const TASK_MARK_SKIPPED = 4;

@@ -13,6 +13,9 @@ const LEDGER_CREATE =
   "INSERT INTO _dc_migrations (scope, version, name, checksum, applied_at)";
 const RECORD = `${LEDGER_CREATE} VALUES (?, ?, ?, ?, ?)`;
 const CHECKSUM = "0123456789abcdef";
+/** A ledger row kept as a view (a schema row, no table): RawColdView. A constant text, as a migration's. */
+const LEDGER_VIEW =
+  "CREATE VIEW IF NOT EXISTS probe_ledger_view AS SELECT 'user' AS scope, 1 AS version, NULL AS name, '0123456789abcdef' AS checksum, 0 AS applied_at";
 
 /** Objects constructed in this isolate (every probe class shares the module). */
 let constructed = 0;
@@ -129,9 +132,7 @@ export class RawColdView extends ColdProbe {
     void ctx.blockConcurrencyWhile(async () => {
       ctx.storage.transactionSync(() => {
         ctx.storage.sql.exec(ITEMS_TABLE);
-        ctx.storage.sql.exec(
-          `CREATE VIEW IF NOT EXISTS _dc_ledger_view AS SELECT 'user' AS scope, 1 AS version, NULL AS name, '${CHECKSUM}' AS checksum, ${Date.now()} AS applied_at`,
-        );
+        ctx.storage.sql.exec(LEDGER_VIEW);
       });
     });
   }

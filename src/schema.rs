@@ -10,9 +10,10 @@
 //!
 //! Nothing is created before it is needed: the ledger table comes with the first migration
 //! recorded in it, and a capability's tables with its first use ([`ensure_core_scope`]). A
-//! fresh object that uses nothing runs one statement at its wake, the ledger read that fails
-//! for want of a table. A capability whose tables exist is brought to its current version at
-//! the wake (its migrations are part of the wake's plan).
+//! fresh object that uses nothing runs one read-only statement at its wake: the lookup in
+//! `sqlite_master` that finds no ledger ([`read_ledger_looked_up`]). A capability whose tables
+//! exist is brought to its current version at the wake (its migrations are part of the wake's
+//! plan).
 //!
 //! This module never decides *when* to migrate: the facade does, at the wake inside
 //! `blockConcurrencyWhile` and at a capability's first use.
@@ -191,8 +192,7 @@ pub fn read_ledger(db: &dyn SqlBackend) -> Result<Ledger, Error> {
 /// ([`LEDGER_EXISTS`], read-only), then, if it does, [`read_ledger`]'s statement. A fresh object
 /// runs one statement, an object with a ledger two. A failed statement costs the platform about
 /// as much as a CREATE TABLE (it becomes a JS exception that crosses into the wasm), the lookup a
-/// tenth of that: worth it for a wake that will record a migration (a class with `static
-/// migrations`), whose fresh objects would otherwise always fail their first statement.
+/// tenth of that. Every wake reads the ledger this way.
 pub fn read_ledger_looked_up(db: &dyn SqlBackend) -> Result<Ledger, Error> {
     if db.exec(LEDGER_EXISTS, &[])?.rows.is_empty() {
         return Ok(Ledger::default());

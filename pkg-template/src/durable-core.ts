@@ -296,11 +296,10 @@ export class DurableCore<Env = unknown> extends DurableObject<Env> {
   /**
    * Applies what the ledger says is pending: the missing migrations of durable-core's tables
    * that exist (and the store's, for a class with `static indexes`) in one transaction; each user
-   * migration in its own, with its ledger row. A fresh object of a class with no migrations and
-   * no indexes runs one statement here (the ledger read) and writes nothing. A class with
-   * migrations first asks `sqlite_master` whether the ledger exists (read-only): its fresh
-   * objects then run no statement that fails (a failed one costs the platform about as much as
-   * a CREATE TABLE), for one more cheap statement at a later wake.
+   * migration in its own, with its ledger row. The ledger is read once `sqlite_master` says it
+   * exists, so no statement at a wake fails (a failed one costs more than the lookup and the
+   * read together): a fresh object of a class with no migrations and no indexes runs that one
+   * read-only lookup and writes nothing.
    */
   #migrate(): void {
     const statics = this.constructor as DurableCoreStatics;
@@ -308,7 +307,7 @@ export class DurableCore<Env = unknown> extends DurableObject<Env> {
     const core = this.#core;
     // Checked by the store already (INDEX_DEFINITION): an object, when declared.
     const declaresIndexes = Object.keys(statics.indexes ?? {}).length > 0;
-    const { steps, present, ledger } = core.call((engine) => engine.planMigrations(user, declaresIndexes, user.length > 0));
+    const { steps, present, ledger } = core.call((engine) => engine.planMigrations(user, declaresIndexes));
     const coreSteps = steps.filter((step) => step.scope !== USER_SCOPE);
     const apply = (engine: Engine, step: MigrationStep) => engine.applyMigration(step.scope, step.version, Date.now());
     if (coreSteps.length > 0) {

@@ -417,5 +417,8 @@ fn a_started_delivery_at_the_end_of_a_chunk_is_read_again_when_it_ends() {
         "t15 acknowledged after its wait"
     );
     s.end_alarm(&db).unwrap();
-    assert_eq!(rows(&db), vec![("t16".into(), 0, None), ("t17".into(), 0, None)]);
+    assert_eq!(
+        rows(&db),
+        vec![("t16".into(), 0, None), ("t17".into(), 0, None)]
+    );
 }

@@ -166,16 +166,14 @@ fn run(n: usize, seed: u64) -> (usize, usize) {
             undone = false;
             calls += 1;
             s.settle_marks_before_wait(&db).unwrap();
-            for j in 0..i {
-                if ends[j] == End::Succeeded {
-                    assert_eq!(
-                        row(&db, &id(j)),
-                        None,
-                        "{}: {} not acknowledged before a wait",
-                        context(i),
-                        id(j)
-                    );
-                }
+            for j in (0..i).filter(|&j| ends[j] == End::Succeeded) {
+                assert_eq!(
+                    row(&db, &id(j)),
+                    None,
+                    "{}: {} not acknowledged before a wait",
+                    context(i),
+                    id(j)
+                );
             }
         }
         // The handler's body (before or during its wait: other calls may come in then too).
@@ -251,16 +249,14 @@ fn run(n: usize, seed: u64) -> (usize, usize) {
                     undone = false;
                     calls += 1;
                     s.settle_marks_before_wait(&db).unwrap();
-                    for j in 0..=i {
-                        if ends[j] == End::Succeeded {
-                            assert_eq!(
-                                row(&db, &id(j)),
-                                None,
-                                "{}: {} not acknowledged after its wait",
-                                context(i),
-                                id(j)
-                            );
-                        }
+                    for j in (0..=i).filter(|&j| ends[j] == End::Succeeded) {
+                        assert_eq!(
+                            row(&db, &id(j)),
+                            None,
+                            "{}: {} not acknowledged after its wait",
+                            context(i),
+                            id(j)
+                        );
                     }
                 }
             } else {

@@ -391,3 +391,34 @@ fn settling_before_each_handler_call_reads_only_the_marks_written_since() {
         "{read} marks read for {FOLLOWED} deliveries and as many settles"
     );
 }
+
+/// A run of quiet handlers (no core call) runs the marks a whole chunk of a read (16) ahead of
+/// the last read; the next handler waits. The read before its wait ends at a chunk's end, on its
+/// STARTED mark: the next read must start there again, or its DONE is never read (the task
+/// stays claimed and runs again). Fails when the read forgets the last mark across chunks
+/// (`last` reset per chunk in `read_marks`, review2 2026-12-02).
+#[test]
+fn a_started_delivery_at_the_end_of_a_chunk_is_read_again_when_it_ends() {
+    let ids: Vec<String> = (0..18).map(|i| format!("t{i:02}")).collect();
+    let (db, mut s, marks) = claimed(&ids.iter().map(String::as_str).collect::<Vec<_>>());
+    for i in 0..15 {
+        marks.set(i, mark::STARTED);
+        marks.set(i, mark::DONE);
+    }
+    // t15's handler returned a promise.
+    marks.set(15, mark::STARTED);
+    s.settle_marks_before_wait(&db).unwrap();
+    assert_eq!(rows(&db).len(), 3, "t15, t16, t17 left");
+    marks.set(15, mark::DONE);
+    s.settle_marks_before_wait(&db).unwrap();
+    assert_eq!(
+        rows(&db).iter().map(|r| r.0.as_str()).collect::<Vec<_>>(),
+        ["t16", "t17"],
+        "t15 acknowledged after its wait"
+    );
+    s.end_alarm(&db).unwrap();
+    assert_eq!(
+        rows(&db),
+        vec![("t16".into(), 0, None), ("t17".into(), 0, None)]
+    );
+}

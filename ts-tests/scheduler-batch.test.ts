@@ -133,6 +133,29 @@ describe("a batch whose handlers touch the queue", () => {
     expect(await stub.count("_dc_tasks")).toBe(0);
   });
 
+  // Fifteen quiet handlers run the marks a whole read chunk (16) ahead of the core, then t15
+  // waits: the read before its wait ends at the chunk's end, on t15's STARTED mark, and must
+  // start there again, else t16 sees t15 and t15 stays claimed. Fails with `last` reset per
+  // chunk in `read_marks` (review2, 2026-12-02).
+  it("a handler sees an earlier task as gone when that one waited at the end of a read chunk", async () => {
+    const stub = env.TASKS.getByName("batch-inspect-chunk-end");
+    await runInDurableObject(stub, (o) => {
+      const now = Date.now();
+      for (let i = 0; i < 18; i++) {
+        const id = `t${String(i).padStart(2, "0")}`;
+        const due = now - 10_000 + i;
+        if (i === 15) o.scheduler.at(due, "recordLater", {}, { id });
+        else if (i === 16) o.scheduler.at(due, "inspect", { id: "t15" }, { id });
+        else o.scheduler.at(due, "record", {}, { id });
+      }
+    });
+    const runs = await runDueTasks(stub);
+    expect(runs.length).toBe(18);
+    expect(runs.every((r) => r.ok)).toBe(true);
+    expect(await stub.takeTurns()).toEqual(["t16 sees t15: get false, cancel false"]);
+    expect(await stub.count("_dc_tasks")).toBe(0);
+  });
+
   it("a handler that replaces a later task of its batch: the new definition runs, once", async () => {
     const stub = env.TASKS.getByName("batch-replace-later");
     await runInDurableObject(stub, (o) => {

@@ -37,4 +37,6 @@ declare module "durable-core/test-wasm" {
   export function __trap(): void;
   /** The engine's template compiler, to hand it a template the facade would never build. */
   export function sqlCompile(template: unknown): unknown;
+  /** Binds values through the core's SQL backend twice, lending `lent` (src/wasm/probe.rs). */
+  export function __bindEcho(sql: SqlStorage, values: unknown[], lent: string[]): [unknown[][], unknown[][], string[]];
 }

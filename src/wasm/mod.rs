@@ -9,6 +9,8 @@ mod backend;
 mod engine;
 mod fanout;
 mod interop;
+#[cfg(feature = "trap")]
+mod probe;
 mod scheduler;
 mod sql;
 mod store;

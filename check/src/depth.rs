@@ -239,6 +239,16 @@ fn starts_jsx(next: u8) -> bool {
     next == b'>' || (is_ident(next) && !next.is_ascii_digit())
 }
 
+/// Whether the last byte before `i` other than whitespace is a `=` (in a JSX tag: an attribute's
+/// value follows).
+fn after_equals(b: &[u8], i: usize) -> bool {
+    b.get(..i).and_then(|s| {
+        s.iter()
+            .rev()
+            .find(|&&x| class(x) & SPACE == 0 && x != b'\n')
+    }) == Some(&b'=')
+}
+
 /// The result of a scan that went over the limit at byte `at`.
 fn too_deep_at(at: usize, comments: Vec<ScannedComment>) -> Scan {
     Scan {
@@ -345,9 +355,17 @@ pub fn scan(text: &str, needle: &str, jsx: bool) -> Scan {
                             return too_deep_at(i - 1, comments);
                         }
                     }
-                    // Type arguments (`<Select<Option> ...>`), to their `>` (not an arrow's);
-                    // an element as an attribute's value, which JSX allows and nobody writes,
-                    // is skipped as one.
+                    // An element as an attribute's value (`b=<C>...</C>`), which JSX allows:
+                    // it nests, and once it closes the tag goes on.
+                    b'<' if starts_jsx(at(i + 1)) && after_equals(b, i) => {
+                        let start = i;
+                        mode = nest.open_jsx(at(i + 1));
+                        i += if mode == Mode::JsxText { 2 } else { 1 };
+                        if nest.too_deep() {
+                            return too_deep_at(start, comments);
+                        }
+                    }
+                    // Type arguments (`<Select<Option> ...>`), to their `>` (not an arrow's).
                     b'<' => {
                         let mut open = 0u32;
                         while i < b.len() {
@@ -818,6 +836,13 @@ export function List<T extends { id: string }>({ items, max }: Props<T>) {
         };
         assert!(!deep_jsx(&wrapped(242)));
         assert!(deep_jsx(&wrapped(243)));
+        // Elements as attributes' values, with text a bracket in; type parameters' defaults.
+        assert!(!deep_jsx(
+            &"const r = <A b=<C>d (e</C> c = <D/> f=<>g [h</> />;\n".repeat(2_000)
+        ));
+        assert!(!deep_jsx(
+            &"const f = <T = Array<U>>(x: T) => x;\n".repeat(2_000)
+        ));
         // In a .ts file a `<` is never JSX: type assertions do not nest.
         assert!(!deep(&"x = <any>y;\n".repeat(2_000)));
     }
@@ -834,6 +859,9 @@ export function List<T extends { id: string }>({ items, max }: Props<T>) {
                 "</div>\n".repeat(n)
             ),
             format!("x = {}a{};", "<A.B c:d>".repeat(n), "</A.B>".repeat(n)),
+            // Elements as attributes' values, inside one another.
+            format!("x = {}<i/>{};", "<a b=".repeat(n), " />".repeat(n)),
+            format!("x = {}a{};", "<a b=<p>".repeat(n), "</p> />".repeat(n)),
             // Half elements, half children's expressions.
             format!(
                 "x = {}a{};",

@@ -341,6 +341,110 @@ test("a file that overflows the stack although the scan let it through is a synt
   rmSync(dir, { recursive: true, force: true });
 });
 
+/**
+ * Bindings like the checker's, for `RecoveringChecker` alone: `addFile` traps on the paths in
+ * `traps` and counts its calls; records are `{ path, analysed }`, exported and merged as the
+ * real checker does.
+ */
+function fakeBindings(traps) {
+  const calls = { addFile: 0, resets: 0 };
+  class Checker {
+    records = [];
+    setConfig() {}
+    addFile(path) {
+      calls.addFile++;
+      if (traps.has(path)) {
+        throw new WebAssembly.RuntimeError("unreachable");
+      }
+      this.records.push({ path, analysed: true });
+      return [];
+    }
+    addUnanalysable(path) {
+      this.records.push({ path, analysed: false });
+    }
+    exportRecords() {
+      const json = JSON.stringify(this.records);
+      this.records = [];
+      return json;
+    }
+    mergeRecords(json, mine, theirs) {
+      const theirRecords = JSON.parse(json);
+      assert.equal(mine.length, this.records.length);
+      assert.equal(theirs.length, theirRecords.length);
+      const all = [];
+      mine.forEach((at, i) => (all[at] = this.records[i]));
+      theirs.forEach((at, i) => (all[at] = theirRecords[i]));
+      assert.equal(all.filter((r) => r !== undefined).length, mine.length + theirs.length);
+      this.records = all;
+    }
+    finish() {
+      return JSON.stringify(this.records);
+    }
+  }
+  return { calls, bindings: { Checker, __wbg_reset_state: () => calls.resets++ } };
+}
+
+test("after a trap the checker's instance is replaced and only the files since the last trap are checked again: each file at most twice, in order, however many trap", async () => {
+  const { RecoveringChecker } = await import(pathToFileURL(join(PKG, "cli", "recovering-checker.mjs")).href);
+  const paths = Array.from({ length: 300 }, (_, i) => `src/f${i}.ts`);
+  // Every third file traps; checked on one thread, or 200 here and 100 on the worker.
+  const traps = new Set(paths.filter((_, i) => i % 3 === 2));
+  const expected = (p) => ({ path: p, analysed: !traps.has(p) });
+  for (const split of [false, true]) {
+    const { calls, bindings } = fakeBindings(traps);
+    const checker = new RecoveringChecker(bindings, "{}", () => new Uint8Array());
+    checker.setConfig("wrangler.jsonc", "{}");
+    const mine = split ? paths.slice(0, 200) : paths;
+    for (const p of mine) assert.deepEqual(checker.addFile(p, new Uint8Array()), []);
+    if (split) {
+      // The worker's records (the last 100 files, with traps of their own), merged after.
+      const worker = fakeBindings(traps);
+      const other = new RecoveringChecker(worker.bindings, "{}", () => new Uint8Array());
+      for (const p of paths.slice(200)) other.addFile(p, new Uint8Array());
+      const records = other.exportRecords();
+      assert.deepEqual(JSON.parse(records), paths.slice(200).map(expected));
+      checker.mergeRecords(records, Uint32Array.from({ length: 200 }, (_, i) => i), Uint32Array.from({ length: 100 }, (_, i) => 200 + i));
+    }
+    assert.deepEqual(JSON.parse(checker.finish()), paths.map(expected));
+    assert.equal(calls.resets, mine.filter((p) => traps.has(p)).length);
+    // Checking every earlier file again at each trap made this 10,400 calls.
+    assert.ok(calls.addFile <= 2 * mine.length, `${calls.addFile} calls for ${mine.length} files`);
+  }
+  // Every file traps: each is a finding, none is checked twice.
+  const all = fakeBindings(new Set(paths));
+  const checker = new RecoveringChecker(all.bindings, "{}", () => new Uint8Array());
+  for (const p of paths) checker.addFile(p, new Uint8Array());
+  assert.deepEqual(JSON.parse(checker.finish()), paths.map((p) => ({ path: p, analysed: false })));
+  assert.equal(all.calls.addFile, paths.length);
+  // A file that traps only when checked again (after a later file trapped) becomes a finding
+  // too; the order holds.
+  const once = fakeBindings(new Set(["src/f3.ts"]));
+  let again = false;
+  const Base = once.bindings.Checker;
+  once.bindings.Checker = class extends Base {
+    addFile(path, bytes) {
+      if (path === "src/f1.ts" && again) throw new WebAssembly.RuntimeError("unreachable");
+      return super.addFile(path, bytes);
+    }
+  };
+  const reset = once.bindings.__wbg_reset_state;
+  once.bindings.__wbg_reset_state = () => {
+    again = true;
+    reset();
+  };
+  const nested = new RecoveringChecker(once.bindings, "{}", () => new Uint8Array());
+  for (const p of paths.slice(0, 6)) nested.addFile(p, new Uint8Array());
+  assert.deepEqual(JSON.parse(nested.finish()), paths.slice(0, 6).map((p) => ({ path: p, analysed: !["src/f1.ts", "src/f3.ts"].includes(p) })));
+  // An error of the checker's own (not a trap) is not a finding.
+  const plain = fakeBindings(new Set());
+  plain.bindings.Checker = class extends plain.bindings.Checker {
+    addFile() {
+      throw new Error("the check has finished");
+    }
+  };
+  assert.throws(() => new RecoveringChecker(plain.bindings, "{}", () => new Uint8Array()).addFile("src/a.ts", new Uint8Array()), /the check has finished/);
+});
+
 test("a project checked on two threads gets the report of one thread, byte for byte", () => {
   // Sixty objects in as many files, each importing a helper module, some with findings (warnings, errors, suppressions used and
   // unused, a file that does not parse), and configuration findings that need facts from files

@@ -12,7 +12,6 @@ mod support;
 
 use durable_core::backend::{BackendError, QueryResult, SqlBackend, SqlValue};
 use durable_core::scheduler::{AlarmChange, RetryOptions, ScheduleRequest, Scheduler, Start, When};
-use durable_core::schema::{apply, core_migrations, read_ledger};
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use support::RusqliteBackend;
@@ -27,17 +26,7 @@ struct FaultyBackend {
 
 impl FaultyBackend {
     fn open() -> Self {
-        let inner = RusqliteBackend::open();
-        let mut ledger = read_ledger(&inner).unwrap();
-        for (scope, migrations) in core_migrations() {
-            for version in ledger.pending(scope, &migrations).unwrap() {
-                let migration = &migrations[version as usize - 1];
-                inner
-                    .atomically(|| apply(&inner, scope, version, migration, 0.0))
-                    .unwrap();
-                ledger.record(scope, version, migration);
-            }
-        }
+        let inner = RusqliteBackend::with_core_tables();
         FaultyBackend {
             inner,
             executed: Cell::new(0),

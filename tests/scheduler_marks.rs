@@ -9,7 +9,6 @@ use durable_core::backend::{BackendError, QueryResult, SqlBackend, SqlValue};
 use durable_core::scheduler::{
     mark, BatchMarks, RetryOptions, ScheduleRequest, Scheduler, Start, When,
 };
-use durable_core::schema::{apply, core_migrations, read_ledger};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use support::RusqliteBackend;
@@ -28,16 +27,7 @@ impl SqlBackend for Counted {
 }
 
 fn open() -> Counted {
-    let db = RusqliteBackend::open();
-    let mut ledger = read_ledger(&db).unwrap();
-    for (scope, migrations) in core_migrations() {
-        for version in ledger.pending(scope, &migrations).unwrap() {
-            let migration = &migrations[version as usize - 1];
-            db.atomically(|| apply(&db, scope, version, migration, 0.0))
-                .unwrap();
-            ledger.record(scope, version, migration);
-        }
-    }
+    let db = RusqliteBackend::with_core_tables();
     Counted {
         db,
         statements: Cell::new(0),

@@ -13,23 +13,12 @@ use durable_core::backend::SqlBackend;
 use durable_core::scheduler::{
     mark, BatchMarks, RetryOptions, ScheduleRequest, Scheduler, Start, When,
 };
-use durable_core::schema::{apply, core_migrations, read_ledger};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use support::RusqliteBackend;
 
 fn open() -> RusqliteBackend {
-    let db = RusqliteBackend::open();
-    let mut ledger = read_ledger(&db).unwrap();
-    for (scope, migrations) in core_migrations() {
-        for version in ledger.pending(scope, &migrations).unwrap() {
-            let migration = &migrations[version as usize - 1];
-            db.atomically(|| apply(&db, scope, version, migration, 0.0))
-                .unwrap();
-            ledger.record(scope, version, migration);
-        }
-    }
-    db
+    RusqliteBackend::with_core_tables()
 }
 
 /// The facade's marks (exactly one per delivery: a read past them comes back short), counting

@@ -11,24 +11,13 @@ use durable_core::scheduler::{
     AlarmChange, ListAfter, ListQuery, RetryOptions, ScheduleRequest, Scheduler, Start, Task,
     TaskKind, When,
 };
-use durable_core::schema::{apply, core_migrations, read_ledger};
 use durable_core::ErrorCode;
 use std::collections::HashMap;
 use support::RusqliteBackend;
 
 fn open() -> RusqliteBackend {
     zones::install();
-    let db = RusqliteBackend::open();
-    let mut ledger = read_ledger(&db).unwrap();
-    for (scope, migrations) in core_migrations() {
-        for version in ledger.pending(scope, &migrations).unwrap() {
-            let migration = &migrations[version as usize - 1];
-            db.atomically(|| apply(&db, scope, version, migration, 0.0))
-                .unwrap();
-            ledger.record(scope, version, migration);
-        }
-    }
-    db
+    RusqliteBackend::with_core_tables()
 }
 
 /// A run of due tasks starts with nothing armed (the platform's alarm is firing).

@@ -18,6 +18,26 @@ impl RusqliteBackend {
         }
     }
 
+    /// [`RusqliteBackend::open`] with every core scope's tables migrated, as an object whose
+    /// capabilities have all been used.
+    #[allow(
+        dead_code,
+        reason = "each test crate includes this file; only the scheduler's call it"
+    )]
+    pub fn with_core_tables() -> Self {
+        let db = Self::open();
+        let mut ledger = durable_core::schema::read_ledger(&db).unwrap();
+        for (scope, migrations) in durable_core::schema::core_migrations() {
+            for version in ledger.pending(scope, &migrations).unwrap() {
+                let migration = &migrations[version as usize - 1];
+                db.atomically(|| durable_core::schema::apply(&db, scope, version, migration, 0.0))
+                    .unwrap();
+                ledger.record(scope, version, migration);
+            }
+        }
+        db
+    }
+
     /// Runs `f` in a transaction that commits when it returns `Ok` and rolls back otherwise,
     /// as `ctx.storage.transactionSync` does when its callback throws.
     pub fn atomically<T, E>(&self, f: impl FnOnce() -> Result<T, E>) -> Result<T, E> {

@@ -15,6 +15,7 @@
 // Findings: docs/reports/sql-core.md.
 import type { OursBench } from "../ours";
 import { type SampleResult, type Scenario, seeded } from "../harness";
+import { medianRatio, takingTurns } from "./paired";
 import { name, s5, type S5Params } from "./s5-sql";
 
 export interface S5PParams extends S5Params {
@@ -24,44 +25,6 @@ export interface S5PParams extends S5Params {
   block: number;
   /** IN lists in a row per variant. */
   inListBlock: number;
-}
-
-/** The median of `xs`; 0 when empty (smoke sizes time nothing measurable). */
-function median(xs: number[]): number {
-  if (xs.length === 0) return 0;
-  const sorted = [...xs].sort((a, b) => a - b);
-  const m = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
-}
-
-type Variants = Record<string, (block: number) => number>;
-
-/**
- * Runs `blocks` rounds of every variant's block, the order rotated per round; returns each
- * variant's total time and its median per-round ratio to `raw`.
- */
-function takingTurns(variants: Variants, blocks: number): { spent: Record<string, number>; over: Record<string, number[]> } {
-  const names = Object.keys(variants);
-  const spent: Record<string, number> = {};
-  const over: Record<string, number[]> = {};
-  for (const n of names) {
-    spent[n] = 0;
-    over[n] = [];
-  }
-  let checksum = 0;
-  for (let b = 0; b < blocks; b++) {
-    const time: Record<string, number> = {};
-    for (let k = 0; k < names.length; k++) {
-      const n = names[(b + k) % names.length]!;
-      const start = performance.now();
-      checksum += variants[n]!(b);
-      time[n] = performance.now() - start;
-      spent[n] += time[n];
-    }
-    if (time.raw! > 0) for (const n of names) over[n]!.push(time[n]! / time.raw!);
-  }
-  if (checksum < 0) throw new Error("unreachable");
-  return { spent, over };
 }
 
 function chunkedIn(sql: SqlStorage, ids: number[]): number {
@@ -257,27 +220,27 @@ function paired(obj: OursBench, p: S5PParams): SampleResult {
   const perList = 1 / (p.blocks * p.inListBlock);
   return {
     timings: {
-      insertRaw: inserts.spent.raw! * perInsert,
-      insertCounts: inserts.spent.rawCounts! * perInsert,
-      insertOurs: inserts.spent.ours! * perInsert,
-      insertCountsOverRaw: median(inserts.over.rawCounts!),
-      insertOursOverRaw: median(inserts.over.ours!),
-      selectRaw: selects.spent.raw! * perSelect,
-      selectArray: selects.spent.rawArray! * perSelect,
-      selectOurs: selects.spent.ours! * perSelect,
-      selectArrayOverRaw: median(selects.over.rawArray!),
-      selectOursOverRaw: median(selects.over.ours!),
-      inListRaw: inLists.spent.raw! * perList,
-      inListOurs: inLists.spent.ours! * perList,
-      inListOursOverRaw: median(inLists.over.ours!),
-      inListCountOverRaw: median(inLists.over.jsonCount!),
-      inListToArrayOverRaw: median(inLists.over.jsonToArray!),
-      inListAssignOverRaw: median(inLists.over.jsonAssign!),
-      inListUnrolledOverRaw: median(inLists.over.jsonUnrolled!),
-      insertSpreadOverRaw: median(inserts.over.rawSpread!),
-      insertDecodedOverRaw: median(inserts.over.rawDecoded!),
-      selectDecodedOverRaw: median(selects.over.rawDecoded!),
-      selectSpreadOverRaw: median(selects.over.rawSpread!),
+      insertRaw: inserts.spent.raw * perInsert,
+      insertCounts: inserts.spent.rawCounts * perInsert,
+      insertOurs: inserts.spent.ours * perInsert,
+      insertCountsOverRaw: medianRatio(inserts, "rawCounts", "raw"),
+      insertOursOverRaw: medianRatio(inserts, "ours", "raw"),
+      selectRaw: selects.spent.raw * perSelect,
+      selectArray: selects.spent.rawArray * perSelect,
+      selectOurs: selects.spent.ours * perSelect,
+      selectArrayOverRaw: medianRatio(selects, "rawArray", "raw"),
+      selectOursOverRaw: medianRatio(selects, "ours", "raw"),
+      inListRaw: inLists.spent.raw * perList,
+      inListOurs: inLists.spent.ours * perList,
+      inListOursOverRaw: medianRatio(inLists, "ours", "raw"),
+      inListCountOverRaw: medianRatio(inLists, "jsonCount", "raw"),
+      inListToArrayOverRaw: medianRatio(inLists, "jsonToArray", "raw"),
+      inListAssignOverRaw: medianRatio(inLists, "jsonAssign", "raw"),
+      inListUnrolledOverRaw: medianRatio(inLists, "jsonUnrolled", "raw"),
+      insertSpreadOverRaw: medianRatio(inserts, "rawSpread", "raw"),
+      insertDecodedOverRaw: medianRatio(inserts, "rawDecoded", "raw"),
+      selectDecodedOverRaw: medianRatio(selects, "rawDecoded", "raw"),
+      selectSpreadOverRaw: medianRatio(selects, "rawSpread", "raw"),
     },
     failure,
   };

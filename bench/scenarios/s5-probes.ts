@@ -16,7 +16,7 @@
 import type { OursBench } from "../ours";
 import { type SampleResult, type Scenario, seeded } from "../harness";
 import { medianRatio, takingTurns } from "./paired";
-import { name, s5, type S5Params } from "./s5-sql";
+import { name, oursSql, rawSql, s5, type S5Params } from "./s5-sql";
 
 export interface S5PParams extends S5Params {
   /** Blocks per phase per variant. */
@@ -25,16 +25,6 @@ export interface S5PParams extends S5Params {
   block: number;
   /** IN lists in a row per variant. */
   inListBlock: number;
-}
-
-function chunkedIn(sql: SqlStorage, ids: number[]): number {
-  let rows = 0;
-  for (let k = 0; k < ids.length; k += 100) {
-    const chunk = ids.slice(k, k + 100);
-    const marks = "?,".repeat(chunk.length - 1) + "?";
-    rows += sql.exec(`SELECT id, name, n FROM items WHERE id IN (${marks})`, ...chunk).toArray().length;
-  }
-  return rows;
 }
 
 /**
@@ -86,6 +76,9 @@ function unrolledRows(cursor: SqlStorageCursor<Row>): Row[] {
 function paired(obj: OursBench, p: S5PParams): SampleResult {
   const sql = obj.dctx.storage.sql;
   const db = obj.sql;
+  // S5's own selects and IN lists, where the probe times the same statements.
+  const raw = rawSql(sql);
+  const ours = oursSql(obj);
   for (const table of ["s5p_raw", "s5p_spread", "s5p_decoded", "s5p_counts", "s5p_ours"]) {
     sql.exec(`CREATE TABLE IF NOT EXISTS ${table} (id INTEGER PRIMARY KEY, name TEXT NOT NULL, n INTEGER NOT NULL)`);
   }
@@ -139,7 +132,7 @@ function paired(obj: OursBench, p: S5PParams): SampleResult {
     {
       raw: (b) => {
         for (let k = b * size; k < (b + 1) * size; k++) {
-          if (sql.exec("SELECT id, name, n FROM items WHERE id = ?", ids[k]!).one() === undefined) missing += 1;
+          if (raw.select(ids[k]!) === undefined) missing += 1;
         }
         return size;
       },
@@ -164,7 +157,7 @@ function paired(obj: OursBench, p: S5PParams): SampleResult {
       },
       ours: (b) => {
         for (let k = b * size; k < (b + 1) * size; k++) {
-          if (db.one`SELECT id, name, n FROM items WHERE id = ${ids[k]!}` === undefined) missing += 1;
+          if (ours.select(ids[k]!) === undefined) missing += 1;
         }
         return size;
       },
@@ -175,12 +168,11 @@ function paired(obj: OursBench, p: S5PParams): SampleResult {
 
   const step = Math.max(1, Math.floor(rows / p.inListIds));
   const list = Array.from({ length: Math.min(p.inListIds, rows) }, (_, k) => (k * step) % rows);
-  const helper = obj.sqlHelper;
   let wrong = 0;
   const inLists = takingTurns(
     {
       raw: () => {
-        for (let r = 0; r < p.inListBlock; r++) if (chunkedIn(sql, list) !== list.length) wrong += 1;
+        for (let r = 0; r < p.inListBlock; r++) if (raw.inList(list) !== list.length) wrong += 1;
         return 0;
       },
       jsonCount: () => {
@@ -204,9 +196,7 @@ function paired(obj: OursBench, p: S5PParams): SampleResult {
         return 0;
       },
       ours: () => {
-        for (let r = 0; r < p.inListBlock; r++) {
-          if (db.all`SELECT id, name, n FROM items WHERE id IN ${helper.in(list)}`.length !== list.length) wrong += 1;
-        }
+        for (let r = 0; r < p.inListBlock; r++) if (ours.inList(list) !== list.length) wrong += 1;
         return 0;
       },
     },

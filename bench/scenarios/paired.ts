@@ -40,7 +40,7 @@ export function takingTurns<K extends string>(variants: Record<K, Block>, blocks
 }
 
 /** The median of `xs`; 0 when empty (smoke sizes time nothing measurable). */
-export function median(xs: number[]): number {
+function median(xs: number[]): number {
   if (xs.length === 0) return 0;
   const sorted = [...xs].sort((a, b) => a - b);
   const m = sorted.length >> 1;

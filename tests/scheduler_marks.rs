@@ -2,15 +2,15 @@
 //! itself, and the core reads the marks before anything else touches the queue. On a real
 //! SQLite (rusqlite), with the statements counted.
 
+#[path = "support/counting_marks.rs"]
+mod counting_marks;
 #[path = "support/rusqlite_backend.rs"]
 mod support;
 
+use counting_marks::CountingMarks;
 use durable_core::backend::{BackendError, QueryResult, SqlBackend, SqlValue};
-use durable_core::scheduler::{
-    mark, BatchMarks, RetryOptions, ScheduleRequest, Scheduler, Start, When,
-};
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use durable_core::scheduler::{mark, RetryOptions, ScheduleRequest, Scheduler, Start, When};
+use std::cell::Cell;
 use support::RusqliteBackend;
 
 /// The database, counting statements.
@@ -31,35 +31,6 @@ fn open() -> Counted {
     Counted {
         db,
         statements: Cell::new(0),
-    }
-}
-
-/// The facade's marks, counting the marks the core reads.
-#[derive(Clone, Default)]
-struct Marks(Rc<RefCell<Vec<u8>>>, Rc<Cell<usize>>);
-
-impl BatchMarks for Marks {
-    fn read(&self, start: u32, into: &mut [u8]) -> usize {
-        let marks = self.0.borrow();
-        let from = marks.get(start as usize..).unwrap_or_default();
-        let count = from.len().min(into.len());
-        into[..count].copy_from_slice(&from[..count]);
-        self.1.set(self.1.get() + count);
-        count
-    }
-
-    fn write(&self, index: u32, mark: u8) {
-        self.0.borrow_mut()[index as usize] = mark;
-    }
-}
-
-impl Marks {
-    fn set(&self, index: usize, mark: u8) {
-        self.0.borrow_mut()[index] = mark;
-    }
-
-    fn get(&self, index: usize) -> u8 {
-        self.0.borrow()[index]
     }
 }
 
@@ -92,7 +63,7 @@ fn rows(db: &Counted) -> Vec<(String, i64, Option<i64>)> {
 }
 
 /// Schedules `ids` (due in that order), begins a run and claims them with marks.
-fn claimed(ids: &[&str]) -> (Counted, Scheduler, Marks) {
+fn claimed(ids: &[&str]) -> (Counted, Scheduler, CountingMarks) {
     let db = open();
     let mut s = Scheduler::new(1);
     for (i, id) in ids.iter().enumerate() {
@@ -101,7 +72,7 @@ fn claimed(ids: &[&str]) -> (Counted, Scheduler, Marks) {
     s.begin_alarm(&db, None).unwrap();
     let claim = db.db.atomically(|| s.claim_due(&db, 100, 100)).unwrap();
     assert!(claim.tasks.iter().all(|t| t.plain));
-    let marks = Marks(Rc::new(RefCell::new(vec![mark::FREE; 100])), Rc::default());
+    let marks = CountingMarks::new(100);
     s.set_marks(Box::new(marks.clone()));
     (db, s, marks)
 }
@@ -356,10 +327,7 @@ fn settling_before_each_handler_call_reads_only_the_marks_written_since() {
         .atomically(|| s.claim_due(&db, 5_000, FOLLOWED as u32))
         .unwrap();
     assert_eq!(claim.tasks.len(), FOLLOWED);
-    let marks = Marks(
-        Rc::new(RefCell::new(vec![mark::FREE; FOLLOWED])),
-        Rc::default(),
-    );
+    let marks = CountingMarks::new(FOLLOWED);
     s.set_marks(Box::new(marks.clone()));
     for (i, id) in ids.iter().enumerate() {
         marks.set(i, mark::STARTED);
@@ -375,7 +343,7 @@ fn settling_before_each_handler_call_reads_only_the_marks_written_since() {
     let left = rows(&db);
     assert_eq!(left.len(), FOLLOWED);
     assert!(left.iter().all(|row| row.0.starts_with("next-")));
-    let read = marks.1.get();
+    let read = marks.marks_read();
     assert!(
         read <= 32 * FOLLOWED,
         "{read} marks read for {FOLLOWED} deliveries and as many settles"

@@ -6,39 +6,18 @@
 //! delivery marked done before it as acknowledged, a wait finds every acknowledgement made
 //! (again), and the run's end leaves exactly the rows the deliveries' ends call for.
 
+#[path = "support/counting_marks.rs"]
+mod counting_marks;
 #[path = "support/rusqlite_backend.rs"]
 mod support;
 
+use counting_marks::CountingMarks;
 use durable_core::backend::SqlBackend;
-use durable_core::scheduler::{
-    mark, BatchMarks, RetryOptions, ScheduleRequest, Scheduler, Start, When,
-};
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use durable_core::scheduler::{mark, RetryOptions, ScheduleRequest, Scheduler, Start, When};
 use support::RusqliteBackend;
 
 fn open() -> RusqliteBackend {
     RusqliteBackend::with_core_tables()
-}
-
-/// The facade's marks (exactly one per delivery: a read past them comes back short), counting
-/// the marks the core reads.
-#[derive(Clone)]
-struct Marks(Rc<RefCell<Vec<u8>>>, Rc<Cell<usize>>);
-
-impl BatchMarks for Marks {
-    fn read(&self, start: u32, into: &mut [u8]) -> usize {
-        let marks = self.0.borrow();
-        let from = marks.get(start as usize..).unwrap_or_default();
-        let count = from.len().min(into.len());
-        into[..count].copy_from_slice(&from[..count]);
-        self.1.set(self.1.get() + count);
-        count
-    }
-
-    fn write(&self, index: u32, mark: u8) {
-        self.0.borrow_mut()[index as usize] = mark;
-    }
 }
 
 /// xorshift64*: the scripts are reproducible from their seed, with no dependency.
@@ -106,10 +85,11 @@ fn run(n: usize, seed: u64) -> (usize, usize) {
     s.begin_alarm(&db, None).unwrap();
     let claim = db.atomically(|| s.claim_due(&db, 1_000, n as u32)).unwrap();
     assert_eq!(claim.tasks.len(), n);
-    let marks = Marks(Rc::new(RefCell::new(vec![mark::FREE; n])), Rc::default());
+    // Exactly one mark per delivery: a read past them comes back short.
+    let marks = CountingMarks::new(n);
     s.set_marks(Box::new(marks.clone()));
-    let mark_of = |i: usize| marks.0.borrow()[i];
-    let set = |i: usize, m: u8| marks.0.borrow_mut()[i] = m;
+    let mark_of = |i: usize| marks.get(i);
+    let set = |i: usize, m: u8| marks.set(i, m);
 
     let mut ends = vec![End::Unstarted; n];
     let mut cancelled = vec![false; n];
@@ -123,12 +103,7 @@ fn run(n: usize, seed: u64) -> (usize, usize) {
     // Some runs are mostly quiet (handlers that neither call the core nor fail): the marks then
     // run ahead of the last read by more than a chunk.
     let (busy, failing) = if rng.chance(30) { (5, 3) } else { (100, 25) };
-    let context = |i: usize| {
-        format!(
-            "seed {seed}, n {n}, delivery {i}, marks {:?}",
-            marks.0.borrow()
-        )
-    };
+    let context = |i: usize| format!("seed {seed}, n {n}, delivery {i}, marks {marks:?}");
 
     for i in 0..stop_at {
         let mut from_mark = false;
@@ -276,7 +251,7 @@ fn run(n: usize, seed: u64) -> (usize, usize) {
     }
     // Each core call above settles once (a claim, a start, a get, a cancel, an ack, a fail, a
     // wait), the run's end once more.
-    (marks.1.get(), calls)
+    (marks.marks_read(), calls)
 }
 
 /// Sizes on both sides of one and two chunks of a read (16 marks), and a few beyond.

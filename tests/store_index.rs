@@ -598,11 +598,12 @@ fn an_added_index_is_built_in_chunks_while_writes_continue() {
     );
 }
 
-#[test]
-fn a_changed_index_is_rebuilt_and_a_dropped_one_removed() {
+/// An object with both indexes built, then `count` users (ids and emails `0..count`, all of
+/// age 1) put, each in its own transaction.
+fn with_users_of_age_one(count: u8) -> Object {
     let mut object = Object::new(&[by_email(), by_age()]);
     object.build(10);
-    for id in 0..5 {
+    for id in 0..count {
         object
             .in_transaction(|o| {
                 o.put_in_tx(
@@ -615,6 +616,12 @@ fn a_changed_index_is_rebuilt_and_a_dropped_one_removed() {
             })
             .unwrap();
     }
+    object
+}
+
+#[test]
+fn a_changed_index_is_rebuilt_and_a_dropped_one_removed() {
+    let mut object = with_users_of_age_one(5);
     let non_unique_email = IndexDefinition {
         unique: false,
         ..by_email()
@@ -631,21 +638,7 @@ fn a_changed_index_is_rebuilt_and_a_dropped_one_removed() {
 
 #[test]
 fn dropping_every_index_removes_their_rows_and_definitions() {
-    let mut object = Object::new(&[by_email(), by_age()]);
-    object.build(10);
-    for id in 0..3 {
-        object
-            .in_transaction(|o| {
-                o.put_in_tx(
-                    id,
-                    User {
-                        email: id,
-                        age: Some(1),
-                    },
-                )
-            })
-            .unwrap();
-    }
+    let mut object = with_users_of_age_one(3);
     assert_eq!(object.index_rows().len(), 6);
     object.reopen(&[]);
     assert!(

@@ -19,6 +19,7 @@
 import type { RawBench } from "../objects/raw";
 import type { OursBench } from "../ours";
 import { type SampleResult, type Scenario, seeded } from "../harness";
+import { type Block, medianRatio, takingTurns } from "./paired";
 import { type S4Params, group, s4, stringKey, value } from "./s4-storage";
 
 /** Scans in a row that one variant of the paired side runs before the next takes over (20 ms or more). */
@@ -89,14 +90,6 @@ function timedScans(p: S4Params, scan: (g: number) => number): SampleResult {
   return { timings: { scans }, failure: read === p.scans * p.scanSize ? undefined : `scans read ${read} entries` };
 }
 
-/** The median of per-block ratios; 0 when no block took a measurable time (smoke sizes). */
-function ratio(xs: number[]): number {
-  if (xs.length === 0) return 0;
-  const sorted = [...xs].sort((a, b) => a - b);
-  const m = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
-}
-
 /**
  * The three variants in one object over the same two copies of the data, taking turns every
  * {@link PAIRED_BLOCK} scans, the order rotated per block: load that comes and goes slows all
@@ -109,44 +102,32 @@ function paired(obj: OursBench, p: S4PParams): SampleResult {
   for (let i = 0; i < p.n; i++) kv.put(stringKey(i, p), value(i));
   const groups = Math.ceil(p.n / p.scanSize);
   const ranges = storeRanges(kv, groups);
-  const variants: Record<"kv" | "floor" | "ours", (g: number) => number> = {
-    kv: (g) => kvScan(kv, g),
-    floor: (g) => floorScan(kv, ranges[g]!),
-    ours: (g) => oursScan(obj, g),
-  };
-  const names = ["kv", "floor", "ours"] as const;
-  const spent = { kv: 0, floor: 0, ours: 0 };
-  const floorOverKv: number[] = [];
-  const oursOverKv: number[] = [];
-  const oursOverFloor: number[] = [];
-  let read = 0;
-  const rounds = p.pairedRounds;
-  for (let round = 0; round < rounds; round++) {
-    const block = { kv: 0, floor: 0, ours: 0 };
-    for (let k = 0; k < names.length; k++) {
-      const name = names[(round + k) % names.length]!;
-      const scan = variants[name];
-      const start = performance.now();
+  /** Round `round`'s {@link PAIRED_BLOCK} scans of `scan`; returns the entries read. */
+  const scans =
+    (scan: (g: number) => number): Block =>
+    (round) => {
+      let read = 0;
       for (let s = 0; s < PAIRED_BLOCK; s++) read += scan((round * PAIRED_BLOCK + s) % groups);
-      block[name] = performance.now() - start;
-      spent[name] += block[name];
-    }
-    if (block.kv > 0) {
-      floorOverKv.push(block.floor / block.kv);
-      oursOverKv.push(block.ours / block.kv);
-    }
-    if (block.floor > 0) oursOverFloor.push(block.ours / block.floor);
-  }
-  const expected = rounds * PAIRED_BLOCK * p.scanSize * names.length;
+      return read;
+    };
+  const rounds = p.pairedRounds;
+  const variants = {
+    kv: scans((g) => kvScan(kv, g)),
+    floor: scans((g) => floorScan(kv, ranges[g]!)),
+    ours: scans((g) => oursScan(obj, g)),
+  };
+  const turns = takingTurns(variants, rounds);
+  const read = turns.returned;
+  const expected = rounds * PAIRED_BLOCK * p.scanSize * Object.keys(variants).length;
   const scale = p.scans / (rounds * PAIRED_BLOCK);
   return {
     timings: {
-      pairedKv: spent.kv * scale,
-      pairedFloor: spent.floor * scale,
-      pairedOurs: spent.ours * scale,
-      floorOverKv: ratio(floorOverKv),
-      oursOverKv: ratio(oursOverKv),
-      oursOverFloor: ratio(oursOverFloor),
+      pairedKv: turns.spent.kv * scale,
+      pairedFloor: turns.spent.floor * scale,
+      pairedOurs: turns.spent.ours * scale,
+      floorOverKv: medianRatio(turns, "floor", "kv"),
+      oursOverKv: medianRatio(turns, "ours", "kv"),
+      oursOverFloor: medianRatio(turns, "ours", "floor"),
     },
     failure: read === expected ? undefined : `paired scans read ${read} entries, expected ${expected}`,
   };
@@ -180,21 +161,15 @@ function pairedWrites(obj: OursBench, p: S4PParams): SampleResult {
       if (kv.get(stringKey(i, q)) === undefined) missing += 1;
     },
   };
+  // The keys' order rotates per block: store goes first in even blocks, kv in odd ones.
   const run = (ops: Record<"store" | "kv", (i: number) => void>, order: readonly number[] | undefined) => {
-    const spent = { store: 0, kv: 0 };
-    const ratios: number[] = [];
-    for (let b = 0; b < blocks; b++) {
-      const block = { store: 0, kv: 0 };
-      for (const name of b % 2 ? (["kv", "store"] as const) : (["store", "kv"] as const)) {
-        const op = ops[name];
-        const start = performance.now();
+    const block =
+      (op: (i: number) => void): Block =>
+      (b) => {
         for (let k = b * size; k < (b + 1) * size; k++) op(order ? order[k]! : k);
-        block[name] = performance.now() - start;
-        spent[name] += block[name];
-      }
-      if (block.kv > 0) ratios.push(block.store / block.kv);
-    }
-    return { spent, ratio: ratio(ratios) };
+        return size;
+      };
+    return takingTurns({ store: block(ops.store), kv: block(ops.kv) }, blocks);
   };
   const puts = run(put, undefined);
   const gets = run(get, ids);
@@ -204,10 +179,10 @@ function pairedWrites(obj: OursBench, p: S4PParams): SampleResult {
     timings: {
       writesKvPuts: puts.spent.kv * scale,
       writesOursPuts: puts.spent.store * scale,
-      putsOursOverKv: puts.ratio,
+      putsOursOverKv: medianRatio(puts, "store", "kv"),
       writesKvGets: gets.spent.kv * scale,
       writesOursGets: gets.spent.store * scale,
-      getsOursOverKv: gets.ratio,
+      getsOursOverKv: medianRatio(gets, "store", "kv"),
     },
     failure: missing > 0 ? `${missing} gets found nothing` : undefined,
   };

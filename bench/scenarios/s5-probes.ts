@@ -15,7 +15,8 @@
 // Findings: docs/reports/sql-core.md.
 import type { OursBench } from "../ours";
 import { type SampleResult, type Scenario, seeded } from "../harness";
-import { name, s5, type S5Params } from "./s5-sql";
+import { medianRatio, takingTurns } from "./paired";
+import { name, oursSql, rawSql, s5, type S5Params } from "./s5-sql";
 
 export interface S5PParams extends S5Params {
   /** Blocks per phase per variant. */
@@ -24,54 +25,6 @@ export interface S5PParams extends S5Params {
   block: number;
   /** IN lists in a row per variant. */
   inListBlock: number;
-}
-
-/** The median of `xs`; 0 when empty (smoke sizes time nothing measurable). */
-function median(xs: number[]): number {
-  if (xs.length === 0) return 0;
-  const sorted = [...xs].sort((a, b) => a - b);
-  const m = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
-}
-
-type Variants = Record<string, (block: number) => number>;
-
-/**
- * Runs `blocks` rounds of every variant's block, the order rotated per round; returns each
- * variant's total time and its median per-round ratio to `raw`.
- */
-function takingTurns(variants: Variants, blocks: number): { spent: Record<string, number>; over: Record<string, number[]> } {
-  const names = Object.keys(variants);
-  const spent: Record<string, number> = {};
-  const over: Record<string, number[]> = {};
-  for (const n of names) {
-    spent[n] = 0;
-    over[n] = [];
-  }
-  let checksum = 0;
-  for (let b = 0; b < blocks; b++) {
-    const time: Record<string, number> = {};
-    for (let k = 0; k < names.length; k++) {
-      const n = names[(b + k) % names.length]!;
-      const start = performance.now();
-      checksum += variants[n]!(b);
-      time[n] = performance.now() - start;
-      spent[n] += time[n];
-    }
-    if (time.raw! > 0) for (const n of names) over[n]!.push(time[n]! / time.raw!);
-  }
-  if (checksum < 0) throw new Error("unreachable");
-  return { spent, over };
-}
-
-function chunkedIn(sql: SqlStorage, ids: number[]): number {
-  let rows = 0;
-  for (let k = 0; k < ids.length; k += 100) {
-    const chunk = ids.slice(k, k + 100);
-    const marks = "?,".repeat(chunk.length - 1) + "?";
-    rows += sql.exec(`SELECT id, name, n FROM items WHERE id IN (${marks})`, ...chunk).toArray().length;
-  }
-  return rows;
 }
 
 /**
@@ -123,6 +76,9 @@ function unrolledRows(cursor: SqlStorageCursor<Row>): Row[] {
 function paired(obj: OursBench, p: S5PParams): SampleResult {
   const sql = obj.dctx.storage.sql;
   const db = obj.sql;
+  // S5's own selects and IN lists, where the probe times the same statements.
+  const raw = rawSql(sql);
+  const ours = oursSql(obj);
   for (const table of ["s5p_raw", "s5p_spread", "s5p_decoded", "s5p_counts", "s5p_ours"]) {
     sql.exec(`CREATE TABLE IF NOT EXISTS ${table} (id INTEGER PRIMARY KEY, name TEXT NOT NULL, n INTEGER NOT NULL)`);
   }
@@ -176,7 +132,7 @@ function paired(obj: OursBench, p: S5PParams): SampleResult {
     {
       raw: (b) => {
         for (let k = b * size; k < (b + 1) * size; k++) {
-          if (sql.exec("SELECT id, name, n FROM items WHERE id = ?", ids[k]!).one() === undefined) missing += 1;
+          if (raw.select(ids[k]!) === undefined) missing += 1;
         }
         return size;
       },
@@ -201,7 +157,7 @@ function paired(obj: OursBench, p: S5PParams): SampleResult {
       },
       ours: (b) => {
         for (let k = b * size; k < (b + 1) * size; k++) {
-          if (db.one`SELECT id, name, n FROM items WHERE id = ${ids[k]!}` === undefined) missing += 1;
+          if (ours.select(ids[k]!) === undefined) missing += 1;
         }
         return size;
       },
@@ -212,12 +168,11 @@ function paired(obj: OursBench, p: S5PParams): SampleResult {
 
   const step = Math.max(1, Math.floor(rows / p.inListIds));
   const list = Array.from({ length: Math.min(p.inListIds, rows) }, (_, k) => (k * step) % rows);
-  const helper = obj.sqlHelper;
   let wrong = 0;
   const inLists = takingTurns(
     {
       raw: () => {
-        for (let r = 0; r < p.inListBlock; r++) if (chunkedIn(sql, list) !== list.length) wrong += 1;
+        for (let r = 0; r < p.inListBlock; r++) if (raw.inList(list) !== list.length) wrong += 1;
         return 0;
       },
       jsonCount: () => {
@@ -241,9 +196,7 @@ function paired(obj: OursBench, p: S5PParams): SampleResult {
         return 0;
       },
       ours: () => {
-        for (let r = 0; r < p.inListBlock; r++) {
-          if (db.all`SELECT id, name, n FROM items WHERE id IN ${helper.in(list)}`.length !== list.length) wrong += 1;
-        }
+        for (let r = 0; r < p.inListBlock; r++) if (ours.inList(list) !== list.length) wrong += 1;
         return 0;
       },
     },
@@ -257,27 +210,27 @@ function paired(obj: OursBench, p: S5PParams): SampleResult {
   const perList = 1 / (p.blocks * p.inListBlock);
   return {
     timings: {
-      insertRaw: inserts.spent.raw! * perInsert,
-      insertCounts: inserts.spent.rawCounts! * perInsert,
-      insertOurs: inserts.spent.ours! * perInsert,
-      insertCountsOverRaw: median(inserts.over.rawCounts!),
-      insertOursOverRaw: median(inserts.over.ours!),
-      selectRaw: selects.spent.raw! * perSelect,
-      selectArray: selects.spent.rawArray! * perSelect,
-      selectOurs: selects.spent.ours! * perSelect,
-      selectArrayOverRaw: median(selects.over.rawArray!),
-      selectOursOverRaw: median(selects.over.ours!),
-      inListRaw: inLists.spent.raw! * perList,
-      inListOurs: inLists.spent.ours! * perList,
-      inListOursOverRaw: median(inLists.over.ours!),
-      inListCountOverRaw: median(inLists.over.jsonCount!),
-      inListToArrayOverRaw: median(inLists.over.jsonToArray!),
-      inListAssignOverRaw: median(inLists.over.jsonAssign!),
-      inListUnrolledOverRaw: median(inLists.over.jsonUnrolled!),
-      insertSpreadOverRaw: median(inserts.over.rawSpread!),
-      insertDecodedOverRaw: median(inserts.over.rawDecoded!),
-      selectDecodedOverRaw: median(selects.over.rawDecoded!),
-      selectSpreadOverRaw: median(selects.over.rawSpread!),
+      insertRaw: inserts.spent.raw * perInsert,
+      insertCounts: inserts.spent.rawCounts * perInsert,
+      insertOurs: inserts.spent.ours * perInsert,
+      insertCountsOverRaw: medianRatio(inserts, "rawCounts", "raw"),
+      insertOursOverRaw: medianRatio(inserts, "ours", "raw"),
+      selectRaw: selects.spent.raw * perSelect,
+      selectArray: selects.spent.rawArray * perSelect,
+      selectOurs: selects.spent.ours * perSelect,
+      selectArrayOverRaw: medianRatio(selects, "rawArray", "raw"),
+      selectOursOverRaw: medianRatio(selects, "ours", "raw"),
+      inListRaw: inLists.spent.raw * perList,
+      inListOurs: inLists.spent.ours * perList,
+      inListOursOverRaw: medianRatio(inLists, "ours", "raw"),
+      inListCountOverRaw: medianRatio(inLists, "jsonCount", "raw"),
+      inListToArrayOverRaw: medianRatio(inLists, "jsonToArray", "raw"),
+      inListAssignOverRaw: medianRatio(inLists, "jsonAssign", "raw"),
+      inListUnrolledOverRaw: medianRatio(inLists, "jsonUnrolled", "raw"),
+      insertSpreadOverRaw: medianRatio(inserts, "rawSpread", "raw"),
+      insertDecodedOverRaw: medianRatio(inserts, "rawDecoded", "raw"),
+      selectDecodedOverRaw: medianRatio(selects, "rawDecoded", "raw"),
+      selectSpreadOverRaw: medianRatio(selects, "rawSpread", "raw"),
     },
     failure,
   };

@@ -53,7 +53,7 @@ export async function sqlLoop(p: S5Params, ops: SqlOps): Promise<SampleResult> {
 }
 
 /** The raw way to exceed the 100-parameter limit: one statement per chunk of 100 ids. */
-function chunkedIn(sql: SqlStorage, ids: number[]): number {
+export function chunkedIn(sql: SqlStorage, ids: number[]): number {
   let rows = 0;
   for (let k = 0; k < ids.length; k += 100) {
     const chunk = ids.slice(k, k + 100);
@@ -61,6 +61,25 @@ function chunkedIn(sql: SqlStorage, ids: number[]): number {
     rows += sql.exec(`SELECT id, name, n FROM items WHERE id IN (${marks})`, ...chunk).toArray().length;
   }
   return rows;
+}
+
+/** The ours side's operations: S5's statements through `this.sql` (S5P times the same). */
+export function oursSql(obj: OursBench) {
+  return {
+    insert: (i: number) => obj.sql.run`INSERT INTO items (id, name, n) VALUES (${i}, ${name(i)}, ${i})`,
+    select: (id: number) => obj.sql.one`SELECT id, name, n FROM items WHERE id = ${id}`,
+    inList: (ids: number[]) => obj.sql.all`SELECT id, name, n FROM items WHERE id IN ${obj.sqlHelper.in(ids)}`.length,
+  } satisfies SqlOps;
+}
+
+/** The raw side's operations: S5's statements through `sql.exec` (S5P times the same). */
+export function rawSql(sql: SqlStorage) {
+  return {
+    setup: () => sql.exec(ITEMS_TABLE),
+    insert: (i: number) => sql.exec("INSERT INTO items (id, name, n) VALUES (?, ?, ?)", i, name(i), i),
+    select: (id: number) => sql.exec("SELECT id, name, n FROM items WHERE id = ?", id).one(),
+    inList: (ids: number[]) => chunkedIn(sql, ids),
+  } satisfies SqlOps;
 }
 
 export const s5: Scenario<S5Params> = {
@@ -80,12 +99,7 @@ export const s5: Scenario<S5Params> = {
     ours: {
       label: "durable-core this.sql",
       binding: "OURS",
-      run: (obj: OursBench, p) =>
-        sqlLoop(p, {
-          insert: (i) => obj.sql.run`INSERT INTO items (id, name, n) VALUES (${i}, ${name(i)}, ${i})`,
-          select: (id) => obj.sql.one`SELECT id, name, n FROM items WHERE id = ${id}`,
-          inList: (ids) => obj.sql.all`SELECT id, name, n FROM items WHERE id IN ${obj.sqlHelper.in(ids)}`.length,
-        }),
+      run: (obj: OursBench, p) => sqlLoop(p, oursSql(obj)),
     },
     agents: {
       label: "agents this.sql",
@@ -112,15 +126,7 @@ export const s5: Scenario<S5Params> = {
     raw: {
       label: "raw sql.exec (IN: 100-parameter chunks)",
       binding: "RAW",
-      run: (obj: RawBench, p) => {
-        const sql = obj.dctx.storage.sql;
-        return sqlLoop(p, {
-          setup: () => sql.exec(ITEMS_TABLE),
-          insert: (i) => sql.exec("INSERT INTO items (id, name, n) VALUES (?, ?, ?)", i, name(i), i),
-          select: (id) => sql.exec("SELECT id, name, n FROM items WHERE id = ?", id).one(),
-          inList: (ids) => chunkedIn(sql, ids),
-        });
-      },
+      run: (obj: RawBench, p) => sqlLoop(p, rawSql(obj.dctx.storage.sql)),
     },
   },
   notes: [

@@ -73,6 +73,16 @@ export interface TargetCheck {
   text: string;
 }
 
+/**
+ * The full run's rounds for scenarios whose samples last tens of milliseconds (S1, S2, S4, S5).
+ * On this kind of shared VM a side's samples of one run spread over 2–3× (a GC, a storage
+ * flush, the other core's work land in some), and with nine rounds the ratio of two medians
+ * moved by up to 0.2 between back-to-back runs of the same build; with 25–31 rounds it moved by
+ * about 0.05 (docs/reports/bench-rounds.md). Such a sample costs well under a second, so the
+ * extra rounds add about a minute to a full run.
+ */
+export const SHORT_SAMPLE_ROUNDS = { warmup: 1, rounds: 25 };
+
 export interface Scenario<P = any> {
   id: string;
   title: string;

@@ -8,7 +8,7 @@ import type { ActorsBench } from "../objects/actors";
 import type { AgentsBench } from "../objects/agents";
 import type { RawBench } from "../objects/raw";
 import type { OursBench } from "../ours";
-import type { Scenario } from "../harness";
+import { type Scenario, SHORT_SAMPLE_ROUNDS } from "../harness";
 
 export interface S2Params {
   n: number;
@@ -27,6 +27,7 @@ export const s2: Scenario<S2Params> = {
   sizes: { full: { n: 2000, timeoutMs: 5000 }, smoke: { n: 20, timeoutMs: 1500 } },
   metrics: [{ key: "run", label: "alarm handler time until all n fired (ms)" }],
   baseline: "raw",
+  fullRounds: SHORT_SAMPLE_ROUNDS,
   sides: {
     ours: {
       label: "durable-core scheduler.at() + alarm()",

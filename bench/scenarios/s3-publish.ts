@@ -72,6 +72,8 @@ export const s3: Scenario<S3Params> = {
   },
   metrics: [{ key: "publish", label: "20 messages to every connection (ms)" }],
   baseline: "raw",
+  // A sample opens 1,000 sockets (about 1.6 s), so fewer rounds than the other short scenarios.
+  fullRounds: { warmup: 1, rounds: 17 },
   drive: (ctx) => driveCounting(ctx, isBenchText),
   sides: {
     ours: {

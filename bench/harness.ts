@@ -10,6 +10,7 @@ export interface Env {
   RAW_COLD_READ: DurableObjectNamespace;
   RAW_COLD_SAME: DurableObjectNamespace;
   RAW_COLD_FEWER: DurableObjectNamespace;
+  RAW_COLD_LOOKUP: DurableObjectNamespace;
   RAW_COLD_TXN: DurableObjectNamespace;
   RAW_COLD_ROW: DurableObjectNamespace;
   RAW_COLD_TWO: DurableObjectNamespace;

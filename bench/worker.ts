@@ -11,7 +11,7 @@ export { AgentsBench } from "./objects/agents";
 export { MigrationsCold } from "./objects/durable-utils";
 export { PartyBench } from "./objects/partyserver";
 export { RawBench, RawCold, RawColdSchema } from "./objects/raw";
-export { RawColdBcw, RawColdFewer, RawColdRead, RawColdRow, RawColdSame, RawColdTwo, RawColdTxn, RawColdView } from "./objects/cold-probes";
+export { RawColdBcw, RawColdFewer, RawColdLookup, RawColdRead, RawColdRow, RawColdSame, RawColdTwo, RawColdTxn, RawColdView } from "./objects/cold-probes";
 export { OursBench, OursCold, OursColdEmpty, OursColdTable, OursIndexed } from "bench-ours";
 
 /** A stub the way each library expects its objects to be addressed. */

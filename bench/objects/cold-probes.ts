@@ -13,6 +13,8 @@ const LEDGER_CREATE =
   "INSERT INTO _dc_migrations (scope, version, name, checksum, applied_at)";
 const RECORD = `${LEDGER_CREATE} VALUES (?, ?, ?, ?, ?)`;
 const CHECKSUM = "0123456789abcdef";
+/** Whether the ledger exists, as src/schema.rs asks it at every wake. */
+const LOOK_UP_LEDGER = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_dc_migrations'";
 /** A ledger row kept as a view (a schema row, no table): RawColdView. A constant text, as a migration's. */
 const LEDGER_VIEW =
   "CREATE VIEW IF NOT EXISTS probe_ledger_view AS SELECT 'user' AS scope, 1 AS version, NULL AS name, '0123456789abcdef' AS checksum, 0 AS applied_at";
@@ -61,6 +63,25 @@ export class RawColdSame extends ColdProbe {
     void ctx.blockConcurrencyWhile(async () => {
       const sql = ctx.storage.sql;
       readLedger(sql);
+      ctx.storage.transactionSync(() => {
+        sql.exec(ITEMS_TABLE);
+        // durable-core-disable-next-line sql-forbidden -- probe: the raw copy of durable-core's own wake statements
+        sql.exec(RECORD, "user", 1, null, CHECKSUM, Date.now());
+      });
+    });
+  }
+}
+
+/**
+ * OursCold's wake as it is now (src/schema.rs): the read-only `sqlite_master` lookup of the
+ * ledger outside any transaction, then the migration and the ledger's CREATE+INSERT in one.
+ */
+export class RawColdLookup extends ColdProbe {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    void ctx.blockConcurrencyWhile(async () => {
+      const sql = ctx.storage.sql;
+      sql.exec(LOOK_UP_LEDGER).toArray();
       ctx.storage.transactionSync(() => {
         sql.exec(ITEMS_TABLE);
         // durable-core-disable-next-line sql-forbidden -- probe: the raw copy of durable-core's own wake statements

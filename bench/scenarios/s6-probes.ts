@@ -74,6 +74,7 @@ export const s6Probes: Scenario<S6Params> = {
     rawSchema: { label: "raw + bcw { CREATE TABLE }", binding: "RAW_COLD_SCHEMA" },
     rawSame: { label: "raw + OursCold's 3 execs (read; txn {CREATE; ledger})", binding: "RAW_COLD_SAME" },
     rawFewer: { label: "raw + 2 execs (txn {ledger+read; CREATE+row})", binding: "RAW_COLD_FEWER" },
+    rawLookup: { label: "raw + OursCold's 3 execs now (lookup; txn {CREATE; ledger})", binding: "RAW_COLD_LOOKUP" },
     rawTxn: { label: "raw + bcw { txn { CREATE TABLE } }", binding: "RAW_COLD_TXN" },
     rawRow: { label: "raw + bcw { txn { CREATE TABLE; INSERT a row } }", binding: "RAW_COLD_ROW" },
     rawTwo: { label: "raw + bcw { txn { CREATE TABLE; CREATE the ledger's table } }", binding: "RAW_COLD_TWO" },

@@ -105,6 +105,13 @@ export class RecoveringChecker {
     return [`[${items.join(",")}]`, count];
   }
 
+  /** Puts the kept records (if any) back into the instance, in order, with the instance's own. */
+  #restoreKept() {
+    if (this.#kept.length === 0) return;
+    const [all, count] = this.#takeAll();
+    this.#checker.mergeRecords(all, [], Uint32Array.from({ length: count }, (_, i) => i));
+  }
+
   /** The records of the files checked so far, as JSON, taken out of this checker. */
   exportRecords() {
     return this.#takeAll()[0];
@@ -112,21 +119,15 @@ export class RecoveringChecker {
 
   /** Merges another checker's records (see `Checker.mergeRecords`), after the last file. */
   mergeRecords(records, mine, theirs) {
-    if (this.#kept.length > 0) {
-      // The kept records back into the instance, in order, then the other checker's.
-      const [all, count] = this.#takeAll();
-      this.#checker.mergeRecords(all, [], Uint32Array.from({ length: count }, (_, i) => i));
-    }
+    // The kept records back into the instance, in order, then the other checker's.
+    this.#restoreKept();
     this.#checker.mergeRecords(records, mine, theirs);
     this.#files = null;
   }
 
   /** The report, as JSON text. */
   finish() {
-    if (this.#kept.length > 0) {
-      const [all, count] = this.#takeAll();
-      this.#checker.mergeRecords(all, [], Uint32Array.from({ length: count }, (_, i) => i));
-    }
+    this.#restoreKept();
     return this.#checker.finish();
   }
 }

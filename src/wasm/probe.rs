@@ -3,9 +3,9 @@
 //! of value, lent or not. The published build has none of this.
 
 use super::backend::{JsSqlBackend, SqlStorage};
-use super::interop::sql_value_to_js;
+use super::interop::{sql_value_from_js, sql_value_to_js};
 use crate::backend::{SqlBackend, SqlValue};
-use js_sys::{Array, BigInt, Uint8Array};
+use js_sys::{Array, BigInt};
 use wasm_bindgen::prelude::*;
 
 /// Binds `values` (number: REAL, bigint: INTEGER, string: TEXT, null: NULL, Uint8Array: BLOB) to
@@ -38,14 +38,10 @@ pub fn bind_echo(sql: SqlStorage, values: Array, lent: Array) -> Result<Array, J
     })
 }
 
+/// A value as the core holds it: `sql_value_from_js`'s reading, plus a bigint as INTEGER (the
+/// platform returns none, but the core binds integers).
 fn core_value(value: &JsValue) -> Result<SqlValue, JsValue> {
-    if value.is_null() {
-        Ok(SqlValue::Null)
-    } else if let Some(number) = value.as_f64() {
-        Ok(SqlValue::Real(number))
-    } else if let Some(text) = value.as_string() {
-        Ok(SqlValue::Text(text))
-    } else if value.is_bigint() {
+    if value.is_bigint() {
         let digits = String::from(
             BigInt::from(value.clone())
                 .to_string(10)
@@ -55,10 +51,8 @@ fn core_value(value: &JsValue) -> Result<SqlValue, JsValue> {
             .parse()
             .map(SqlValue::Integer)
             .map_err(|_| JsValue::from_str("bigint out of i64"))
-    } else if value.is_instance_of::<Uint8Array>() {
-        Ok(SqlValue::Blob(Uint8Array::new(value).to_vec()))
     } else {
-        Err(JsValue::from_str("unsupported value"))
+        Ok(sql_value_from_js(value))
     }
 }
 

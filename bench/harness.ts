@@ -78,9 +78,10 @@ export interface TargetCheck {
  * The full run's rounds for scenarios whose samples last tens of milliseconds (S1, S2, S4, S5).
  * On this kind of shared VM a side's samples of one run spread over 2–3× (a GC, a storage
  * flush, the other core's work land in some), and with nine rounds the ratio of two medians
- * moved by up to 0.2 between back-to-back runs of the same build; with 25–31 rounds it moved by
- * about 0.05 (docs/reports/bench-rounds.md). Such a sample costs well under a second, so the
- * extra rounds add about a minute to a full run.
+ * moved by up to 0.2 between back-to-back runs of the same build. More rounds narrow that, but
+ * do not close it: two full runs at 25 rounds still differed by up to 0.3 on S5's inserts
+ * (docs/reports/bench-rounds.md). Such a sample costs well under a second; S1–S5 take about
+ * 5 min of a full run at these rounds.
  */
 export const SHORT_SAMPLE_ROUNDS = { warmup: 1, rounds: 25 };
 

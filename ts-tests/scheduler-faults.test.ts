@@ -8,6 +8,9 @@ import { describe, expect, it } from "vitest";
 
 const HOUR = 3_600_000;
 
+/** `leaf` under `depth` plain objects. */
+const nested = (depth: number, leaf: unknown): unknown => (depth === 0 ? leaf : { next: nested(depth - 1, leaf) });
+
 function codeOf(fn: () => unknown): string | undefined {
   try {
     fn();
@@ -220,6 +223,57 @@ describe("defect 8 and 9, and ids: input checks before anything reaches the engi
       expect(o.count("_dc_tasks")).toBe(1);
     });
     expect(await alarmWriteCount(stub)).toBe(1);
+  });
+
+  it("refuses a function or symbol wherever JSON would meet it: deep, behind toJSON, behind a throwing getter, in a shared graph", async () => {
+    // JSON.stringify drops a function or symbol silently wherever it meets one: each case is a
+    // place one can hide from a check that looks only at the top, or only at own values.
+    let shared: unknown = { n: 1, f: () => 1 };
+    for (let i = 0; i < 24; i++) shared = { a: shared, b: shared, c: shared };
+    const refused: [string, unknown][] = [
+      ["a function 10 deep", nested(10, () => 1)],
+      ["a function 40 deep", nested(40, () => 1)],
+      ["a symbol 40 deep in an array", [nested(40, [Symbol("s")])]],
+      ["toJSON returning a function", { toJSON: () => ({ f: () => 1 }) }],
+      ["a nested toJSON returning a symbol", { a: [1, { toJSON: () => Symbol("s") }] }],
+      ["an array whose own toJSON returns a function", { list: Object.assign([1, 2], { toJSON: () => () => 1 }) }],
+      ["a throwing getter", { get x(): number { throw new Error("no") } }],
+      ["a function under 3^24 shared paths", shared],
+      ["a cycle", (() => { const c: Record<string, unknown> = { n: 1 }; c.self = c; return c; })()],
+    ];
+    await runInDurableObject(env.TASKS.getByName("payload-walk"), (o) => {
+      for (const [what, payload] of refused) expect(codeOf(() => o.scheduler.after(10, "record", payload)), what).toBe("TASK_PAYLOAD");
+      expect(o.count("_dc_tasks")).toBe(0);
+    });
+  });
+
+  it("stores every payload as its JSON text, plain or not: the task, get() and list() see JSON.parse(JSON.stringify(payload))", async () => {
+    class Point {
+      constructor(readonly x: number, readonly y: number) {}
+    }
+    const bare = Object.create(null) as Record<string, unknown>;
+    bare.k = [1, , 3];
+    const payloads: unknown[] = [
+      { n: 1, gone: undefined, nan: Number.NaN, inf: -Infinity, zero: -0 },
+      [undefined, null, true, "s", [[], {}]],
+      bare,
+      { at: new Date(0), map: new Map([[1, 2]]), point: new Point(1, 2) },
+      { deep: nested(40, { leaf: 1 }) },
+      { get computed() { return { v: 2 }; } },
+      "text",
+      0,
+      false,
+      null,
+    ];
+    await runInDurableObject(env.TASKS.getByName("payload-forms"), (o) => {
+      payloads.forEach((payload, i) => {
+        const stored = JSON.parse(JSON.stringify(payload));
+        const task = o.scheduler.after(10 + i, "record", payload, { id: `p${i}` });
+        expect(task.payload, `task ${i}`).toEqual(stored);
+        expect(o.scheduler.get(`p${i}`)!.payload, `get ${i}`).toEqual(stored);
+      });
+      expect(o.scheduler.list().map((task) => task.payload)).toEqual(payloads.map((payload) => JSON.parse(JSON.stringify(payload))));
+    });
   });
 
   it("refuses ids that are not 1 to 512 bytes of well-formed text with TASK_SCHEDULE", async () => {

@@ -17,36 +17,28 @@ export const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-/** The values `f(x, y)` of the rounds where both sample lists have a figure. */
-function perRound(xs, ys, f) {
-  const out = [];
-  const n = Math.min(xs.length, ys.length);
-  for (let i = 0; i < n; i++) {
-    if (xs[i] === undefined || ys[i] === undefined) continue;
-    const v = f(xs[i], ys[i]);
-    if (Number.isFinite(v)) out.push(v);
-  }
-  return out;
-}
-
 /**
- * `xs` against `ys` as a time ratio. Both lists are indexed by round; `paired` says whether
- * round i of one ran beside round i of the other. Rounds where the baseline took 0 ms (a smoke
- * size under the timer's 1 ms resolution) give no ratio; with none left, the medians decide.
+ * `f` of `xs` against `ys`, both indexed by round: the median of `f` over the rounds where both
+ * have a finite figure when `paired` (round i of one ran beside round i of the other), else `f`
+ * of the two medians. A round whose baseline took 0 ms (a smoke size under the timer's 1 ms
+ * resolution) gives no ratio; with no round left, the medians decide.
  */
-export function timeRatio(xs, ys, paired) {
-  const ratios = paired ? perRound(xs, ys, (x, y) => x / y) : [];
-  if (ratios.length) return median(ratios);
+function compare(xs, ys, paired, f) {
+  const perRound = [];
+  if (paired) {
+    for (let i = 0; i < Math.min(xs.length, ys.length); i++) {
+      const v = xs[i] === undefined || ys[i] === undefined ? undefined : f(xs[i], ys[i]);
+      if (Number.isFinite(v)) perRound.push(v);
+    }
+  }
+  if (perRound.length) return median(perRound);
   const a = xs.filter((v) => v !== undefined);
   const b = ys.filter((v) => v !== undefined);
-  return a.length && b.length ? median(a) / median(b) : undefined;
+  return a.length && b.length ? f(median(a), median(b)) : undefined;
 }
 
-/** How many milliseconds more `xs` takes than `ys`: the median of per-round differences when paired. */
-export function extraTime(xs, ys, paired) {
-  const differences = paired ? perRound(xs, ys, (x, y) => x - y) : [];
-  if (differences.length) return median(differences);
-  const a = xs.filter((v) => v !== undefined);
-  const b = ys.filter((v) => v !== undefined);
-  return a.length && b.length ? median(a) - median(b) : undefined;
-}
+/** `xs` against `ys` as a time ratio. */
+export const timeRatio = (xs, ys, paired) => compare(xs, ys, paired, (x, y) => x / y);
+
+/** How many milliseconds more `xs` takes than `ys`. */
+export const extraTime = (xs, ys, paired) => compare(xs, ys, paired, (x, y) => x - y);

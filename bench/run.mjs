@@ -273,9 +273,10 @@ ratios, not absolute times, across machines.
   for the whole operation named in the row (for S3, per 20 messages to every connection; for
   the S5 IN list, per query).
 - **time ratio** = the median over the measured rounds of (side's time ÷ the baseline's time in
-  the same round), for the same measure. Sides run in turn within a round, so the two samples
-  of a round met the same load; the machine's load drifts between rounds, and this figure
-  moves less with it than a ratio of medians (bench/estimate.mjs, docs/reports/bench-rounds.md).
+  the same round), for the same measure. Sides run in turn within a round, the order rotated
+  per round, so the two samples of a round met the same load; the machine's load drifts
+  between rounds, and this figure moves less with it than a ratio of medians
+  (bench/estimate.mjs, docs/reports/bench-rounds.md).
   A side run apart from the others (S6's agents) is compared by the ratio of medians. Below 1
   is faster than the baseline. A throughput ratio is its inverse: "5× agents' throughput"
   means a time ratio ≤ 0.2 against agents.
@@ -301,6 +302,17 @@ ${sections.join("\n")}
 }
 
 /** Runs one sample of one side; returns the number of harness errors it met (0 or 1). */
+/**
+ * The sides of `group` in round `round`'s order: rotated by one per round, so that no side always
+ * runs first, or always right after the same other side (and into the garbage its objects
+ * left). With a fixed order, S5's IN-list row read 0.618 (0.575–0.660) pooled over 150 rounds,
+ * against 0.545 (0.525–0.586) rotated, in the same half hour (docs/reports/bench-rounds.md).
+ */
+function inTurn(group, round) {
+  const k = ((round % group.length) + group.length) % group.length;
+  return k === 0 ? group : [...group.slice(k), ...group.slice(0, k)];
+}
+
 async function sampleOnce(server, scenario, run, { mode, round, runId }) {
   const query = new URLSearchParams({ scenario: scenario.id, side: run.name, mode, name: `${scenario.id}/${run.name}/${runId}/${round}` });
   let body;
@@ -412,13 +424,14 @@ async function main() {
       const { warmup, rounds } = useScenarioRounds ? scenario.fullRounds : args;
       scenario.rounds = { warmup, rounds };
       process.stdout.write(`${scenario.id}: `);
-      // Sides run in turn within each round; an isolated side runs all its rounds after the
-      // others, so background work its objects leave behind cannot slow the others' samples.
+      // Sides run in turn within each round, the order rotated per round; an isolated side runs
+      // all its rounds after the others, so background work its objects leave behind cannot
+      // slow the others' samples.
       const isolated = scenario.isolatedSides ?? [];
       const groups = [ready.filter((r) => !isolated.includes(r.name)), ...ready.filter((r) => isolated.includes(r.name)).map((r) => [r])];
       for (const group of groups) {
         for (let round = -warmup; round < rounds; round++) {
-          for (const run of group) {
+          for (const run of inTurn(group, round)) {
             if (run.failure) continue;
             if (!scenario.freshIsolate) {
               harnessErrors += await sampleOnce(server, scenario, run, { mode, round, runId });

@@ -3,7 +3,7 @@ import type { ActorsBench } from "../objects/actors";
 import type { AgentsBench } from "../objects/agents";
 import type { RawBench } from "../objects/raw";
 import type { OursBench } from "../ours";
-import { type Scenario, seeded, timed, SHORT_SAMPLE_ROUNDS } from "../harness";
+import { type Scenario, seeded, timed, NARROW_TARGET_ROUNDS } from "../harness";
 
 export interface S1Params {
   n: number;
@@ -22,7 +22,7 @@ export const s1: Scenario<S1Params> = {
   sizes: { full: { n: 2000 }, smoke: { n: 20 } },
   metrics: [{ key: "schedule", label: "schedule n tasks (ms)" }],
   baseline: "raw",
-  fullRounds: SHORT_SAMPLE_ROUNDS,
+  fullRounds: NARROW_TARGET_ROUNDS,
   sides: {
     ours: {
       label: "durable-core scheduler.at()",

@@ -3,7 +3,7 @@
 // Ours stores typed tuple keys ["g", group, i] (numbers sort numerically, no padding needed).
 import type { RawBench } from "../objects/raw";
 import type { OursBench } from "../ours";
-import { type SampleResult, type Scenario, seeded, SHORT_SAMPLE_ROUNDS } from "../harness";
+import { type SampleResult, type Scenario, seeded, NARROW_TARGET_ROUNDS } from "../harness";
 
 export interface S4Params {
   n: number;
@@ -80,7 +80,7 @@ export const s4: Scenario<S4Params> = {
     { key: "scans", label: "prefix scans (ms)" },
   ],
   baseline: "kv",
-  fullRounds: SHORT_SAMPLE_ROUNDS,
+  fullRounds: NARROW_TARGET_ROUNDS,
   sides: {
     ours: {
       label: "durable-core this.store",

@@ -5,7 +5,7 @@ import type { AgentsBench } from "../objects/agents";
 import { ITEMS_TABLE } from "../objects/common";
 import type { RawBench } from "../objects/raw";
 import type { OursBench } from "../ours";
-import { type SampleResult, type Scenario, seeded, SHORT_SAMPLE_ROUNDS } from "../harness";
+import { type SampleResult, type Scenario, seeded, NARROW_TARGET_ROUNDS } from "../harness";
 
 export interface S5Params {
   inserts: number;
@@ -95,7 +95,7 @@ export const s5: Scenario<S5Params> = {
     { key: "inList", label: "one IN list of 5,000 ids (ms)" },
   ],
   baseline: "raw",
-  fullRounds: SHORT_SAMPLE_ROUNDS,
+  fullRounds: NARROW_TARGET_ROUNDS,
   sides: {
     ours: {
       label: "durable-core this.sql",

@@ -87,10 +87,10 @@ export const SHORT_SAMPLE_ROUNDS = { warmup: 1, rounds: 25 };
 
 /**
  * The full run's rounds for the short-sample rows whose targets sit within 10% of the baseline
- * (S1, S4, S5). Their samples come in two modes on this machine (S4's kv puts: 34–40 ms or
- * 53–63 ms in one run, whichever side), so a 25-round median of per-round ratios moves by about
- * ±0.07: over 225 pooled rounds S4's puts were 1.027× kv (1.000–1.075), yet a 25-round run read
- * above 1.10 in 12% of bootstrap draws, a 50-round run in 6% (docs/reports/bench-rounds.md).
+ * (S1, S4, S5). Their samples come in two modes on this machine (S4's kv puts: 34–41 ms or
+ * 47–63 ms in one run, whichever side), so a 25-round median of per-round ratios moves by about
+ * ±0.07: over 225 pooled rounds S4's puts were 1.027× kv (1.000–1.075), yet 25-round draws
+ * from them read above 1.10 in 12% of cases, 50-round draws in 6% (docs/reports/bench-rounds.md).
  */
 export const NARROW_TARGET_ROUNDS = { warmup: 1, rounds: 50 };
 

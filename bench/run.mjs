@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { createTestHarness } from "wrangler";
 import { extraTime, median, timeRatio } from "./estimate.mjs";
 import { runS8 } from "./s8-check.mjs";
+import { seeded } from "./seeded.mjs";
 import { runSize } from "./size.mjs";
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
@@ -309,7 +310,7 @@ ${sections.join("\n")}
  */
 function inTurn(group, scenario, round) {
   const order = [...group];
-  const random = seededRandom(`${scenario}/${round}`);
+  const random = seeded(hash(`${scenario}/${round}`));
   for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [order[i], order[j]] = [order[j], order[i]];
@@ -317,16 +318,11 @@ function inTurn(group, scenario, round) {
   return order;
 }
 
-/** A small deterministic generator in [0, 1) (mulberry32) seeded from the text's FNV-1a hash. */
-function seededRandom(text) {
-  let seed = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) seed = Math.imul(seed ^ text.charCodeAt(i), 0x01000193);
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** A 32-bit FNV-1a hash of `text`: the seed of {@link inTurn}'s shuffle. */
+function hash(text) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }
 
 /** Runs one sample of one side; returns the number of harness errors it met (0 or 1). */

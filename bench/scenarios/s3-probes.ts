@@ -6,6 +6,7 @@
 // Every side but `ours` runs in a raw object over `getWebSockets()` fetched once before the
 // timer. A side that sends nothing times its probe alone and then sends the messages untimed,
 // so that the delivery check still holds. Findings: docs/reports/s3-publish.md.
+import type { ActorsBench } from "../objects/actors";
 import type { RawBench } from "../objects/raw";
 import { NOT_YET, type SampleResult, type Scenario } from "../harness";
 import { type S3Params, TOPIC, driveCounting, isBenchText, message, publishLoop, s3 } from "./s3-publish";
@@ -55,7 +56,12 @@ const PAIRED_BLOCK = 5;
  * by one of the two; both totals are scaled to S3's unit (per `messages` messages).
  */
 function paired(obj: { dctx: DurableObjectState; sockets: { publish(topic: string, message: string): number } }, p: S3Params): SampleResult {
-  const sockets = obj.dctx.getWebSockets();
+  return pairedWith(obj.dctx, p, (m) => obj.sockets.publish(TOPIC, m));
+}
+
+/** `publish` and the floor taking turns in the object of `dctx`; see {@link paired}. */
+function pairedWith(dctx: DurableObjectState, p: S3Params, publish: (message: string) => void): SampleResult {
+  const sockets = dctx.getWebSockets();
   const spent = { ours: 0, floor: 0 };
   const counts = { ours: 0, floor: 0 };
   let turn: "ours" | "floor" = "floor";
@@ -69,7 +75,7 @@ function paired(obj: { dctx: DurableObjectState; sockets: { publish(topic: strin
         turn = turn === "ours" ? "floor" : "ours";
       }
       const m = message(k);
-      if (turn === "ours") obj.sockets.publish(TOPIC, m);
+      if (turn === "ours") publish(m);
       else for (let i = 0; i < sockets.length; i++) sockets[i]!.send(m);
       counts[turn] += 1;
     }
@@ -78,6 +84,23 @@ function paired(obj: { dctx: DurableObjectState; sockets: { publish(topic: strin
   const ours = (spent.ours / counts.ours) * p.messages;
   const floor = (spent.floor / counts.floor) * p.messages;
   return { timings: { publish: ours, pairedFloor: floor }, info: { oursOverFloor: Number((ours / floor).toFixed(3)) } };
+}
+
+/**
+ * The floor's loop in any object: `send` to every socket of `getWebSockets()` fetched once.
+ * Run in durable-core's and actors' objects, it says what the object itself adds to a send,
+ * apart from the library's publish code.
+ */
+function floorIn(obj: { dctx: DurableObjectState }, p: S3Params): SampleResult {
+  const sockets = obj.dctx.getWebSockets();
+  return publishLoop(p, (m) => {
+    for (let i = 0; i < sockets.length; i++) sockets[i]!.send(m);
+  });
+}
+
+/** Like {@link paired}, with @cloudflare/actors' `sockets.message()` in place of ours. */
+function pairedActors(obj: ActorsBench, p: S3Params): SampleResult {
+  return pairedWith(obj.dctx, p, (m) => obj.sockets.message(m));
 }
 
 export const s3Probes: Scenario<S3Params> = {
@@ -185,8 +208,17 @@ export const s3Probes: Scenario<S3Params> = {
       metrics: ["publish", "pairedFloor"],
       run: paired,
     },
+    pairedActors: {
+      label: "@cloudflare/actors sockets.message() and the floor, taking turns in one object",
+      binding: "ACTORS",
+      metrics: ["publish", "pairedFloor"],
+      run: pairedActors,
+    },
+    oursFloor: { label: "the floor's loop in durable-core's object", binding: "OURS", run: floorIn },
+    actorsFloor: { label: "the floor's loop in @cloudflare/actors' object", binding: "ACTORS", run: floorIn },
     // The same sides as S3's, for a ratio within one run.
     ours: s3.sides.ours,
+    actors: s3.sides.actors,
     raw: s3.sides.raw,
   }),
   notes: [],

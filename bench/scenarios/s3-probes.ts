@@ -42,27 +42,27 @@ function overSockets(loop: (sockets: readonly WebSocket[], message: string) => v
 
 let sink = 0;
 
-/** Every side but the paired one measures `publish` alone. */
+/** Every side but the paired ones measures `publish` alone. */
 function publishOnly(sides: Scenario<S3Params>["sides"]): Scenario<S3Params>["sides"] {
   return Object.fromEntries(
     Object.entries(sides).map(([name, side]) => [name, side === NOT_YET || side.metrics !== undefined ? side : { ...side, metrics: ["publish"] }]),
   );
 }
 
-/** Messages in a row that one loop of the paired side sends before the other takes over. */
+/** Messages in a row that one loop of a paired side sends before the other takes over. */
 const PAIRED_BLOCK = 5;
 
-/**
- * `ours` and the floor in one object, over the same sockets, taking turns every
- * {@link PAIRED_BLOCK} messages: load that comes and goes slows both alike, so the ratio of the
- * two totals is steadier than a ratio of medians taken seconds apart. Each message is sent once,
- * by one of the two; both totals are scaled to S3's unit (per `messages` messages).
- */
+/** durable-core's `publish` and the floor taking turns in one durable-core object; see {@link pairedWith}. */
 function paired(obj: { dctx: DurableObjectState; sockets: { publish(topic: string, message: string): number } }, p: S3Params): SampleResult {
   return pairedWith(obj.dctx, p, (m) => obj.sockets.publish(TOPIC, m));
 }
 
-/** `publish` and the floor taking turns in the object of `dctx`; see {@link paired}. */
+/**
+ * A library's `publish` and the floor in the object of `dctx`, over the same sockets, taking
+ * turns every {@link PAIRED_BLOCK} messages: load that comes and goes slows both alike, so the
+ * ratio of the two totals is steadier than a ratio of medians taken seconds apart. Each message
+ * is sent once, by one of the two; both totals are scaled to S3's unit (per `messages` messages).
+ */
 function pairedWith(dctx: DurableObjectState, p: S3Params, publish: (message: string) => void): SampleResult {
   const sockets = dctx.getWebSockets();
   const spent = { publish: 0, floor: 0 };
@@ -89,7 +89,7 @@ function pairedWith(dctx: DurableObjectState, p: S3Params, publish: (message: st
   return { timings: { publish: published, pairedFloor: floor }, info: { overFloor: Number((published / floor).toFixed(3)) } };
 }
 
-/** Like {@link paired}, with @cloudflare/actors' `sockets.message()` in place of ours. */
+/** @cloudflare/actors' `sockets.message()` and the floor taking turns in one actors object; see {@link pairedWith}. */
 function pairedActors(obj: ActorsBench, p: S3Params): SampleResult {
   return pairedWith(obj.dctx, p, (m) => obj.sockets.message(m));
 }
@@ -104,7 +104,7 @@ export const s3Probes: Scenario<S3Params> = {
   },
   metrics: [
     { key: "publish", label: "the probed work, per 20 messages to 1,000 connections (ms)" },
-    { key: "pairedFloor", label: "the floor's turns in the paired side, per 20 messages (ms)" },
+    { key: "pairedFloor", label: "the floor's turns in the paired sides, per 20 messages (ms)" },
   ],
   baseline: "floor",
   // A text frame, or the same text as a binary frame (the `bytes` probe).

@@ -146,7 +146,7 @@ export const s3: Scenario<S3Params> = {
     "Reference (issue 3): partyserver ≈ 43 ms, raw loop ≈ 17 ms.",
     "The raw loop calls `getWebSockets()` for every message, as the platform docs show; @cloudflare/actors sends from an in-memory map of its sockets (rebuilt from `getWebSockets()` in its constructor), which skips that call and is why it beats the raw loop.",
     "The floor is the least any library can do: `send` to every socket of an array fetched before the timer starts, with no other work (no state check, no `try`, no lookup). What separates a side from the floor is its own work; what separates the floor from the raw loop is the `getWebSockets()` call per message.",
-    "Each side runs in an object of its own, and the object moves a sample more than the sides differ: the bare loop run in two objects of one round differed by up to 2.7× (S3P, docs/reports/s3-publish.md). There, durable-core's publish and @cloudflare/actors' each take turns with the bare loop in their own object: both cost what the bare loop costs, within a few percent.",
+    "Each side runs in a fresh object of its own, seconds after the last: the same bare loop run in two such objects of one round differed by up to 2.7× (S3P, docs/reports/s3-publish.md), more than durable-core, @cloudflare/actors and the floor differ. In S3P, durable-core's publish and @cloudflare/actors' each take turns with the bare loop in their own object: both cost what the bare loop costs, within a few percent, and no difference between the two is resolved.",
   ],
   targets: [
     { metric: "publish", against: "raw", maxTimeRatio: 0.75, text: "≤ 0.75× the raw loop's time (issue 15)" },

@@ -7,7 +7,8 @@
 // timer. A side that sends nothing times its probe alone and then sends the messages untimed,
 // so that the delivery check still holds. The paired sides time a library's publish against
 // the bare loop in its own object; `oursFloor` and `actorsFloor` run the bare loop in the
-// libraries' objects, to show what the object alone does to a sample.
+// libraries' objects, to show how far samples in separate objects differ (the object and load
+// together).
 // Findings: docs/reports/s3-publish.md.
 import type { ActorsBench } from "../objects/actors";
 import type { RawBench } from "../objects/raw";
@@ -60,7 +61,7 @@ function paired(obj: { dctx: DurableObjectState; sockets: { publish(topic: strin
 /**
  * A library's `publish` and the floor in the object of `dctx`, over the same sockets, taking
  * turns every {@link PAIRED_BLOCK} messages: load that comes and goes slows both alike, so the
- * ratio of the two totals is steadier than a ratio of medians taken seconds apart. Each message
+ * ratio of the two totals is steadier than a ratio of samples taken seconds apart. Each message
  * is sent once, by one of the two; both totals are scaled to S3's unit (per `messages` messages).
  */
 function pairedWith(dctx: DurableObjectState, p: S3Params, publish: (message: string) => void): SampleResult {

@@ -276,6 +276,82 @@ describe("defect 8 and 9, and ids: input checks before anything reaches the engi
     });
   });
 
+  it("writes a flat payload's text byte for byte as JSON.stringify does, reading each field once", async () => {
+    // Flat payloads (scalars, or a plain object of scalar fields) skip the checked walk: each
+    // field is read once into a copy that JSON.stringify writes. Each case is an edge of that text.
+    const bare = Object.assign(Object.create(null) as object, { k: 1, s: "bare" });
+    const payloads: unknown[] = [
+      { i: 1 },
+      {},
+      { gone: undefined },
+      { gone: undefined, kept: 2, also: undefined },
+      { nan: Number.NaN, inf: Infinity, ninf: -Infinity, zero: -0, tiny: 1.5e-7, huge: 1e21, neg: -3, max: Number.MAX_VALUE },
+      { b: 1, 2: "two", a: 0, 1: "one", "-1": "minus", "01": "lead" },
+      { 'quo"te\n\u2028': 'va"l\\ue\n\u2028\u0000', lone: "\ud800", pair: "😀", empty: "" },
+      bare,
+      JSON.parse('{"__proto__": 1, "x": 2}'),
+      { yes: true, no: false, nil: null },
+      { toJSON: 1 },
+      "text",
+      12.5,
+      -0,
+      Number.NaN,
+      true,
+      null,
+    ];
+    // One read returns 1, every later one a function: JSON.stringify after a check would read it
+    // twice and silently drop it. Read once, it is 1.
+    let reads = 0;
+    const shifty = {
+      get x(): unknown {
+        reads += 1;
+        return reads === 1 ? 1 : () => 1;
+      },
+    };
+    await runInDurableObject(env.TASKS.getByName("payload-flat"), (o) => {
+      const storedText = (id: string) =>
+        (o as unknown as { ctx: DurableObjectState }).ctx.storage.sql.exec("SELECT payload FROM _dc_tasks WHERE id = ?", id).one().payload;
+      payloads.forEach((payload, i) => {
+        o.scheduler.after(10 + i, "record", payload, { id: `f${i}` });
+        expect(storedText(`f${i}`), `payload ${i}`).toBe(JSON.stringify(payload));
+      });
+      const task = o.scheduler.after(10, "record", shifty, { id: "shifty" });
+      expect(reads).toBe(1);
+      expect(task.payload).toEqual({ x: 1 });
+      expect(storedText("shifty")).toBe('{"x":1}');
+
+      // A toJSON anywhere on the way, even one not enumerable on Object.prototype, is JSON's to call.
+      Object.defineProperty(Object.prototype, "toJSON", { value: () => ({ via: "toJSON" }), configurable: true, writable: true });
+      try {
+        o.scheduler.after(10, "record", { i: 1 }, { id: "inherited-toJSON" });
+        o.scheduler.after(10, "record", Object.assign(Object.create(null) as object, { i: 3 }), { id: "bare-no-toJSON" });
+      } finally {
+        delete (Object.prototype as { toJSON?: unknown }).toJSON;
+      }
+      expect(storedText("inherited-toJSON")).toBe('{"via":"toJSON"}');
+      expect(storedText("bare-no-toJSON")).toBe('{"i":3}');
+      // An inherited enumerable field is for...in's, not JSON's.
+      (Object.prototype as { polluted?: number }).polluted = 1;
+      try {
+        o.scheduler.after(10, "record", { i: 2 }, { id: "inherited-field" });
+      } finally {
+        delete (Object.prototype as { polluted?: number }).polluted;
+      }
+      expect(storedText("inherited-field")).toBe('{"i":2}');
+
+      // Refused as before: a getter that yields a function, or throws; a proxy whose traps throw.
+      const count = o.count("_dc_tasks");
+      const refused: [string, unknown][] = [
+        ["a getter returning a function", { get f() { return () => 1; } }],
+        ["a throwing getter beside plain fields", { n: 1, get x(): number { throw new Error("no"); } }],
+        ["a proxy whose ownKeys throws", new Proxy({}, { ownKeys() { throw new Error("no keys"); } })],
+        ["a revoked proxy", (() => { const r = Proxy.revocable({}, {}); r.revoke(); return r.proxy; })()],
+      ];
+      for (const [what, payload] of refused) expect(codeOf(() => o.scheduler.after(10, "record", payload)), what).toBe("TASK_PAYLOAD");
+      expect(o.count("_dc_tasks")).toBe(count);
+    });
+  });
+
   it("refuses ids that are not 1 to 512 bytes of well-formed text with TASK_SCHEDULE", async () => {
     await runInDurableObject(env.TASKS.getByName("id-checks"), (o) => {
       const s = o.scheduler;

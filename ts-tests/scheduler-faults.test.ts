@@ -276,9 +276,10 @@ describe("defect 8 and 9, and ids: input checks before anything reaches the engi
     });
   });
 
-  it("writes a flat payload's text byte for byte as JSON.stringify does, reading each field once", async () => {
-    // Flat payloads (scalars, or a plain object of scalar fields) skip the checked walk: each
-    // field is read once into a copy that JSON.stringify writes. Each case is an edge of that text.
+  it("writes a payload's text byte for byte as JSON.stringify does, reading each field once", async () => {
+    // The contract any shortcut around the checked walk must keep (one was tried and taken out:
+    // docs/reports/s1-s2-scheduler.md): the stored text is JSON.stringify's, and JSON's one read
+    // of each field decides. Each case is an edge a shortcut could get wrong.
     const bare = Object.assign(Object.create(null) as object, { k: 1, s: "bare" });
     const payloads: unknown[] = [
       { i: 1 },
@@ -292,6 +293,10 @@ describe("defect 8 and 9, and ids: input checks before anything reaches the engi
       JSON.parse('{"__proto__": 1, "x": 2}'),
       { yes: true, no: false, nil: null },
       { toJSON: 1 },
+      Object.setPrototypeOf([1, 2], Object.prototype),
+      Object.setPrototypeOf(new String("ab"), Object.prototype),
+      Object.setPrototypeOf(new Boolean(false), null),
+      new Proxy({ x: 1 }, { get: (target, key) => (key === "toJSON" ? () => "T" : Reflect.get(target, key)) }),
       "text",
       12.5,
       -0,
@@ -299,14 +304,20 @@ describe("defect 8 and 9, and ids: input checks before anything reaches the engi
       true,
       null,
     ];
-    // One read returns 1, every later one a function: JSON.stringify after a check would read it
-    // twice and silently drop it. Read once, it is 1.
+    // A getter whose first read differs from the later ones: a check followed by JSON.stringify
+    // reads it twice, and what JSON stores or refuses would follow the second read.
     let reads = 0;
-    const shifty = {
-      get x(): unknown {
-        reads += 1;
-        return reads === 1 ? 1 : () => 1;
-      },
+    const shifting = (first: () => unknown, later: () => unknown, beside: Record<string, unknown> = {}) => {
+      reads = 0;
+      return Object.defineProperty({ ...beside }, "x", {
+        get: () => (++reads === 1 ? first() : later()),
+        enumerable: true,
+      });
+    };
+    const fn = () => () => 1;
+    const one = () => 1;
+    const boom = (): never => {
+      throw new Error("no");
     };
     await runInDurableObject(env.TASKS.getByName("payload-flat"), (o) => {
       const storedText = (id: string) =>
@@ -315,10 +326,19 @@ describe("defect 8 and 9, and ids: input checks before anything reaches the engi
         o.scheduler.after(10 + i, "record", payload, { id: `f${i}` });
         expect(storedText(`f${i}`), `payload ${i}`).toBe(JSON.stringify(payload));
       });
-      const task = o.scheduler.after(10, "record", shifty, { id: "shifty" });
+      const task = o.scheduler.after(10, "record", shifting(one, fn), { id: "shifting" });
       expect(reads).toBe(1);
       expect(task.payload).toEqual({ x: 1 });
-      expect(storedText("shifty")).toBe('{"x":1}');
+      expect(storedText("shifting")).toBe('{"x":1}');
+      o.scheduler.after(10, "record", shifting(one, fn, { y: {} }), { id: "shifting-nested" });
+      expect(reads).toBe(1);
+      expect(storedText("shifting-nested")).toBe('{"y":{},"x":1}');
+      for (const [what, first] of [["a function", fn], ["a throw", boom]] as const) {
+        const before = o.count("_dc_tasks");
+        expect(codeOf(() => o.scheduler.after(10, "record", shifting(first, one))), `first read ${what}`).toBe("TASK_PAYLOAD");
+        expect(reads, `first read ${what}`).toBe(1);
+        expect(o.count("_dc_tasks")).toBe(before);
+      }
 
       // A toJSON anywhere on the way, even one not enumerable on Object.prototype, is JSON's to call.
       Object.defineProperty(Object.prototype, "toJSON", { value: () => ({ via: "toJSON" }), configurable: true, writable: true });
@@ -338,6 +358,16 @@ describe("defect 8 and 9, and ids: input checks before anything reaches the engi
         delete (Object.prototype as { polluted?: number }).polluted;
       }
       expect(storedText("inherited-field")).toBe('{"i":2}');
+      // A setter on Object.prototype: JSON writes the payload's own field, and never calls it.
+      let setterCalls = 0;
+      Object.defineProperty(Object.prototype, "x", { set: () => void setterCalls++, configurable: true });
+      try {
+        o.scheduler.after(10, "record", JSON.parse('{"x":1}'), { id: "inherited-setter" });
+      } finally {
+        delete (Object.prototype as { x?: unknown }).x;
+      }
+      expect(storedText("inherited-setter")).toBe('{"x":1}');
+      expect(setterCalls).toBe(0);
 
       // Refused as before: a getter that yields a function, or throws; a proxy whose traps throw.
       const count = o.count("_dc_tasks");
@@ -346,6 +376,7 @@ describe("defect 8 and 9, and ids: input checks before anything reaches the engi
         ["a throwing getter beside plain fields", { n: 1, get x(): number { throw new Error("no"); } }],
         ["a proxy whose ownKeys throws", new Proxy({}, { ownKeys() { throw new Error("no keys"); } })],
         ["a revoked proxy", (() => { const r = Proxy.revocable({}, {}); r.revoke(); return r.proxy; })()],
+        ["a boxed bigint without a prototype", Object.setPrototypeOf(Object(1n), null)],
       ];
       for (const [what, payload] of refused) expect(codeOf(() => o.scheduler.after(10, "record", payload)), what).toBe("TASK_PAYLOAD");
       expect(o.count("_dc_tasks")).toBe(count);

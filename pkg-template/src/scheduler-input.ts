@@ -94,13 +94,11 @@ function checkMethod(owner: object, method: unknown): asserts method is string {
 
 /** The payload's JSON text, refused when JSON would drop or cannot hold part of it. */
 function payloadText(method: string, payload: unknown): string {
-  const text =
-    flatJson(payload) ??
-    jsonText(
-      payload,
-      (error) => new DurableCoreError("TASK_PAYLOAD", `the payload of ${method} is not JSON-serializable: ${errorText(error)}`, { cause: error }),
-      refuseUnserializable,
-    );
+  const text = jsonText(
+    payload,
+    (error) => new DurableCoreError("TASK_PAYLOAD", `the payload of ${method} is not JSON-serializable: ${errorText(error)}`, { cause: error }),
+    refuseUnserializable,
+  );
   if (text === undefined) {
     throw new DurableCoreError("TASK_PAYLOAD", `the payload of ${method} is not JSON-serializable (${typeof payload})`);
   }
@@ -111,67 +109,6 @@ function payloadText(method: string, payload: unknown): string {
     );
   }
   return text;
-}
-
-/**
- * `JSON.stringify(payload)` for the commonest payloads, without the checked walk: a string,
- * number, boolean or null, or a plain object whose fields are all of those (`{ room: "a", n: 7 }`).
- * No function or symbol can hide in such a payload, so there is nothing for
- * {@link refuseUnserializable} to find, and its call per key costs more than the text itself
- * (bench/probes/s1-payload.mjs). `undefined` for any other payload, which takes the checked path.
- *
- * Each field is read once, into a copy that `JSON.stringify` then writes: stringifying the
- * payload itself after the check would read every field twice, and a getter could return a
- * function the second time. The copy has the payload's own enumerable fields in the same order,
- * so the text is the one `JSON.stringify(payload)` writes (a proxy may list its keys in an
- * order no plain object has: its text may then order them differently, and parses to the same
- * value). The payload takes the checked path when it has an inherited enumerable field (for...in
- * lists it, JSON does not) or a field named `__proto__` (a plain copy cannot hold one).
- */
-function flatJson(payload: unknown): string | undefined {
-  switch (typeof payload) {
-    case "string":
-    case "number":
-    case "boolean":
-      return JSON.stringify(payload);
-    case "object":
-      break;
-    default:
-      return undefined;
-  }
-  if (payload === null) return "null";
-  // A getter or a proxy's trap may throw: the checked path then meets the same and refuses it.
-  try {
-    const copy = flatCopy(payload);
-    return copy === undefined ? undefined : JSON.stringify(copy);
-  } catch {
-    return undefined;
-  }
-}
-
-function flatCopy(payload: object): object | undefined {
-  const prototype = Object.getPrototypeOf(payload);
-  if (prototype !== Object.prototype && prototype !== null) return undefined;
-  const fields = payload as Record<string, unknown>;
-  // The payload's own prototype, so that JSON calls an inherited `toJSON` on the copy exactly
-  // when it would on the payload (an own one is a function, which sends the payload to the
-  // checked path).
-  const copy: Record<string, unknown> = prototype === null ? Object.create(null) : {};
-  for (const name in fields) {
-    const field = fields[name];
-    switch (typeof field) {
-      case "string":
-      case "number":
-      case "boolean":
-      case "undefined":
-        break;
-      default:
-        if (field !== null) return undefined;
-    }
-    if (name === "__proto__" || !Object.hasOwn(fields, name)) return undefined;
-    copy[name] = field;
-  }
-  return copy;
 }
 
 /** JSON.stringify drops functions and symbols silently; a payload holding one is refused. */

@@ -307,12 +307,14 @@ describe("defect 8 and 9, and ids: input checks before anything reaches the engi
     // A getter whose first read differs from the later ones: a check followed by JSON.stringify
     // reads it twice, and what JSON stores or refuses would follow the second read.
     let reads = 0;
-    const shifting = (first: () => unknown, later: () => unknown, beside: Record<string, unknown> = {}) => {
+    /** `{ ...before, x, ...after }` with `x` a getter whose first read is `first()`. */
+    const shifting = (first: () => unknown, later: () => unknown, before: object = {}, after: object = {}) => {
       reads = 0;
-      return Object.defineProperty({ ...beside }, "x", {
+      const payload = Object.defineProperty({ ...before }, "x", {
         get: () => (++reads === 1 ? first() : later()),
         enumerable: true,
       });
+      return Object.assign(payload, after);
     };
     const fn = () => () => 1;
     const one = () => 1;
@@ -330,14 +332,27 @@ describe("defect 8 and 9, and ids: input checks before anything reaches the engi
       expect(reads).toBe(1);
       expect(task.payload).toEqual({ x: 1 });
       expect(storedText("shifting")).toBe('{"x":1}');
-      o.scheduler.after(10, "record", shifting(one, fn, { y: {} }), { id: "shifting-nested" });
-      expect(reads).toBe(1);
-      expect(storedText("shifting-nested")).toBe('{"y":{},"x":1}');
+      // Beside plain and nested fields, before and after it: a shortcut that reads `x` and then
+      // gives up at a nested field must not read it again.
+      const besides: [string, object, object, string][] = [
+        ["plain before", { n: 1 }, {}, '{"n":1,"x":1}'],
+        ["nested before", { y: {} }, {}, '{"y":{},"x":1}'],
+        ["nested after", {}, { y: {} }, '{"x":1,"y":{}}'],
+        ["plain, then nested after", { n: 1 }, { y: [2] }, '{"n":1,"x":1,"y":[2]}'],
+      ];
+      for (const [what, before, after, text] of besides) {
+        o.scheduler.after(10, "record", shifting(one, fn, before, after), { id: `shifting ${what}` });
+        expect(reads, what).toBe(1);
+        expect(storedText(`shifting ${what}`), what).toBe(text);
+      }
       for (const [what, first] of [["a function", fn], ["a throw", boom]] as const) {
-        const before = o.count("_dc_tasks");
-        expect(codeOf(() => o.scheduler.after(10, "record", shifting(first, one))), `first read ${what}`).toBe("TASK_PAYLOAD");
-        expect(reads, `first read ${what}`).toBe(1);
-        expect(o.count("_dc_tasks")).toBe(before);
+        for (const after of [{}, { y: {} }]) {
+          const count = o.count("_dc_tasks");
+          const label = `first read ${what}, ${Object.keys(after).length} field after`;
+          expect(codeOf(() => o.scheduler.after(10, "record", shifting(first, one, {}, after))), label).toBe("TASK_PAYLOAD");
+          expect(reads, label).toBe(1);
+          expect(o.count("_dc_tasks"), label).toBe(count);
+        }
       }
 
       // A toJSON anywhere on the way, even one not enumerable on Object.prototype, is JSON's to call.

@@ -321,9 +321,17 @@ describe("defect 8 and 9, and ids: input checks before anything reaches the engi
     const boom = (): never => {
       throw new Error("no");
     };
-    await runInDurableObject(env.TASKS.getByName("payload-flat"), (o) => {
-      const storedText = (id: string) =>
-        (o as unknown as { ctx: DurableObjectState }).ctx.storage.sql.exec("SELECT payload FROM _dc_tasks WHERE id = ?", id).one().payload;
+    /** Runs `fn` with `name` defined on Object.prototype by `descriptor`, then takes it away. */
+    const withOnObjectPrototype = (name: string, descriptor: PropertyDescriptor, fn: () => void) => {
+      Object.defineProperty(Object.prototype, name, { configurable: true, ...descriptor });
+      try {
+        fn();
+      } finally {
+        delete (Object.prototype as Record<string, unknown>)[name];
+      }
+    };
+    await runInDurableObject(env.TASKS.getByName("payload-flat"), (o, state) => {
+      const storedText = (id: string) => state.storage.sql.exec("SELECT payload FROM _dc_tasks WHERE id = ?", id).one().payload;
       payloads.forEach((payload, i) => {
         o.scheduler.after(10 + i, "record", payload, { id: `f${i}` });
         expect(storedText(`f${i}`), `payload ${i}`).toBe(JSON.stringify(payload));
@@ -356,31 +364,22 @@ describe("defect 8 and 9, and ids: input checks before anything reaches the engi
       }
 
       // A toJSON anywhere on the way, even one not enumerable on Object.prototype, is JSON's to call.
-      Object.defineProperty(Object.prototype, "toJSON", { value: () => ({ via: "toJSON" }), configurable: true, writable: true });
-      try {
+      withOnObjectPrototype("toJSON", { value: () => ({ via: "toJSON" }), writable: true }, () => {
         o.scheduler.after(10, "record", { i: 1 }, { id: "inherited-toJSON" });
         o.scheduler.after(10, "record", Object.assign(Object.create(null) as object, { i: 3 }), { id: "bare-no-toJSON" });
-      } finally {
-        delete (Object.prototype as { toJSON?: unknown }).toJSON;
-      }
+      });
       expect(storedText("inherited-toJSON")).toBe('{"via":"toJSON"}');
       expect(storedText("bare-no-toJSON")).toBe('{"i":3}');
       // An inherited enumerable field is for...in's, not JSON's.
-      (Object.prototype as { polluted?: number }).polluted = 1;
-      try {
+      withOnObjectPrototype("polluted", { value: 1, enumerable: true, writable: true }, () => {
         o.scheduler.after(10, "record", { i: 2 }, { id: "inherited-field" });
-      } finally {
-        delete (Object.prototype as { polluted?: number }).polluted;
-      }
+      });
       expect(storedText("inherited-field")).toBe('{"i":2}');
       // A setter on Object.prototype: JSON writes the payload's own field, and never calls it.
       let setterCalls = 0;
-      Object.defineProperty(Object.prototype, "x", { set: () => void setterCalls++, configurable: true });
-      try {
+      withOnObjectPrototype("x", { set: () => void setterCalls++ }, () => {
         o.scheduler.after(10, "record", JSON.parse('{"x":1}'), { id: "inherited-setter" });
-      } finally {
-        delete (Object.prototype as { x?: unknown }).x;
-      }
+      });
       expect(storedText("inherited-setter")).toBe('{"x":1}');
       expect(setterCalls).toBe(0);
 

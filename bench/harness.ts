@@ -123,6 +123,15 @@ export interface Scenario<P = any> {
    * the allocator reuses what earlier samples freed, and memory growth would read low (S7).
    */
   freshIsolate?: boolean;
+  /**
+   * Fresh objects per sample (default 1), each running the side once with the same params;
+   * the sample's figure is the mean of theirs. workerd's clock steps by 1 ms, so a sample of
+   * 20–30 ms puts every per-round ratio on a grid of 3–5% (1.000, 1.05, 1.10): too coarse for
+   * a target within 10% of the baseline. Averaging a few fresh objects makes the grid finer
+   * without changing the work each object does (docs/reports/bench-rounds.md). Only the
+   * default drive (`ping()` then `runSide()`) takes it.
+   */
+  batches?: number;
   /** A sample that takes longer is a hang (default 2 minutes). */
   sampleTimeoutMs?: number;
   /**

@@ -188,7 +188,7 @@ function markdownScenario(scenario) {
   const { rows, targets } = scenario;
   const lines = [`### ${scenario.id} — ${scenario.title}`, ""];
   lines.push(
-    `Baseline: \`${scenario.baseline}\`. Sizes: \`${JSON.stringify(scenario.sizes)}\`. Rounds: ${scenario.rounds.warmup} warm-up + ${scenario.rounds.rounds} measured.`,
+    `Baseline: \`${scenario.baseline}\`. Sizes: \`${JSON.stringify(scenario.sizes)}\`. Rounds: ${scenario.rounds.warmup} warm-up + ${scenario.rounds.rounds} measured.${(scenario.batches ?? 1) > 1 ? ` Each sample is the mean of ${scenario.batches} fresh objects.` : ""}`,
     "",
   );
   if (isTimed(scenario)) lines.push("| measure | side | median ms | min–max ms | time ratio vs baseline | ratio of medians |", "|---|---|---:|---:|---:|---:|");
@@ -470,6 +470,7 @@ async function main() {
         baseline: scenario.baseline,
         sizes: scenario.size,
         rounds: scenario.rounds,
+        batches: scenario.batches,
         metrics: scenario.metrics,
         notes: scenario.notes,
         rows,

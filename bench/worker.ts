@@ -23,9 +23,24 @@ async function stubFor(env: Env, side: Side, name: string): Promise<BenchStub> {
 }
 
 async function defaultDrive(ctx: DriveContext<unknown>): Promise<SampleResult> {
-  const stub = await ctx.stub();
-  await stub.ping();
-  return stub.runSide(ctx.scenario.id, ctx.sideName, ctx.params);
+  const results: SampleResult[] = [];
+  for (let b = 0; b < (ctx.scenario.batches ?? 1); b++) {
+    const stub = b === 0 ? await ctx.stub() : await stubFor(ctx.env, ctx.side, `${ctx.objectName}/${b}`);
+    await stub.ping();
+    const result = await stub.runSide(ctx.scenario.id, ctx.sideName, ctx.params);
+    if (result.failure !== undefined) return result;
+    results.push(result);
+  }
+  return results.length === 1 ? results[0]! : meanOf(results);
+}
+
+/** One sample from several objects' results: each timing is their mean; info is the first's. */
+function meanOf(results: SampleResult[]): SampleResult {
+  const timings: Record<string, number> = {};
+  for (const key of Object.keys(results[0]!.timings)) {
+    timings[key] = results.reduce((sum, r) => sum + r.timings[key]!, 0) / results.length;
+  }
+  return { timings, info: { ...results[0]!.info, objects: results.length } };
 }
 
 function describe(scenario: Scenario) {
@@ -40,6 +55,7 @@ function describe(scenario: Scenario) {
     runFirst: scenario.runFirst ?? false,
     probeOnly: scenario.probeOnly ?? false,
     freshIsolate: scenario.freshIsolate ?? false,
+    batches: scenario.batches ?? 1,
     sampleTimeoutMs: scenario.sampleTimeoutMs,
     targets: scenario.targets ?? [],
     notes: scenario.notes ?? [],

@@ -81,6 +81,7 @@ export const s4: Scenario<S4Params> = {
   ],
   baseline: "kv",
   fullRounds: NARROW_TARGET_ROUNDS,
+  batches: 3,
   sides: {
     ours: {
       label: "durable-core this.store",

@@ -96,6 +96,7 @@ export const s5: Scenario<S5Params> = {
   ],
   baseline: "raw",
   fullRounds: NARROW_TARGET_ROUNDS,
+  batches: 2,
   sides: {
     ours: {
       label: "durable-core this.sql",

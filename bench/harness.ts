@@ -67,6 +67,8 @@ export interface TargetCheck {
   against?: string;
   /** ours' median time / against's median time must be at most this. */
   maxTimeRatio?: number;
+  /** The ratio must be below `maxTimeRatio`, not equal to it: "faster than" a peer, where a tie is not. */
+  strict?: boolean;
   /** ours' median time minus against's must be at most this many ms (per unit reported). */
   maxExtraMs?: number;
   /** ours' median figure (in the metric's unit) must be at most this. */

@@ -2,9 +2,10 @@
 // the median of its per-round ratios to the baseline (the figure BENCHMARKS.md reports) and a
 // bootstrap 90% interval of that median: 2,000 resamples of the run's rounds, seeded, so a
 // rerun prints the same. The intervals in docs/reports/bench-rounds.md come from here.
-// Round i of one side is paired with round i of the other, as run.mjs pairs them; a side that
-// ran apart from the others (S6's agents, `isolatedSides`) has no such pairs, so its line
-// says nothing.
+// Round i of one side is paired with round i of the other, as run.mjs pairs them. A side that
+// ran apart from the others (S6's agents, `isolatedSides`) has no such pairs: it is skipped
+// where the results file records it (runs after 470dd76), and printed, meaning nothing, in
+// older files.
 //   node bench/intervals.mjs [results.json]                 (default: bench/results.json)
 //   node bench/intervals.mjs results.json S3 ours actors    (one side against another, per round)
 import { readFileSync } from "node:fs";
@@ -32,6 +33,7 @@ for (const scenario of report.scenarios) {
   const baseline = against ?? scenario.baseline;
   for (const row of scenario.rows ?? []) {
     if (!row.samples || row.side === baseline || (onlySide !== undefined && row.side !== onlySide)) continue;
+    if ((scenario.isolatedSides ?? []).some((side) => side === row.side || side === baseline)) continue;
     const base = scenario.rows.find((r) => r.side === baseline && r.metric === row.metric);
     if (!base?.samples || base.samples.length !== row.samples.length) continue;
     const ratios = row.samples.map((v, i) => v / base.samples[i]).filter(Number.isFinite);

@@ -1,5 +1,6 @@
 // The bench Worker. The Node driver (run.mjs) asks it for the scenario list (/info) and for
-// one sample at a time (/sample); each sample runs in a fresh object of the side's class.
+// one sample at a time (/sample); each sample runs in a fresh object of the side's class (or
+// several, averaged: a scenario's `batches`).
 import { getAgentByName } from "agents";
 import type { BenchStub, DriveContext, Env, SampleResult, Scenario, Side } from "./harness";
 import { NOT_YET } from "./harness";
@@ -36,14 +37,21 @@ async function defaultDrive(ctx: DriveContext<unknown>): Promise<SampleResult> {
 
 /** One sample from several objects' results: each timing is their mean; info is the first's. */
 function meanOf(results: SampleResult[]): SampleResult {
+  const keys = Object.keys(results[0]!.timings);
+  for (const r of results) {
+    if (Object.keys(r.timings).join() !== keys.join()) throw new Error(`batch results with different timings: ${keys} and ${Object.keys(r.timings)}`);
+  }
   const timings: Record<string, number> = {};
-  for (const key of Object.keys(results[0]!.timings)) {
+  for (const key of keys) {
     timings[key] = results.reduce((sum, r) => sum + r.timings[key]!, 0) / results.length;
   }
   return { timings, info: { ...results[0]!.info, objects: results.length } };
 }
 
 function describe(scenario: Scenario) {
+  const batches = scenario.batches ?? 1;
+  if (!Number.isInteger(batches) || batches < 1) throw new Error(`${scenario.id}: batches must be a whole number ≥ 1`);
+  if (batches > 1 && scenario.drive) throw new Error(`${scenario.id}: batches applies to the default drive only`);
   return {
     id: scenario.id,
     title: scenario.title,
@@ -55,7 +63,7 @@ function describe(scenario: Scenario) {
     runFirst: scenario.runFirst ?? false,
     probeOnly: scenario.probeOnly ?? false,
     freshIsolate: scenario.freshIsolate ?? false,
-    batches: scenario.batches ?? 1,
+    batches,
     sampleTimeoutMs: scenario.sampleTimeoutMs,
     targets: scenario.targets ?? [],
     notes: scenario.notes ?? [],

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmarks inside workerd and writes BENCHMARKS.md and bench/results.json.
-#   scripts/bench.sh                 full run (about 15 min; keep the machine otherwise idle)
+#   scripts/bench.sh                 full run (13–25 min, by machine; keep the machine otherwise idle)
 #   scripts/bench.sh --smoke         tiny sizes, same code paths, no timing checks (npm test runs it)
 #   scripts/bench.sh --only S3 --rounds 3    one scenario; writes bench/.out/ only
 # The durable-core rows need pkg/ (npm run build); without it they say "not yet".

@@ -24,17 +24,21 @@ export const median = (xs) => {
  * resolution) gives no ratio; with no round left, the medians decide.
  */
 function compare(xs, ys, paired, f) {
-  const perRound = [];
-  if (paired) {
-    for (let i = 0; i < Math.min(xs.length, ys.length); i++) {
-      const v = xs[i] === undefined || ys[i] === undefined ? undefined : f(xs[i], ys[i]);
-      if (Number.isFinite(v)) perRound.push(v);
-    }
-  }
+  const perRound = paired ? perRoundFigures(xs, ys, f) : [];
   if (perRound.length) return median(perRound);
   const a = xs.filter((v) => v !== undefined);
   const b = ys.filter((v) => v !== undefined);
   return a.length && b.length ? f(median(a), median(b)) : undefined;
+}
+
+/** `f` of round i of `xs` and round i of `ys`, for the rounds where both give a finite figure. */
+export function perRoundFigures(xs, ys, f) {
+  const figures = [];
+  for (let i = 0; i < Math.min(xs.length, ys.length); i++) {
+    const v = xs[i] === undefined || ys[i] === undefined ? undefined : f(xs[i], ys[i]);
+    if (Number.isFinite(v)) figures.push(v);
+  }
+  return figures;
 }
 
 /** `xs` against `ys` as a time ratio. */

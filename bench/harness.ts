@@ -146,7 +146,8 @@ export interface Scenario<P = any> {
   notes?: string[];
   /**
    * Runs in the Worker for one sample of one side. Default: call `runSide` on a fresh
-   * object (on `batches` fresh objects, averaged). Scenarios that need the caller's side (WebSocket clients, cold starts) override it.
+   * object (on `batches` fresh objects, averaged). Scenarios that need the caller's side
+   * (WebSocket clients, cold starts) override it.
    */
   drive?: (ctx: DriveContext<P>) => Promise<SampleResult>;
 }

@@ -9,7 +9,7 @@
 //   node bench/intervals.mjs [results.json]                 (default: bench/results.json)
 //   node bench/intervals.mjs results.json S3 ours actors    (one side against another, per round)
 import { readFileSync } from "node:fs";
-import { median } from "./estimate.mjs";
+import { median, perRoundFigures } from "./estimate.mjs";
 import { seeded } from "./seeded.mjs";
 
 const RESAMPLES = 2000;
@@ -35,8 +35,8 @@ for (const scenario of report.scenarios) {
     if (!row.samples || row.side === baseline || (onlySide !== undefined && row.side !== onlySide)) continue;
     if ((scenario.isolatedSides ?? []).some((side) => side === row.side || side === baseline)) continue;
     const base = scenario.rows.find((r) => r.side === baseline && r.metric === row.metric);
-    if (!base?.samples || base.samples.length !== row.samples.length) continue;
-    const ratios = row.samples.map((v, i) => v / base.samples[i]).filter(Number.isFinite);
+    if (!base?.samples) continue;
+    const ratios = perRoundFigures(row.samples, base.samples, (x, y) => x / y);
     if (ratios.length === 0) continue;
     const [low, high] = interval(ratios);
     const f = (x) => x.toFixed(3);

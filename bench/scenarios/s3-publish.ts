@@ -3,7 +3,7 @@
 // The Worker opens the connections (hibernation-API accepts inside the object) and counts
 // what its client ends receive; the object times its own send loop. Each sample repeats the
 // 20 messages `repeat` times (six: about 90 ms, so the 1 ms clock puts a round's ratio on a grid
-// of about 1%, where two repeats left S3's ties to it); the time reported is per 20 messages.
+// of about 1%; with two it was 3%, and ties were common); the time reported is per 20 messages.
 //
 // Ours: `obj.sockets.publish(TOPIC, message)` in `publishLoop`; OursBench's `onConnect(conn)`
 // subscribes every connection to TOPIC, so each publish is one index lookup plus the sends.
